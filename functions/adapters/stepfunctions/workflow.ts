@@ -1,0 +1,51 @@
+// The Workflow port on Step Functions: a job's execution is named after the job, so a second
+// StartExecution for it returns the first run (or is refused) instead of starting another.
+import {
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  type SFNClient,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
+import type { Workflow } from "../../core/ports.js";
+
+export class StepFunctionsWorkflow implements Workflow {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  /** The ARN an execution named `name` has on this state machine. */
+  executionArnFor(name: string): string {
+    return `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+  }
+
+  async start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }> {
+    try {
+      const { executionArn } = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: jobId,
+          input: JSON.stringify(input),
+        }),
+      );
+      if (!executionArn) throw new Error("StartExecution returned no executionArn");
+      return { executionArn };
+    } catch (error) {
+      // The job's execution exists and has finished: it was started before, which is all we want.
+      if (error instanceof ExecutionAlreadyExists)
+        return { executionArn: this.executionArnFor(jobId) };
+      throw error;
+    }
+  }
+
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DescribeStateMachineCommand({ stateMachineArn: this.stateMachineArn }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

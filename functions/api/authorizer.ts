@@ -1,0 +1,28 @@
+// The Lambda authorizer of the HTTP API. It verifies the bearer token and hands the API the
+// verdict in its context: the account id, or why the token was refused. HTTP APIs cannot shape
+// an authorizer's denial, so the API itself answers 401 with the contract's error body.
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from "aws-lambda";
+import { loadConfig } from "../config.js";
+import { isDomainError } from "../core/errors.js";
+import { bearerToken, verifyToken } from "./tokens.js";
+
+export type AuthorizerContext = { accountId: string } | { refusal: string };
+
+// Only the token settings: the authorizer needs no AWS client.
+const config = loadConfig();
+const settings = { secret: config.authTokenSecret, issuer: config.authTokenIssuer };
+
+export const handler = async (
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
+  try {
+    const { accountId } = await verifyToken(bearerToken(event.headers?.authorization), settings);
+    return { isAuthorized: true, context: { accountId } };
+  } catch (error) {
+    if (!isDomainError(error, "Unauthorized")) throw error;
+    return { isAuthorized: true, context: { refusal: error.message } };
+  }
+};

@@ -1,0 +1,48 @@
+// Reading an HTTP API event: the caller the authorizer vouched for, the JSON body, the path and
+// query parameters. Each refusal is a named error with the contract's message.
+import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from "aws-lambda";
+import { DomainError } from "../core/errors.js";
+import { assertAllowlisted, type ReplicationPolicy } from "../core/rules.js";
+import type { AuthorizerContext } from "./authorizer.js";
+
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
+
+/** The allowlisted account making the request; 401 or 403 otherwise. */
+export const callerOf = (event: ApiEvent, policy: ReplicationPolicy): { accountId: string } => {
+  const verdict = event.requestContext.authorizer?.lambda;
+  if (!verdict || !("accountId" in verdict) || typeof verdict.accountId !== "string") {
+    const refusal = verdict && "refusal" in verdict ? verdict.refusal : undefined;
+    throw new DomainError(
+      "Unauthorized",
+      refusal ?? "Authorization refused: send the header `Authorization: Bearer <token>`.",
+    );
+  }
+  assertAllowlisted(verdict.accountId, policy);
+  return { accountId: verdict.accountId };
+};
+
+export const jsonBody = (event: ApiEvent): unknown => {
+  if (!event.body) {
+    throw new DomainError("InvalidRequest", "The request needs a JSON body.");
+  }
+  const text = event.isBase64Encoded
+    ? Buffer.from(event.body, "base64").toString("utf8")
+    : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DomainError("InvalidRequest", "The request body is not valid JSON.");
+  }
+};
+
+export const pathParameter = (event: ApiEvent, name: string): string => {
+  const value = event.pathParameters?.[name];
+  if (!value) throw new DomainError("InvalidRequest", `The path needs a ${name}.`);
+  return value;
+};
+
+export const header = (event: ApiEvent, name: string): string | undefined => {
+  const wanted = name.toLowerCase();
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
+  return entry?.[1];
+};

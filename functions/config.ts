@@ -1,0 +1,83 @@
+// The functions' configuration: read from the environment once, at cold start, and checked
+// with zod. A bad or missing value stops the function with every problem named at once.
+import { z } from "zod";
+import { describeIssues } from "./core/request.js";
+
+/** The seed's regions: where cross-region replication is offered today. */
+export const SEED_REGIONS = [
+  "ap-beijing",
+  "ap-shanghai",
+  "ap-guangzhou",
+  "ap-chengdu",
+  "ap-chongqing",
+  "ap-mumbai",
+  "ap-guangzhou-open",
+] as const;
+
+const list = (what: string, item: z.ZodString) =>
+  z
+    .string()
+    .transform((text) => text.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(item, { error: `a comma-separated list of ${what}` }));
+
+const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
+
+const EnvSchema = z.object({
+  JOBS_TABLE: z.string({ error: "required: the DynamoDB table that holds jobs" }).min(3).max(255),
+  STATE_MACHINE_ARN: z
+    .string({ error: "required: the ARN of the replication state machine" })
+    .regex(
+      /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
+      "must be a state machine ARN",
+    ),
+  SUPPORTED_REGIONS: list("region names", z.string().regex(/^[a-z]{2}(-[a-z0-9]+){1,3}$/))
+    .pipe(z.array(z.string()).min(1, "at least one region"))
+    .default([...SEED_REGIONS]),
+  ALLOWLISTED_ACCOUNTS: list(
+    "12-digit account ids",
+    z.string().regex(/^\d{12}$/, "12 digits"),
+  ).default([]),
+  AUTH_TOKEN_SECRET: z
+    .string({ error: "required: the secret that signs API tokens (at least 32 characters)" })
+    .min(32, "at least 32 characters"),
+  AUTH_TOKEN_ISSUER: z.string().min(1).default("snaprelay"),
+  POLL_MIN_SECONDS: seconds(15),
+  POLL_MAX_SECONDS: seconds(600),
+  COPY_START_LEASE_SECONDS: seconds(120),
+});
+
+export interface Config {
+  jobsTable: string;
+  stateMachineArn: string;
+  supportedRegions: string[];
+  allowlistedAccounts: string[];
+  authTokenSecret: string;
+  authTokenIssuer: string;
+  pollMinSeconds: number;
+  pollMaxSeconds: number;
+  copyStartLeaseSeconds: number;
+}
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`snaprelay configuration is invalid: ${describeIssues(parsed.error)}`);
+  }
+  const e = parsed.data;
+  if (e.POLL_MAX_SECONDS < e.POLL_MIN_SECONDS) {
+    throw new Error(
+      `snaprelay configuration is invalid: POLL_MAX_SECONDS (${e.POLL_MAX_SECONDS}) is below POLL_MIN_SECONDS (${e.POLL_MIN_SECONDS})`,
+    );
+  }
+  return {
+    jobsTable: e.JOBS_TABLE,
+    stateMachineArn: e.STATE_MACHINE_ARN,
+    supportedRegions: e.SUPPORTED_REGIONS,
+    allowlistedAccounts: e.ALLOWLISTED_ACCOUNTS,
+    authTokenSecret: e.AUTH_TOKEN_SECRET,
+    authTokenIssuer: e.AUTH_TOKEN_ISSUER,
+    pollMinSeconds: e.POLL_MIN_SECONDS,
+    pollMaxSeconds: e.POLL_MAX_SECONDS,
+    copyStartLeaseSeconds: e.COPY_START_LEASE_SECONDS,
+  };
+};

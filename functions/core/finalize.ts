@@ -1,0 +1,33 @@
+// The Finalize steps: a copy the cloud finished is marked COMPLETED; once every destination
+// is done, the job takes its outcome (COMPLETED, PARTIAL or FAILED).
+import { outcomeOf, type ReplicationJob } from "./job.js";
+import { loadCopy, loadJob } from "./load-job.js";
+import type { StepDeps } from "./step-deps.js";
+
+export const finalizeCopy = async (
+  jobId: string,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<{
+  destinationRegion: string;
+  status: "COMPLETED";
+  destinationSnapshotId: string | null;
+}> => {
+  const { copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  const now = deps.clock.now().toISOString();
+  await deps.jobs.apply(
+    jobId,
+    { copies: { [destinationRegion]: { status: "COMPLETED", progress: 100, completedAt: now } } },
+    now,
+  );
+  return {
+    destinationRegion,
+    status: "COMPLETED",
+    destinationSnapshotId: copy.destinationSnapshotId,
+  };
+};
+
+export const finalizeJob = async (jobId: string, deps: StepDeps): Promise<ReplicationJob> => {
+  const job = await loadJob(deps.jobs, jobId);
+  return deps.jobs.apply(jobId, { status: outcomeOf(job.copies) }, deps.clock.now().toISOString());
+};

@@ -1,0 +1,112 @@
+// The replication job and its copies: statuses, the transitions allowed between them, and the
+// outcome a finished set of copies gives the job.
+
+export const JOB_STATUSES = [
+  "PENDING",
+  "VALIDATING",
+  "RUNNING",
+  "COMPLETED",
+  "PARTIAL",
+  "FAILED",
+  "CANCELLED",
+  "REJECTED",
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const COPY_STATUSES = [
+  "PENDING",
+  "QUEUED",
+  "COPYING",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+] as const;
+export type CopyStatus = (typeof COPY_STATUSES)[number];
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export type JobTrigger = { type: "api" } | { type: "schedule"; policyId: string };
+
+export interface CopyRecord {
+  destinationRegion: string;
+  status: CopyStatus;
+  /** 0–100, as the cloud reports it. */
+  progress: number;
+  destinationSnapshotId: string | null;
+  error: JobError | null;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export interface ReplicationJob {
+  jobId: string;
+  accountId: string;
+  status: JobStatus;
+  snapshotId: string;
+  sourceRegion: string;
+  name: string;
+  tags: Record<string, string>;
+  trigger: JobTrigger;
+  createdAt: string;
+  updatedAt: string;
+  executionArn: string | null;
+  /** One per destination, in the order the caller gave them. */
+  copies: CopyRecord[];
+  error: JobError | null;
+}
+
+// Each status lists the statuses it may move to. Anything else is refused by a conditional
+// write, so a late or repeated step can never walk a finished job backwards.
+const JOB_TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  PENDING: ["VALIDATING", "FAILED", "CANCELLED"],
+  VALIDATING: ["RUNNING", "REJECTED", "FAILED", "CANCELLED"],
+  RUNNING: ["COMPLETED", "PARTIAL", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  PARTIAL: [],
+  FAILED: [],
+  CANCELLED: [],
+  REJECTED: [],
+};
+
+const COPY_TRANSITIONS: Record<CopyStatus, readonly CopyStatus[]> = {
+  PENDING: ["QUEUED", "FAILED", "CANCELLED"],
+  QUEUED: ["COPYING", "FAILED", "CANCELLED"],
+  COPYING: ["COMPLETED", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+const sourcesOf = <S extends string>(table: Record<S, readonly S[]>, to: S): S[] =>
+  (Object.keys(table) as S[]).filter((from) => table[from].includes(to));
+
+/** The job statuses from which `to` may be reached. */
+export const jobStatusesLeadingTo = (to: JobStatus): JobStatus[] => sourcesOf(JOB_TRANSITIONS, to);
+
+/** The copy statuses from which `to` may be reached. */
+export const copyStatusesLeadingTo = (to: CopyStatus): CopyStatus[] =>
+  sourcesOf(COPY_TRANSITIONS, to);
+
+export const canMoveJob = (from: JobStatus, to: JobStatus): boolean =>
+  JOB_TRANSITIONS[from].includes(to);
+
+export const canMoveCopy = (from: CopyStatus, to: CopyStatus): boolean =>
+  COPY_TRANSITIONS[from].includes(to);
+
+export const isFinishedJob = (status: JobStatus): boolean => JOB_TRANSITIONS[status].length === 0;
+
+export const isFinishedCopy = (status: CopyStatus): boolean =>
+  COPY_TRANSITIONS[status].length === 0;
+
+/** COMPLETED when every copy completed, FAILED when none did, PARTIAL in between. */
+export const outcomeOf = (copies: readonly CopyRecord[]): "COMPLETED" | "PARTIAL" | "FAILED" => {
+  const completed = copies.filter((copy) => copy.status === "COMPLETED").length;
+  if (completed === copies.length && completed > 0) return "COMPLETED";
+  return completed === 0 ? "FAILED" : "PARTIAL";
+};
+
+export const findCopy = (job: ReplicationJob, destinationRegion: string): CopyRecord | undefined =>
+  job.copies.find((copy) => copy.destinationRegion === destinationRegion);

@@ -1,0 +1,116 @@
+// The ports the domain talks through. Adapters (DynamoDB, EC2, Step Functions) implement
+// them at the edge; tests may hand in their own.
+import type { CopyStatus, JobError, JobStatus, ReplicationJob } from "./job.js";
+
+export interface CopyChange {
+  status?: CopyStatus;
+  progress?: number;
+  destinationSnapshotId?: string;
+  error?: JobError | null;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+/**
+ * One conditional change to a job. A status change is applied only from a status that may
+ * lead to it (see job.ts); a change the job already shows is accepted again, so a retried
+ * step is harmless.
+ */
+export interface JobChange {
+  status?: JobStatus;
+  error?: JobError | null;
+  executionArn?: string;
+  copies?: Record<string, CopyChange>;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: string;
+}
+
+export interface JobListQuery {
+  status?: JobStatus;
+  snapshotId?: string;
+  limit: number;
+  nextToken?: string;
+}
+
+export interface JobPage {
+  jobs: ReplicationJob[];
+  nextToken?: string;
+}
+
+export interface JobStore {
+  /**
+   * Stores a new job. With an idempotency claim, a second call with the same key and request
+   * returns the first job (`created: false`); the same key with another request throws
+   * `IdempotencyConflict`.
+   */
+  create(
+    job: ReplicationJob,
+    idempotency?: IdempotencyClaim,
+  ): Promise<{ job: ReplicationJob; created: boolean }>;
+  /** Removes a job that never started (and its idempotency record), so nothing half-made stays. */
+  discardUnstarted(jobId: string, accountId: string, idempotencyKey?: string): Promise<void>;
+  get(jobId: string): Promise<ReplicationJob | undefined>;
+  listByAccount(accountId: string, query: JobListQuery): Promise<JobPage>;
+  apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob>;
+  /**
+   * Takes the right to start the copy to one destination. True when this caller holds it:
+   * the copy is QUEUED and nobody else claimed it within the lease.
+   */
+  claimCopyStart(
+    jobId: string,
+    destinationRegion: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<boolean>;
+  isReachable(): Promise<boolean>;
+}
+
+export type SnapshotState = "pending" | "completed" | "error" | "recoverable" | "recovering";
+
+export interface SnapshotView {
+  snapshotId: string;
+  region: string;
+  state: SnapshotState;
+  progress: number;
+  volumeId: string;
+  volumeSizeGiB: number;
+  description: string;
+  startTime: string;
+  stateMessage?: string;
+  tags: Record<string, string>;
+}
+
+export interface CopyRequest {
+  sourceRegion: string;
+  sourceSnapshotId: string;
+  destinationRegion: string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+export interface SnapshotProvider {
+  describe(region: string, snapshotId: string): Promise<SnapshotView | undefined>;
+  /** Finds a copy already made for this job (by its tags), in case a step died after starting it. */
+  findCopy(
+    destinationRegion: string,
+    tags: Record<string, string>,
+  ): Promise<SnapshotView | undefined>;
+  /** Starts a copy, tagged at creation; returns the new snapshot's id. */
+  startCopy(request: CopyRequest): Promise<string>;
+  delete(region: string, snapshotId: string): Promise<void>;
+}
+
+export interface Workflow {
+  /** Starts the job's execution, named after the job so it cannot run twice. */
+  start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }>;
+  isReachable(): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

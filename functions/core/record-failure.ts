@@ -1,0 +1,80 @@
+// The Fail step: records why a copy or a whole job failed, and removes a destination snapshot
+// the failed copy left half-made, so a failure leaves nothing behind but its explanation.
+import { errorMessage, isDomainError } from "./errors.js";
+import { isFinishedCopy, isFinishedJob, type JobError } from "./job.js";
+import { loadJob } from "./load-job.js";
+import type { CopyChange } from "./ports.js";
+import type { StepDeps } from "./step-deps.js";
+
+/** Deletes an unfinished destination snapshot; says what happened, for the copy's error. */
+const removeHalfMadeCopy = async (
+  deps: StepDeps,
+  region: string,
+  snapshotId: string | null,
+): Promise<string> => {
+  if (!snapshotId) return "";
+  try {
+    const snapshot = await deps.snapshots.describe(region, snapshotId);
+    if (!snapshot) return "";
+    if (snapshot.state === "completed") return ` The copy ${snapshotId} completed and was kept.`;
+    await deps.snapshots.delete(region, snapshotId);
+    return ` The unfinished copy ${snapshotId} was deleted.`;
+  } catch (error) {
+    if (isDomainError(error)) throw error;
+    return ` The unfinished copy ${snapshotId} could not be deleted (${errorMessage(error)}) and remains in ${region}; delete it by hand.`;
+  }
+};
+
+export const recordCopyFailure = async (
+  jobId: string,
+  destinationRegion: string,
+  failure: JobError,
+  deps: StepDeps,
+): Promise<{ destinationRegion: string; status: "FAILED"; error: JobError }> => {
+  const job = await loadJob(deps.jobs, jobId);
+  const copy = job.copies.find((c) => c.destinationRegion === destinationRegion);
+  if (copy?.status === "FAILED" && copy.error) {
+    return { destinationRegion, status: "FAILED", error: copy.error };
+  }
+  const cleanup = await removeHalfMadeCopy(
+    deps,
+    destinationRegion,
+    copy?.destinationSnapshotId ?? null,
+  );
+  const error = { code: failure.code, message: `${failure.message}${cleanup}` };
+  await deps.jobs.apply(
+    jobId,
+    { copies: { [destinationRegion]: { status: "FAILED", error } } },
+    deps.clock.now().toISOString(),
+  );
+  return { destinationRegion, status: "FAILED", error };
+};
+
+/** Marks the job FAILED, and every copy still under way with it. A finished job is left as is. */
+export const recordJobFailure = async (
+  jobId: string,
+  failure: JobError,
+  deps: StepDeps,
+): Promise<{ status: string; error: JobError | null }> => {
+  const job = await loadJob(deps.jobs, jobId);
+  if (isFinishedJob(job.status)) return { status: job.status, error: job.error };
+  const copies: Record<string, CopyChange> = {};
+  for (const copy of job.copies) {
+    if (isFinishedCopy(copy.status)) continue;
+    const cleanup = await removeHalfMadeCopy(
+      deps,
+      copy.destinationRegion,
+      copy.destinationSnapshotId,
+    );
+    copies[copy.destinationRegion] = {
+      status: "FAILED",
+      error: { code: failure.code, message: `The job failed: ${failure.message}${cleanup}` },
+    };
+  }
+  const failed = await deps.jobs.apply(
+    jobId,
+    { status: "FAILED", error: failure, copies },
+    deps.clock.now().toISOString(),
+  );
+  return { status: failed.status, error: failed.error };
+};

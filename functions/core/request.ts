@@ -1,0 +1,68 @@
+// The shape of a replication request, checked with zod. Field-level problems become
+// `InvalidRequest` errors whose message names the field and what is allowed.
+import { z } from "zod";
+import { DomainError } from "./errors.js";
+
+export const MAX_NAME_LENGTH = 60;
+export const MAX_USER_TAGS = 40;
+/** Tag keys snaprelay writes on every copy; callers may not set them. */
+export const RESERVED_TAG_PREFIXES = ["aws:", "snaprelay:"] as const;
+
+export const SnapshotIdSchema = z
+  .string()
+  .regex(
+    /^snap-[0-9a-z]{4,32}$/,
+    "must look like snap-0123abcd (snap- then 4 to 32 lowercase letters or digits)",
+  );
+
+export const RegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z0-9]+){1,3}$/, "must be a region name such as ap-shanghai or us-east-1");
+
+const TagsSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .refine(
+        (key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix)),
+        `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`,
+      ),
+    z.string().max(256),
+  )
+  .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, `at most ${MAX_USER_TAGS} tags`);
+
+export const ReplicationRequestSchema = z.strictObject({
+  snapshotId: SnapshotIdSchema,
+  sourceRegion: RegionSchema,
+  destinationRegions: z.array(RegionSchema).min(1, "at least one destination region is required"),
+  name: z.string().optional(),
+  tags: TagsSchema.optional(),
+});
+
+export type ReplicationRequest = z.infer<typeof ReplicationRequestSchema>;
+
+/** Turns zod's issues into one sentence per field: `destinationRegions[1]: must be a region …`. */
+export const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .map((issue) => {
+      const path = issue.path
+        .map((part, index) =>
+          typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+        )
+        .join("");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+
+export const parseWith = <T>(schema: z.ZodType<T>, input: unknown, what: string): T => {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new DomainError("InvalidRequest", `Invalid ${what}: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+};
+
+export const parseReplicationRequest = (input: unknown): ReplicationRequest =>
+  parseWith(ReplicationRequestSchema, input, "replication request");

@@ -1,0 +1,99 @@
+// The seed's rules for a replication request: allowlisted accounts, supported regions,
+// destinations that are given, distinct and not the source, and the snapshot name.
+import { DomainError } from "./errors.js";
+import { MAX_NAME_LENGTH, type ReplicationRequest } from "./request.js";
+
+export interface ReplicationPolicy {
+  supportedRegions: readonly string[];
+  allowlistedAccounts: readonly string[];
+}
+
+/** A request that passed every rule, with the default name filled in. */
+export interface CheckedRequest {
+  snapshotId: string;
+  sourceRegion: string;
+  destinationRegions: string[];
+  name: string;
+  tags: Record<string, string>;
+}
+
+export const defaultSnapshotName = (snapshotId: string, sourceRegion: string): string =>
+  `Copied ${snapshotId} from ${sourceRegion}`;
+
+export const assertAllowlisted = (accountId: string, policy: ReplicationPolicy): void => {
+  if (!policy.allowlistedAccounts.includes(accountId)) {
+    throw new DomainError(
+      "NotAllowlisted",
+      `Account ${accountId} is not on the cross-region replication allowlist; ask for access to be granted to this account.`,
+    );
+  }
+};
+
+const assertSupported = (region: string, role: string, policy: ReplicationPolicy): void => {
+  if (!policy.supportedRegions.includes(region)) {
+    throw new DomainError(
+      "UnsupportedRegion",
+      `${role} ${region} does not support cross-region replication; supported regions: ${policy.supportedRegions.join(", ")}.`,
+    );
+  }
+};
+
+const assertDestinations = (sourceRegion: string, destinations: readonly string[]): void => {
+  if (destinations.length === 0) {
+    throw new DomainError(
+      "InvalidDestination",
+      "destinationRegions: at least one destination region is required.",
+    );
+  }
+  if (destinations.includes(sourceRegion)) {
+    throw new DomainError(
+      "InvalidDestination",
+      `destinationRegions: ${sourceRegion} is the source region; a destination must be another region.`,
+    );
+  }
+  const repeated = destinations.filter((region, index) => destinations.indexOf(region) !== index);
+  if (repeated.length > 0) {
+    throw new DomainError(
+      "InvalidDestination",
+      `destinationRegions: ${[...new Set(repeated)].join(", ")} is listed more than once; each destination may appear once.`,
+    );
+  }
+};
+
+const checkName = (name: string | undefined, snapshotId: string, sourceRegion: string): string => {
+  if (name === undefined) return defaultSnapshotName(snapshotId, sourceRegion);
+  // Count characters, not UTF-16 units: the console's limit is what a person sees.
+  const length = [...name].length;
+  if (length === 0 || name.trim().length === 0) {
+    throw new DomainError(
+      "InvalidRequest",
+      `name: must not be blank; leave it out to get "${defaultSnapshotName(snapshotId, sourceRegion)}".`,
+    );
+  }
+  if (length > MAX_NAME_LENGTH) {
+    throw new DomainError(
+      "NameTooLong",
+      `name: ${length} characters is too long; a snapshot name has at most ${MAX_NAME_LENGTH} characters.`,
+    );
+  }
+  return name;
+};
+
+/** Applies every rule the API and the Validate step share; throws the first one broken. */
+export const checkReplicationRequest = (
+  request: ReplicationRequest,
+  policy: ReplicationPolicy,
+): CheckedRequest => {
+  assertSupported(request.sourceRegion, "Source region", policy);
+  assertDestinations(request.sourceRegion, request.destinationRegions);
+  for (const region of request.destinationRegions) {
+    assertSupported(region, "Destination region", policy);
+  }
+  return {
+    snapshotId: request.snapshotId,
+    sourceRegion: request.sourceRegion,
+    destinationRegions: [...request.destinationRegions],
+    name: checkName(request.name, request.snapshotId, request.sourceRegion),
+    tags: { ...(request.tags ?? {}) },
+  };
+};

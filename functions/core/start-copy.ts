@@ -1,0 +1,74 @@
+// The StartCopy step. Safe to run twice: a copy already recorded, or already made and tagged
+// in the destination, is returned instead of starting another; two attempts at once are kept
+// apart by a conditional claim in the job store.
+import { copyIdentityTags, copyTags } from "./copy-tags.js";
+import { DomainError } from "./errors.js";
+import { loadCopy } from "./load-job.js";
+import type { StepDeps } from "./step-deps.js";
+
+export interface CopyStarted {
+  destinationSnapshotId: string;
+  waitSeconds: number;
+}
+
+export const startCopy = async (
+  jobId: string,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<CopyStarted> => {
+  const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  const started = (id: string): CopyStarted => ({
+    destinationSnapshotId: id,
+    waitSeconds: deps.settings.pollMinSeconds,
+  });
+  if (copy.destinationSnapshotId) return started(copy.destinationSnapshotId);
+  if (copy.status !== "QUEUED") {
+    throw new DomainError(
+      "IllegalTransition",
+      `The copy of job ${jobId} to ${destinationRegion} is ${copy.status}; only a QUEUED copy can start.`,
+    );
+  }
+
+  const now = deps.clock.now();
+  const claimed = await deps.jobs.claimCopyStart(
+    jobId,
+    destinationRegion,
+    now,
+    deps.settings.copyStartLeaseSeconds,
+  );
+  if (!claimed) {
+    // Another attempt holds the claim and may be starting the copy right now: let the state
+    // machine retry later, by when it has recorded the copy or its claim has lapsed.
+    throw new DomainError(
+      "CopyStartInProgress",
+      `The copy of job ${jobId} to ${destinationRegion} is being started by another attempt.`,
+    );
+  }
+
+  // A previous attempt may have started the copy and died before recording it.
+  const existing = await deps.snapshots.findCopy(destinationRegion, copyIdentityTags(job));
+  const destinationSnapshotId =
+    existing?.snapshotId ??
+    (await deps.snapshots.startCopy({
+      sourceRegion: job.sourceRegion,
+      sourceSnapshotId: job.snapshotId,
+      destinationRegion,
+      description: job.name,
+      tags: copyTags(job),
+    }));
+
+  await deps.jobs.apply(
+    jobId,
+    {
+      copies: {
+        [destinationRegion]: {
+          status: "COPYING",
+          destinationSnapshotId,
+          startedAt: now.toISOString(),
+        },
+      },
+    },
+    deps.clock.now().toISOString(),
+  );
+  return started(destinationSnapshotId);
+};

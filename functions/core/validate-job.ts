@@ -1,0 +1,69 @@
+// The Validate step: the seed's rules again (a scheduled job never passed the API), then the
+// cloud's word on the source snapshot. A broken rule rejects the job and says why.
+import { DomainError, isRejection } from "./errors.js";
+import { loadJob } from "./load-job.js";
+import type { CopyChange } from "./ports.js";
+import { assertAllowlisted, checkReplicationRequest } from "./rules.js";
+import type { StepDeps } from "./step-deps.js";
+
+export type ValidationOutcome =
+  | { accepted: true; destinationRegions: string[] }
+  | { accepted: false; error: { code: string; message: string } };
+
+const checkSourceSnapshot = async (
+  deps: StepDeps,
+  sourceRegion: string,
+  snapshotId: string,
+): Promise<void> => {
+  const snapshot = await deps.snapshots.describe(sourceRegion, snapshotId);
+  if (!snapshot) {
+    throw new DomainError(
+      "SnapshotNotFound",
+      `Snapshot ${snapshotId} does not exist in ${sourceRegion}; check the snapshot id and the source region.`,
+    );
+  }
+  if (snapshot.state !== "completed") {
+    throw new DomainError(
+      "SnapshotNotReady",
+      `Snapshot ${snapshotId} in ${sourceRegion} is ${snapshot.state} (${snapshot.progress}%); only a completed snapshot can be copied.`,
+    );
+  }
+};
+
+export const validateJob = async (jobId: string, deps: StepDeps): Promise<ValidationOutcome> => {
+  const now = () => deps.clock.now().toISOString();
+  let job = await loadJob(deps.jobs, jobId);
+  if (job.status === "RUNNING") {
+    // A retry after the job was accepted: answer as the first attempt did.
+    return { accepted: true, destinationRegions: job.copies.map((c) => c.destinationRegion) };
+  }
+  if (job.status === "REJECTED" && job.error) return { accepted: false, error: job.error };
+  job = await deps.jobs.apply(jobId, { status: "VALIDATING" }, now());
+
+  try {
+    // The allowlist can change between the request and the run (an account leaves the beta).
+    assertAllowlisted(job.accountId, deps.settings.policy);
+    checkReplicationRequest(
+      {
+        snapshotId: job.snapshotId,
+        sourceRegion: job.sourceRegion,
+        destinationRegions: job.copies.map((c) => c.destinationRegion),
+        name: job.name,
+        tags: job.tags,
+      },
+      deps.settings.policy,
+    );
+    await checkSourceSnapshot(deps, job.sourceRegion, job.snapshotId);
+  } catch (error) {
+    if (!isRejection(error)) throw error;
+    const rejection = { code: error.code, message: error.message };
+    await deps.jobs.apply(jobId, { status: "REJECTED", error: rejection }, now());
+    return { accepted: false, error: rejection };
+  }
+
+  const queued: Record<string, CopyChange> = Object.fromEntries(
+    job.copies.map((copy) => [copy.destinationRegion, { status: "QUEUED" }]),
+  );
+  await deps.jobs.apply(jobId, { status: "RUNNING", copies: queued }, now());
+  return { accepted: true, destinationRegions: job.copies.map((c) => c.destinationRegion) };
+};

@@ -1,0 +1,77 @@
+// The composition root: configuration checked once, AWS clients made once per cold start, and
+// the ports the handlers hand to the domain.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
+import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
+import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
+import { type Config, loadConfig } from "./config.js";
+import {
+  type Clock,
+  type JobStore,
+  type SnapshotProvider,
+  systemClock,
+  type Workflow,
+} from "./core/ports.js";
+import type { ReplicationPolicy } from "./core/rules.js";
+import type { StepDeps } from "./core/step-deps.js";
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  policy: ReplicationPolicy;
+  jobs: JobStore;
+  snapshots: SnapshotProvider;
+  workflow: Workflow;
+  steps: StepDeps;
+}
+
+export const createServices = (config: Config): Services => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const ec2Clients = new Map<string, EC2Client>();
+  const ec2For = (region: string): EC2Client => {
+    let client = ec2Clients.get(region);
+    if (!client) {
+      client = new EC2Client({ region });
+      ec2Clients.set(region, client);
+    }
+    return client;
+  };
+  const policy = {
+    supportedRegions: config.supportedRegions,
+    allowlistedAccounts: config.allowlistedAccounts,
+  };
+  const jobs = new DynamoJobStore(documents, config.jobsTable);
+  const snapshots = new Ec2SnapshotProvider(ec2For);
+  return {
+    config,
+    clock: systemClock,
+    policy,
+    jobs,
+    snapshots,
+    workflow: new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn),
+    steps: {
+      jobs,
+      snapshots,
+      clock: systemClock,
+      settings: {
+        policy,
+        pollMinSeconds: config.pollMinSeconds,
+        pollMaxSeconds: config.pollMaxSeconds,
+        copyStartLeaseSeconds: config.copyStartLeaseSeconds,
+      },
+    },
+  };
+};
+
+let services: Services | undefined;
+
+/** The services of this Lambda instance, made on first use from the environment. */
+export const servicesFromEnv = (): Services => {
+  services ??= createServices(loadConfig());
+  return services;
+};
