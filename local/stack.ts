@@ -1,0 +1,150 @@
+// The whole local stack on one machine: DynamoDB Local, the local cloud (EC2 API), the Lambdas
+// under serverless-offline, and the local Step Functions endpoint running the real state
+// machine. `npm start` and the end-to-end tests start it through this one function.
+import { mkdirSync } from "node:fs";
+import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
+import { type LocalCloud, startLocalCloud } from "./cloud/index.js";
+import { jobsTableName, LOCAL, type LocalPorts, localStateMachineArn, stateMachineName } from "./defaults.js";
+import { createJobsTable, startDynamoDbLocal } from "./dynamodb.js";
+import { startServerlessOffline } from "./offline.js";
+import { assertPortFree, waitFor } from "./processes.js";
+import { type LocalStepFunctions, startLocalStepFunctions } from "./stepfunctions/index.js";
+
+export interface StackOptions {
+  ports: LocalPorts;
+  /** Where the local cloud keeps its volumes and snapshots. */
+  dataDir: string;
+  /** Settings handed to the Lambdas, over the local defaults (POLL_MIN_SECONDS, …). */
+  functionEnv?: Record<string, string>;
+  /** Local cloud knobs: bandwidth and injected faults. */
+  cloud?: { copyBytesPerSecond?: number; throttleRate?: number; copyFailureRate?: number };
+  /** Scales Wait and Retry times of the state machine (tests use less than 1). */
+  waitScale?: number;
+  log?: (line: string) => void;
+  /** Echo serverless-offline's own output. */
+  verbose?: boolean;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  endpoints: { dynamodb: string; stepFunctions: string; cloud: string; lambda: string };
+  /** What a client of the local stack needs: the AWS SDK's endpoint variables and a dummy identity. */
+  clientEnv: Record<string, string>;
+  stateMachineArn: string;
+  cloud: LocalCloud;
+  stop(): Promise<void>;
+}
+
+const PORT_VARIABLES: Record<keyof LocalPorts, [string, string]> = {
+  http: ["HTTP API", "SNAPRELAY_HTTP_PORT"],
+  lambda: ["Lambda invoke", "SNAPRELAY_LAMBDA_PORT"],
+  dynamodb: ["DynamoDB Local", "SNAPRELAY_DYNAMODB_PORT"],
+  stepFunctions: ["Step Functions", "SNAPRELAY_SFN_PORT"],
+  cloud: ["local cloud", "SNAPRELAY_CLOUD_PORT"],
+};
+
+export const startStack = async (options: StackOptions): Promise<RunningStack> => {
+  const log = options.log ?? (() => {});
+  const { ports } = options;
+  for (const [key, [what, variable]] of Object.entries(PORT_VARIABLES)) {
+    await assertPortFree(ports[key as keyof LocalPorts], what, variable);
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+
+  const endpoints = {
+    dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+    stepFunctions: `http://127.0.0.1:${ports.stepFunctions}`,
+    cloud: `http://127.0.0.1:${ports.cloud}`,
+    lambda: `http://127.0.0.1:${ports.lambda}`,
+  };
+  const clientEnv = {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
+    AWS_ENDPOINT_URL_EC2: endpoints.cloud,
+    AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
+    AWS_REGION: LOCAL.homeRegion,
+  };
+
+  // Everything started so far, stopped in reverse if a later part fails.
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopPart of stops.splice(0).reverse()) {
+      await stopPart().catch((error: unknown) => log(`while stopping: ${String(error)}`));
+    }
+  };
+
+  try {
+    log("starting DynamoDB Local, the local cloud and serverless-offline…");
+    const dynamoStart = startDynamoDbLocal(ports.dynamodb).then((dynamo) => {
+      stops.push(() => dynamo.stop());
+      return createJobsTable(dynamo.endpoint, jobsTableName);
+    });
+    const cloud = await startLocalCloud({
+      port: ports.cloud,
+      dataDir: options.dataDir,
+      ...options.cloud,
+    });
+    stops.push(() => cloud.close());
+    const offlineStart = startServerlessOffline({
+      httpPort: ports.http,
+      lambdaPort: ports.lambda,
+      env: {
+        ...clientEnv,
+        STATE_MACHINE_ARN: localStateMachineArn,
+        ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
+        AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
+        AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
+        POLL_MIN_SECONDS: "1",
+        POLL_MAX_SECONDS: "5",
+        COPY_START_LEASE_SECONDS: "30",
+        ...options.functionEnv,
+      },
+      ...(options.verbose ? { echo: (line: string) => log(`[offline] ${line}`) } : {}),
+    }).then((offline) => {
+      stops.push(() => offline.stop());
+      return offline;
+    });
+    const stepFunctions: LocalStepFunctions = await startLocalStepFunctions({
+      port: ports.stepFunctions,
+      region: LOCAL.homeRegion,
+      accountId: LOCAL.serviceAccountId,
+      lambdaEndpoint: endpoints.lambda,
+      ...(options.waitScale !== undefined
+        ? { waitScale: options.waitScale, retryScale: options.waitScale }
+        : {}),
+    });
+    stops.push(() => stepFunctions.close());
+    const [dynamoResult, offlineResult] = await Promise.allSettled([dynamoStart, offlineStart]);
+    if (dynamoResult.status === "rejected") throw dynamoResult.reason;
+    if (offlineResult.status === "rejected") throw offlineResult.reason;
+
+    const sfn = new SFNClient({
+      endpoint: endpoints.stepFunctions,
+      region: LOCAL.homeRegion,
+      credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
+    });
+    const definition = loadDefinition(
+      lambdaArnOf(LOCAL.service, LOCAL.stage, LOCAL.homeRegion, LOCAL.serviceAccountId),
+    );
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: stateMachineName,
+        definition: JSON.stringify(definition),
+        roleArn: `arn:aws:iam::${LOCAL.serviceAccountId}:role/${stateMachineName}`,
+      }),
+    );
+    sfn.destroy();
+    if (stateMachineArn !== localStateMachineArn) {
+      throw new Error(`The state machine was created as ${stateMachineArn}, not ${localStateMachineArn}`);
+    }
+
+    const apiUrl = `http://127.0.0.1:${ports.http}`;
+    await waitFor("the HTTP API's /health", async () => (await fetch(`${apiUrl}/health`)).ok, 30_000);
+    return { apiUrl, endpoints, clientEnv, stateMachineArn, cloud, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};

@@ -1,0 +1,30 @@
+// `npm run token -- --account 111122223333`: prints, on one line, a bearer token for the local
+// stack (signed with AUTH_TOKEN_SECRET, or the local default).
+import { parseArgs } from "node:util";
+import { issueToken } from "../functions/api/tokens.js";
+import { LOCAL } from "./defaults.js";
+
+const { values } = parseArgs({
+  options: {
+    account: { type: "string", default: LOCAL.demoAccountId },
+    "ttl-hours": { type: "string", default: "12" },
+  },
+});
+
+const account = values.account;
+const ttlHours = Number(values["ttl-hours"]);
+if (!/^\d{12}$/.test(account)) {
+  console.error(`--account must be a 12-digit account id, not "${account}"`);
+  process.exit(2);
+}
+if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30) {
+  console.error(`--ttl-hours must be a number of hours between 0 and 720, not "${values["ttl-hours"]}"`);
+  process.exit(2);
+}
+
+const token = await issueToken(
+  account,
+  { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer },
+  Math.round(ttlHours * 3600),
+);
+console.log(token);

@@ -1,0 +1,223 @@
+// The DynamoDB job store against the real DynamoDB Local: idempotent creation, checked
+// transitions, retried steps, the newest-first listing and the copy-start claim.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { newJob } from "../../functions/core/create-replication.js";
+import { DomainError } from "../../functions/core/errors.js";
+import type { CheckedRequest } from "../../functions/core/rules.js";
+import { documentClient, newTable } from "../support/services.js";
+
+const request = (overrides: Partial<CheckedRequest> = {}): CheckedRequest => ({
+  snapshotId: "snap-0123abcd",
+  sourceRegion: "ap-shanghai",
+  destinationRegions: ["ap-mumbai", "ap-beijing"],
+  name: "Copied snap-0123abcd from ap-shanghai",
+  tags: { team: "dr" },
+  ...overrides,
+});
+
+let table: Awaited<ReturnType<typeof newTable>>;
+let store: DynamoJobStore;
+let sequence = 0;
+const makeJob = (accountId = "111122223333", overrides: Partial<CheckedRequest> = {}) => {
+  sequence += 1;
+  const createdAt = new Date(Date.UTC(2026, 10, 25, 2, 0, sequence));
+  return newJob(accountId, request(overrides), `job-${sequence}-${Math.random().toString(36).slice(2)}`, createdAt);
+};
+const now = () => new Date().toISOString();
+
+beforeAll(async () => {
+  table = await newTable();
+  store = new DynamoJobStore(documentClient(), table.tableName);
+});
+afterAll(async () => {
+  await table.drop();
+});
+
+describe("creating jobs", () => {
+  it("stores a job and reads it back with its copies in the order given", async () => {
+    const job = makeJob();
+    await store.create(job);
+    const stored = await store.get(job.jobId);
+    expect(stored).toEqual(job);
+    expect(stored?.copies.map((c) => c.destinationRegion)).toEqual(["ap-mumbai", "ap-beijing"]);
+  });
+
+  it("returns the first job when the same idempotency key and request come again", async () => {
+    const first = makeJob();
+    const replay = makeJob();
+    const claim = { key: `key-${first.jobId}`, requestHash: "hash-a" };
+    const created = await store.create(first, claim);
+    const replayed = await store.create(replay, claim);
+    expect(created.created).toBe(true);
+    expect(replayed).toEqual({ job: first, created: false });
+    expect(await store.get(replay.jobId)).toBeUndefined();
+  });
+
+  it("refuses the same idempotency key with a different request, and stores nothing", async () => {
+    const first = makeJob();
+    const other = makeJob();
+    await store.create(first, { key: `key-${first.jobId}`, requestHash: "hash-a" });
+    const attempt = store.create(other, { key: `key-${first.jobId}`, requestHash: "hash-b" });
+    await expect(attempt).rejects.toMatchObject({ code: "IdempotencyConflict" });
+    expect(await store.get(other.jobId)).toBeUndefined();
+  });
+
+  it("keeps idempotency keys apart per account", async () => {
+    const mine = makeJob("111122223333");
+    const theirs = makeJob("444455556666");
+    await store.create(mine, { key: "shared-key", requestHash: "hash-a" });
+    const result = await store.create(theirs, { key: "shared-key", requestHash: "hash-b" });
+    expect(result.created).toBe(true);
+  });
+
+  it("discards a job that never started, and frees its idempotency key", async () => {
+    const job = makeJob();
+    const claim = { key: `key-${job.jobId}`, requestHash: "hash-a" };
+    await store.create(job, claim);
+    await store.discardUnstarted(job.jobId, job.accountId, claim.key);
+    expect(await store.get(job.jobId)).toBeUndefined();
+    const again = makeJob();
+    expect((await store.create(again, claim)).created).toBe(true);
+  });
+});
+
+describe("changing jobs", () => {
+  it("moves a job along its allowed path", async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    const running = await store.apply(
+      job.jobId,
+      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" }, "ap-beijing": { status: "QUEUED" } } },
+      now(),
+    );
+    expect(running.status).toBe("RUNNING");
+    expect(running.copies.map((c) => c.status)).toEqual(["QUEUED", "QUEUED"]);
+  });
+
+  it("refuses an illegal transition and leaves the job as it was", async () => {
+    const job = makeJob();
+    await store.create(job);
+    const attempt = store.apply(job.jobId, { status: "COMPLETED" }, now());
+    await expect(attempt).rejects.toBeInstanceOf(DomainError);
+    await expect(attempt).rejects.toMatchObject({ code: "IllegalTransition" });
+    expect((await store.get(job.jobId))?.status).toBe("PENDING");
+  });
+
+  it("accepts a change it already applied, as a retried step sends it", async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    const again = await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    expect(again.status).toBe("VALIDATING");
+  });
+
+  it("never walks a finished job backwards", async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    await store.apply(job.jobId, { status: "REJECTED", error: { code: "SnapshotNotFound", message: "gone" } }, now());
+    await expect(store.apply(job.jobId, { status: "RUNNING" }, now())).rejects.toMatchObject({
+      code: "IllegalTransition",
+    });
+    expect((await store.get(job.jobId))?.error).toEqual({ code: "SnapshotNotFound", message: "gone" });
+  });
+
+  it("refuses a second, different execution for one job", async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { executionArn: "arn:one" }, now());
+    await expect(store.apply(job.jobId, { executionArn: "arn:two" }, now())).rejects.toMatchObject({
+      code: "IllegalTransition",
+    });
+    expect((await store.get(job.jobId))?.executionArn).toBe("arn:one");
+  });
+
+  it("ignores a late progress report for a copy that has finished", async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    await store.apply(job.jobId, { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } }, now());
+    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-1" } } }, now());
+    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "COMPLETED", progress: 100 } } }, now());
+    const after = await store.apply(job.jobId, { copies: { "ap-mumbai": { progress: 40 } } }, now());
+    expect(after.copies[0]).toMatchObject({ status: "COMPLETED", progress: 100 });
+  });
+
+  it("says a job that does not exist is not found", async () => {
+    await expect(store.apply("job-nope", { status: "VALIDATING" }, now())).rejects.toMatchObject({
+      code: "JobNotFound",
+    });
+  });
+});
+
+describe("listing an account's jobs", () => {
+  it("lists newest first, page by page, and only that account's jobs", async () => {
+    const account = "222233334444";
+    const jobs = [makeJob(account), makeJob(account), makeJob(account), makeJob("999988887777")];
+    for (const job of jobs) await store.create(job);
+
+    const first = await store.listByAccount(account, { limit: 2 });
+    const second = await store.listByAccount(account, { limit: 2, ...(first.nextToken ? { nextToken: first.nextToken } : {}) });
+
+    expect(first.jobs.map((j) => j.jobId)).toEqual([jobs[2]?.jobId, jobs[1]?.jobId]);
+    expect(first.nextToken).toBeDefined();
+    expect(second.jobs.map((j) => j.jobId)).toEqual([jobs[0]?.jobId]);
+  });
+
+  it("filters by status and snapshot", async () => {
+    const account = "333344445555";
+    const wanted = makeJob(account, { snapshotId: "snap-aaaa1111" });
+    const other = makeJob(account, { snapshotId: "snap-bbbb2222" });
+    await store.create(wanted);
+    await store.create(other);
+    await store.apply(other.jobId, { status: "VALIDATING" }, now());
+
+    const bySnapshot = await store.listByAccount(account, { limit: 10, snapshotId: "snap-aaaa1111" });
+    const byStatus = await store.listByAccount(account, { limit: 10, status: "VALIDATING" });
+
+    expect(bySnapshot.jobs.map((j) => j.jobId)).toEqual([wanted.jobId]);
+    expect(byStatus.jobs.map((j) => j.jobId)).toEqual([other.jobId]);
+  });
+
+  it("refuses a page token it did not issue", async () => {
+    await expect(store.listByAccount("111122223333", { limit: 5, nextToken: "not-a-token" })).rejects.toMatchObject({
+      code: "InvalidRequest",
+    });
+  });
+});
+
+describe("claiming a copy's start", () => {
+  const queuedJob = async () => {
+    const job = makeJob();
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    await store.apply(job.jobId, { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } }, now());
+    return job;
+  };
+
+  it("gives the claim to one attempt only while its lease runs", async () => {
+    const job = await queuedJob();
+    const at = new Date("2026-11-25T03:00:00Z");
+    const results = await Promise.all([
+      store.claimCopyStart(job.jobId, "ap-mumbai", at, 60),
+      store.claimCopyStart(job.jobId, "ap-mumbai", at, 60),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it("lets a new attempt take a claim whose lease has lapsed", async () => {
+    const job = await queuedJob();
+    const at = new Date("2026-11-25T03:00:00Z");
+    await store.claimCopyStart(job.jobId, "ap-mumbai", at, 60);
+    const later = new Date(at.getTime() + 61_000);
+    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", later, 60)).toBe(true);
+  });
+
+  it("refuses the claim on a copy that is not queued", async () => {
+    const job = makeJob();
+    await store.create(job);
+    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", new Date(), 60)).toBe(false);
+  });
+});
