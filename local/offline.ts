@@ -31,7 +31,12 @@ export const startServerlessOffline = async (options: {
     ],
     {
       cwd: projectRoot,
-      env: { ...process.env, ...options.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
+      env: {
+        ...process.env,
+        ...options.env,
+        SLS_TELEMETRY_DISABLED: "1",
+        SLS_NOTIFICATIONS_MODE: "off",
+      },
       ...(options.echo ? { echo: options.echo } : {}),
     },
   );

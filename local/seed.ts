@@ -19,7 +19,10 @@ export const createCompletedSnapshot = async (
       AvailabilityZone: `${region}-1`,
       Size: options.sizeGiB ?? 8,
       TagSpecifications: [
-        { ResourceType: "volume", Tags: [{ Key: "Name", Value: options.volumeName ?? "demo-orders-db" }] },
+        {
+          ResourceType: "volume",
+          Tags: [{ Key: "Name", Value: options.volumeName ?? "demo-orders-db" }],
+        },
       ],
     }),
   );
@@ -39,7 +42,9 @@ export const createCompletedSnapshot = async (
   await waitFor(
     `snapshot ${SnapshotId}`,
     async () => {
-      const { Snapshots } = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [SnapshotId] }));
+      const { Snapshots } = await ec2.send(
+        new DescribeSnapshotsCommand({ SnapshotIds: [SnapshotId] }),
+      );
       return Snapshots?.[0]?.State === "completed";
     },
     60_000,

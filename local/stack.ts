@@ -5,7 +5,13 @@ import { mkdirSync } from "node:fs";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
 import { type LocalCloud, startLocalCloud } from "./cloud/index.js";
-import { jobsTableName, LOCAL, type LocalPorts, localStateMachineArn, stateMachineName } from "./defaults.js";
+import {
+  jobsTableName,
+  LOCAL,
+  type LocalPorts,
+  localStateMachineArn,
+  stateMachineName,
+} from "./defaults.js";
 import { createJobsTable, startDynamoDbLocal } from "./dynamodb.js";
 import { startServerlessOffline } from "./offline.js";
 import { assertPortFree, waitFor } from "./processes.js";
@@ -137,11 +143,17 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     );
     sfn.destroy();
     if (stateMachineArn !== localStateMachineArn) {
-      throw new Error(`The state machine was created as ${stateMachineArn}, not ${localStateMachineArn}`);
+      throw new Error(
+        `The state machine was created as ${stateMachineArn}, not ${localStateMachineArn}`,
+      );
     }
 
     const apiUrl = `http://127.0.0.1:${ports.http}`;
-    await waitFor("the HTTP API's /health", async () => (await fetch(`${apiUrl}/health`)).ok, 30_000);
+    await waitFor(
+      "the HTTP API's /health",
+      async () => (await fetch(`${apiUrl}/health`)).ok,
+      30_000,
+    );
     return { apiUrl, endpoints, clientEnv, stateMachineArn, cloud, stop };
   } catch (error) {
     await stop();

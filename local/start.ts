@@ -92,6 +92,8 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  console.error(`[snaprelay] could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `[snaprelay] could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

@@ -18,7 +18,9 @@ if (!/^\d{12}$/.test(account)) {
   process.exit(2);
 }
 if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30) {
-  console.error(`--ttl-hours must be a number of hours between 0 and 720, not "${values["ttl-hours"]}"`);
+  console.error(
+    `--ttl-hours must be a number of hours between 0 and 720, not "${values["ttl-hours"]}"`,
+  );
   process.exit(2);
 }
 

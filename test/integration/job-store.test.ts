@@ -22,7 +22,12 @@ let sequence = 0;
 const makeJob = (accountId = "111122223333", overrides: Partial<CheckedRequest> = {}) => {
   sequence += 1;
   const createdAt = new Date(Date.UTC(2026, 10, 25, 2, 0, sequence));
-  return newJob(accountId, request(overrides), `job-${sequence}-${Math.random().toString(36).slice(2)}`, createdAt);
+  return newJob(
+    accountId,
+    request(overrides),
+    `job-${sequence}-${Math.random().toString(36).slice(2)}`,
+    createdAt,
+  );
 };
 const now = () => new Date().toISOString();
 
@@ -89,7 +94,10 @@ describe("changing jobs", () => {
     await store.apply(job.jobId, { status: "VALIDATING" }, now());
     const running = await store.apply(
       job.jobId,
-      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" }, "ap-beijing": { status: "QUEUED" } } },
+      {
+        status: "RUNNING",
+        copies: { "ap-mumbai": { status: "QUEUED" }, "ap-beijing": { status: "QUEUED" } },
+      },
       now(),
     );
     expect(running.status).toBe("RUNNING");
@@ -117,11 +125,18 @@ describe("changing jobs", () => {
     const job = makeJob();
     await store.create(job);
     await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(job.jobId, { status: "REJECTED", error: { code: "SnapshotNotFound", message: "gone" } }, now());
+    await store.apply(
+      job.jobId,
+      { status: "REJECTED", error: { code: "SnapshotNotFound", message: "gone" } },
+      now(),
+    );
     await expect(store.apply(job.jobId, { status: "RUNNING" }, now())).rejects.toMatchObject({
       code: "IllegalTransition",
     });
-    expect((await store.get(job.jobId))?.error).toEqual({ code: "SnapshotNotFound", message: "gone" });
+    expect((await store.get(job.jobId))?.error).toEqual({
+      code: "SnapshotNotFound",
+      message: "gone",
+    });
   });
 
   it("refuses a second, different execution for one job", async () => {
@@ -138,10 +153,26 @@ describe("changing jobs", () => {
     const job = makeJob();
     await store.create(job);
     await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(job.jobId, { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } }, now());
-    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-1" } } }, now());
-    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "COMPLETED", progress: 100 } } }, now());
-    const after = await store.apply(job.jobId, { copies: { "ap-mumbai": { progress: 40 } } }, now());
+    await store.apply(
+      job.jobId,
+      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+      now(),
+    );
+    await store.apply(
+      job.jobId,
+      { copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-1" } } },
+      now(),
+    );
+    await store.apply(
+      job.jobId,
+      { copies: { "ap-mumbai": { status: "COMPLETED", progress: 100 } } },
+      now(),
+    );
+    const after = await store.apply(
+      job.jobId,
+      { copies: { "ap-mumbai": { progress: 40 } } },
+      now(),
+    );
     expect(after.copies[0]).toMatchObject({ status: "COMPLETED", progress: 100 });
   });
 
@@ -159,7 +190,10 @@ describe("listing an account's jobs", () => {
     for (const job of jobs) await store.create(job);
 
     const first = await store.listByAccount(account, { limit: 2 });
-    const second = await store.listByAccount(account, { limit: 2, ...(first.nextToken ? { nextToken: first.nextToken } : {}) });
+    const second = await store.listByAccount(account, {
+      limit: 2,
+      ...(first.nextToken ? { nextToken: first.nextToken } : {}),
+    });
 
     expect(first.jobs.map((j) => j.jobId)).toEqual([jobs[2]?.jobId, jobs[1]?.jobId]);
     expect(first.nextToken).toBeDefined();
@@ -174,7 +208,10 @@ describe("listing an account's jobs", () => {
     await store.create(other);
     await store.apply(other.jobId, { status: "VALIDATING" }, now());
 
-    const bySnapshot = await store.listByAccount(account, { limit: 10, snapshotId: "snap-aaaa1111" });
+    const bySnapshot = await store.listByAccount(account, {
+      limit: 10,
+      snapshotId: "snap-aaaa1111",
+    });
     const byStatus = await store.listByAccount(account, { limit: 10, status: "VALIDATING" });
 
     expect(bySnapshot.jobs.map((j) => j.jobId)).toEqual([wanted.jobId]);
@@ -182,7 +219,9 @@ describe("listing an account's jobs", () => {
   });
 
   it("refuses a page token it did not issue", async () => {
-    await expect(store.listByAccount("111122223333", { limit: 5, nextToken: "not-a-token" })).rejects.toMatchObject({
+    await expect(
+      store.listByAccount("111122223333", { limit: 5, nextToken: "not-a-token" }),
+    ).rejects.toMatchObject({
       code: "InvalidRequest",
     });
   });
@@ -193,7 +232,11 @@ describe("claiming a copy's start", () => {
     const job = makeJob();
     await store.create(job);
     await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(job.jobId, { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } }, now());
+    await store.apply(
+      job.jobId,
+      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+      now(),
+    );
     return job;
   };
 

@@ -10,14 +10,17 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { Ec2SnapshotProvider } from "../../functions/adapters/ec2/snapshot-provider.js";
+import { SEED_REGIONS } from "../../functions/config.js";
 import type { Clock } from "../../functions/core/ports.js";
 import type { StepDeps } from "../../functions/core/step-deps.js";
-import { SEED_REGIONS } from "../../functions/config.js";
 import { type LocalCloud, startLocalCloud } from "../../local/cloud/index.js";
 import { LOCAL } from "../../local/defaults.js";
 import { createJobsTable, dynamoClient } from "../../local/dynamodb.js";
 
-export const credentials = { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey };
+export const credentials = {
+  accessKeyId: LOCAL.accessKeyId,
+  secretAccessKey: LOCAL.secretAccessKey,
+};
 
 export const newTable = async (): Promise<{ tableName: string; drop(): Promise<void> }> => {
   const endpoint = inject("dynamoEndpoint");
@@ -48,7 +51,12 @@ export const startCloud = async (
   knobs: { copyBytesPerSecond?: number; throttleRate?: number; copyFailureRate?: number } = {},
 ): Promise<CloudUnderTest> => {
   const dataDir = mkdtempSync(join(tmpdir(), "snaprelay-cloud-"));
-  const cloud = await startLocalCloud({ port: 0, dataDir, copyBytesPerSecond: 64 * 1024 ** 3, ...knobs });
+  const cloud = await startLocalCloud({
+    port: 0,
+    dataDir,
+    copyBytesPerSecond: 64 * 1024 ** 3,
+    ...knobs,
+  });
   const clients: EC2Client[] = [];
   return {
     cloud,

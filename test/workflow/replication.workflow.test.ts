@@ -1,0 +1,231 @@
+// The real state machine, run in process with the real step handlers against DynamoDB Local
+// and the local cloud: the whole path of a job, from Validate to its outcome.
+import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { newJob } from "../../functions/core/create-replication.js";
+import { defaultSnapshotName } from "../../functions/core/rules.js";
+import { LOCAL, localStateMachineArn } from "../../local/defaults.js";
+import { createCompletedSnapshot } from "../../local/seed.js";
+import { type CloudUnderTest, documentClient, newTable, startCloud } from "../support/services.js";
+import { importHandlers, runReplication } from "../support/workflow.js";
+
+let table: Awaited<ReturnType<typeof newTable>>;
+let cloud: CloudUnderTest;
+let store: DynamoJobStore;
+let handlers: Awaited<ReturnType<typeof importHandlers>>;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  table = await newTable();
+  cloud = await startCloud();
+  Object.assign(process.env, {
+    JOBS_TABLE: table.tableName,
+    STATE_MACHINE_ARN: localStateMachineArn,
+    ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
+    AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
+    POLL_MIN_SECONDS: "1",
+    POLL_MAX_SECONDS: "2",
+    AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoEndpoint"),
+    AWS_ENDPOINT_URL_EC2: cloud.cloud.url,
+    AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
+    AWS_REGION: LOCAL.homeRegion,
+  });
+  handlers = await importHandlers();
+  store = new DynamoJobStore(documentClient(), table.tableName);
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await cloud.close();
+  await table.drop();
+});
+
+const submit = async (
+  snapshotId: string,
+  destinationRegions: string[],
+  sourceRegion = "ap-shanghai",
+) => {
+  const job = newJob(
+    LOCAL.demoAccountId,
+    {
+      snapshotId,
+      sourceRegion,
+      destinationRegions,
+      name: defaultSnapshotName(snapshotId, sourceRegion),
+      tags: { team: "dr" },
+    },
+    `job-${Math.random().toString(36).slice(2)}`,
+    new Date(),
+  );
+  await store.create(job);
+  return job.jobId;
+};
+
+describe("the replication state machine", () => {
+  it("copies a snapshot to two regions and completes the job", async () => {
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    const jobId = await submit(snapshotId, ["ap-mumbai", "ap-beijing"]);
+
+    const run = await runReplication(jobId, handlers);
+
+    expect(run.status).toBe("SUCCEEDED");
+    const job = await store.get(jobId);
+    expect(job?.status).toBe("COMPLETED");
+    expect(job?.copies.map((c) => [c.destinationRegion, c.status, c.progress])).toEqual([
+      ["ap-mumbai", "COMPLETED", 100],
+      ["ap-beijing", "COMPLETED", 100],
+    ]);
+    for (const copy of job?.copies ?? []) {
+      const { Snapshots } = await cloud
+        .ec2(copy.destinationRegion)
+        .send(new DescribeSnapshotsCommand({ SnapshotIds: [copy.destinationSnapshotId ?? ""] }));
+      const tags = Object.fromEntries((Snapshots?.[0]?.Tags ?? []).map((t) => [t.Key, t.Value]));
+      expect(Snapshots?.[0]?.State).toBe("completed");
+      expect(tags).toMatchObject({
+        Name: `Copied ${snapshotId} from ap-shanghai`,
+        "snaprelay:job-id": jobId,
+        "snaprelay:source-snapshot-id": snapshotId,
+        team: "dr",
+      });
+    }
+    expect(run.states.slice(0, 3)).toEqual(["Validate", "IsAccepted", "CopyToDestinations"]);
+    expect(run.states).toContain("PollCopy");
+    expect(run.states.at(-1)).toBe("Done");
+  });
+
+  it("rejects a job whose source snapshot does not exist, and starts no copy", async () => {
+    const before = cloud.cloud.stats();
+    const jobId = await submit("snap-00000000deadbeef0", ["ap-mumbai"]);
+
+    const run = await runReplication(jobId, handlers);
+
+    expect(run).toMatchObject({ status: "FAILED", error: "SnapshotNotFound" });
+    const job = await store.get(jobId);
+    expect(job?.status).toBe("REJECTED");
+    expect(job?.error?.code).toBe("SnapshotNotFound");
+    expect(job?.error?.message).toContain("does not exist in ap-shanghai");
+    expect(run.states).not.toContain("StartCopy");
+    expect(cloud.cloud.stats().copies.started).toBe(before.copies.started);
+  });
+
+  it("rejects a job to a region outside the supported list", async () => {
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    const jobId = await submit(snapshotId, ["eu-west-1"]);
+
+    const run = await runReplication(jobId, handlers);
+
+    expect(run).toMatchObject({ status: "FAILED", error: "UnsupportedRegion" });
+    expect((await store.get(jobId))?.error?.message).toContain("supported regions: ap-beijing");
+  });
+});
+
+describe("when copies fail", () => {
+  it("fails the job when every copy fails, and deletes the half-made copies", async () => {
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    const jobId = await submit(snapshotId, ["ap-chengdu"]);
+    cloud.cloud.setKnobs({ copyFailureRate: 1 });
+
+    const run = await runReplication(jobId, handlers).finally(() =>
+      cloud.cloud.setKnobs({ copyFailureRate: 0 }),
+    );
+
+    expect(run).toMatchObject({ status: "FAILED", error: "AllCopiesFailed" });
+    const job = await store.get(jobId);
+    expect(job?.status).toBe("FAILED");
+    expect(job?.copies[0]).toMatchObject({ status: "FAILED", error: { code: "CopyFailed" } });
+    const { Snapshots } = await cloud.ec2("ap-chengdu").send(
+      new DescribeSnapshotsCommand({
+        Filters: [{ Name: "tag:snaprelay:job-id", Values: [jobId] }],
+      }),
+    );
+    expect(Snapshots ?? []).toHaveLength(0);
+    expect(job?.copies[0]?.error?.message).toContain("was deleted");
+  });
+
+  it("ends PARTIAL when one destination's copy disappears and the other completes", async () => {
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai", {
+      sizeGiB: 64,
+    });
+    const jobId = await submit(snapshotId, ["ap-chongqing", "ap-guangzhou"]);
+    cloud.cloud.setKnobs({ copyBytesPerSecond: 16 * 1024 ** 3 });
+    const running = runReplication(jobId, handlers);
+    // Someone deletes the pending copy in ap-chongqing while it copies.
+    let deleted = false;
+    for (let attempt = 0; attempt < 100 && !deleted; attempt++) {
+      const copy = (await store.get(jobId))?.copies.find(
+        (c) => c.destinationRegion === "ap-chongqing",
+      );
+      if (copy?.destinationSnapshotId) {
+        const { DeleteSnapshotCommand } = await import("@aws-sdk/client-ec2");
+        await cloud
+          .ec2("ap-chongqing")
+          .send(new DeleteSnapshotCommand({ SnapshotId: copy.destinationSnapshotId }));
+        deleted = true;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    const run = await running.finally(() =>
+      cloud.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 }),
+    );
+
+    expect(deleted).toBe(true);
+    expect(run.status).toBe("SUCCEEDED");
+    const job = await store.get(jobId);
+    expect(job?.status).toBe("PARTIAL");
+    expect(job?.copies.map((c) => c.status)).toEqual(["FAILED", "COMPLETED"]);
+    expect(job?.copies[0]?.error?.code).toBe("CopyFailed");
+  });
+});
+
+describe("the StartCopy step", () => {
+  const queuedJob = async () => {
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    const jobId = await submit(snapshotId, ["ap-mumbai"]);
+    await handlers.validate?.({ jobId });
+    return jobId;
+  };
+  const copiesOf = async (jobId: string) => {
+    const { Snapshots } = await cloud
+      .ec2("ap-mumbai")
+      .send(
+        new DescribeSnapshotsCommand({
+          Filters: [{ Name: "tag:snaprelay:job-id", Values: [jobId] }],
+        }),
+      );
+    return Snapshots ?? [];
+  };
+
+  it("starts exactly one copy when invoked twice for the same job and destination", async () => {
+    const jobId = await queuedJob();
+    const startCopy = handlers.startCopy;
+    if (!startCopy) throw new Error("no startCopy handler");
+
+    const first = await startCopy({ jobId, destinationRegion: "ap-mumbai" });
+    const second = await startCopy({ jobId, destinationRegion: "ap-mumbai" });
+
+    expect(second).toEqual(first);
+    expect(await copiesOf(jobId)).toHaveLength(1);
+  });
+
+  it("starts exactly one copy when two invocations race", async () => {
+    const jobId = await queuedJob();
+    const startCopy = handlers.startCopy;
+    if (!startCopy) throw new Error("no startCopy handler");
+
+    const results = await Promise.allSettled([
+      startCopy({ jobId, destinationRegion: "ap-mumbai" }),
+      startCopy({ jobId, destinationRegion: "ap-mumbai" }),
+    ]);
+
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(refused.map((r) => (r as PromiseRejectedResult).reason.name)).toEqual([
+      "CopyStartInProgress",
+    ]);
+    expect(await copiesOf(jobId)).toHaveLength(1);
+  });
+});
