@@ -189,13 +189,11 @@ describe("the StartCopy step", () => {
     return jobId;
   };
   const copiesOf = async (jobId: string) => {
-    const { Snapshots } = await cloud
-      .ec2("ap-mumbai")
-      .send(
-        new DescribeSnapshotsCommand({
-          Filters: [{ Name: "tag:snaprelay:job-id", Values: [jobId] }],
-        }),
-      );
+    const { Snapshots } = await cloud.ec2("ap-mumbai").send(
+      new DescribeSnapshotsCommand({
+        Filters: [{ Name: "tag:snaprelay:job-id", Values: [jobId] }],
+      }),
+    );
     return Snapshots ?? [];
   };
 
