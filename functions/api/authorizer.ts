@@ -7,6 +7,7 @@ import type {
 } from "aws-lambda";
 import { loadConfig } from "../config.js";
 import { isDomainError } from "../core/errors.js";
+import { headerValue } from "./request-context.js";
 import { bearerToken, verifyToken } from "./tokens.js";
 
 export type AuthorizerContext = { accountId: string } | { refusal: string };
@@ -19,7 +20,10 @@ export const handler = async (
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
   try {
-    const { accountId } = await verifyToken(bearerToken(event.headers?.authorization), settings);
+    const { accountId } = await verifyToken(
+      bearerToken(headerValue(event.headers, "authorization")),
+      settings,
+    );
     return { isAuthorized: true, context: { accountId } };
   } catch (error) {
     if (!isDomainError(error, "Unauthorized")) throw error;

@@ -1,4 +1,26 @@
-// What the API shows of a job: the stored job less what only the service needs.
+// What the API shows of a job: the contract's fields in the contract's order, and nothing that
+// only the service needs (the owning account is implied by the caller).
 import type { ReplicationJob } from "../core/job.js";
 
-export const presentJob = ({ accountId, ...job }: ReplicationJob) => job;
+export const presentJob = (job: ReplicationJob) => ({
+  jobId: job.jobId,
+  status: job.status,
+  snapshotId: job.snapshotId,
+  sourceRegion: job.sourceRegion,
+  name: job.name,
+  tags: job.tags,
+  trigger: job.trigger,
+  createdAt: job.createdAt,
+  updatedAt: job.updatedAt,
+  executionArn: job.executionArn,
+  copies: job.copies.map((copy) => ({
+    destinationRegion: copy.destinationRegion,
+    status: copy.status,
+    progress: copy.progress,
+    destinationSnapshotId: copy.destinationSnapshotId,
+    error: copy.error,
+    startedAt: copy.startedAt,
+    completedAt: copy.completedAt,
+  })),
+  error: job.error,
+});

@@ -41,8 +41,14 @@ export const pathParameter = (event: ApiEvent, name: string): string => {
   return value;
 };
 
-export const header = (event: ApiEvent, name: string): string | undefined => {
+/** A header by name, whatever its case: API Gateway lowercases names, serverless-offline does not. */
+export const headerValue = (
+  headers: Record<string, string | undefined> | undefined,
+  name: string,
+): string | undefined => {
   const wanted = name.toLowerCase();
-  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
-  return entry?.[1];
+  return Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === wanted)?.[1];
 };
+
+export const header = (event: ApiEvent, name: string): string | undefined =>
+  headerValue(event.headers, name);

@@ -2,6 +2,9 @@
 // each Task state is mapped, through the function its Resource names, to that handler's module.
 import { readFileSync } from "node:fs";
 import { StateMachine } from "aws-local-stepfunctions";
+
+type JSONValue = Parameters<StateMachine["run"]>[0];
+
 import { DEFINITION_PATH, lambdaArnOf, loadDefinition } from "../../statemachine/definition.js";
 
 type Handler = (event: unknown) => Promise<unknown>;
@@ -52,7 +55,8 @@ export const runReplication = async (
     Object.entries(taskFunctions()).map(([state, functionKey]) => {
       const handler = handlers[functionKey];
       if (!handler) throw new Error(`no handler for function ${functionKey} (state ${state})`);
-      return [state, handler as (input: never) => Promise<never>];
+      // The handlers return plain JSON data; the interpreter's type for it is JSONValue.
+      return [state, handler as unknown as (input: JSONValue) => Promise<JSONValue>];
     }),
   );
   const execution = machine.run(

@@ -1,0 +1,22 @@
+// What an EC2 operation gets to work with: the signing region, the request's parameters and the
+// cloud's state. An operation validates everything before it changes anything.
+import type { SnapshotCopies } from "../snapshot-copies";
+import type { SnapshotCreation } from "../snapshot-creation";
+import type { CloudStore } from "../store";
+import type { QueryParams } from "../wire/query-params";
+import type { XmlMembers } from "../wire/xml";
+
+export interface OperationContext {
+  region: string;
+  params: QueryParams;
+  store: CloudStore;
+  copies: SnapshotCopies;
+  creation: SnapshotCreation;
+  accountId: string;
+}
+
+export interface Operation {
+  /** Whether it changes state: the answer then waits until the change is on disk. */
+  changesState: boolean;
+  run(context: OperationContext): XmlMembers;
+}

@@ -1,0 +1,21 @@
+// Injected faults for tests of the callers' retry and failure paths: throttled calls and failed
+// copies, each with the share set by the knobs in force at the moment of the call.
+import type { LocalCloudKnobs } from "./options";
+
+export class Faults {
+  constructor(
+    private readonly knobs: LocalCloudKnobs,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  throttlesThisCall(): boolean {
+    return this.random() < this.knobs.throttleRate;
+  }
+
+  /** Where a new copy will fail, or undefined if it is to succeed. */
+  copyFailurePoint(totalBytes: number): number | undefined {
+    if (!(this.random() < this.knobs.copyFailureRate)) return undefined;
+    // Somewhere in the middle, so that callers see some progress before the error.
+    return Math.floor(totalBytes * (0.1 + 0.8 * this.random()));
+  }
+}

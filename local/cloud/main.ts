@@ -1,0 +1,33 @@
+// Runs the local cloud on its own: `npx tsx local/cloud/main.ts`. Port from LOCAL_CLOUD_PORT
+// (default 8084), state in .local-data/cloud at the repository root (LOCAL_CLOUD_DATA_DIR).
+import { fileURLToPath } from "node:url";
+import { startLocalCloud } from "./index";
+
+const DEFAULT_PORT = 8084;
+const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+const port = Number(process.env.LOCAL_CLOUD_PORT || DEFAULT_PORT);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`LOCAL_CLOUD_PORT must be a port number, not '${process.env.LOCAL_CLOUD_PORT}'.`);
+  process.exit(1);
+}
+const dataDir = process.env.LOCAL_CLOUD_DATA_DIR || `${repositoryRoot}.local-data/cloud`;
+
+const cloud = await startLocalCloud({ port, dataDir });
+console.log(`local cloud (EC2) listening on ${cloud.url}, state in ${dataDir}`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    // A second signal means the first stop hangs: leave at once.
+    if (stopping) process.exit(1);
+    stopping = true;
+    cloud.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("local cloud: stopping failed", error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,106 @@
+// What a local cloud can be started with, and how options, environment variables and defaults
+// combine: an explicit option wins over the environment, which wins over the default.
+import { GIB } from "./model";
+
+export interface LocalCloudOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where state lives; created if missing. */
+  dataDir: string;
+  /** The ownerId of every snapshot; default "000000000000". */
+  accountId?: string;
+  /** Copy bandwidth per copy; default LOCAL_CLOUD_COPY_BYTES_PER_SECOND, else 8 GiB in about 5 s. */
+  copyBytesPerSecond?: number;
+  /** Default 20, as EBS allows per destination region. */
+  maxPendingCopiesPerRegion?: number;
+  /** 0..1 share of calls answered RequestLimitExceeded; default LOCAL_CLOUD_THROTTLE_RATE, else 0. */
+  throttleRate?: number;
+  /** 0..1 share of copies that end in state error; default LOCAL_CLOUD_COPY_FAILURE_RATE, else 0. */
+  copyFailureRate?: number;
+}
+
+/** The settings a test may change while the cloud runs (see LocalCloud.setKnobs). */
+export interface LocalCloudKnobs {
+  copyBytesPerSecond: number;
+  throttleRate: number;
+  copyFailureRate: number;
+}
+
+export interface LocalCloudSettings {
+  port: number;
+  host: string;
+  dataDir: string;
+  accountId: string;
+  maxPendingCopiesPerRegion: number;
+  knobs: LocalCloudKnobs;
+}
+
+// An 8 GiB demo volume copies in about 5 s: slow enough to watch `pending`, fast enough for a demo.
+const DEFAULT_KNOBS: LocalCloudKnobs = {
+  copyBytesPerSecond: Math.round((8 * GIB) / 5),
+  throttleRate: 0,
+  copyFailureRate: 0,
+};
+
+const KNOB_VARIABLES: Record<keyof LocalCloudKnobs, string> = {
+  copyBytesPerSecond: "LOCAL_CLOUD_COPY_BYTES_PER_SECOND",
+  throttleRate: "LOCAL_CLOUD_THROTTLE_RATE",
+  copyFailureRate: "LOCAL_CLOUD_COPY_FAILURE_RATE",
+};
+
+export function resolveSettings(
+  options: LocalCloudOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): LocalCloudSettings {
+  const knob = (name: keyof LocalCloudKnobs) =>
+    options[name] ?? numberFromEnv(env, KNOB_VARIABLES[name]) ?? DEFAULT_KNOBS[name];
+  const knobs: LocalCloudKnobs = {
+    copyBytesPerSecond: knob("copyBytesPerSecond"),
+    throttleRate: knob("throttleRate"),
+    copyFailureRate: knob("copyFailureRate"),
+  };
+  checkKnobs(knobs);
+  const maxPendingCopiesPerRegion = options.maxPendingCopiesPerRegion ?? 20;
+  if (!Number.isInteger(maxPendingCopiesPerRegion) || maxPendingCopiesPerRegion < 1) {
+    throw new RangeError(
+      `maxPendingCopiesPerRegion must be a whole number of at least 1, not ${maxPendingCopiesPerRegion}.`,
+    );
+  }
+  return {
+    port: options.port,
+    host: options.host ?? "127.0.0.1",
+    dataDir: options.dataDir,
+    accountId: options.accountId ?? "000000000000",
+    maxPendingCopiesPerRegion,
+    knobs,
+  };
+}
+
+export function checkKnobs(knobs: Partial<LocalCloudKnobs>): void {
+  const { copyBytesPerSecond, throttleRate, copyFailureRate } = knobs;
+  if (copyBytesPerSecond !== undefined && !(copyBytesPerSecond > 0)) {
+    throw new RangeError(
+      `copyBytesPerSecond (${KNOB_VARIABLES.copyBytesPerSecond}) must be above 0, not ${copyBytesPerSecond}.`,
+    );
+  }
+  for (const [name, rate] of [
+    ["throttleRate", throttleRate],
+    ["copyFailureRate", copyFailureRate],
+  ] as const) {
+    if (rate !== undefined && !(rate >= 0 && rate <= 1)) {
+      throw new RangeError(
+        `${name} (${KNOB_VARIABLES[name]}) must be a share from 0 to 1, not ${rate}.`,
+      );
+    }
+  }
+}
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a number, not '${text}'.`);
+  return value;
+}
