@@ -1,7 +1,7 @@
 // The functions' configuration: read from the environment once, at cold start, and checked
 // with zod. A bad or missing value stops the function with every problem named at once.
 import { z } from "zod";
-import { describeIssues } from "./core/request.js";
+import { describeIssues, RegionSchema } from "./core/request.js";
 
 /** The seed's regions: where cross-region replication is offered today. */
 export const SEED_REGIONS = [
@@ -30,7 +30,7 @@ const EnvSchema = z.object({
       /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
       "must be a state machine ARN",
     ),
-  SUPPORTED_REGIONS: list("region names", z.string().regex(/^[a-z]{2}(-[a-z0-9]+){1,3}$/))
+  SUPPORTED_REGIONS: list("region names", RegionSchema)
     .pipe(z.array(z.string()).min(1, "at least one region"))
     .default([...SEED_REGIONS]),
   ALLOWLISTED_ACCOUNTS: list(

@@ -50,6 +50,22 @@ const PORT_VARIABLES: Record<keyof LocalPorts, [string, string]> = {
   cloud: ["local cloud", "SNAPRELAY_CLOUD_PORT"],
 };
 
+// Local defaults for the functions' settings; the same environment variables override them.
+const localFunctionSettings = (): Record<string, string> => {
+  const defaults: Record<string, string> = {
+    ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
+    POLL_MIN_SECONDS: "1",
+    POLL_MAX_SECONDS: "5",
+    COPY_START_LEASE_SECONDS: "30",
+  };
+  const settings: Record<string, string> = {};
+  for (const name of [...Object.keys(defaults), "SUPPORTED_REGIONS"]) {
+    const value = process.env[name] ?? defaults[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
+};
+
 export const startStack = async (options: StackOptions): Promise<RunningStack> => {
   const log = options.log ?? (() => {});
   const { ports } = options;
@@ -99,12 +115,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       env: {
         ...clientEnv,
         STATE_MACHINE_ARN: localStateMachineArn,
-        ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
         AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
         AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
-        POLL_MIN_SECONDS: "1",
-        POLL_MAX_SECONDS: "5",
-        COPY_START_LEASE_SECONDS: "30",
+        ...localFunctionSettings(),
         ...options.functionEnv,
       },
       ...(options.verbose ? { echo: (line: string) => log(`[offline] ${line}`) } : {}),

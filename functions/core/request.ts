@@ -15,9 +15,11 @@ export const SnapshotIdSchema = z
     "must look like snap-0123abcd (snap- then 4 to 32 lowercase letters or digits)",
   );
 
+// Only the shape here: whether a region is supported is a rule (UnsupportedRegion), which names
+// the allowed list.
 export const RegionSchema = z
   .string()
-  .regex(/^[a-z]{2}(-[a-z0-9]+){1,3}$/, "must be a region name such as ap-shanghai or us-east-1");
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+){1,4}$/, "must be a region name such as ap-shanghai or us-east-1");
 
 const TagsSchema = z
   .record(

@@ -1,0 +1,310 @@
+// End to end: the local stack started exactly as `npm start` starts it (its own process, on
+// ports of its own), driven over HTTP like a caller would, then stopped with Ctrl-C (SIGINT).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueToken } from "../../functions/api/tokens.js";
+import { LOCAL } from "../../local/defaults.js";
+import { freePort } from "../support/free-port.js";
+import { credentials } from "../support/services.js";
+
+const OTHER_ACCOUNT = "444455556666";
+const STRANGER_ACCOUNT = "777788889999";
+
+let stack: ChildProcess;
+let output = "";
+let dataDir: string;
+let ports: Record<string, number>;
+let api: string;
+let demoSnapshotId: string;
+let token: string;
+
+const tokenFor = (account: string) =>
+  issueToken(account, { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer });
+
+const call = async (
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) => {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined
+      ? { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }
+      : {}),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { raw: text };
+  }
+  return { status: response.status, headers: response.headers, body };
+};
+
+const replicationOf = (snapshotId: string, destinationRegions = ["ap-mumbai"]) => ({
+  snapshotId,
+  sourceRegion: "ap-shanghai",
+  destinationRegions,
+});
+
+const listJobs = async (forToken = token) =>
+  (await call("GET", "/replications?limit=100", { token: forToken })).body.jobs as Array<{
+    jobId: string;
+  }>;
+
+const waitForJob = async (jobId: string, statuses: string[], timeoutMs = 90_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call("GET", `/replications/${jobId}`, { token });
+    if (statuses.includes(String(body.status))) return body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+};
+
+const ec2 = (region: string) =>
+  new EC2Client({ region, endpoint: `http://127.0.0.1:${ports.cloud}`, credentials });
+
+beforeAll(async () => {
+  ports = {
+    http: await freePort(),
+    lambda: await freePort(),
+    dynamodb: await freePort(),
+    sfn: await freePort(),
+    cloud: await freePort(),
+  };
+  api = `http://127.0.0.1:${ports.http}`;
+  dataDir = mkdtempSync(join(tmpdir(), "snaprelay-e2e-"));
+  stack = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
+    env: {
+      ...process.env,
+      SNAPRELAY_HTTP_PORT: String(ports.http),
+      SNAPRELAY_LAMBDA_PORT: String(ports.lambda),
+      SNAPRELAY_DYNAMODB_PORT: String(ports.dynamodb),
+      SNAPRELAY_SFN_PORT: String(ports.sfn),
+      SNAPRELAY_CLOUD_PORT: String(ports.cloud),
+      SNAPRELAY_DATA_DIR: dataDir,
+      ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${OTHER_ACCOUNT}`,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  stack.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  stack.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const deadline = Date.now() + 110_000;
+  while (!output.includes("snaprelay ready")) {
+    if (stack.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the stack was not ready:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  demoSnapshotId = /Demo snapshot\s+(snap-[0-9a-f]+)/.exec(output)?.[1] ?? "";
+  token = /Token for account \d+:\s+(\S+)/.exec(output)?.[1] ?? "";
+}, 120_000);
+
+afterAll(async () => {
+  if (stack && stack.exitCode === null) {
+    const exited = new Promise((resolve) => stack.once("exit", resolve));
+    stack.kill("SIGINT");
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe("npm start", () => {
+  it("prints a demo snapshot, a token and a ready-to-paste curl", () => {
+    expect(demoSnapshotId).toMatch(/^snap-/);
+    expect(token.split(".")).toHaveLength(3);
+    expect(output).toContain(`curl -s -X POST ${api}/replications`);
+    expect(output).toContain(`"destinationRegions":["ap-mumbai"]`);
+  });
+
+  it("answers /health without a token", async () => {
+    const { status, body } = await call("GET", "/health");
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: "ok" });
+  });
+});
+
+describe("replicating over HTTP", () => {
+  it("copies the demo snapshot to ap-mumbai and completes the job", async () => {
+    const created = await call("POST", "/replications", {
+      token,
+      body: replicationOf(demoSnapshotId),
+    });
+    expect(created.status).toBe(202);
+    const jobId = String(created.body.jobId);
+
+    const job = await waitForJob(jobId, ["COMPLETED", "PARTIAL", "FAILED", "REJECTED"]);
+
+    expect(job.status).toBe("COMPLETED");
+    const [copy] = job.copies as Array<{ destinationSnapshotId: string; status: string }>;
+    expect(copy?.status).toBe("COMPLETED");
+    const { Snapshots } = await ec2("ap-mumbai").send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [copy?.destinationSnapshotId ?? ""] }),
+    );
+    expect(Snapshots?.[0]?.State).toBe("completed");
+    expect(Snapshots?.[0]?.Tags).toContainEqual({
+      Key: "Name",
+      Value: `Copied ${demoSnapshotId} from ap-shanghai`,
+    });
+
+    const sfn = new SFNClient({
+      region: LOCAL.homeRegion,
+      endpoint: `http://127.0.0.1:${ports.sfn}`,
+      credentials,
+    });
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: String(job.executionArn) }),
+    );
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: String(job.executionArn), maxResults: 1000 }),
+    );
+    const entered = (history.events ?? [])
+      .map((event) => event.stateEnteredEventDetails?.name)
+      .filter(Boolean);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(entered.slice(0, 4)).toEqual([
+      "Validate",
+      "IsAccepted",
+      "CopyToDestinations",
+      "StartCopy",
+    ]);
+    expect(entered.at(-1)).toBe("Done");
+  });
+
+  it("replays a POST with the same Idempotency-Key and body, and refuses it with another body", async () => {
+    const key = `e2e-${Date.now()}`;
+    const body = replicationOf(demoSnapshotId, ["ap-beijing"]);
+    const first = await call("POST", "/replications", {
+      token,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    const replay = await call("POST", "/replications", {
+      token,
+      body,
+      headers: { "idempotency-key": key },
+    });
+    const other = await call("POST", "/replications", {
+      token,
+      body: replicationOf(demoSnapshotId, ["ap-chengdu"]),
+      headers: { "idempotency-key": key },
+    });
+
+    expect(first.status).toBe(202);
+    expect(replay.status).toBe(202);
+    expect(replay.body.jobId).toBe(first.body.jobId);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(other.status).toBe(409);
+    expect((other.body.error as { code: string }).code).toBe("IdempotencyConflict");
+    const jobs = await listJobs();
+    expect(jobs.filter((job) => job.jobId === first.body.jobId)).toHaveLength(1);
+  });
+
+  it("lists the caller's jobs newest first", async () => {
+    const jobs = (await call("GET", "/replications", { token })).body.jobs as Array<{
+      createdAt: string;
+    }>;
+    const times = jobs.map((job) => job.createdAt);
+    expect(times.length).toBeGreaterThan(1);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+});
+
+describe("refusals", () => {
+  it("refuses a request without a token with 401", async () => {
+    const { status } = await call("GET", "/replications");
+    expect(status).toBe(401);
+  });
+
+  it("refuses a token signed with another secret with 401 Unauthorized", async () => {
+    const forged = await issueToken(LOCAL.demoAccountId, {
+      secret: "someone-elses-secret-that-is-long-enough-to-sign",
+      issuer: LOCAL.authTokenIssuer,
+    });
+    const { status, body } = await call("GET", "/replications", { token: forged });
+    expect(status).toBe(401);
+    expect(body.error).toMatchObject({ code: "Unauthorized" });
+  });
+
+  it("refuses an account outside the allowlist with 403 NotAllowlisted and starts nothing", async () => {
+    const before = await listJobs();
+    const { status, body } = await call("POST", "/replications", {
+      token: await tokenFor(STRANGER_ACCOUNT),
+      body: replicationOf(demoSnapshotId),
+    });
+    expect(status).toBe(403);
+    expect(body.error).toMatchObject({ code: "NotAllowlisted" });
+    expect(await listJobs()).toHaveLength(before.length);
+  });
+
+  it("refuses bad input with 400 naming the field, and creates no job", async () => {
+    const before = await listJobs();
+    const badRegion = await call("POST", "/replications", {
+      token,
+      body: replicationOf(demoSnapshotId, ["mars-north-1"]),
+    });
+    const badBody = await call("POST", "/replications", { token, body: "{not json" });
+    const longName = await call("POST", "/replications", {
+      token,
+      body: { ...replicationOf(demoSnapshotId), name: "x".repeat(61) },
+    });
+
+    expect(badRegion.status).toBe(400);
+    expect(badRegion.body.error).toMatchObject({ code: "UnsupportedRegion" });
+    expect((badRegion.body.error as { message: string }).message).toContain("ap-mumbai");
+    expect(badBody.status).toBe(400);
+    expect(longName.status).toBe(400);
+    expect(longName.body.error).toMatchObject({ code: "NameTooLong" });
+    expect(await listJobs()).toHaveLength(before.length);
+  });
+
+  it("hides another account's job behind a 404", async () => {
+    const [mine] = await listJobs();
+    const { status, body } = await call("GET", `/replications/${mine?.jobId}`, {
+      token: await tokenFor(OTHER_ACCOUNT),
+    });
+    expect(status).toBe(404);
+    expect(body.error).toMatchObject({ code: "JobNotFound" });
+  });
+});
+
+describe("Ctrl-C", () => {
+  it("stops every process the stack started, java included", async () => {
+    const exited = new Promise<number | null>((resolve) =>
+      stack.once("exit", (code) => resolve(code)),
+    );
+    stack.kill("SIGINT");
+    const code = await exited;
+
+    expect(code).toBe(0);
+    for (const port of Object.values(ports)) {
+      const inUse = await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      );
+      expect(inUse, `port ${port} is still served`).toBe(false);
+    }
+    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+    expect(processes).not.toContain(`DynamoDBLocal.jar -inMemory -port ${ports.dynamodb}`);
+    expect(processes).not.toContain(`--httpPort ${ports.http}`);
+  }, 60_000);
+});
