@@ -71,6 +71,19 @@ describe("the replication state machine", () => {
     const run = await runReplication(jobId, handlers);
 
     expect(run.status).toBe("SUCCEEDED");
+    // Each destination's branch ends with its outcome alone, for ops reading the execution.
+    expect((run.output as { copies: unknown[] }).copies).toEqual([
+      {
+        destinationRegion: "ap-mumbai",
+        status: "COMPLETED",
+        destinationSnapshotId: expect.stringMatching(/^snap-/),
+      },
+      {
+        destinationRegion: "ap-beijing",
+        status: "COMPLETED",
+        destinationSnapshotId: expect.stringMatching(/^snap-/),
+      },
+    ]);
     const job = await store.get(jobId);
     expect(job?.status).toBe("COMPLETED");
     expect(job?.copies.map((c) => [c.destinationRegion, c.status, c.progress])).toEqual([
