@@ -85,14 +85,9 @@ export const createReplication = async (
 
   // Either a new job, or a replay of one whose start did not finish: start it now. The
   // execution is named after the job, so this can never run the job twice.
+  let executionArn: string;
   try {
-    const { executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId });
-    const started = await deps.jobs.apply(
-      job.jobId,
-      { executionArn },
-      deps.clock.now().toISOString(),
-    );
-    return { job: started, created };
+    ({ executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId }));
   } catch (error) {
     if (created) await deps.jobs.discardUnstarted(job.jobId, job.accountId, input.idempotencyKey);
     throw new DomainError(
@@ -101,4 +96,12 @@ export const createReplication = async (
       { cause: error },
     );
   }
+  // Once the execution runs, the job stays whatever happens next: a replay records the ARN,
+  // since starting the same execution again returns the first one.
+  const started = await deps.jobs.apply(
+    job.jobId,
+    { executionArn },
+    deps.clock.now().toISOString(),
+  );
+  return { job: started, created };
 };

@@ -65,6 +65,8 @@ export interface JobStore {
     now: Date,
     leaseSeconds: number,
   ): Promise<boolean>;
+  /** Gives back a claim taken at `claimedAt`, so a retry need not wait out the lease. */
+  releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void>;
   isReachable(): Promise<boolean>;
 }
 

@@ -8,31 +8,39 @@ export const MAX_USER_TAGS = 40;
 /** Tag keys snaprelay writes on every copy; callers may not set them. */
 export const RESERVED_TAG_PREFIXES = ["aws:", "snaprelay:"] as const;
 
+// snap- and at most 17 characters (EC2's longest ids), and regions of at most 20 characters: so
+// the default name `Copied <id> from <region>` always fits in MAX_NAME_LENGTH.
 export const SnapshotIdSchema = z
   .string()
   .regex(
-    /^snap-[0-9a-z]{4,32}$/,
-    "must look like snap-0123abcd (snap- then 4 to 32 lowercase letters or digits)",
+    /^snap-[0-9a-z]{4,17}$/,
+    "must look like snap-0123abcd (snap- then 4 to 17 lowercase letters or digits)",
   );
 
 // Only the shape here: whether a region is supported is a rule (UnsupportedRegion), which names
 // the allowed list.
 export const RegionSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+){1,4}$/, "must be a region name such as ap-shanghai or us-east-1");
+  .max(20, "must be a region name of at most 20 characters")
+  .regex(
+    /^[a-z][a-z0-9]*(-[a-z0-9]+){1,4}$/,
+    "must be a region name such as ap-shanghai or us-east-1",
+  );
+
+const isReservedTagKey = (key: string): boolean =>
+  key === "Name" || RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix));
 
 const TagsSchema = z
-  .record(
-    z
-      .string()
-      .min(1)
-      .max(128)
-      .refine(
-        (key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix)),
-        `tag keys may not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`,
-      ),
-    z.string().max(256),
-  )
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .superRefine((tags, context) => {
+    for (const key of Object.keys(tags).filter(isReservedTagKey)) {
+      context.addIssue({
+        code: "custom",
+        path: [key],
+        message: `is reserved: a tag key may not be Name (set the name field instead) or start with ${RESERVED_TAG_PREFIXES.join(" or ")}`,
+      });
+    }
+  })
   .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, `at most ${MAX_USER_TAGS} tags`);
 
 export const ReplicationRequestSchema = z.strictObject({

@@ -45,17 +45,25 @@ export const startCopy = async (
     );
   }
 
-  // A previous attempt may have started the copy and died before recording it.
-  const existing = await deps.snapshots.findCopy(destinationRegion, copyIdentityTags(job));
-  const destinationSnapshotId =
-    existing?.snapshotId ??
-    (await deps.snapshots.startCopy({
-      sourceRegion: job.sourceRegion,
-      sourceSnapshotId: job.snapshotId,
-      destinationRegion,
-      description: job.name,
-      tags: copyTags(job),
-    }));
+  let destinationSnapshotId: string;
+  try {
+    // A previous attempt may have started the copy and died before recording it.
+    const existing = await deps.snapshots.findCopy(destinationRegion, copyIdentityTags(job));
+    destinationSnapshotId =
+      existing?.snapshotId ??
+      (await deps.snapshots.startCopy({
+        sourceRegion: job.sourceRegion,
+        sourceSnapshotId: job.snapshotId,
+        destinationRegion,
+        description: job.name,
+        tags: copyTags(job),
+      }));
+  } catch (error) {
+    // The cloud refused (throttled, destination full): no copy was made, so free the claim and
+    // let the state machine's retry start it without waiting out the lease.
+    await deps.jobs.releaseCopyStart(jobId, destinationRegion, now).catch(() => {});
+    throw error;
+  }
 
   await deps.jobs.apply(
     jobId,

@@ -3,6 +3,7 @@
 import { DomainError, isRejection } from "./errors.js";
 import { loadJob } from "./load-job.js";
 import type { CopyChange } from "./ports.js";
+import { parseReplicationRequest } from "./request.js";
 import { assertAllowlisted, checkReplicationRequest } from "./rules.js";
 import type { StepDeps } from "./step-deps.js";
 
@@ -44,13 +45,13 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
     // The allowlist can change between the request and the run (an account leaves the beta).
     assertAllowlisted(job.accountId, deps.settings.policy);
     checkReplicationRequest(
-      {
+      parseReplicationRequest({
         snapshotId: job.snapshotId,
         sourceRegion: job.sourceRegion,
         destinationRegions: job.copies.map((c) => c.destinationRegion),
         name: job.name,
         tags: job.tags,
-      },
+      }),
       deps.settings.policy,
     );
     await checkSourceSnapshot(deps, job.sourceRegion, job.snapshotId);

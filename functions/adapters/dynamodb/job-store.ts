@@ -283,6 +283,9 @@ export class DynamoJobStore implements JobStore {
         update.condition(
           `${update.path(["copies", region, "status"])} = ${update.value("COPYING")}`,
         );
+        update.condition(
+          `${update.path(["copies", region, "progress"])} <= ${update.value(copyChange.progress)}`,
+        );
       }
       for (const [field, value] of Object.entries(copyChange)) {
         if (value !== undefined) update.set(["copies", region, field], value);
@@ -331,6 +334,25 @@ export class DynamoJobStore implements JobStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
+    const update = new UpdateBuilder();
+    const claim = update.path(["copies", destinationRegion, "claimedAt"]);
+    // Only our own claim: a later attempt's claim is not ours to give back.
+    update.condition(`${claim} = ${update.value(claimedAt.toISOString())}`);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: `REMOVE ${claim}`,
+          ...update.build(),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

@@ -1,0 +1,192 @@
+// The functions' configuration: defaults, and every bad or missing variable named at once.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { loadConfig, SEED_REGIONS } from "../../functions/config.js";
+
+const STATE_MACHINE_ARN =
+  "arn:aws:states:ap-shanghai:111122223333:stateMachine:snaprelay-dev-replication";
+
+/** The variables that have no default. */
+const required = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  JOBS_TABLE: "snaprelay-dev-jobs",
+  STATE_MACHINE_ARN,
+  AUTH_TOKEN_SECRET: "s".repeat(32),
+  ...extra,
+});
+
+const refusal = (env: NodeJS.ProcessEnv): string => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error("the configuration was accepted");
+};
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("loading the configuration", () => {
+  it("fills in the defaults around the required variables", () => {
+    // Act
+    const config = loadConfig(required());
+
+    // Assess
+    expect(config).toEqual({
+      jobsTable: "snaprelay-dev-jobs",
+      stateMachineArn: STATE_MACHINE_ARN,
+      supportedRegions: [...SEED_REGIONS],
+      allowlistedAccounts: [],
+      authTokenSecret: "s".repeat(32),
+      authTokenIssuer: "snaprelay",
+      pollMinSeconds: 15,
+      pollMaxSeconds: 600,
+      copyStartLeaseSeconds: 120,
+    });
+  });
+
+  it("defaults to the seed's seven regions", () => {
+    // Act
+    const { supportedRegions } = loadConfig(required());
+
+    // Assess
+    expect(supportedRegions).toEqual([
+      "ap-beijing",
+      "ap-shanghai",
+      "ap-guangzhou",
+      "ap-chengdu",
+      "ap-chongqing",
+      "ap-mumbai",
+      "ap-guangzhou-open",
+    ]);
+  });
+
+  it("reads lists separated by commas, spaces or both", () => {
+    // Act
+    const config = loadConfig(
+      required({
+        SUPPORTED_REGIONS: "us-east-1, eu-west-1 ap-south-1,",
+        ALLOWLISTED_ACCOUNTS: "111122223333,444455556666",
+      }),
+    );
+
+    // Assess
+    expect(config.supportedRegions).toEqual(["us-east-1", "eu-west-1", "ap-south-1"]);
+    expect(config.allowlistedAccounts).toEqual(["111122223333", "444455556666"]);
+  });
+
+  it("reads an empty allowlist as nobody, as serverless.yml's default gives it", () => {
+    // Act
+    const config = loadConfig(required({ ALLOWLISTED_ACCOUNTS: "" }));
+
+    // Assess
+    expect(config.allowlistedAccounts).toEqual([]);
+  });
+
+  it("reads the numbers it is given", () => {
+    // Act
+    const config = loadConfig(
+      required({ POLL_MIN_SECONDS: "5", POLL_MAX_SECONDS: "60", COPY_START_LEASE_SECONDS: "300" }),
+    );
+
+    // Assess
+    expect(config).toMatchObject({
+      pollMinSeconds: 5,
+      pollMaxSeconds: 60,
+      copyStartLeaseSeconds: 300,
+    });
+  });
+
+  it("reads process.env when given nothing", () => {
+    // Prepare
+    vi.stubEnv("JOBS_TABLE", "from-process-env");
+    vi.stubEnv("STATE_MACHINE_ARN", STATE_MACHINE_ARN);
+    vi.stubEnv("AUTH_TOKEN_SECRET", "p".repeat(40));
+    vi.stubEnv("POLL_MIN_SECONDS", "20");
+    vi.stubEnv("POLL_MAX_SECONDS", undefined);
+
+    // Act
+    const config = loadConfig();
+
+    // Assess
+    expect(config.jobsTable).toBe("from-process-env");
+    expect(config.pollMinSeconds).toBe(20);
+  });
+});
+
+describe("a configuration that is wrong", () => {
+  it("names every missing variable in one error", () => {
+    // Act
+    const message = refusal({});
+
+    // Assess
+    expect(message).toMatch(/^snaprelay configuration is invalid: /);
+    expect(message).toContain("JOBS_TABLE: required: the DynamoDB table that holds jobs");
+    expect(message).toContain(
+      "STATE_MACHINE_ARN: required: the ARN of the replication state machine",
+    );
+    expect(message).toContain("AUTH_TOKEN_SECRET: required: the secret that signs API tokens");
+  });
+
+  it("names every bad variable in one error", () => {
+    // Act
+    const message = refusal(
+      required({
+        STATE_MACHINE_ARN: "replication",
+        AUTH_TOKEN_SECRET: "short",
+        ALLOWLISTED_ACCOUNTS: "111122223333,12345",
+        POLL_MIN_SECONDS: "soon",
+        COPY_START_LEASE_SECONDS: "0",
+      }),
+    );
+
+    // Assess
+    expect(message).toContain("STATE_MACHINE_ARN: must be a state machine ARN");
+    expect(message).toContain("AUTH_TOKEN_SECRET: at least 32 characters");
+    expect(message).toContain("ALLOWLISTED_ACCOUNTS[1]: 12 digits");
+    expect(message).toContain("POLL_MIN_SECONDS");
+    expect(message).toContain("COPY_START_LEASE_SECONDS");
+  });
+
+  it("refuses an empty list of supported regions", () => {
+    // Act
+    const message = refusal(required({ SUPPORTED_REGIONS: " , " }));
+
+    // Assess
+    expect(message).toContain("SUPPORTED_REGIONS: at least one region");
+  });
+
+  it("refuses a supported region that is not a region name", () => {
+    // Act
+    const message = refusal(required({ SUPPORTED_REGIONS: "ap-shanghai,Mumbai" }));
+
+    // Assess
+    expect(message).toContain("SUPPORTED_REGIONS[1]");
+  });
+
+  it("refuses a poll maximum below the poll minimum, with both values", () => {
+    // Act
+    const message = refusal(required({ POLL_MIN_SECONDS: "30", POLL_MAX_SECONDS: "20" }));
+
+    // Assess
+    expect(message).toBe(
+      "snaprelay configuration is invalid: POLL_MAX_SECONDS (20) is below POLL_MIN_SECONDS (30)",
+    );
+  });
+
+  it("refuses a poll maximum below the default minimum", () => {
+    // Act
+    const message = refusal(required({ POLL_MAX_SECONDS: "10" }));
+
+    // Assess
+    expect(message).toContain("POLL_MAX_SECONDS (10) is below POLL_MIN_SECONDS (15)");
+  });
+
+  it("accepts a poll maximum equal to the minimum", () => {
+    // Act
+    const config = loadConfig(required({ POLL_MIN_SECONDS: "30", POLL_MAX_SECONDS: "30" }));
+
+    // Assess
+    expect(config.pollMaxSeconds).toBe(30);
+  });
+});

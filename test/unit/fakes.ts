@@ -1,0 +1,362 @@
+// In-memory stand-ins for the domain's ports, for unit tests. They keep the promises the real
+// adapters keep: the job store enforces job.ts's transition tables as DynamoDB's conditional
+// writes do, and accepts a change the job already shows, so a test cannot pass on a lenient fake.
+import { SEED_REGIONS } from "../../functions/config.js";
+import { DomainError } from "../../functions/core/errors.js";
+import {
+  type CopyRecord,
+  copyStatusesLeadingTo,
+  jobStatusesLeadingTo,
+  type ReplicationJob,
+} from "../../functions/core/job.js";
+import type {
+  Clock,
+  CopyRequest,
+  IdempotencyClaim,
+  JobChange,
+  JobListQuery,
+  JobPage,
+  JobStore,
+  SnapshotProvider,
+  SnapshotView,
+  Workflow,
+} from "../../functions/core/ports.js";
+import type { ReplicationPolicy } from "../../functions/core/rules.js";
+import type { StepDeps, StepSettings } from "../../functions/core/step-deps.js";
+
+export const ACCOUNT = "111122223333";
+export const T0 = new Date("2026-11-25T02:00:00.000Z");
+
+/** The change is already reflected by the job: a retried step, not a conflict (as in DynamoDB). */
+const alreadyApplied = (job: ReplicationJob, change: JobChange): boolean =>
+  (change.status === undefined || job.status === change.status) &&
+  (change.executionArn === undefined || job.executionArn === change.executionArn) &&
+  Object.entries(change.copies ?? {}).every(([region, copyChange]) => {
+    const copy = job.copies.find((c) => c.destinationRegion === region);
+    if (!copy) return false;
+    return copyChange.status === undefined || copy.status === copyChange.status;
+  });
+
+/** The same guards as the DynamoDB store's condition expression. */
+const conditionHolds = (job: ReplicationJob, change: JobChange): boolean => {
+  if (change.status && !jobStatusesLeadingTo(change.status).includes(job.status)) return false;
+  if (change.executionArn && job.executionArn !== null && job.executionArn !== change.executionArn)
+    return false;
+  return Object.entries(change.copies ?? {}).every(([region, copyChange]) => {
+    const copy = job.copies.find((c) => c.destinationRegion === region);
+    if (!copy) return false;
+    if (copyChange.status) return copyStatusesLeadingTo(copyChange.status).includes(copy.status);
+    if (copyChange.progress !== undefined) return copy.status === "COPYING";
+    return true;
+  });
+};
+
+export class InMemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, ReplicationJob>();
+  private readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
+  private readonly claims = new Map<string, string>();
+
+  /** Puts a job in the store as it is, for a test's Prepare. */
+  seed(job: ReplicationJob): void {
+    this.jobs.set(job.jobId, structuredClone(job));
+  }
+
+  all(): ReplicationJob[] {
+    return [...this.jobs.values()].map((job) => structuredClone(job));
+  }
+
+  async create(
+    job: ReplicationJob,
+    claim?: IdempotencyClaim,
+  ): Promise<{ job: ReplicationJob; created: boolean }> {
+    if (this.jobs.has(job.jobId)) throw new Error(`ConditionalCheckFailed: job ${job.jobId}`);
+    if (claim) {
+      const key = `${job.accountId}#${claim.key}`;
+      const held = this.idempotency.get(key);
+      if (held) {
+        const existing = this.jobs.get(held.jobId);
+        if (held.requestHash !== claim.requestHash || !existing) {
+          throw new DomainError(
+            "IdempotencyConflict",
+            `Idempotency-Key ${claim.key} was already used with a different request.`,
+          );
+        }
+        return { job: structuredClone(existing), created: false };
+      }
+      this.idempotency.set(key, { jobId: job.jobId, requestHash: claim.requestHash });
+    }
+    this.jobs.set(job.jobId, structuredClone(job));
+    return { job: structuredClone(job), created: true };
+  }
+
+  async discardUnstarted(jobId: string, accountId: string, key?: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job || job.executionArn !== null || job.status !== "PENDING") {
+      throw new Error(`TransactionCanceled: job ${jobId} is not an unstarted job`);
+    }
+    this.jobs.delete(jobId);
+    if (key) this.idempotency.delete(`${accountId}#${key}`);
+  }
+
+  async get(jobId: string): Promise<ReplicationJob | undefined> {
+    const job = this.jobs.get(jobId);
+    return job ? structuredClone(job) : undefined;
+  }
+
+  async listByAccount(accountId: string, query: JobListQuery): Promise<JobPage> {
+    const matching = [...this.jobs.values()]
+      .filter((job) => job.accountId === accountId)
+      .filter((job) => !query.status || job.status === query.status)
+      .filter((job) => !query.snapshotId || job.snapshotId === query.snapshotId)
+      .sort((a, b) => `${b.createdAt}#${b.jobId}`.localeCompare(`${a.createdAt}#${a.jobId}`));
+    const start = query.nextToken ? Number(query.nextToken) : 0;
+    const end = start + query.limit;
+    return {
+      jobs: matching.slice(start, end).map((job) => structuredClone(job)),
+      ...(end < matching.length ? { nextToken: String(end) } : {}),
+    };
+  }
+
+  async apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob> {
+    const current = this.jobs.get(jobId);
+    if (!current) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
+    if (!conditionHolds(current, change)) {
+      if (alreadyApplied(current, change)) return structuredClone(current);
+      throw new DomainError("IllegalTransition", `job ${jobId} refused ${JSON.stringify(change)}.`);
+    }
+    const next = structuredClone(current);
+    next.updatedAt = now;
+    if (change.status) next.status = change.status;
+    if (change.error !== undefined) next.error = change.error;
+    if (change.executionArn) next.executionArn = change.executionArn;
+    for (const [region, copyChange] of Object.entries(change.copies ?? {})) {
+      const copy = next.copies.find((c) => c.destinationRegion === region);
+      const defined = Object.entries(copyChange).filter(([, value]) => value !== undefined);
+      if (copy) Object.assign(copy, Object.fromEntries(defined));
+    }
+    this.jobs.set(jobId, next);
+    return structuredClone(next);
+  }
+
+  async claimCopyStart(
+    jobId: string,
+    destinationRegion: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<boolean> {
+    const copy = this.jobs
+      .get(jobId)
+      ?.copies.find((c) => c.destinationRegion === destinationRegion);
+    if (copy?.status !== "QUEUED") return false;
+    const key = `${jobId}#${destinationRegion}`;
+    const claimedAt = this.claims.get(key);
+    const staleBefore = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
+    if (claimedAt !== undefined && claimedAt >= staleBefore) return false;
+    this.claims.set(key, now.toISOString());
+    return true;
+  }
+
+  async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
+    const key = `${jobId}#${destinationRegion}`;
+    if (this.claims.get(key) === claimedAt.toISOString()) this.claims.delete(key);
+  }
+
+  async isReachable(): Promise<boolean> {
+    return true;
+  }
+}
+
+/** Snapshots per region, as the cloud would show them; records the copies and deletions asked for. */
+export class InMemorySnapshots implements SnapshotProvider {
+  private readonly snapshots = new Map<string, SnapshotView>();
+  readonly copiesStarted: CopyRequest[] = [];
+  readonly deleted: string[] = [];
+  /** The next delete fails with this error, once. */
+  failNextDeleteWith: unknown;
+  private nextId = 1;
+
+  add(region: string, snapshotId: string, fields: Partial<SnapshotView> = {}): SnapshotView {
+    const view: SnapshotView = {
+      snapshotId,
+      region,
+      state: "completed",
+      progress: 100,
+      volumeId: "vol-0abc1234",
+      volumeSizeGiB: 8,
+      description: "",
+      startTime: T0.toISOString(),
+      tags: {},
+      ...fields,
+    };
+    this.snapshots.set(`${region}/${snapshotId}`, view);
+    return view;
+  }
+
+  update(region: string, snapshotId: string, fields: Partial<SnapshotView>): void {
+    const view = this.snapshots.get(`${region}/${snapshotId}`);
+    if (!view) throw new Error(`no snapshot ${snapshotId} in ${region}`);
+    this.snapshots.set(`${region}/${snapshotId}`, { ...view, ...fields });
+  }
+
+  async describe(region: string, snapshotId: string): Promise<SnapshotView | undefined> {
+    const view = this.snapshots.get(`${region}/${snapshotId}`);
+    return view ? structuredClone(view) : undefined;
+  }
+
+  async findCopy(
+    destinationRegion: string,
+    tags: Record<string, string>,
+  ): Promise<SnapshotView | undefined> {
+    return [...this.snapshots.values()].find(
+      (view) =>
+        view.region === destinationRegion &&
+        Object.entries(tags).every(([key, value]) => view.tags[key] === value),
+    );
+  }
+
+  async startCopy(request: CopyRequest): Promise<string> {
+    const source = this.snapshots.get(`${request.sourceRegion}/${request.sourceSnapshotId}`);
+    if (!source) throw new Error(`InvalidSnapshot.NotFound: ${request.sourceSnapshotId}`);
+    this.copiesStarted.push(structuredClone(request));
+    const snapshotId = `snap-copy${String(this.nextId++).padStart(4, "0")}`;
+    this.add(request.destinationRegion, snapshotId, {
+      state: "pending",
+      progress: 0,
+      volumeId: "vol-ffffffff",
+      description: request.description,
+      tags: { ...request.tags },
+    });
+    return snapshotId;
+  }
+
+  async delete(region: string, snapshotId: string): Promise<void> {
+    if (this.failNextDeleteWith !== undefined) {
+      const error = this.failNextDeleteWith;
+      this.failNextDeleteWith = undefined;
+      throw error;
+    }
+    this.snapshots.delete(`${region}/${snapshotId}`);
+    this.deleted.push(snapshotId);
+  }
+}
+
+/** Starts nothing; remembers what it was asked to start, or fails as told. */
+export class RecordingWorkflow implements Workflow {
+  readonly started: Array<{ jobId: string; input: Record<string, unknown> }> = [];
+  /** Every start fails with this error while it is set. */
+  failWith: unknown;
+
+  async start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.started.push({ jobId, input });
+    return { executionArn: executionArnOf(jobId) };
+  }
+
+  async isReachable(): Promise<boolean> {
+    return this.failWith === undefined;
+  }
+}
+
+export const executionArnOf = (jobId: string): string =>
+  `arn:aws:states:ap-shanghai:${ACCOUNT}:execution:snaprelay-test-replication:${jobId}`;
+
+export class FixedClock implements Clock {
+  private current: Date;
+
+  constructor(start: Date = T0) {
+    this.current = new Date(start);
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export const seedPolicy = (fields: Partial<ReplicationPolicy> = {}): ReplicationPolicy => ({
+  supportedRegions: [...SEED_REGIONS],
+  allowlistedAccounts: [ACCOUNT],
+  ...fields,
+});
+
+export const settings = (fields: Partial<StepSettings> = {}): StepSettings => ({
+  policy: seedPolicy(),
+  pollMinSeconds: 15,
+  pollMaxSeconds: 600,
+  copyStartLeaseSeconds: 120,
+  ...fields,
+});
+
+export interface Fakes {
+  jobs: InMemoryJobStore;
+  snapshots: InMemorySnapshots;
+  clock: FixedClock;
+  deps: StepDeps;
+}
+
+/** The ports a step needs, fresh; `random` is 0 so waits carry no jitter unless a test says so. */
+export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
+  const jobs = new InMemoryJobStore();
+  const snapshots = new InMemorySnapshots();
+  const clock = new FixedClock();
+  return {
+    jobs,
+    snapshots,
+    clock,
+    deps: { jobs, snapshots, clock, settings: stepSettings, random: () => 0 },
+  };
+};
+
+export const aCopy = (destinationRegion: string, fields: Partial<CopyRecord> = {}): CopyRecord => ({
+  destinationRegion,
+  status: "PENDING",
+  progress: 0,
+  destinationSnapshotId: null,
+  error: null,
+  startedAt: null,
+  completedAt: null,
+  ...fields,
+});
+
+/** A job from ap-shanghai to ap-mumbai and ap-beijing, PENDING, as the API stores it. */
+export const aJob = (fields: Partial<ReplicationJob> = {}): ReplicationJob => ({
+  jobId: "job-1",
+  accountId: ACCOUNT,
+  status: "PENDING",
+  snapshotId: "snap-oi5spwt2",
+  sourceRegion: "ap-shanghai",
+  name: "Copied snap-oi5spwt2 from ap-shanghai",
+  tags: { team: "dr" },
+  trigger: { type: "api" },
+  createdAt: T0.toISOString(),
+  updatedAt: T0.toISOString(),
+  executionArn: null,
+  copies: [aCopy("ap-mumbai"), aCopy("ap-beijing")],
+  error: null,
+  ...fields,
+});
+
+/** The job as its copies' steps find it: RUNNING, and `copy` for ap-mumbai. */
+export const aRunningJob = (copy: Partial<CopyRecord> = {}): ReplicationJob =>
+  aJob({
+    status: "RUNNING",
+    executionArn: executionArnOf("job-1"),
+    copies: [aCopy("ap-mumbai", { status: "QUEUED", ...copy })],
+  });
+
+/** Reads a job the test put in the store; a missing one fails the test. */
+export const stored = async (jobs: JobStore, jobId = "job-1"): Promise<ReplicationJob> => {
+  const job = await jobs.get(jobId);
+  if (!job) throw new Error(`the store has no job ${jobId}`);
+  return job;
+};
+
+/** The copy to `region` of a job; a missing one fails the test. */
+export const copyTo = (job: ReplicationJob, region: string): CopyRecord => {
+  const copy = job.copies.find((c) => c.destinationRegion === region);
+  if (!copy) throw new Error(`job ${job.jobId} has no copy to ${region}`);
+  return copy;
+};

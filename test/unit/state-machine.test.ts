@@ -1,0 +1,176 @@
+// The replication state machine as Step Functions will read it: valid ASL, every Lambda task
+// retried on Lambda's own errors with jitter, every failure caught, the wait computed.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { z } from "zod";
+import { lambdaArnOf, loadDefinition } from "../../statemachine/definition.js";
+
+// asl-validator is CommonJS without type declarations; load it through require with the
+// one signature used here, rather than declaring the module for the whole project.
+type AslValidator = (definition: unknown) => {
+  isValid: boolean;
+  errors: Array<{ "Error code": string; Message: string }>;
+};
+const aslValidator = createRequire(import.meta.url)("asl-validator") as AslValidator;
+
+const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+];
+const FAILURE_RECORDERS = ["RecordCopyFailure", "RecordJobFailure"];
+
+const Retrier = z.looseObject({
+  ErrorEquals: z.array(z.string()),
+  JitterStrategy: z.string().optional(),
+});
+const State = z.looseObject({
+  Type: z.string(),
+  Resource: z.unknown().optional(),
+  Retry: z.array(Retrier).optional(),
+  Catch: z.array(z.looseObject({ ErrorEquals: z.array(z.string()), Next: z.string() })).optional(),
+  Seconds: z.unknown().optional(),
+  SecondsPath: z.string().optional(),
+  ItemProcessor: z.looseObject({ States: z.record(z.string(), z.unknown()) }).optional(),
+});
+type State = z.infer<typeof State>;
+const Machine = z.looseObject({ StartAt: z.string(), States: z.record(z.string(), z.unknown()) });
+
+/** Every state, the Map's inner ones included, by name. */
+const statesOf = (states: Record<string, unknown>): Array<[string, State]> =>
+  Object.entries(states).flatMap(([name, raw]) => {
+    const state = State.parse(raw);
+    const inner = state.ItemProcessor ? statesOf(state.ItemProcessor.States) : [];
+    return [[name, state] as [string, State], ...inner];
+  });
+
+const arnOf = lambdaArnOf("snaprelay", "test", "ap-shanghai", "111122223333");
+const machine = Machine.parse(loadDefinition(arnOf));
+const states = statesOf(machine.States);
+const tasks = states.filter(([, state]) => state.Type === "Task");
+
+describe("the replication state machine", () => {
+  it("passes asl-validator once its Lambda references are resolved", () => {
+    // Act: the validator annotates what it is given, so it gets a definition of its own
+    const result = aslValidator(loadDefinition(arnOf));
+
+    // Assess
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it("resolves every Lambda reference to the function's ARN", () => {
+    // Act
+    const resources = tasks.map(([, state]) => state.Resource);
+
+    // Assess
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      expect(resource).toMatch(
+        /^arn:aws:lambda:ap-shanghai:111122223333:function:snaprelay-test-[A-Za-z]+$/,
+      );
+    }
+  });
+
+  it("refers only to functions serverless.yml declares", () => {
+    // Prepare
+    const referenced = new Set<string>();
+    loadDefinition((functionKey) => {
+      referenced.add(functionKey);
+      return arnOf(functionKey);
+    });
+    const serverless = z
+      .looseObject({ functions: z.record(z.string(), z.unknown()) })
+      .parse(parse(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")));
+
+    // Act
+    const undeclared = [...referenced].filter((key) => !(key in serverless.functions));
+
+    // Assess
+    expect([...referenced].sort()).toEqual([
+      "fail",
+      "finalize",
+      "pollCopy",
+      "startCopy",
+      "validate",
+    ]);
+    expect(undeclared).toEqual([]);
+  });
+
+  it.each(tasks)("retries Lambda's four service errors in %s, with full jitter", (_name, task) => {
+    // Act
+    const retrier = task.Retry?.find((r) => r.ErrorEquals.includes("Lambda.ServiceException"));
+
+    // Assess
+    expect(retrier?.ErrorEquals).toEqual(expect.arrayContaining(LAMBDA_SERVICE_ERRORS));
+    expect(retrier?.JitterStrategy).toBe("FULL");
+  });
+
+  it("uses full jitter in every retrier", () => {
+    // Act
+    const withoutJitter = states.flatMap(([name, state]) =>
+      (state.Retry ?? [])
+        .filter((retrier) => retrier.JitterStrategy !== "FULL")
+        .map((retrier) => `${name}: ${retrier.ErrorEquals.join(",")}`),
+    );
+
+    // Assess
+    expect(withoutJitter).toEqual([]);
+  });
+
+  it.each(tasks.filter(([name]) => !FAILURE_RECORDERS.includes(name)))(
+    "catches every error in %s",
+    (_name, task) => {
+      // Act
+      const catchAll = task.Catch?.find((c) => c.ErrorEquals.includes("States.ALL"));
+
+      // Assess
+      expect(catchAll?.Next).toMatch(/^Record(Copy|Job)Failure$/);
+    },
+  );
+
+  it("has failure recorders that catch nothing, so a failure cannot loop back into them", () => {
+    // Act
+    const recorders = tasks.filter(([name]) => FAILURE_RECORDERS.includes(name));
+
+    // Assess
+    expect(recorders.map(([name]) => name).sort()).toEqual(FAILURE_RECORDERS);
+    for (const [, recorder] of recorders) expect(recorder.Catch).toBeUndefined();
+  });
+
+  it("catches every error of the copies' Map, to record the job's failure", () => {
+    // Act
+    const maps = states.filter(([, state]) => state.Type === "Map");
+
+    // Assess
+    expect(maps).toHaveLength(1);
+    expect(maps[0]?.[1].Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ["States.ALL"], Next: "RecordJobFailure" }),
+    ]);
+  });
+
+  it("waits as long as the last step computed, not a fixed time", () => {
+    // Act
+    const waits = states.filter(([, state]) => state.Type === "Wait");
+
+    // Assess
+    expect(waits.length).toBeGreaterThan(0);
+    for (const [, wait] of waits) {
+      expect(wait.SecondsPath).toBe("$.copy.waitSeconds");
+      expect(wait.Seconds).toBeUndefined();
+    }
+  });
+});
+
+describe("the function ARNs", () => {
+  it("follow serverless's service-stage-function naming", () => {
+    // Act
+    const arn = lambdaArnOf("snaprelay", "dev", "us-east-1", "111122223333")("startCopy");
+
+    // Assess
+    expect(arn).toBe("arn:aws:lambda:us-east-1:111122223333:function:snaprelay-dev-startCopy");
+  });
+});
