@@ -1,6 +1,6 @@
 // Injected faults for tests of the callers' retry and failure paths: throttled calls and failed
 // copies, each with the share set by the knobs in force at the moment of the call.
-import type { LocalCloudKnobs } from "./options";
+import type { LocalCloudKnobs } from "./options.js";
 
 export class Faults {
   constructor(

@@ -2,20 +2,20 @@
 // the EC2 Query API and, on close, stops every timer and saves before letting the port go.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { lockDataDir } from "./data-dir-lock";
-import { Faults } from "./faults";
+import { lockDataDir } from "./data-dir-lock.js";
+import { Faults } from "./faults.js";
 import {
   checkKnobs,
   type LocalCloudKnobs,
   type LocalCloudOptions,
   resolveSettings,
-} from "./options";
-import { queryEndpoint } from "./query-endpoint";
-import { SnapshotCopies } from "./snapshot-copies";
-import { SnapshotCreation } from "./snapshot-creation";
-import { loadStore, saveStore } from "./state-file";
-import { StateWriter } from "./state-writer";
-import { collectStats, type LocalCloudStats, type Traffic } from "./stats";
+} from "./options.js";
+import { queryEndpoint } from "./query-endpoint.js";
+import { SnapshotCopies } from "./snapshot-copies.js";
+import { SnapshotCreation } from "./snapshot-creation.js";
+import { loadStore, saveStore } from "./state-file.js";
+import { StateWriter } from "./state-writer.js";
+import { collectStats, type LocalCloudStats, type Traffic } from "./stats.js";
 
 export interface LocalCloud {
   /** The endpoint for EC2 clients, e.g. http://127.0.0.1:8084 */

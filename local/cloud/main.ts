@@ -1,7 +1,7 @@
 // Runs the local cloud on its own: `npx tsx local/cloud/main.ts`. Port from LOCAL_CLOUD_PORT
 // (default 8084), state in .local-data/cloud at the repository root (LOCAL_CLOUD_DATA_DIR).
 import { fileURLToPath } from "node:url";
-import { startLocalCloud } from "./index";
+import { startLocalCloud } from "./index.js";
 
 const DEFAULT_PORT = 8084;
 const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));

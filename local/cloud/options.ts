@@ -1,6 +1,6 @@
 // What a local cloud can be started with, and how options, environment variables and defaults
 // combine: an explicit option wins over the environment, which wins over the default.
-import { GIB } from "./model";
+import { GIB } from "./model.js";
 
 export interface LocalCloudOptions {
   /** 0 picks a free port. */

@@ -2,15 +2,15 @@
 // form-urlencoded body, the region from the SigV4 scope, one operation, one XML answer.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { OperationContext } from "./api/context";
-import { operationFor } from "./api/operations";
-import type { Faults } from "./faults";
-import type { StateWriter } from "./state-writer";
-import type { Traffic } from "./stats";
-import { Ec2Error, requestLimitExceeded } from "./wire/errors";
-import { QueryParams } from "./wire/query-params";
-import { signingRegion } from "./wire/signing-region";
-import { errorDocument, successDocument } from "./wire/xml";
+import type { OperationContext } from "./api/context.js";
+import { operationFor } from "./api/operations.js";
+import type { Faults } from "./faults.js";
+import type { StateWriter } from "./state-writer.js";
+import type { Traffic } from "./stats.js";
+import { Ec2Error, requestLimitExceeded } from "./wire/errors.js";
+import { QueryParams } from "./wire/query-params.js";
+import { signingRegion } from "./wire/signing-region.js";
+import { errorDocument, successDocument } from "./wire/xml.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 

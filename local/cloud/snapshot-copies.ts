@@ -1,11 +1,11 @@
 // The CopySnapshot rules around the copy engine: at most N copies pending per destination region,
 // the destination snapshot's state and progress, and which sources are in use by a running copy.
-import { type CopyEngine, timedCopyEngine } from "./copy-engine";
-import type { Faults } from "./faults";
-import { type CopyRecord, GIB, type Snapshot } from "./model";
-import type { LocalCloudKnobs } from "./options";
-import type { CloudStore } from "./store";
-import { Ec2Error } from "./wire/errors";
+import { type CopyEngine, timedCopyEngine } from "./copy-engine.js";
+import type { Faults } from "./faults.js";
+import { type CopyRecord, GIB, type Snapshot } from "./model.js";
+import type { LocalCloudKnobs } from "./options.js";
+import type { CloudStore } from "./store.js";
+import { Ec2Error } from "./wire/errors.js";
 
 export interface CopyCounters {
   started: number;

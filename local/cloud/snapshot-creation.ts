@@ -1,6 +1,6 @@
 // Takes a snapshot made by CreateSnapshot from pending to completed, as EC2 does, after a short
 // delay: long enough for callers to meet `pending`, short enough not to slow anyone down.
-import type { CloudStore } from "./store";
+import type { CloudStore } from "./store.js";
 
 const CREATION_MS = 250;
 

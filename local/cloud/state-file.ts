@@ -3,8 +3,8 @@
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import type { CopyRecord, Snapshot, Tag, Volume, VolumeClientToken } from "./model";
-import { CloudStore } from "./store";
+import type { CopyRecord, Snapshot, Tag, Volume, VolumeClientToken } from "./model.js";
+import { CloudStore } from "./store.js";
 
 const tagSchema: z.ZodType<Tag> = z.object({ key: z.string(), value: z.string() });
 

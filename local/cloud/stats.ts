@@ -1,6 +1,6 @@
 // What the admin surface reports: per-region counts and what happened since this server started.
-import type { CopyCounters, SnapshotCopies } from "./snapshot-copies";
-import type { CloudStore } from "./store";
+import type { CopyCounters, SnapshotCopies } from "./snapshot-copies.js";
+import type { CloudStore } from "./store.js";
 
 export interface RegionStats {
   snapshots: number;

@@ -1,7 +1,7 @@
 // The local cloud's state in memory: one separate world per region, and the copies in flight.
 // Operations read and change it synchronously; StateWriter saves it to disk.
 import { randomBytes } from "node:crypto";
-import type { CopyRecord, RegionWorld } from "./model";
+import type { CopyRecord, RegionWorld } from "./model.js";
 
 export class CloudStore {
   private readonly worlds = new Map<string, RegionWorld>();

@@ -19,7 +19,11 @@ import {
   type Tag,
 } from "@aws-sdk/client-ec2";
 import { afterEach, describe, expect, it } from "vitest";
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "../../local/cloud/index";
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  startLocalCloud,
+} from "../../local/cloud/index.js";
 
 const GIB = 1024 ** 3;
 // An 8 GiB copy finishes in about 8 ms: for tests that only need copies to end.

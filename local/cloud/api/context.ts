@@ -1,10 +1,10 @@
 // What an EC2 operation gets to work with: the signing region, the request's parameters and the
 // cloud's state. An operation validates everything before it changes anything.
-import type { SnapshotCopies } from "../snapshot-copies";
-import type { SnapshotCreation } from "../snapshot-creation";
-import type { CloudStore } from "../store";
-import type { QueryParams } from "../wire/query-params";
-import type { XmlMembers } from "../wire/xml";
+import type { SnapshotCopies } from "../snapshot-copies.js";
+import type { SnapshotCreation } from "../snapshot-creation.js";
+import type { CloudStore } from "../store.js";
+import type { QueryParams } from "../wire/query-params.js";
+import type { XmlMembers } from "../wire/xml.js";
 
 export interface OperationContext {
   region: string;

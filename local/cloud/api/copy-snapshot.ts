@@ -1,12 +1,12 @@
 // CopySnapshot, sent to the destination region (the signing region): the copy appears there at
 // once as pending and SnapshotCopies carries it to completed or error. PresignedUrl,
 // DestinationRegion, Encrypted and KmsKeyId, which clients add on their own, are ignored.
-import { COPY_VOLUME_ID, type Snapshot } from "../model";
-import { incorrectState, snapshotNotFound } from "../wire/errors";
-import type { Operation } from "./context";
-import { describedAs } from "./description";
-import { tagSet } from "./present";
-import { tagsFromSpecifications } from "./tags";
+import { COPY_VOLUME_ID, type Snapshot } from "../model.js";
+import { incorrectState, snapshotNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { describedAs } from "./description.js";
+import { tagSet } from "./present.js";
+import { tagsFromSpecifications } from "./tags.js";
 
 export const copySnapshot: Operation = {
   changesState: true,

@@ -1,11 +1,11 @@
 // CreateSnapshot: a snapshot of a volume in the same region, pending until SnapshotCreation
 // completes it.
-import type { Snapshot } from "../model";
-import { volumeNotFound } from "../wire/errors";
-import type { Operation } from "./context";
-import { describedAs } from "./description";
-import { snapshotMembers } from "./present";
-import { tagsFromSpecifications } from "./tags";
+import type { Snapshot } from "../model.js";
+import { volumeNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { describedAs } from "./description.js";
+import { snapshotMembers } from "./present.js";
+import { tagsFromSpecifications } from "./tags.js";
 
 export const createSnapshot: Operation = {
   changesState: true,

@@ -1,9 +1,9 @@
 // CreateTags: sets tags on snapshots and volumes of the region, all of them or, if any id is
 // unknown or a limit is hit, none.
-import type { Tag } from "../model";
-import { Ec2Error, missingParameter, snapshotNotFound, volumeNotFound } from "../wire/errors";
-import type { Operation } from "./context";
-import { tagsFromCreateTags, withTags } from "./tags";
+import type { Tag } from "../model.js";
+import { Ec2Error, missingParameter, snapshotNotFound, volumeNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { tagsFromCreateTags, withTags } from "./tags.js";
 
 export const createTags: Operation = {
   changesState: true,

@@ -1,17 +1,17 @@
 // CreateVolume: an empty volume, or one restored from a completed snapshot of the same region.
 // A repeated ClientToken returns the volume the first request made.
-import type { Volume } from "../model";
+import type { Volume } from "../model.js";
 import {
   Ec2Error,
   incorrectState,
   invalidParameterValue,
   missingParameter,
   snapshotNotFound,
-} from "../wire/errors";
-import type { QueryParams } from "../wire/query-params";
-import type { Operation } from "./context";
-import { volumeMembers } from "./present";
-import { tagsFromSpecifications } from "./tags";
+} from "../wire/errors.js";
+import type { QueryParams } from "../wire/query-params.js";
+import type { Operation } from "./context.js";
+import { volumeMembers } from "./present.js";
+import { tagsFromSpecifications } from "./tags.js";
 
 const VOLUME_TYPES = ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"];
 const MAX_SIZE_GIB = 16384;

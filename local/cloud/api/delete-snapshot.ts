@@ -1,7 +1,7 @@
 // DeleteSnapshot: refused while a copy reads from the snapshot; deleting a copy that is still
 // pending cancels that copy.
-import { Ec2Error, snapshotNotFound } from "../wire/errors";
-import type { Operation } from "./context";
+import { Ec2Error, snapshotNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
 
 export const deleteSnapshot: Operation = {
   changesState: true,

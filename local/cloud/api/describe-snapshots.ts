@@ -1,10 +1,10 @@
 // DescribeSnapshots: the region's snapshots, by id, owner and filters, paged in creation order.
-import type { Snapshot } from "../model";
-import { snapshotNotFound } from "../wire/errors";
-import type { Operation } from "./context";
-import { type FilterFields, matcherFromFilters } from "./filters";
-import { paginate } from "./pagination";
-import { snapshotMembers } from "./present";
+import type { Snapshot } from "../model.js";
+import { snapshotNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { type FilterFields, matcherFromFilters } from "./filters.js";
+import { paginate } from "./pagination.js";
+import { snapshotMembers } from "./present.js";
 
 const SNAPSHOT_FILTERS: FilterFields<Snapshot> = {
   "snapshot-id": (snapshot) => [snapshot.snapshotId],

@@ -1,10 +1,10 @@
 // DescribeVolumes: the region's volumes, by id and filters, paged.
-import type { Volume } from "../model";
-import { volumeNotFound } from "../wire/errors";
-import type { Operation } from "./context";
-import { type FilterFields, matcherFromFilters } from "./filters";
-import { paginate } from "./pagination";
-import { volumeMembers } from "./present";
+import type { Volume } from "../model.js";
+import { volumeNotFound } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { type FilterFields, matcherFromFilters } from "./filters.js";
+import { paginate } from "./pagination.js";
+import { volumeMembers } from "./present.js";
 
 const VOLUME_FILTERS: FilterFields<Volume> = {
   "volume-id": (volume) => [volume.volumeId],

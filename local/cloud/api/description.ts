@@ -1,6 +1,6 @@
 // The Description parameter of CreateSnapshot and CopySnapshot, with EC2's 255-character limit.
-import { invalidParameterValue } from "../wire/errors";
-import type { QueryParams } from "../wire/query-params";
+import { invalidParameterValue } from "../wire/errors.js";
+import type { QueryParams } from "../wire/query-params.js";
 
 const MAX_DESCRIPTION_LENGTH = 255;
 

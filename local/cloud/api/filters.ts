@@ -1,8 +1,8 @@
 // EC2 `Filter.N.Name` / `Filter.N.Value.M` matching: filters combine with AND, a filter's values
 // with OR, and values take EC2's wildcards (`*` any run, `?` one character, `\` escapes).
-import type { Tag } from "../model";
-import { invalidParameterValue } from "../wire/errors";
-import type { QueryParams } from "../wire/query-params";
+import type { Tag } from "../model.js";
+import { invalidParameterValue } from "../wire/errors.js";
+import type { QueryParams } from "../wire/query-params.js";
 
 /** For each filter name a resource supports, the values it has for that name. */
 export type FilterFields<T> = Record<string, (item: T) => readonly string[]>;

@@ -1,13 +1,13 @@
 // The EC2 actions the local cloud answers, by their Action name.
-import { Ec2Error } from "../wire/errors";
-import type { Operation } from "./context";
-import { copySnapshot } from "./copy-snapshot";
-import { createSnapshot } from "./create-snapshot";
-import { createTags } from "./create-tags";
-import { createVolume } from "./create-volume";
-import { deleteSnapshot } from "./delete-snapshot";
-import { describeSnapshots } from "./describe-snapshots";
-import { describeVolumes } from "./describe-volumes";
+import { Ec2Error } from "../wire/errors.js";
+import type { Operation } from "./context.js";
+import { copySnapshot } from "./copy-snapshot.js";
+import { createSnapshot } from "./create-snapshot.js";
+import { createTags } from "./create-tags.js";
+import { createVolume } from "./create-volume.js";
+import { deleteSnapshot } from "./delete-snapshot.js";
+import { describeSnapshots } from "./describe-snapshots.js";
+import { describeVolumes } from "./describe-volumes.js";
 
 const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
   ["CopySnapshot", copySnapshot],

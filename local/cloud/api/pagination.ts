@@ -1,7 +1,7 @@
 // MaxResults / NextToken paging over a listing in creation order. The token names the last item
 // returned, not an offset, so items added or deleted between pages shift nothing.
-import { invalidParameterValue } from "../wire/errors";
-import type { QueryParams } from "../wire/query-params";
+import { invalidParameterValue } from "../wire/errors.js";
+import type { QueryParams } from "../wire/query-params.js";
 
 export interface Page<T> {
   items: T[];

@@ -1,6 +1,6 @@
 // How snapshots and volumes appear in EC2's XML (`status` on the wire is the SDK's `State`).
-import type { Snapshot, Tag, Volume } from "../model";
-import type { XmlMembers, XmlValue } from "../wire/xml";
+import type { Snapshot, Tag, Volume } from "../model.js";
+import type { XmlMembers, XmlValue } from "../wire/xml.js";
 
 export const tagSet = (tags: readonly Tag[]): XmlValue =>
   tags.map(({ key, value }) => ({ key, value }));

@@ -1,8 +1,8 @@
 // Tags as EC2 takes them: `TagSpecification.N` on create calls, `Tag.N` on CreateTags, with EC2's
 // limits (50 per resource, 128-character keys, 256-character values, no `aws:` keys).
-import type { Tag } from "../model";
-import { Ec2Error, invalidParameterValue, missingParameter } from "../wire/errors";
-import type { QueryParams } from "../wire/query-params";
+import type { Tag } from "../model.js";
+import { Ec2Error, invalidParameterValue, missingParameter } from "../wire/errors.js";
+import type { QueryParams } from "../wire/query-params.js";
 
 const MAX_TAGS_PER_RESOURCE = 50;
 

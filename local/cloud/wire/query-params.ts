@@ -1,6 +1,6 @@
 // Reads EC2 Query parameters as clients flatten them: scalars, `Name.N` lists and `Name.N.Member`
 // groups (filters, tags, tag specifications), each numbered from 1 and read in numeric order.
-import { invalidParameterValue, missingParameter } from "./errors";
+import { invalidParameterValue, missingParameter } from "./errors.js";
 
 export class QueryParams {
   private constructor(

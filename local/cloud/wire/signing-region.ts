@@ -1,8 +1,8 @@
 // Finds the region a request is meant for. With a custom endpoint EC2 clients carry it only in
 // the SigV4 credential scope `<key>/<date>/<region>/<service>/aws4_request`; signatures are not checked.
 
-import { Ec2Error } from "./errors";
-import type { QueryParams } from "./query-params";
+import { Ec2Error } from "./errors.js";
+import type { QueryParams } from "./query-params.js";
 
 const CREDENTIAL_IN_HEADER = /Credential=([^,\s]+)/;
 const REGION_NAME = /^[a-z0-9][a-z0-9-]*$/;

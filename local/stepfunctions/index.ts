@@ -1,0 +1,81 @@
+// A local AWS Step Functions endpoint: the real API (AWS JSON 1.0) over HTTP, executions run by
+// aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API.
+
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import type { ArnScope } from "./arns.js";
+import { ExecutionStore } from "./executions.js";
+import { createStepFunctionsServer } from "./http-server.js";
+import { LambdaInvoker } from "./lambda-invoker.js";
+import { PageTokens } from "./paging.js";
+import { StateMachineRegistry } from "./state-machines.js";
+
+export interface LocalStepFunctionsOptions {
+  /** 0 picks any free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Used in ARNs; default "us-east-1". */
+  region?: string;
+  /** Used in ARNs; default "000000000000". */
+  accountId?: string;
+  /** Lambda Invoke API base URL for Task states, e.g. serverless-offline's http://127.0.0.1:3002. */
+  lambdaEndpoint: string;
+  /** Multiplies Wait state durations (Seconds, Timestamp and their Path forms); default 1. */
+  waitScale?: number;
+  /** Multiplies Retry intervals (and MaxDelaySeconds); default 1. */
+  retryScale?: number;
+}
+
+export interface LocalStepFunctions {
+  url: string;
+  port: number;
+  /** Aborts running executions, closes the server, resolves once the port is free. */
+  close(): Promise<void>;
+}
+
+// Bounds how long close() waits for aborted interpreters to wind down.
+const SHUTDOWN_GRACE_MS = 2000;
+
+export async function startLocalStepFunctions(
+  options: LocalStepFunctionsOptions,
+): Promise<LocalStepFunctions> {
+  const host = options.host ?? "127.0.0.1";
+  const scope: ArnScope = {
+    region: options.region ?? "us-east-1",
+    accountId: options.accountId ?? "000000000000",
+  };
+  const invoker = new LambdaInvoker(options.lambdaEndpoint, scope.region);
+  const executions = new ExecutionStore(scope, {
+    invoker,
+    region: scope.region,
+    waitScale: options.waitScale ?? 1,
+    retryScale: options.retryScale ?? 1,
+  });
+  const server = createStepFunctionsServer({
+    scope,
+    machines: new StateMachineRegistry(scope),
+    executions,
+    tokens: new PageTokens(),
+  });
+  server.listen(options.port, host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    async close() {
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await Promise.race([executions.stopAll(), delay(SHUTDOWN_GRACE_MS)]);
+      invoker.close();
+      await closed;
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,47 @@
+// A Task whose Resource is a Lambda function ARN: the state input is the payload, the
+// function's result the state result, recorded as LambdaFunction* events.
+
+import type { StateInfo } from "./definition.js";
+import type { JsonObject, JsonValue } from "./json.js";
+import { TaskFailure } from "./task-errors.js";
+import type { TaskInvocation, TaskRuntime } from "./task-handlers.js";
+import type { TaskResource } from "./task-resources.js";
+
+const NO_TRUNCATION = { truncated: false };
+
+export function lambdaFunctionTask(
+  state: StateInfo,
+  resource: Extract<TaskResource, { kind: "lambda-function" }>,
+  input: JsonValue,
+  { recorder }: TaskRuntime,
+): TaskInvocation {
+  const record = (type: string, details?: JsonObject) =>
+    recorder.taskEvent(type, state.name, details);
+  const timeout = state.fields.TimeoutSeconds;
+  return {
+    request: { functionName: resource.functionName, qualifier: resource.qualifier, payload: input },
+    recordStart() {
+      record("LambdaFunctionScheduled", {
+        resource: resource.arn,
+        input: JSON.stringify(input),
+        inputDetails: NO_TRUNCATION,
+        ...(typeof timeout === "number" ? { timeoutInSeconds: timeout } : {}),
+      });
+      record("LambdaFunctionStarted");
+    },
+    recordTimeout() {
+      record("LambdaFunctionTimedOut", { error: "States.Timeout" });
+    },
+    settle(outcome) {
+      if (!outcome.ok) {
+        record("LambdaFunctionFailed", { error: outcome.error, cause: outcome.cause });
+        throw new TaskFailure(outcome.error, outcome.cause);
+      }
+      record("LambdaFunctionSucceeded", {
+        output: JSON.stringify(outcome.payload),
+        outputDetails: NO_TRUNCATION,
+      });
+      return outcome.payload;
+    },
+  };
+}

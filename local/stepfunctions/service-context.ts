@@ -1,0 +1,17 @@
+// What every API operation works on, and the shape of an operation.
+
+import type { ArnScope } from "./arns.js";
+import type { ExecutionStore } from "./executions.js";
+import type { JsonObject } from "./json.js";
+import type { PageTokens } from "./paging.js";
+import type { StateMachineRegistry } from "./state-machines.js";
+
+export interface ServiceContext {
+  scope: ArnScope;
+  machines: StateMachineRegistry;
+  executions: ExecutionStore;
+  tokens: PageTokens;
+}
+
+/** Takes the request body, returns the response body, throws ServiceError for 400s. */
+export type Operation = (body: JsonObject, context: ServiceContext) => JsonObject;

@@ -1,0 +1,45 @@
+// Named Step Functions API errors, sent as HTTP 400 {"__type","message"} like the real service.
+// Messages follow the wording of the service (as seen through moto) so logs read the same.
+
+export class ServiceError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export const stateMachineDoesNotExist = (arn: string) =>
+  new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
+
+export const stateMachineAlreadyExists = (arn: string) =>
+  new ServiceError("StateMachineAlreadyExists", `State Machine Already Exists: '${arn}'`);
+
+export const executionDoesNotExist = (arn: string) =>
+  new ServiceError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+
+export const executionAlreadyExists = (arn: string) =>
+  new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
+
+export const invalidArn = (kind: "State Machine" | "Execution", arn: string) =>
+  new ServiceError("InvalidArn", `Invalid ${kind} Arn: '${arn}'`);
+
+export const invalidName = (name: string) =>
+  new ServiceError("InvalidName", `Invalid Name: '${name}'`);
+
+export const invalidDefinition = (detail: string) =>
+  new ServiceError("InvalidDefinition", `Invalid State Machine Definition: '${detail}'`);
+
+export const invalidExecutionInput = (detail: string) =>
+  new ServiceError("InvalidExecutionInput", `Invalid execution input: ${detail}`);
+
+export const invalidToken = (token: string) =>
+  new ServiceError("InvalidToken", `Invalid Token: '${token}'`);
+
+export const validationError = (message: string) =>
+  new ServiceError("ValidationException", message);
+
+export const serializationError = (message: string) =>
+  new ServiceError("SerializationException", message);

@@ -1,0 +1,81 @@
+// Builds the interpreter's taskResourceLocalHandlers (keyed by state name; nested Map and
+// Parallel states included): Tasks invoke their Lambda over HTTP and record their events,
+// Wait states (rewritten as Tasks) wait scaled.
+
+import type { StateInfo } from "./definition.js";
+import type { HistoryRecorder } from "./history-recorder.js";
+import type { TaskHandlers } from "./interpreter-types.js";
+import type { JsonValue } from "./json.js";
+import { lambdaFunctionTask } from "./lambda-function-task.js";
+import { lambdaInvokeTask } from "./lambda-invoke-task.js";
+import type { InvokeOutcome, InvokeRequest, LambdaInvoker } from "./lambda-invoker.js";
+import type { TaskAttempts } from "./task-attempts.js";
+import { RuntimeFailure } from "./task-errors.js";
+import { classifyResource } from "./task-resources.js";
+import { runWait, type WaitRuntime } from "./wait-task.js";
+
+export interface TaskRuntime extends WaitRuntime {
+  invoker: LambdaInvoker;
+  recorder: HistoryRecorder;
+  attempts: TaskAttempts;
+  region: string;
+}
+
+/** What one kind of Task records in the history and returns to the state machine. */
+export interface TaskInvocation {
+  request: Omit<InvokeRequest, "signal">;
+  recordStart(): void;
+  recordTimeout(): void;
+  /** Records success and returns the state's result, or records failure and throws. */
+  settle(outcome: InvokeOutcome): JsonValue;
+}
+
+export function buildTaskHandlers(
+  states: ReadonlyMap<string, StateInfo>,
+  runtime: TaskRuntime,
+): TaskHandlers {
+  const handlers: TaskHandlers = {};
+  for (const state of states.values()) {
+    if (state.type === "Task") handlers[state.name] = (input) => runTask(state, input, runtime);
+    if (state.type === "Wait") handlers[state.name] = (input) => runWait(state, input, runtime);
+  }
+  return handlers;
+}
+
+async function runTask(state: StateInfo, input: JsonValue, runtime: TaskRuntime) {
+  // The interpreter calls us in the same tick it logs TaskStateEntered, and its log is read
+  // asynchronously: one macrotask later that event is in the history, before ours.
+  await new Promise((resolve) => setImmediate(resolve));
+  const resource = classifyResource(String(state.fields.Resource));
+  switch (resource.kind) {
+    case "lambda-function":
+      return invoke(state.name, lambdaFunctionTask(state, resource, input, runtime), runtime);
+    case "lambda-invoke":
+      return invoke(state.name, lambdaInvokeTask(state, input, runtime), runtime);
+    default:
+      throw new RuntimeFailure(
+        `Task resource '${resource.arn}' is not supported locally (Lambda function ARNs and arn:aws:states:::lambda:invoke are)`,
+      );
+  }
+}
+
+async function invoke(stateName: string, task: TaskInvocation, runtime: TaskRuntime) {
+  const attempt = runtime.attempts.begin(stateName, () => task.recordTimeout());
+  if (attempt.signal.aborted) throw cancelled();
+  task.recordStart();
+  let outcome: InvokeOutcome;
+  try {
+    outcome = await runtime.invoker.invoke({ ...task.request, signal: attempt.signal });
+  } catch {
+    throw cancelled();
+  } finally {
+    runtime.attempts.end(attempt);
+  }
+  // Timed out, stopped, or abandoned with its Map while in flight: the result is moot.
+  if (attempt.signal.aborted) throw cancelled();
+  return task.settle(outcome);
+}
+
+function cancelled(): RuntimeFailure {
+  return new RuntimeFailure("The task was cancelled: its execution or enclosing state ended");
+}

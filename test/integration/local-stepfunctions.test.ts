@@ -1,0 +1,845 @@
+// The local Step Functions endpoint, driven only through @aws-sdk/client-sfn, with Task states
+// invoking a fake Lambda Invoke API that fails the way serverless-offline does.
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  InvalidArn,
+  InvalidDefinition,
+  InvalidExecutionInput,
+  InvalidToken,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineAlreadyExists,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  UpdateStateMachineCommand,
+} from "@aws-sdk/client-sfn";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  type LocalStepFunctions,
+  startLocalStepFunctions,
+} from "../../local/stepfunctions/index.js";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/local";
+const fn = (name: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${name}`;
+
+let lambda: FakeLambda;
+let stepFunctions: LocalStepFunctions;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  lambda = await FakeLambda.start();
+  stepFunctions = await startLocalStepFunctions({
+    port: 0,
+    lambdaEndpoint: lambda.url,
+    waitScale: 0.01,
+    retryScale: 0.01,
+  });
+  sfn = new SFNClient({
+    endpoint: stepFunctions.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await stepFunctions?.close();
+  await lambda?.close();
+});
+
+beforeEach(() => lambda.reset());
+
+describe("state machines", () => {
+  it("are created, listed and described, and creating the same one again is idempotent", async () => {
+    // Prepare
+    const definition = json({ StartAt: "Done", States: { Done: { Type: "Succeed" } } });
+    // Act
+    const creation = { name: "catalogue", definition, roleArn: ROLE_ARN };
+    const created = await sfn.send(new CreateStateMachineCommand(creation));
+    const again = await sfn.send(new CreateStateMachineCommand(creation));
+    const listed = await sfn.send(new ListStateMachinesCommand({}));
+    const described = await sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }),
+    );
+    // Assess
+    expect(created.stateMachineArn).toBe(
+      "arn:aws:states:us-east-1:000000000000:stateMachine:catalogue",
+    );
+    expect(again).toMatchObject({
+      stateMachineArn: created.stateMachineArn,
+      creationDate: created.creationDate,
+    });
+    expect(listed.stateMachines).toContainEqual(
+      expect.objectContaining({ name: "catalogue", type: "STANDARD" }),
+    );
+    expect(described).toMatchObject({
+      name: "catalogue",
+      status: "ACTIVE",
+      definition,
+      roleArn: ROLE_ARN,
+      type: "STANDARD",
+    });
+  });
+
+  it("refuses a second machine of the same name with another definition", async () => {
+    // Prepare
+    await createMachine("taken", json({ StartAt: "A", States: { A: { Type: "Succeed" } } }));
+    // Act
+    const failure = await failureOf(
+      createMachine("taken", json({ StartAt: "B", States: { B: { Type: "Succeed" } } })),
+    );
+    // Assess
+    expect(failure).toBeInstanceOf(StateMachineAlreadyExists);
+  });
+
+  it("are updated for new executions and deleted", async () => {
+    // Prepare
+    const machine = await createMachine(
+      "evolving",
+      json({ StartAt: "Old", States: { Old: { Type: "Pass", Result: "old", End: true } } }),
+    );
+    // Act
+    await sfn.send(
+      new UpdateStateMachineCommand({
+        stateMachineArn: machine,
+        definition: json({
+          StartAt: "New",
+          States: { New: { Type: "Pass", Result: "new", End: true } },
+        }),
+      }),
+    );
+    const output = (await finished(await start(machine, {}))).output;
+    await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: machine }));
+    const describing = await failureOf(
+      sfn.send(new DescribeStateMachineCommand({ stateMachineArn: machine })),
+    );
+    // Assess
+    expect(output).toBe('"new"');
+    expect(describing).toBeInstanceOf(StateMachineDoesNotExist);
+  });
+
+  it("refuses a definition that is not valid ASL", async () => {
+    const failure = await failureOf(
+      createMachine("broken", json({ StartAt: "A", States: { A: { Type: "Nope" } } })),
+    );
+    expect(failure).toBeInstanceOf(InvalidDefinition);
+  });
+});
+
+describe("an execution", () => {
+  it("runs Task → Choice → Wait → Map → Succeed to the right output, with AWS's history", async () => {
+    // Prepare
+    lambda.define("check-copy", (input) => ok({ ...asObject(input), state: "completed" }));
+    lambda.define("replicate", (region) => ok({ region, copied: true }));
+    const machine = await createMachine(
+      "replication",
+      json({
+        StartAt: "CheckCopy",
+        States: {
+          CheckCopy: {
+            Type: "Task",
+            Resource: fn("check-copy"),
+            ResultPath: "$.copy",
+            Next: "IsComplete",
+          },
+          IsComplete: {
+            Type: "Choice",
+            Choices: [{ Variable: "$.copy.state", StringEquals: "completed", Next: "Settle" }],
+            Default: "Incomplete",
+          },
+          Incomplete: { Type: "Fail", Error: "Incomplete" },
+          Settle: { Type: "Wait", Seconds: 1, Next: "FanOut" },
+          FanOut: {
+            Type: "Map",
+            ItemsPath: "$.regions",
+            ItemProcessor: {
+              StartAt: "Replicate",
+              States: { Replicate: { Type: "Task", Resource: fn("replicate"), End: true } },
+            },
+            ResultPath: "$.replicas",
+            Next: "Done",
+          },
+          Done: { Type: "Succeed" },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, {
+      snapshot: "snap-1",
+      regions: ["eu-west-1", "ap-south-1"],
+    });
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    expect(JSON.parse(described.output ?? "")).toEqual({
+      snapshot: "snap-1",
+      regions: ["eu-west-1", "ap-south-1"],
+      copy: { snapshot: "snap-1", regions: ["eu-west-1", "ap-south-1"], state: "completed" },
+      replicas: [
+        { region: "eu-west-1", copied: true },
+        { region: "ap-south-1", copied: true },
+      ],
+    });
+    const types = events.map((event) => event.type);
+    expect(types.slice(0, 14)).toEqual([
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "LambdaFunctionScheduled",
+      "LambdaFunctionStarted",
+      "LambdaFunctionSucceeded",
+      "TaskStateExited",
+      "ChoiceStateEntered",
+      "ChoiceStateExited",
+      "WaitStateEntered",
+      "WaitStateExited",
+      "MapStateEntered",
+      "MapStateStarted",
+      "MapIterationStarted",
+      "MapIterationStarted",
+    ]);
+    // The two iterations interleave, as on AWS; each goes through the same events.
+    const iteration = [
+      "TaskStateEntered",
+      "LambdaFunctionScheduled",
+      "LambdaFunctionStarted",
+      "LambdaFunctionSucceeded",
+      "TaskStateExited",
+      "MapIterationSucceeded",
+    ];
+    expect(types.slice(14, -5).sort()).toEqual([...iteration, ...iteration].sort());
+    expect(types.slice(-5)).toEqual([
+      "MapStateSucceeded",
+      "MapStateExited",
+      "SucceedStateEntered",
+      "SucceedStateExited",
+      "ExecutionSucceeded",
+    ]);
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+    expect(events[0]).toMatchObject({ previousEventId: 0 });
+    expect(events[1]).toMatchObject({
+      previousEventId: 0,
+      stateEnteredEventDetails: { name: "CheckCopy" },
+    });
+    expect(events[2]?.lambdaFunctionScheduledEventDetails).toMatchObject({
+      resource: fn("check-copy"),
+    });
+    expect(events[11]?.mapStateStartedEventDetails).toEqual({ length: 2 });
+    expect(events[12]?.mapIterationStartedEventDetails).toEqual({ name: "FanOut", index: 0 });
+    expect(events.at(-1)?.executionSucceededEventDetails?.output).toBe(described.output);
+    expect(lambda.callsOf("replicate").sort()).toEqual(["ap-south-1", "eu-west-1"]);
+  });
+});
+
+describe("a failing Task", () => {
+  it("is retried on the error name rebuilt from the Lambda trace, then succeeds", async () => {
+    // Prepare: serverless-offline says "Error"; only trace[0] names CopyPending.
+    lambda.define("poll-copy", (_input, call) =>
+      call < 3 ? unhandled("CopyPending", "copy still pending") : ok({ state: "completed" }),
+    );
+    const machine = await createMachine(
+      "retrying",
+      json({
+        StartAt: "PollCopy",
+        States: {
+          PollCopy: {
+            Type: "Task",
+            Resource: fn("poll-copy"),
+            Retry: [{ ErrorEquals: ["CopyPending"], IntervalSeconds: 1, MaxAttempts: 3 }],
+            End: true,
+          },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, {});
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    expect(described.output).toBe(JSON.stringify({ state: "completed" }));
+    expect(lambda.callsOf("poll-copy")).toHaveLength(3);
+    const failures = events.filter((event) => event.type === "LambdaFunctionFailed");
+    expect(failures).toHaveLength(2);
+    expect(failures[0]?.lambdaFunctionFailedEventDetails?.error).toBe("CopyPending");
+    expect(JSON.parse(failures[0]?.lambdaFunctionFailedEventDetails?.cause ?? "")).toMatchObject({
+      errorType: "CopyPending",
+      errorMessage: "copy still pending",
+    });
+    // AWS retries inside the state: one TaskStateEntered, three scheduled invocations.
+    expect(events.filter((event) => event.type === "TaskStateEntered")).toHaveLength(1);
+    expect(events.filter((event) => event.type === "LambdaFunctionScheduled")).toHaveLength(3);
+  });
+
+  it("is retried on Lambda.ServiceException when the Lambda service itself fails", async () => {
+    // Prepare
+    lambda.define("start-copy", (_input, call) =>
+      call === 1 ? { status: 500, body: { message: "boom" } } : ok({ started: true }),
+    );
+    const machine = await createMachine(
+      "service-retry",
+      json({
+        StartAt: "StartCopy",
+        States: {
+          StartCopy: {
+            Type: "Task",
+            Resource: fn("start-copy"),
+            Retry: [{ ErrorEquals: ["Lambda.ServiceException"], MaxAttempts: 2 }],
+            End: true,
+          },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, {});
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    expect(events.find((event) => event.type === "LambdaFunctionFailed")).toMatchObject({
+      lambdaFunctionFailedEventDetails: { error: "Lambda.ServiceException" },
+    });
+  });
+
+  it("is caught by States.ALL and routed to the Catch's Next state", async () => {
+    // Prepare
+    lambda.define("copy", () => unhandled("CopyFailedError", "snapshot is gone"));
+    const machine = await createMachine(
+      "catching",
+      json({
+        StartAt: "Copy",
+        States: {
+          Copy: {
+            Type: "Task",
+            Resource: fn("copy"),
+            Catch: [
+              { ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "RecordFailure" },
+            ],
+            End: true,
+          },
+          RecordFailure: { Type: "Pass", End: true },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, { jobId: "job-1" });
+    const described = await finished(execution);
+    const types = (await historyOf(execution)).map((event) => event.type);
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    const output = JSON.parse(described.output ?? "");
+    expect(output).toMatchObject({ jobId: "job-1", failure: { Error: "CopyFailedError" } });
+    expect(JSON.parse(output.failure.Cause)).toMatchObject({
+      errorType: "CopyFailedError",
+      errorMessage: "snapshot is gone",
+    });
+    expect(types).toEqual([
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "LambdaFunctionScheduled",
+      "LambdaFunctionStarted",
+      "LambdaFunctionFailed",
+      "TaskStateExited",
+      "PassStateEntered",
+      "PassStateExited",
+      "ExecutionSucceeded",
+    ]);
+  });
+
+  it("fails the execution with its error name and cause when nothing catches it", async () => {
+    // Prepare
+    lambda.define("copy", () => unhandled("CopyFailedError", "snapshot is gone"));
+    const machine = await createMachine(
+      "failing",
+      json({
+        StartAt: "Copy",
+        States: { Copy: { Type: "Task", Resource: fn("copy"), End: true } },
+      }),
+    );
+    // Act
+    const execution = await start(machine, {});
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(described).toMatchObject({ status: "FAILED", error: "CopyFailedError" });
+    expect(described.output).toBeUndefined();
+    expect(JSON.parse(described.cause ?? "")).toEqual({
+      errorType: "CopyFailedError",
+      errorMessage: "snapshot is gone",
+      trace: ["CopyFailedError: snapshot is gone", "    at handler (/var/task/index.js:1:1)"],
+    });
+    expect(events.map((event) => event.type).slice(-3)).toEqual([
+      "LambdaFunctionStarted",
+      "LambdaFunctionFailed",
+      "ExecutionFailed",
+    ]);
+    expect(events.at(-1)?.executionFailedEventDetails).toEqual({
+      error: "CopyFailedError",
+      cause: described.cause,
+    });
+  });
+
+  it("times out after TimeoutSeconds with States.Timeout, and its late answer is ignored", async () => {
+    // Prepare
+    lambda.define("slow", async () => {
+      await sleep(1500);
+      return ok({ late: true });
+    });
+    const machine = await createMachine(
+      "timing-out",
+      json({
+        StartAt: "Slow",
+        States: { Slow: { Type: "Task", Resource: fn("slow"), TimeoutSeconds: 1, End: true } },
+      }),
+    );
+    // Act
+    const execution = await start(machine, {});
+    const described = await finished(execution);
+    await sleep(800);
+    const types = (await historyOf(execution)).map((event) => event.type);
+    // Assess
+    expect(described).toMatchObject({ status: "FAILED", error: "States.Timeout" });
+    expect(types.slice(-3)).toEqual([
+      "LambdaFunctionStarted",
+      "LambdaFunctionTimedOut",
+      "ExecutionFailed",
+    ]);
+  });
+
+  it("runs through arn:aws:states:::lambda:invoke with the Invoke response as result", async () => {
+    // Prepare
+    lambda.define("finalize", (input) => ok({ finalized: input }));
+    const machine = await createMachine(
+      "optimised",
+      json({
+        StartAt: "Finalize",
+        States: {
+          Finalize: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Parameters: { FunctionName: fn("finalize"), "Payload.$": "$.job" },
+            ResultSelector: { "result.$": "$.Payload", "status.$": "$.StatusCode" },
+            End: true,
+          },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, { job: { id: 7 } });
+    const described = await finished(execution);
+    const types = (await historyOf(execution)).map((event) => event.type);
+    // Assess
+    expect(JSON.parse(described.output ?? "")).toEqual({
+      result: { finalized: { id: 7 } },
+      status: 200,
+    });
+    expect(types).toEqual([
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSucceeded",
+      "TaskStateExited",
+      "ExecutionSucceeded",
+    ]);
+  });
+});
+
+describe("StopExecution", () => {
+  it("aborts a run parked in a Wait, keeps the caller's error and cause, and no later Task runs", async () => {
+    // Prepare
+    lambda.define("after-wait", () => ok({}));
+    const machine = await createMachine("parked", parkedDefinition());
+    const execution = await start(machine, {});
+    await historyContains(execution, "WaitStateEntered");
+    // Act
+    await sfn.send(
+      new StopExecutionCommand({
+        executionArn: execution,
+        error: "Operator.Cancelled",
+        cause: "by test",
+      }),
+    );
+    await sfn.send(new StopExecutionCommand({ executionArn: execution, error: "Ignored" }));
+    await sleep(100);
+    // Assess
+    const described = await describeExecution(execution);
+    expect(described).toMatchObject({
+      status: "ABORTED",
+      error: "Operator.Cancelled",
+      cause: "by test",
+    });
+    expect(described.stopDate).toBeInstanceOf(Date);
+    expect((await historyOf(execution)).map((event) => event.type)).toEqual([
+      "ExecutionStarted",
+      "WaitStateEntered",
+      "ExecutionAborted",
+    ]);
+    expect(lambda.callsOf("after-wait")).toEqual([]);
+  });
+});
+
+describe("StartExecution", () => {
+  it("returns the running execution for the same name and input, and refuses anything else", async () => {
+    // Prepare
+    const machine = await createMachine("idempotent", parkedDefinition());
+    const first = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine, name: "run-1", input: '{"n":1}' }),
+    );
+    // Act
+    const repeated = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine, name: "run-1", input: '{"n":1}' }),
+    );
+    const otherInput = await failureOf(start(machine, { n: 2 }, "run-1"));
+    await stop(first.executionArn);
+    const afterFinish = await failureOf(start(machine, { n: 1 }, "run-1"));
+    // Assess
+    expect(repeated).toMatchObject({
+      executionArn: first.executionArn,
+      startDate: first.startDate,
+    });
+    expect(otherInput).toBeInstanceOf(ExecutionAlreadyExists);
+    expect(afterFinish).toBeInstanceOf(ExecutionAlreadyExists);
+  });
+
+  it("refuses input that is not a JSON object", async () => {
+    const machine = await createMachine("picky", parkedDefinition());
+    const failure = await failureOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machine, input: "[1]" })),
+    );
+    expect(failure).toBeInstanceOf(InvalidExecutionInput);
+  });
+});
+
+describe("ListExecutions", () => {
+  it("pages newest first and filters by status", async () => {
+    // Prepare: three quick runs, then one parked in its Wait.
+    const machine = await createMachine(
+      "listed",
+      json({
+        StartAt: "Park?",
+        States: {
+          "Park?": {
+            Type: "Choice",
+            Choices: [{ Variable: "$.park", BooleanEquals: true, Next: "Parked" }],
+            Default: "Done",
+          },
+          Parked: { Type: "Wait", Seconds: 3600, Next: "Done" },
+          Done: { Type: "Succeed" },
+        },
+      }),
+    );
+    for (const name of ["one", "two", "three"]) {
+      await finished(await start(machine, { park: false }, name));
+    }
+    const parked = await start(machine, { park: true }, "four");
+    // Act
+    const firstPage = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 2 }),
+    );
+    const secondPage = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: machine,
+        maxResults: 2,
+        nextToken: firstPage.nextToken,
+      }),
+    );
+    const running = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machine, statusFilter: "RUNNING" }),
+    );
+    const succeeded = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machine, statusFilter: "SUCCEEDED" }),
+    );
+    const badToken = await failureOf(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, nextToken: "forged" })),
+    );
+    // Assess
+    expect(firstPage.executions?.map((e) => e.name)).toEqual(["four", "three"]);
+    expect(firstPage.nextToken).toBeDefined();
+    expect(secondPage.executions?.map((e) => e.name)).toEqual(["two", "one"]);
+    expect(secondPage.nextToken).toBeUndefined();
+    expect(running.executions?.map((e) => e.name)).toEqual(["four"]);
+    expect(running.executions?.[0]?.stopDate).toBeUndefined();
+    expect(succeeded.executions?.map((e) => e.name)).toEqual(["three", "two", "one"]);
+    expect(succeeded.executions?.[0]?.stopDate).toBeInstanceOf(Date);
+    expect(badToken).toBeInstanceOf(InvalidToken);
+    await stop(parked);
+  });
+});
+
+describe("GetExecutionHistory", () => {
+  it("honours reverseOrder, maxResults, nextToken and includeExecutionData", async () => {
+    // Prepare
+    lambda.define("echo", (input) => ok(input));
+    const machine = await createMachine(
+      "history",
+      json({
+        StartAt: "Echo",
+        States: { Echo: { Type: "Task", Resource: fn("echo"), End: true } },
+      }),
+    );
+    const execution = await start(machine, { secret: "payload" });
+    await finished(execution);
+    const all = await historyOf(execution);
+    // Act
+    const reversed = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution, reverseOrder: true }),
+    );
+    const paged: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: execution, maxResults: 2, nextToken }),
+      );
+      paged.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+      pages += 1;
+    } while (nextToken !== undefined);
+    const withoutData = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution, includeExecutionData: false }),
+    );
+    // Assess
+    expect(all).toHaveLength(7);
+    expect(reversed.events?.map((event) => event.id)).toEqual([7, 6, 5, 4, 3, 2, 1]);
+    expect(pages).toBe(4);
+    expect(paged).toEqual(all);
+    expect(JSON.stringify(all)).toContain("payload");
+    expect(JSON.stringify(withoutData.events)).not.toContain("payload");
+    expect(withoutData.events?.[1]?.stateEnteredEventDetails).toEqual({ name: "Echo" });
+  });
+});
+
+describe("unknown and malformed ARNs", () => {
+  it("give StateMachineDoesNotExist, ExecutionDoesNotExist and InvalidArn", async () => {
+    // Prepare
+    const missingMachine = "arn:aws:states:us-east-1:000000000000:stateMachine:nowhere";
+    const missingExecution = "arn:aws:states:us-east-1:000000000000:execution:nowhere:nothing";
+    // Act
+    const describing = await failureOf(
+      sfn.send(new DescribeStateMachineCommand({ stateMachineArn: missingMachine })),
+    );
+    const starting = await failureOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: missingMachine })),
+    );
+    const listing = await failureOf(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: missingMachine })),
+    );
+    const describingExecution = await failureOf(
+      sfn.send(new DescribeExecutionCommand({ executionArn: missingExecution })),
+    );
+    const history = await failureOf(
+      sfn.send(new GetExecutionHistoryCommand({ executionArn: missingExecution })),
+    );
+    const stopping = await failureOf(
+      sfn.send(new StopExecutionCommand({ executionArn: missingExecution })),
+    );
+    const malformed = await failureOf(
+      sfn.send(new DescribeExecutionCommand({ executionArn: "arn:nope" })),
+    );
+    // Assess
+    expect(describing).toBeInstanceOf(StateMachineDoesNotExist);
+    expect(describing).toMatchObject({
+      message: `State Machine Does Not Exist: '${missingMachine}'`,
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(starting).toBeInstanceOf(StateMachineDoesNotExist);
+    expect(listing).toBeInstanceOf(StateMachineDoesNotExist);
+    expect(describingExecution).toBeInstanceOf(ExecutionDoesNotExist);
+    expect(history).toBeInstanceOf(ExecutionDoesNotExist);
+    expect(stopping).toBeInstanceOf(ExecutionDoesNotExist);
+    expect(malformed).toBeInstanceOf(InvalidArn);
+  });
+});
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Waits an hour (36 s at the test's wait scale), then calls a Lambda: something to stop. */
+function parkedDefinition(): string {
+  return json({
+    StartAt: "Park",
+    States: {
+      Park: { Type: "Wait", Seconds: 3600, Next: "AfterWait" },
+      AfterWait: { Type: "Task", Resource: fn("after-wait"), End: true },
+    },
+  });
+}
+
+/** Creates (or finds, the call being idempotent) a state machine; returns its ARN. */
+async function createMachine(name: string, definition: string): Promise<string> {
+  const created = await sfn.send(
+    new CreateStateMachineCommand({ name, definition, roleArn: ROLE_ARN }),
+  );
+  return created.stateMachineArn ?? "";
+}
+
+async function start(stateMachineArn: string, input: object, name?: string): Promise<string> {
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  return started.executionArn ?? "";
+}
+
+async function stop(executionArn: string | undefined): Promise<void> {
+  await sfn.send(new StopExecutionCommand({ executionArn }));
+}
+
+async function describeExecution(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  return sfn.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+async function finished(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  return eventually(async () => {
+    const described = await describeExecution(executionArn);
+    return described.status === ("RUNNING" satisfies ExecutionStatus) ? undefined : described;
+  });
+}
+
+async function historyOf(executionArn: string): Promise<HistoryEvent[]> {
+  const history = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+  );
+  return history.events ?? [];
+}
+
+async function historyContains(executionArn: string, type: string): Promise<void> {
+  await eventually(async () =>
+    (await historyOf(executionArn)).some((event) => event.type === type) ? true : undefined,
+  );
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(20);
+  }
+  throw new Error("gave up waiting");
+}
+
+/** What a call that should fail threw; a call that succeeded fails the test. */
+async function failureOf(call: Promise<unknown>): Promise<unknown> {
+  try {
+    await call;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function asObject(value: unknown): object {
+  return typeof value === "object" && value !== null ? value : {};
+}
+
+// ---- a fake Lambda Invoke API that answers like serverless-offline ---------------------------
+
+interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/** `call` counts this function's invocations since the last reset, from 1. */
+type FakeFunction = (input: unknown, call: number) => Reply | Promise<Reply>;
+
+function ok(body: unknown): Reply {
+  return { body };
+}
+
+/** An unhandled error as serverless-offline reports it: the real name only in trace[0]. */
+function unhandled(name: string, message: string): Reply {
+  return {
+    headers: { "X-Amz-Function-Error": "Unhandled" },
+    body: {
+      errorType: "Error",
+      errorMessage: message,
+      trace: [`${name}: ${message}`, "    at handler (/var/task/index.js:1:1)"],
+    },
+  };
+}
+
+class FakeLambda {
+  private readonly functions = new Map<string, FakeFunction>();
+  private invocations: { name: string; input: unknown }[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<FakeLambda> {
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const lambda = new FakeLambda(server, `http://127.0.0.1:${port}`);
+    server.on("request", async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const reply = await lambda.invoke(request.url ?? "", Buffer.concat(chunks).toString("utf8"));
+      response.writeHead(reply.status ?? 200, {
+        "Content-Type": "application/json",
+        ...reply.headers,
+      });
+      response.end(JSON.stringify(reply.body));
+    });
+    return lambda;
+  }
+
+  define(name: string, behaviour: FakeFunction): void {
+    this.functions.set(name, behaviour);
+  }
+
+  callsOf(name: string): unknown[] {
+    return this.invocations.filter((call) => call.name === name).map((call) => call.input);
+  }
+
+  reset(): void {
+    this.functions.clear();
+    this.invocations = [];
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    this.server.close();
+    await once(this.server, "close");
+  }
+
+  private invoke(url: string, body: string): Reply | Promise<Reply> {
+    const name = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(url)?.[1] ?? "";
+    const behaviour = this.functions.get(decodeURIComponent(name));
+    if (behaviour === undefined) {
+      return {
+        status: 404,
+        headers: { "x-amzn-ErrorType": "ResourceNotFoundException" },
+        body: { Message: `Function not found: ${name}`, Type: "User" },
+      };
+    }
+    const input: unknown = body === "" ? {} : JSON.parse(body);
+    this.invocations.push({ name, input });
+    return behaviour(input, this.callsOf(name).length);
+  }
+}
