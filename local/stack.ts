@@ -14,7 +14,7 @@ import {
 } from "./defaults.js";
 import { createJobsTable, startDynamoDbLocal } from "./dynamodb.js";
 import { startServerlessOffline } from "./offline.js";
-import { assertPortFree, waitFor } from "./processes.js";
+import { assertJavaInstalled, assertPortFree, waitFor } from "./processes.js";
 import { type LocalStepFunctions, startLocalStepFunctions } from "./stepfunctions/index.js";
 
 export interface StackOptions {
@@ -69,6 +69,7 @@ const localFunctionSettings = (): Record<string, string> => {
 export const startStack = async (options: StackOptions): Promise<RunningStack> => {
   const log = options.log ?? (() => {});
   const { ports } = options;
+  assertJavaInstalled();
   for (const [key, [what, variable]] of Object.entries(PORT_VARIABLES)) {
     await assertPortFree(ports[key as keyof LocalPorts], what, variable);
   }

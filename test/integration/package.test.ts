@@ -1,0 +1,64 @@
+// `npm run package` (serverless package) works offline and its CloudFormation template holds
+// what a deployment needs: the state machine, every function, the table and the HTTP API.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  execFileSync(process.execPath, ["node_modules/serverless/bin/serverless.js", "package"], {
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
+    stdio: "pipe",
+    timeout: 120_000,
+  });
+  const template = JSON.parse(
+    readFileSync(".serverless/cloudformation-template-update-stack.json", "utf8"),
+  ) as { Resources: Record<string, Resource> };
+  resources = template.Resources;
+}, 150_000);
+
+const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+
+describe("the deployment package", () => {
+  it("holds the state machine, wired to the functions", () => {
+    const [machine] = ofType("AWS::StepFunctions::StateMachine");
+    expect(machine?.Properties.StateMachineName).toBe("snaprelay-dev-replication");
+    expect(JSON.stringify(machine?.Properties.DefinitionString)).toContain(
+      "StartCopyLambdaFunction",
+    );
+  });
+
+  it("holds the seven functions on nodejs22.x", () => {
+    const functions = ofType("AWS::Lambda::Function");
+    expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
+      ["api", "authorizer", "fail", "finalize", "pollCopy", "startCopy", "validate"]
+        .map((name) => `snaprelay-dev-${name}`)
+        .sort(),
+    );
+    expect(new Set(functions.map((f) => f.Properties.Runtime))).toEqual(new Set(["nodejs22.x"]));
+  });
+
+  it("holds the jobs table, billed per request", () => {
+    const [table] = ofType("AWS::DynamoDB::Table");
+    expect(table?.Properties).toMatchObject({
+      TableName: "snaprelay-dev-jobs",
+      BillingMode: "PAY_PER_REQUEST",
+    });
+  });
+
+  it("holds the HTTP API with its routes and the token authorizer", () => {
+    const routes = ofType("AWS::ApiGatewayV2::Route").map((r) => r.Properties.RouteKey);
+    expect(ofType("AWS::ApiGatewayV2::Api")).toHaveLength(1);
+    expect(ofType("AWS::ApiGatewayV2::Authorizer")).toHaveLength(1);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        "GET /health",
+        "POST /replications",
+        "GET /replications",
+        "GET /replications/{jobId}",
+      ]),
+    );
+  });
+});
