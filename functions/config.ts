@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   POLL_MIN_SECONDS: seconds(15),
   POLL_MAX_SECONDS: seconds(600),
   COPY_START_LEASE_SECONDS: seconds(120),
+  SNAPSHOT_QUOTA_PER_REGION: z.coerce.number().int().min(1).default(100_000),
+  COPY_STALL_SECONDS: seconds(7_200),
 });
 
 export interface Config {
@@ -56,6 +58,8 @@ export interface Config {
   pollMinSeconds: number;
   pollMaxSeconds: number;
   copyStartLeaseSeconds: number;
+  snapshotQuotaPerRegion: number;
+  copyStallSeconds: number;
 }
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -79,5 +83,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     pollMinSeconds: e.POLL_MIN_SECONDS,
     pollMaxSeconds: e.POLL_MAX_SECONDS,
     copyStartLeaseSeconds: e.COPY_START_LEASE_SECONDS,
+    snapshotQuotaPerRegion: e.SNAPSHOT_QUOTA_PER_REGION,
+    copyStallSeconds: e.COPY_STALL_SECONDS,
   };
 };

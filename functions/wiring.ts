@@ -63,6 +63,8 @@ export const createServices = (config: Config): Services => {
         pollMinSeconds: config.pollMinSeconds,
         pollMaxSeconds: config.pollMaxSeconds,
         copyStartLeaseSeconds: config.copyStartLeaseSeconds,
+        snapshotQuotaPerRegion: config.snapshotQuotaPerRegion,
+        copyStallSeconds: config.copyStallSeconds,
       },
     },
   };

@@ -57,9 +57,10 @@ const localFunctionSettings = (): Record<string, string> => {
     POLL_MIN_SECONDS: "1",
     POLL_MAX_SECONDS: "5",
     COPY_START_LEASE_SECONDS: "30",
+    COPY_STALL_SECONDS: "120",
   };
   const settings: Record<string, string> = {};
-  for (const name of [...Object.keys(defaults), "SUPPORTED_REGIONS"]) {
+  for (const name of [...Object.keys(defaults), "SUPPORTED_REGIONS", "SNAPSHOT_QUOTA_PER_REGION"]) {
     const value = process.env[name] ?? defaults[name];
     if (value !== undefined) settings[name] = value;
   }

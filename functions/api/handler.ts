@@ -11,6 +11,7 @@ import {
   listReplications,
   startReplication,
 } from "./routes/replications.js";
+import { getSnapshot } from "./routes/snapshots.js";
 
 const services = servicesFromEnv();
 
@@ -20,6 +21,7 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "POST /replications": startReplication,
   "GET /replications": listReplications,
   "GET /replications/{jobId}": getReplication,
+  "GET /regions/{region}/snapshots/{snapshotId}": getSnapshot,
 };
 
 export const handler = async (event: ApiEvent): Promise<HttpResponse> => {

@@ -13,6 +13,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   Unauthorized: 401,
   NotAllowlisted: 403,
   JobNotFound: 404,
+  SnapshotNotFound: 404,
   RouteNotFound: 404,
   IdempotencyConflict: 409,
   IllegalTransition: 409,

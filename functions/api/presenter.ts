@@ -15,12 +15,14 @@ export const presentJob = (job: ReplicationJob) => ({
   executionArn: job.executionArn,
   copies: job.copies.map((copy) => ({
     destinationRegion: copy.destinationRegion,
+    name: job.name,
     status: copy.status,
     progress: copy.progress,
     destinationSnapshotId: copy.destinationSnapshotId,
     error: copy.error,
     startedAt: copy.startedAt,
     completedAt: copy.completedAt,
+    progressAt: copy.progressAt,
   })),
   error: job.error,
 });

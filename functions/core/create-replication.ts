@@ -52,6 +52,7 @@ export const newJob = (
     error: null,
     startedAt: null,
     completedAt: null,
+    progressAt: null,
   })),
   error: null,
 });

@@ -39,6 +39,8 @@ export interface CopyRecord {
   error: JobError | null;
   startedAt: string | null;
   completedAt: string | null;
+  /** When progress last moved: a copy that stays still too long is stalled. */
+  progressAt: string | null;
 }
 
 export interface ReplicationJob {

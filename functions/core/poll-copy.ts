@@ -41,14 +41,27 @@ export const pollCopy = async (
 
   const now = deps.clock.now();
   if (snapshot.state === "completed") return { state: "completed", progress: 100, waitSeconds: 0 };
+  const startedAt = Date.parse(copy.startedAt ?? snapshot.startTime);
   if (snapshot.progress !== copy.progress) {
     await deps.jobs.apply(
       jobId,
-      { copies: { [destinationRegion]: { progress: snapshot.progress } } },
+      {
+        copies: {
+          [destinationRegion]: { progress: snapshot.progress, progressAt: now.toISOString() },
+        },
+      },
       now.toISOString(),
     );
+  } else {
+    const stillSince = Date.parse(copy.progressAt ?? copy.startedAt ?? snapshot.startTime);
+    const stillSeconds = (now.getTime() - stillSince) / 1000;
+    if (stillSeconds > deps.settings.copyStallSeconds) {
+      throw new DomainError(
+        "CopyStalled",
+        `Copy ${snapshot.snapshotId} in ${destinationRegion} has stayed at ${snapshot.progress}% for ${Math.round(stillSeconds)} s, longer than the ${deps.settings.copyStallSeconds} s allowed (COPY_STALL_SECONDS); it was given up.`,
+      );
+    }
   }
-  const startedAt = Date.parse(copy.startedAt ?? snapshot.startTime);
   return {
     state: "pending",
     progress: snapshot.progress,

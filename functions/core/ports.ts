@@ -9,6 +9,7 @@ export interface CopyChange {
   error?: JobError | null;
   startedAt?: string;
   completedAt?: string;
+  progressAt?: string;
 }
 
 /**
@@ -65,6 +66,18 @@ export interface JobStore {
     now: Date,
     leaseSeconds: number,
   ): Promise<boolean>;
+  /** Copies to `destinationRegion` that the account's unfinished jobs have yet to start. */
+  countQueuedCopies(
+    accountId: string,
+    destinationRegion: string,
+    exceptJobId: string,
+  ): Promise<number>;
+  /** The account's unfinished jobs that copy `snapshotId` out of `sourceRegion`. */
+  activeJobsFor(
+    accountId: string,
+    sourceRegion: string,
+    snapshotId: string,
+  ): Promise<ReplicationJob[]>;
   /** Gives back a claim taken at `claimedAt`, so a retry need not wait out the lease. */
   releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void>;
   isReachable(): Promise<boolean>;
@@ -103,6 +116,8 @@ export interface SnapshotProvider {
   /** Starts a copy, tagged at creation; returns the new snapshot's id. */
   startCopy(request: CopyRequest): Promise<string>;
   delete(region: string, snapshotId: string): Promise<void>;
+  /** Snapshots the account holds in `region`, pending copies included. */
+  countOwned(region: string): Promise<number>;
 }
 
 export interface Workflow {

@@ -29,7 +29,11 @@ export const assertAllowlisted = (accountId: string, policy: ReplicationPolicy):
   }
 };
 
-const assertSupported = (region: string, role: string, policy: ReplicationPolicy): void => {
+export const assertSupportedRegion = (
+  region: string,
+  role: string,
+  policy: ReplicationPolicy,
+): void => {
   if (!policy.supportedRegions.includes(region)) {
     throw new DomainError(
       "UnsupportedRegion",
@@ -84,10 +88,10 @@ export const checkReplicationRequest = (
   request: ReplicationRequest,
   policy: ReplicationPolicy,
 ): CheckedRequest => {
-  assertSupported(request.sourceRegion, "Source region", policy);
+  assertSupportedRegion(request.sourceRegion, "Source region", policy);
   assertDestinations(request.sourceRegion, request.destinationRegions);
   for (const region of request.destinationRegions) {
-    assertSupported(region, "Destination region", policy);
+    assertSupportedRegion(region, "Destination region", policy);
   }
   return {
     snapshotId: request.snapshotId,

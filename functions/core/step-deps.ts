@@ -8,6 +8,10 @@ export interface StepSettings {
   pollMaxSeconds: number;
   /** How long a StartCopy's claim on a destination holds before another attempt may take it. */
   copyStartLeaseSeconds: number;
+  /** Snapshots an account may hold in one region, copies in flight included. */
+  snapshotQuotaPerRegion: number;
+  /** A copy whose progress has not moved for this long is failed as stalled. */
+  copyStallSeconds: number;
 }
 
 export interface StepDeps {

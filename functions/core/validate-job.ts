@@ -1,6 +1,7 @@
 // The Validate step: the seed's rules again (a scheduled job never passed the API), then the
 // cloud's word on the source snapshot. A broken rule rejects the job and says why.
 import { DomainError, isRejection } from "./errors.js";
+import type { ReplicationJob } from "./job.js";
 import { loadJob } from "./load-job.js";
 import type { CopyChange } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
@@ -31,6 +32,23 @@ const checkSourceSnapshot = async (
   }
 };
 
+/** Rule 5: each destination must have room for one more snapshot, copies in flight included. */
+const checkQuota = async (deps: StepDeps, job: ReplicationJob): Promise<void> => {
+  const quota = deps.settings.snapshotQuotaPerRegion;
+  for (const { destinationRegion } of job.copies) {
+    const [held, queued] = await Promise.all([
+      deps.snapshots.countOwned(destinationRegion),
+      deps.jobs.countQueuedCopies(job.accountId, destinationRegion, job.jobId),
+    ]);
+    if (held + queued + 1 > quota) {
+      throw new DomainError(
+        "QuotaExceeded",
+        `${destinationRegion} holds ${held} snapshots and ${queued} more are queued to copy there; the quota is ${quota} snapshots per region, so this copy would exceed it. Delete old snapshots there or choose another region.`,
+      );
+    }
+  }
+};
+
 export const validateJob = async (jobId: string, deps: StepDeps): Promise<ValidationOutcome> => {
   const now = () => deps.clock.now().toISOString();
   let job = await loadJob(deps.jobs, jobId);
@@ -55,6 +73,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
       deps.settings.policy,
     );
     await checkSourceSnapshot(deps, job.sourceRegion, job.snapshotId);
+    await checkQuota(deps, job);
   } catch (error) {
     if (!isRejection(error)) throw error;
     const rejection = { code: error.code, message: error.message };

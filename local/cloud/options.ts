@@ -19,6 +19,12 @@ export interface LocalCloudOptions {
   throttleRate?: number;
   /** 0..1 share of copies that end in state error; default LOCAL_CLOUD_COPY_FAILURE_RATE, else 0. */
   copyFailureRate?: number;
+  /**
+   * Size of the blocks volumes and snapshots are stored in: a power of two from 4 KiB to 64 MiB.
+   * Default LOCAL_CLOUD_BLOCK_SIZE_BYTES, else 512 KiB (EBS's own block size). A data dir keeps
+   * the size it was made with; starting it with another is refused.
+   */
+  blockSizeBytes?: number;
 }
 
 /** The settings a test may change while the cloud runs (see LocalCloud.setKnobs). */
@@ -34,6 +40,7 @@ export interface LocalCloudSettings {
   dataDir: string;
   accountId: string;
   maxPendingCopiesPerRegion: number;
+  blockSizeBytes: number;
   knobs: LocalCloudKnobs;
 }
 
@@ -43,6 +50,11 @@ const DEFAULT_KNOBS: LocalCloudKnobs = {
   throttleRate: 0,
   copyFailureRate: 0,
 };
+
+const DEFAULT_BLOCK_SIZE_BYTES = 512 * 1024;
+const MIN_BLOCK_SIZE_BYTES = 4 * 1024;
+const MAX_BLOCK_SIZE_BYTES = 64 * 1024 * 1024;
+const BLOCK_SIZE_VARIABLE = "LOCAL_CLOUD_BLOCK_SIZE_BYTES";
 
 const KNOB_VARIABLES: Record<keyof LocalCloudKnobs, string> = {
   copyBytesPerSecond: "LOCAL_CLOUD_COPY_BYTES_PER_SECOND",
@@ -68,14 +80,28 @@ export function resolveSettings(
       `maxPendingCopiesPerRegion must be a whole number of at least 1, not ${maxPendingCopiesPerRegion}.`,
     );
   }
+  const blockSizeBytes =
+    options.blockSizeBytes ?? numberFromEnv(env, BLOCK_SIZE_VARIABLE) ?? DEFAULT_BLOCK_SIZE_BYTES;
+  checkBlockSize(blockSizeBytes);
   return {
     port: options.port,
     host: options.host ?? "127.0.0.1",
     dataDir: options.dataDir,
     accountId: options.accountId ?? "000000000000",
     maxPendingCopiesPerRegion,
+    blockSizeBytes,
     knobs,
   };
+}
+
+// A power of two divides a GiB, so an EC2 volume of any whole size is a whole number of blocks.
+function checkBlockSize(size: number): void {
+  const powerOfTwo = Number.isInteger(size) && size > 0 && (size & (size - 1)) === 0;
+  if (!powerOfTwo || size < MIN_BLOCK_SIZE_BYTES || size > MAX_BLOCK_SIZE_BYTES) {
+    throw new RangeError(
+      `blockSizeBytes (${BLOCK_SIZE_VARIABLE}) must be a power of two from ${MIN_BLOCK_SIZE_BYTES} to ${MAX_BLOCK_SIZE_BYTES}, not ${size}.`,
+    );
+  }
 }
 
 export function checkKnobs(knobs: Partial<LocalCloudKnobs>): void {

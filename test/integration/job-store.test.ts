@@ -264,3 +264,41 @@ describe("claiming a copy's start", () => {
     expect(await store.claimCopyStart(job.jobId, "ap-mumbai", new Date(), 60)).toBe(false);
   });
 });
+
+describe("the work in flight", () => {
+  const runningJob = async (accountId: string, snapshotId: string) => {
+    const job = makeJob(accountId, { snapshotId, destinationRegions: ["ap-mumbai"] });
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    await store.apply(
+      job.jobId,
+      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+      now(),
+    );
+    return job;
+  };
+
+  it("counts the copies other unfinished jobs have queued to a region", async () => {
+    const account = "555566667777";
+    const mine = await runningJob(account, "snap-cccc0001");
+    await runningJob(account, "snap-cccc0002");
+    await runningJob(account, "snap-cccc0003");
+
+    expect(await store.countQueuedCopies(account, "ap-mumbai", mine.jobId)).toBe(2);
+    expect(await store.countQueuedCopies(account, "ap-beijing", mine.jobId)).toBe(0);
+  });
+
+  it("finds the unfinished jobs copying a snapshot, and forgets them once they finish", async () => {
+    const account = "666677778888";
+    const job = await runningJob(account, "snap-dddd0001");
+
+    const during = await store.activeJobsFor(account, "ap-shanghai", "snap-dddd0001");
+    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "FAILED" } } }, now());
+    await store.apply(job.jobId, { status: "FAILED" }, now());
+    const after = await store.activeJobsFor(account, "ap-shanghai", "snap-dddd0001");
+
+    expect(during.map((j) => j.jobId)).toEqual([job.jobId]);
+    expect(after).toEqual([]);
+    expect((await store.get(job.jobId))?.status).toBe("FAILED");
+  });
+});

@@ -98,6 +98,8 @@ export const stepDepsFor = (
       pollMinSeconds: 1,
       pollMaxSeconds: 5,
       copyStartLeaseSeconds: 30,
+      snapshotQuotaPerRegion: 1000,
+      copyStallSeconds: 600,
     },
     ...overrides,
   };

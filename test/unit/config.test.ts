@@ -42,6 +42,8 @@ describe("loading the configuration", () => {
       pollMinSeconds: 15,
       pollMaxSeconds: 600,
       copyStartLeaseSeconds: 120,
+      snapshotQuotaPerRegion: 100_000,
+      copyStallSeconds: 7_200,
     });
   });
 

@@ -6,6 +6,7 @@ import { DomainError } from "../../functions/core/errors.js";
 import {
   type CopyRecord,
   copyStatusesLeadingTo,
+  isFinishedJob,
   jobStatusesLeadingTo,
   type ReplicationJob,
 } from "../../functions/core/job.js";
@@ -156,6 +157,28 @@ export class InMemoryJobStore implements JobStore {
     return true;
   }
 
+  async countQueuedCopies(accountId: string, destinationRegion: string, exceptJobId: string) {
+    return [...this.jobs.values()].filter(
+      (job) =>
+        job.accountId === accountId &&
+        job.jobId !== exceptJobId &&
+        !isFinishedJob(job.status) &&
+        job.copies.some((c) => c.destinationRegion === destinationRegion && c.status === "QUEUED"),
+    ).length;
+  }
+
+  async activeJobsFor(accountId: string, sourceRegion: string, snapshotId: string) {
+    return [...this.jobs.values()]
+      .filter(
+        (job) =>
+          job.accountId === accountId &&
+          job.sourceRegion === sourceRegion &&
+          job.snapshotId === snapshotId &&
+          !isFinishedJob(job.status),
+      )
+      .map((job) => structuredClone(job));
+  }
+
   async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
     const key = `${jobId}#${destinationRegion}`;
     if (this.claims.get(key) === claimedAt.toISOString()) this.claims.delete(key);
@@ -229,6 +252,10 @@ export class InMemorySnapshots implements SnapshotProvider {
     return snapshotId;
   }
 
+  async countOwned(region: string): Promise<number> {
+    return [...this.snapshots.values()].filter((view) => view.region === region).length;
+  }
+
   async delete(region: string, snapshotId: string): Promise<void> {
     if (this.failNextDeleteWith !== undefined) {
       const error = this.failNextDeleteWith;
@@ -287,6 +314,8 @@ export const settings = (fields: Partial<StepSettings> = {}): StepSettings => ({
   pollMinSeconds: 15,
   pollMaxSeconds: 600,
   copyStartLeaseSeconds: 120,
+  snapshotQuotaPerRegion: 1000,
+  copyStallSeconds: 3600,
   ...fields,
 });
 
@@ -318,6 +347,7 @@ export const aCopy = (destinationRegion: string, fields: Partial<CopyRecord> = {
   error: null,
   startedAt: null,
   completedAt: null,
+  progressAt: null,
   ...fields,
 });
 

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import {
   ACCOUNT_INDEX,
+  ACTIVE_INDEX,
   accountPartition,
   accountSortKey,
   idempotencyKey,
@@ -69,7 +70,7 @@ describe("the jobs table", () => {
     expect(byName(local.AttributeDefinitions)).toEqual(byName(deployed.AttributeDefinitions));
   });
 
-  it("has the same account index locally and in AWS", () => {
+  it("has the same indexes locally and in AWS", () => {
     // Act
     const localIndexes = (local.GlobalSecondaryIndexes ?? []).map((index) => ({
       IndexName: index.IndexName,
@@ -84,7 +85,7 @@ describe("the jobs table", () => {
 
     // Assess
     expect(localIndexes).toEqual(deployedIndexes);
-    expect(localIndexes.map((index) => index.IndexName)).toEqual([ACCOUNT_INDEX]);
+    expect(localIndexes.map((index) => index.IndexName)).toEqual([ACCOUNT_INDEX, ACTIVE_INDEX]);
   });
 
   it("defines only attributes a key uses, as DynamoDB requires", () => {

@@ -17,6 +17,7 @@ import { DomainError } from "../../core/errors.js";
 import {
   type CopyRecord,
   copyStatusesLeadingTo,
+  isFinishedJob,
   jobStatusesLeadingTo,
   type ReplicationJob,
 } from "../../core/job.js";
@@ -29,8 +30,10 @@ import type {
 } from "../../core/ports.js";
 import {
   ACCOUNT_INDEX,
+  ACTIVE_INDEX,
   accountPartition,
   accountSortKey,
+  activePartition,
   IDEMPOTENCY_TTL_SECONDS,
   idempotencyKey,
   jobKey,
@@ -42,6 +45,7 @@ interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
   pk: string;
   gsi1pk: string;
   gsi1sk: string;
+  gsi2pk?: string;
   destinationRegions: string[];
   copies: Record<string, CopyRecord & { claimedAt?: string }>;
   executionArn?: string;
@@ -54,6 +58,7 @@ const toItem = (job: ReplicationJob): JobItem => {
     ...jobKey(job.jobId),
     gsi1pk: accountPartition(job.accountId),
     gsi1sk: accountSortKey(job.createdAt, job.jobId),
+    ...(isFinishedJob(job.status) ? {} : { gsi2pk: activePartition(job.accountId) }),
     destinationRegions: copies.map((copy) => copy.destinationRegion),
     copies: Object.fromEntries(copies.map((copy) => [copy.destinationRegion, copy])),
     ...(executionArn ? { executionArn } : {}),
@@ -61,7 +66,7 @@ const toItem = (job: ReplicationJob): JobItem => {
 };
 
 const toJob = (item: Record<string, unknown>): ReplicationJob => {
-  const { pk, gsi1pk, gsi1sk, destinationRegions, copies, executionArn, ...rest } =
+  const { pk, gsi1pk, gsi1sk, gsi2pk, destinationRegions, copies, executionArn, ...rest } =
     item as unknown as JobItem;
   return {
     ...rest,
@@ -258,6 +263,50 @@ export class DynamoJobStore implements JobStore {
     return { jobs, nextToken: encodeToken(startKey) };
   }
 
+  /** Every item of one account's unfinished jobs that matches `filter` (built on `names`). */
+  private async activeJobs(
+    accountId: string,
+    filter: (names: UpdateBuilder) => string | undefined,
+  ): Promise<ReplicationJob[]> {
+    const names = new UpdateBuilder();
+    const key = `gsi2pk = ${names.value(activePartition(accountId))}`;
+    const filterExpression = filter(names);
+    const jobs: ReplicationJob[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ACTIVE_INDEX,
+          KeyConditionExpression: key,
+          ...(filterExpression ? { FilterExpression: filterExpression } : {}),
+          ...names.attributes(),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      jobs.push(...(result.Items ?? []).map(toJob));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return jobs;
+  }
+
+  async countQueuedCopies(accountId: string, destinationRegion: string, exceptJobId: string) {
+    const jobs = await this.activeJobs(
+      accountId,
+      (names) =>
+        `${names.path(["copies", destinationRegion, "status"])} = ${names.value("QUEUED")} AND ${names.name("jobId")} <> ${names.value(exceptJobId)}`,
+    );
+    return jobs.length;
+  }
+
+  async activeJobsFor(accountId: string, sourceRegion: string, snapshotId: string) {
+    return this.activeJobs(
+      accountId,
+      (names) =>
+        `${names.name("snapshotId")} = ${names.value(snapshotId)} AND ${names.name("sourceRegion")} = ${names.value(sourceRegion)}`,
+    );
+  }
+
   async apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob> {
     const update = new UpdateBuilder();
     update.condition("attribute_exists(pk)");
@@ -265,6 +314,8 @@ export class DynamoJobStore implements JobStore {
     if (change.status) {
       update.set(["status"], change.status);
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
+      // A finished job leaves the index of work in flight.
+      if (isFinishedJob(change.status)) update.remove(["gsi2pk"]);
     }
     if (change.error !== undefined) update.set(["error"], change.error);
     if (change.executionArn) {

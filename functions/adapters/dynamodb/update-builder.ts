@@ -5,6 +5,7 @@ export class UpdateBuilder {
   private readonly names = new Map<string, string>();
   private readonly values: Record<string, unknown> = {};
   private readonly sets: string[] = [];
+  private readonly removals: string[] = [];
   private readonly conditions: string[] = [];
 
   /** The placeholder for one attribute name. */
@@ -31,6 +32,11 @@ export class UpdateBuilder {
 
   set(segments: readonly string[], value: unknown): this {
     this.sets.push(`${this.path(segments)} = ${this.value(value)}`);
+    return this;
+  }
+
+  remove(segments: readonly string[]): this {
+    this.removals.push(this.path(segments));
     return this;
   }
 
@@ -66,7 +72,16 @@ export class UpdateBuilder {
     ExpressionAttributeValues?: Record<string, unknown>;
   } {
     return {
-      ...(this.sets.length > 0 ? { UpdateExpression: `SET ${this.sets.join(", ")}` } : {}),
+      ...(this.sets.length + this.removals.length > 0
+        ? {
+            UpdateExpression: [
+              this.sets.length > 0 ? `SET ${this.sets.join(", ")}` : "",
+              this.removals.length > 0 ? `REMOVE ${this.removals.join(", ")}` : "",
+            ]
+              .filter(Boolean)
+              .join(" "),
+          }
+        : {}),
       ...(this.conditions.length > 0 ? { ConditionExpression: this.conditions.join(" AND ") } : {}),
       ...this.attributes(),
     };

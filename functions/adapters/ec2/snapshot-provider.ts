@@ -5,6 +5,7 @@ import {
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
+  paginateDescribeSnapshots,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
 import { DomainError } from "../../core/errors.js";
@@ -114,6 +115,21 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
         `Copying ${request.sourceSnapshotId} from ${request.sourceRegion} to ${request.destinationRegion}`,
       );
     }
+  }
+
+  async countOwned(region: string): Promise<number> {
+    let count = 0;
+    try {
+      for await (const page of paginateDescribeSnapshots(
+        { client: this.clientFor(region), pageSize: 1000 },
+        { OwnerIds: ["self"] },
+      )) {
+        count += page.Snapshots?.length ?? 0;
+      }
+    } catch (error) {
+      throw translate(error, `Counting the snapshots in ${region}`);
+    }
+    return count;
   }
 
   async delete(region: string, snapshotId: string): Promise<void> {
