@@ -23,7 +23,10 @@ export const callerOf = (event: ApiEvent, policy: ReplicationPolicy): { accountI
 
 export const jsonBody = (event: ApiEvent): unknown => {
   if (!event.body) {
-    throw new DomainError("InvalidRequest", "The request needs a JSON body.");
+    throw new DomainError(
+      "InvalidRequest",
+      'The request needs a JSON body, such as {"snapshotId":"snap-…","sourceRegion":"ap-shanghai","destinationRegions":["ap-mumbai"]}.',
+    );
   }
   const text = event.isBase64Encoded
     ? Buffer.from(event.body, "base64").toString("utf8")
@@ -31,7 +34,10 @@ export const jsonBody = (event: ApiEvent): unknown => {
   try {
     return JSON.parse(text);
   } catch {
-    throw new DomainError("InvalidRequest", "The request body is not valid JSON.");
+    throw new DomainError(
+      "InvalidRequest",
+      "The request body is not valid JSON; send a JSON object with snapshotId, sourceRegion and destinationRegions.",
+    );
   }
 };
 

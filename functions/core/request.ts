@@ -46,7 +46,8 @@ const TagsSchema = z
 export const ReplicationRequestSchema = z.strictObject({
   snapshotId: SnapshotIdSchema,
   sourceRegion: RegionSchema,
-  destinationRegions: z.array(RegionSchema).min(1, "at least one destination region is required"),
+  // An empty or missing list is rule 3's to refuse (InvalidDestination), with the rule's words.
+  destinationRegions: z.array(RegionSchema).default([]),
   name: z.string().optional(),
   tags: TagsSchema.optional(),
 });

@@ -24,7 +24,7 @@ export const assertAllowlisted = (accountId: string, policy: ReplicationPolicy):
   if (!policy.allowlistedAccounts.includes(accountId)) {
     throw new DomainError(
       "NotAllowlisted",
-      `Account ${accountId} is not on the cross-region replication allowlist; ask for access to be granted to this account.`,
+      `Account ${accountId} is not on the cross-region replication allowlist; only allowlisted accounts may replicate snapshots while the feature is in beta. Ask for this account to be added.`,
     );
   }
 };

@@ -1,5 +1,6 @@
-// The local cloud's records: what a region holds (snapshots, volumes) and the copies in flight.
-// Plain data, so the whole state can be written to and read from one JSON file.
+// The local cloud's records: what a region holds (snapshots, volumes, their block maps) and the
+// copies in flight. Plain data, written to state.json and, for block maps, one file each.
+import type { Manifest, VolumeBlocks } from "./block-map.js";
 
 export interface Tag {
   key: string;
@@ -23,12 +24,31 @@ export interface Snapshot {
   volumeSize: number;
   description: string;
   tags: Tag[];
+  /** For a copy: what it moved, kept after it ends. */
+  copyReport?: CopyReport;
+}
+
+/** What a copy moved: `bytesTransferred` is the wire, Progress is the share of the snapshot done. */
+export interface CopyReport {
+  sourceRegion: string;
+  sourceSnapshotId: string;
+  /** The snapshot's size. */
+  totalBytes: number;
+  /** Sent at the copy bandwidth: the blocks the destination region lacked when the copy began. */
+  bytesTransferred: number;
+  blocksTransferred: number;
+  /** Not sent: the destination region already held their content when the copy began. */
+  blocksSkipped: number;
+  /** Block files the copy added to the destination's store (a repeated block is stored once). */
+  blocksStored: number;
 }
 
 export interface Volume {
   volumeId: string;
-  /** GiB. */
+  /** GiB, as EC2 shows it: rounded up for the admin tool's volumes of less than a GiB. */
   size: number;
+  /** The real size: size × GiB, or less for a small test volume made by the admin tool. */
+  sizeBytes: number;
   snapshotId?: string;
   availabilityZone: string;
   state: "available";
@@ -51,7 +71,14 @@ export interface RegionWorld {
   snapshots: Map<string, Snapshot>;
   volumes: Map<string, Volume>;
   volumeClientTokens: Map<string, VolumeClientToken>;
+  /** By snapshot id: every snapshot has one, except a copy that has not completed. */
+  manifests: Map<string, Manifest>;
+  /** By volume id: every volume has one. */
+  volumeBlocks: Map<string, VolumeBlocks>;
 }
+
+/** Block indexes [start, end), in order and not touching: the blocks a copy has to send. */
+export type BlockRanges = [number, number][];
 
 /** One CopySnapshot in progress; the destination snapshot is `pending` for as long as this exists. */
 export interface CopyRecord {
@@ -60,9 +87,12 @@ export interface CopyRecord {
   sourceRegion: string;
   sourceSnapshotId: string;
   totalBytes: number;
-  copiedBytes: number;
-  /** Set when fault injection decided this copy fails; it fails once this many bytes are copied. */
-  failAtBytes?: number;
+  /** Decided when the copy began, so that a resumed copy sends exactly what was left to send. */
+  sendRanges: BlockRanges;
+  /** Every block before this index has been sent or skipped. */
+  nextBlock: number;
+  /** Injected failure: this block arrives damaged; blockCount means the copy fails at the end. */
+  failAtBlock?: number;
 }
 
 export const COPY_VOLUME_ID = "vol-ffffffff";

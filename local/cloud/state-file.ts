@@ -1,12 +1,25 @@
-// The on-disk form of the store: one JSON file in the data dir, checked on load and replaced
-// atomically (write a temp file, then rename) so a crash never leaves half a file behind.
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+// The on-disk form of the store: state.json in the data dir, checked on load and replaced
+// atomically, plus the block map files it refers to (written first, so it never points at none).
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import type { CopyRecord, Snapshot, Tag, Volume, VolumeClientToken } from "./model.js";
+import { writeFileAtomically } from "./atomic-file.js";
+import { loadBlockMaps, saveChangedBlockMaps } from "./block-map-files.js";
+import type { CopyRecord, CopyReport, Snapshot, Tag, Volume, VolumeClientToken } from "./model.js";
+import { isStateFileV1, storeFromV1 } from "./state-file-v1.js";
 import { CloudStore } from "./store.js";
 
 const tagSchema: z.ZodType<Tag> = z.object({ key: z.string(), value: z.string() });
+
+const copyReportSchema: z.ZodType<CopyReport> = z.object({
+  sourceRegion: z.string(),
+  sourceSnapshotId: z.string(),
+  totalBytes: z.number(),
+  bytesTransferred: z.number(),
+  blocksTransferred: z.number(),
+  blocksSkipped: z.number(),
+  blocksStored: z.number(),
+});
 
 const snapshotSchema: z.ZodType<Snapshot> = z.object({
   snapshotId: z.string(),
@@ -20,11 +33,13 @@ const snapshotSchema: z.ZodType<Snapshot> = z.object({
   volumeSize: z.number(),
   description: z.string(),
   tags: z.array(tagSchema),
+  copyReport: copyReportSchema.optional(),
 });
 
 const volumeSchema: z.ZodType<Volume> = z.object({
   volumeId: z.string(),
   size: z.number(),
+  sizeBytes: z.number(),
   snapshotId: z.string().optional(),
   availabilityZone: z.string(),
   state: z.literal("available"),
@@ -47,12 +62,14 @@ const copySchema: z.ZodType<CopyRecord> = z.object({
   sourceRegion: z.string(),
   sourceSnapshotId: z.string(),
   totalBytes: z.number(),
-  copiedBytes: z.number(),
-  failAtBytes: z.number().optional(),
+  sendRanges: z.array(z.tuple([z.number(), z.number()])),
+  nextBlock: z.number(),
+  failAtBlock: z.number().optional(),
 });
 
 const stateFileSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
+  blockSizeBytes: z.number(),
   regions: z.record(
     z.string(),
     z.object({
@@ -68,40 +85,43 @@ type StateFileContent = z.infer<typeof stateFileSchema>;
 
 export const stateFilePath = (dataDir: string) => join(dataDir, "state.json");
 
-export async function loadStore(dataDir: string): Promise<CloudStore> {
+export async function loadStore(dataDir: string, blockSizeBytes: number): Promise<CloudStore> {
   const file = stateFilePath(dataDir);
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new CloudStore();
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return new CloudStore(blockSizeBytes);
     throw error;
   }
   // A damaged file stops the start rather than silently starting empty and losing the snapshots.
-  let content: StateFileContent;
+  let content: StateFileContent | undefined;
+  let store: CloudStore | undefined;
   try {
-    content = stateFileSchema.parse(JSON.parse(text));
+    const json: unknown = JSON.parse(text);
+    if (isStateFileV1(json)) store = storeFromV1(json, blockSizeBytes);
+    else content = stateFileSchema.parse(json);
   } catch (error) {
     throw new Error(
       `${file} is not a local cloud state file this version can read; move it aside to start empty.`,
       { cause: error },
     );
   }
-  return storeFromContent(content);
+  if (store) return store;
+  if (!content) throw new Error(`${file} could not be read.`);
+  if (content.blockSizeBytes !== blockSizeBytes) {
+    throw new Error(
+      `The data dir ${dataDir} holds blocks of ${content.blockSizeBytes} bytes, not ${blockSizeBytes}: start it with blockSizeBytes (LOCAL_CLOUD_BLOCK_SIZE_BYTES) ${content.blockSizeBytes}, or use another data dir.`,
+    );
+  }
+  store = storeFromContent(content);
+  await loadBlockMaps(dataDir, store);
+  return store;
 }
 
 export async function saveStore(dataDir: string, store: CloudStore): Promise<void> {
-  const file = stateFilePath(dataDir);
-  const temporary = `${file}.${process.pid}.tmp`;
-  await mkdir(dataDir, { recursive: true });
-  const handle = await open(temporary, "w");
-  try {
-    await handle.writeFile(JSON.stringify(contentFromStore(store)));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, file);
+  await saveChangedBlockMaps(dataDir, store);
+  await writeFileAtomically(stateFilePath(dataDir), JSON.stringify(contentFromStore(store)));
 }
 
 function contentFromStore(store: CloudStore): StateFileContent {
@@ -113,11 +133,16 @@ function contentFromStore(store: CloudStore): StateFileContent {
       volumeClientTokens: [...world.volumeClientTokens.values()],
     };
   }
-  return { version: 1, regions, copies: [...store.copies.values()] };
+  return {
+    version: 2,
+    blockSizeBytes: store.blockSizeBytes,
+    regions,
+    copies: [...store.copies.values()],
+  };
 }
 
 function storeFromContent(content: StateFileContent): CloudStore {
-  const store = new CloudStore();
+  const store = new CloudStore(content.blockSizeBytes);
   for (const [name, saved] of Object.entries(content.regions)) {
     const world = store.region(name);
     for (const snapshot of saved.snapshots) world.snapshots.set(snapshot.snapshotId, snapshot);

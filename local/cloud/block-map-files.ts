@@ -1,0 +1,99 @@
+// Block maps on disk, one JSON file each beside the block store: regions/<region>/snapshots/<id>.json
+// (written once) and regions/<region>/volumes/<id>.json. Kept out of state.json, which is rewritten often.
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import type { Manifest, VolumeBlocks } from "./block-map.js";
+import { writeFileAtomically } from "./atomic-file.js";
+import { regionsDir } from "./block-store.js";
+import type { BlockMapKey, CloudStore } from "./store.js";
+
+const blockMapFileSchema = z.object({
+  blockSizeBytes: z.number().int().positive(),
+  blockCount: z.number().int().positive(),
+  blocks: z.array(z.tuple([z.number().int().nonnegative(), z.string().regex(/^[0-9a-f]{64}$/)])),
+});
+
+type BlockMapFile = z.infer<typeof blockMapFileSchema>;
+
+const blockMapPath = (dataDir: string, { region, kind, id }: BlockMapKey): string =>
+  join(regionsDir(dataDir), region, kind === "snapshot" ? "snapshots" : "volumes", `${id}.json`);
+
+/** Writes the block maps changed since the last save, and deletes those of deleted snapshots. */
+export async function saveChangedBlockMaps(dataDir: string, store: CloudStore): Promise<void> {
+  const keys = store.takeChangedBlockMaps();
+  for (const [done, key] of keys.entries()) {
+    try {
+      const map =
+        key.kind === "snapshot"
+          ? store.manifest(key.region, key.id)
+          : store.volumeBlocks(key.region, key.id);
+      const file = blockMapPath(dataDir, key);
+      if (map) await writeFileAtomically(file, JSON.stringify(fileFrom(map)));
+      else await rm(file, { force: true });
+    } catch (error) {
+      store.keepChangedBlockMaps(keys.slice(done));
+      throw error;
+    }
+  }
+}
+
+/** Reads the block map of every snapshot and volume in the store; a missing one stops the start. */
+export async function loadBlockMaps(dataDir: string, store: CloudStore): Promise<void> {
+  for (const [region, world] of store.regions()) {
+    for (const snapshot of world.snapshots.values()) {
+      const isUnfinishedCopy = store.copies.has(snapshot.snapshotId) || snapshot.state === "error";
+      if (isUnfinishedCopy) continue;
+      const content = await readBlockMap(dataDir, store, {
+        region,
+        kind: "snapshot",
+        id: snapshot.snapshotId,
+      });
+      world.manifests.set(snapshot.snapshotId, content);
+    }
+    for (const volume of world.volumes.values()) {
+      const content = await readBlockMap(dataDir, store, {
+        region,
+        kind: "volume",
+        id: volume.volumeId,
+      });
+      world.volumeBlocks.set(volume.volumeId, { ...content, blocks: new Map(content.blocks) });
+    }
+  }
+}
+
+function fileFrom(map: Manifest | VolumeBlocks): BlockMapFile {
+  const blocks = map.blocks instanceof Map ? [...map.blocks].sort(([a], [b]) => a - b) : map.blocks;
+  return {
+    blockSizeBytes: map.blockSizeBytes,
+    blockCount: map.blockCount,
+    blocks: blocks.map(([index, sha256]) => [index, sha256]),
+  };
+}
+
+async function readBlockMap(
+  dataDir: string,
+  store: CloudStore,
+  key: BlockMapKey,
+): Promise<Manifest> {
+  const file = blockMapPath(dataDir, key);
+  let content: BlockMapFile;
+  try {
+    content = blockMapFileSchema.parse(JSON.parse(await readFile(file, "utf8")));
+  } catch (error) {
+    throw new Error(
+      `The block map of ${key.kind} ${key.id} in ${key.region} (${file}) is missing or damaged; move the data dir aside to start empty.`,
+      { cause: error },
+    );
+  }
+  const inOrder = content.blocks.every(
+    ([index], position) =>
+      index < content.blockCount && (position === 0 || (content.blocks[position - 1]?.[0] ?? -1) < index),
+  );
+  if (content.blockSizeBytes !== store.blockSizeBytes || !inOrder) {
+    throw new Error(
+      `The block map ${file} does not fit this data dir (blocks of ${store.blockSizeBytes} bytes, listed once each, in order).`,
+    );
+  }
+  return content;
+}
