@@ -3,8 +3,8 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import type { Manifest, VolumeBlocks } from "./block-map.js";
 import { writeFileAtomically } from "./atomic-file.js";
+import type { Manifest, VolumeBlocks } from "./block-map.js";
 import { regionsDir } from "./block-store.js";
 import type { BlockMapKey, CloudStore } from "./store.js";
 
@@ -19,23 +19,36 @@ type BlockMapFile = z.infer<typeof blockMapFileSchema>;
 const blockMapPath = (dataDir: string, { region, kind, id }: BlockMapKey): string =>
   join(regionsDir(dataDir), region, kind === "snapshot" ? "snapshots" : "volumes", `${id}.json`);
 
-/** Writes the block maps changed since the last save, and deletes those of deleted snapshots. */
-export async function saveChangedBlockMaps(dataDir: string, store: CloudStore): Promise<void> {
+/**
+ * Writes the block maps changed since the last save. Returns the files of deleted snapshots, to be
+ * removed only once state.json no longer names them: a crash in between leaves an unused file, never
+ * a snapshot without its map.
+ */
+export async function saveChangedBlockMaps(dataDir: string, store: CloudStore): Promise<string[]> {
   const keys = store.takeChangedBlockMaps();
+  const deleted: string[] = [];
   for (const [done, key] of keys.entries()) {
+    const map =
+      key.kind === "snapshot"
+        ? store.manifest(key.region, key.id)
+        : store.volumeBlocks(key.region, key.id);
+    const file = blockMapPath(dataDir, key);
+    if (!map) {
+      deleted.push(file);
+      continue;
+    }
     try {
-      const map =
-        key.kind === "snapshot"
-          ? store.manifest(key.region, key.id)
-          : store.volumeBlocks(key.region, key.id);
-      const file = blockMapPath(dataDir, key);
-      if (map) await writeFileAtomically(file, JSON.stringify(fileFrom(map)));
-      else await rm(file, { force: true });
+      await writeFileAtomically(file, JSON.stringify(fileFrom(map)));
     } catch (error) {
       store.keepChangedBlockMaps(keys.slice(done));
       throw error;
     }
   }
+  return deleted;
+}
+
+export async function removeBlockMapFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) await rm(file, { force: true });
 }
 
 /** Reads the block map of every snapshot and volume in the store; a missing one stops the start. */
@@ -88,7 +101,8 @@ async function readBlockMap(
   }
   const inOrder = content.blocks.every(
     ([index], position) =>
-      index < content.blockCount && (position === 0 || (content.blocks[position - 1]?.[0] ?? -1) < index),
+      index < content.blockCount &&
+      (position === 0 || (content.blocks[position - 1]?.[0] ?? -1) < index),
   );
   if (content.blockSizeBytes !== store.blockSizeBytes || !inOrder) {
     throw new Error(

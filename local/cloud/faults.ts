@@ -12,10 +12,12 @@ export class Faults {
     return this.random() < this.knobs.throttleRate;
   }
 
-  /** Where a new copy will fail, or undefined if it is to succeed. */
-  copyFailurePoint(totalBytes: number): number | undefined {
+  /**
+   * How far through the blocks it sends a new copy fails (0..1), or undefined if it is to succeed.
+   * Somewhere in the middle, so that callers see some progress before the error.
+   */
+  copyFailureShare(): number | undefined {
     if (!(this.random() < this.knobs.copyFailureRate)) return undefined;
-    // Somewhere in the middle, so that callers see some progress before the error.
-    return Math.floor(totalBytes * (0.1 + 0.8 * this.random()));
+    return 0.1 + 0.8 * this.random();
   }
 }

@@ -1,6 +1,17 @@
-// The local cloud: an EC2-compatible endpoint (a subset of the EC2 Query API) with many
-// isolated regions, asynchronous snapshot copies and fault knobs, for running snaprelay offline.
+// The local cloud: an EC2-compatible endpoint (a subset of the EC2 Query API) with many isolated
+// regions holding real block data, asynchronous snapshot copies, fault knobs and an admin tool.
+export { AdminError } from "./admin-error.js";
+export type {
+  AdminVolume,
+  AdminVolumeRequest,
+  BlockManifest,
+  FillRequest,
+  FillResult,
+} from "./cloud-admin.js";
 export type { LocalCloud } from "./local-cloud.js";
 export { startLocalCloud } from "./local-cloud.js";
+export type { CopyReport } from "./model.js";
 export type { LocalCloudKnobs, LocalCloudOptions } from "./options.js";
+export type { CopyCounters } from "./snapshot-copies.js";
 export type { LocalCloudStats, RegionStats } from "./stats.js";
+export type { VolumeWriteResult } from "./volume-writes.js";

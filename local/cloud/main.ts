@@ -1,5 +1,5 @@
 // Runs the local cloud on its own: `npx tsx local/cloud/main.ts`. Port from LOCAL_CLOUD_PORT
-// (default 8084), state in .local-data/cloud at the repository root (LOCAL_CLOUD_DATA_DIR).
+// (default 8084), state and blocks in .local-data/cloud at the repository root (LOCAL_CLOUD_DATA_DIR).
 import { fileURLToPath } from "node:url";
 import { startLocalCloud } from "./index.js";
 
@@ -15,6 +15,7 @@ const dataDir = process.env.LOCAL_CLOUD_DATA_DIR || `${repositoryRoot}.local-dat
 
 const cloud = await startLocalCloud({ port, dataDir });
 console.log(`local cloud (EC2) listening on ${cloud.url}, state in ${dataDir}`);
+console.log("admin tool: npx tsx local/cloud/admin.ts help");
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

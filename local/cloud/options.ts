@@ -11,7 +11,10 @@ export interface LocalCloudOptions {
   dataDir: string;
   /** The ownerId of every snapshot; default "000000000000". */
   accountId?: string;
-  /** Copy bandwidth per copy; default LOCAL_CLOUD_COPY_BYTES_PER_SECOND, else 8 GiB in about 5 s. */
+  /**
+   * Bandwidth of each copy (copies do not share it): the rate at which a copy sends the blocks the
+   * destination region lacks. Default LOCAL_CLOUD_COPY_BYTES_PER_SECOND, else 8 GiB in about 5 s.
+   */
   copyBytesPerSecond?: number;
   /** Default 20, as EBS allows per destination region. */
   maxPendingCopiesPerRegion?: number;

@@ -1,8 +1,11 @@
 // The CopySnapshot rules around the copy engine: at most N copies pending per destination region,
-// the destination snapshot's state and progress, and which sources are in use by a running copy.
-import { type CopyEngine, timedCopyEngine } from "./copy-engine.js";
+// what each copy sends, the destination snapshot's state, progress and report, and its manifest.
+import { sizeBytesOf } from "./block-map.js";
+import type { BlockStore } from "./block-store.js";
+import { blockCopyEngine, type CopyEngine, type CopyStep } from "./copy-engine.js";
+import { blocksToSend, nthToSend, planCopy } from "./copy-plan.js";
 import type { Faults } from "./faults.js";
-import { type CopyRecord, GIB, type Snapshot } from "./model.js";
+import type { CopyRecord, Snapshot } from "./model.js";
 import type { LocalCloudKnobs } from "./options.js";
 import type { CloudStore } from "./store.js";
 import { Ec2Error } from "./wire/errors.js";
@@ -12,6 +15,9 @@ export interface CopyCounters {
   completed: number;
   failed: number;
   cancelled: number;
+  /** Bytes sent over the (simulated) wire by copies, since this server started. */
+  bytesTransferred: number;
+  blocksTransferred: number;
 }
 
 export interface CopyRequest {
@@ -23,19 +29,28 @@ export interface CopyRequest {
 }
 
 export class SnapshotCopies {
-  readonly counters: CopyCounters = { started: 0, completed: 0, failed: 0, cancelled: 0 };
+  readonly counters: CopyCounters = {
+    started: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    bytesTransferred: 0,
+    blocksTransferred: 0,
+  };
   private readonly engine: CopyEngine;
 
   constructor(
     private readonly store: CloudStore,
+    private readonly blocks: BlockStore,
     private readonly rules: { maxPendingPerRegion: number; knobs: LocalCloudKnobs; faults: Faults },
     private readonly changed: () => void,
   ) {
-    this.engine = timedCopyEngine(() => rules.knobs.copyBytesPerSecond, {
-      progressed: (id, copiedBytes) => this.progressed(id, copiedBytes),
-      completed: (id) => this.finished(id, (snapshot) => this.complete(snapshot)),
-      failed: (id, copiedBytes, reason) =>
-        this.finished(id, (snapshot, copy) => this.fail(snapshot, copy, copiedBytes, reason)),
+    this.engine = blockCopyEngine(blocks, () => rules.knobs.copyBytesPerSecond, {
+      progressed: (id, step) => this.progressed(id, step),
+      completed: (id, step) =>
+        this.finished(id, step, (snapshot, copy) => this.complete(snapshot, copy)),
+      failed: (id, step, reason) =>
+        this.finished(id, step, (snapshot, copy) => this.fail(snapshot, copy, reason)),
     });
   }
 
@@ -57,16 +72,40 @@ export class SnapshotCopies {
         `Too many snapshot copies in progress in ${destinationRegion}: at most ${limit} copies may be pending per destination region. Retry when one of them has completed.`,
       );
     }
-    const totalBytes = source.volumeSize * GIB;
+    const manifest = this.store.manifest(sourceRegion, source.snapshotId);
+    if (!manifest) {
+      throw new Error(`The completed snapshot ${source.snapshotId} has no block manifest.`);
+    }
+    const sendRanges = planCopy(
+      manifest,
+      (sha256) => this.blocks.holds(destinationRegion, sha256),
+      this.blocks.zeroBlockSha256,
+    );
+    const blocksSent = blocksToSend(sendRanges);
+    const failureShare = this.rules.faults.copyFailureShare();
     const copy: CopyRecord = {
       destinationRegion,
       destinationSnapshotId: destination.snapshotId,
       sourceRegion,
       sourceSnapshotId: source.snapshotId,
-      totalBytes,
-      copiedBytes: 0,
-      failAtBytes: this.rules.faults.copyFailurePoint(totalBytes),
+      totalBytes: sizeBytesOf(manifest),
+      sendRanges,
+      nextBlock: 0,
+      failAtBlock:
+        failureShare === undefined
+          ? undefined
+          : (nthToSend(sendRanges, Math.floor(blocksSent * failureShare)) ?? manifest.blockCount),
     };
+    destination.copyReport = {
+      sourceRegion,
+      sourceSnapshotId: source.snapshotId,
+      totalBytes: copy.totalBytes,
+      bytesTransferred: 0,
+      blocksTransferred: 0,
+      blocksSkipped: manifest.blockCount - blocksSent,
+      blocksStored: 0,
+    };
+    destination.progress = this.pendingProgress(copy);
     this.store.region(destinationRegion).snapshots.set(destination.snapshotId, destination);
     this.store.copies.set(destination.snapshotId, copy);
     this.counters.started++;
@@ -80,53 +119,110 @@ export class SnapshotCopies {
     this.counters.cancelled++;
   }
 
-  /** After a restart: carry on with every copy that was pending, from where it got to. */
+  /** After a restart: carry on with every copy that was pending, from the block it had reached. */
   resume(): void {
     for (const copy of this.store.copies.values()) this.startEngine(copy);
   }
 
-  stop(): void {
-    this.engine.stop();
+  /** Resolves once no copy touches the disk any more; where each got to is in the store. */
+  stop(): Promise<void> {
+    return this.engine.stop();
   }
 
   private startEngine(copy: CopyRecord): void {
+    const manifest = this.store.manifest(copy.sourceRegion, copy.sourceSnapshotId);
+    if (!manifest) {
+      // Only a damaged data dir gets here: a copy's source cannot be deleted while it runs.
+      const step = { nextBlock: copy.nextBlock, bytesTransferred: 0, blocksTransferred: 0 };
+      this.finished(copy.destinationSnapshotId, { ...step, blocksStored: 0 }, (snapshot) =>
+        this.fail(snapshot, copy, "its source snapshot's block manifest is gone"),
+      );
+      return;
+    }
     this.engine.start({
       id: copy.destinationSnapshotId,
-      totalBytes: copy.totalBytes,
-      copiedBytes: copy.copiedBytes,
-      failAtBytes: copy.failAtBytes,
+      sourceRegion: copy.sourceRegion,
+      destinationRegion: copy.destinationRegion,
+      manifest,
+      sendRanges: copy.sendRanges,
+      nextBlock: copy.nextBlock,
+      failAtBlock: copy.failAtBlock,
     });
   }
 
-  private progressed(id: string, copiedBytes: number): void {
+  private progressed(id: string, step: CopyStep): void {
     const copy = this.store.copies.get(id);
     const snapshot = copy && this.destinationOf(copy);
-    if (!copy || !snapshot) return;
-    copy.copiedBytes = copiedBytes;
-    // Never 100% while pending: callers take "100%" to mean done.
-    snapshot.progress = Math.min(99, Math.floor((copiedBytes / copy.totalBytes) * 100));
+    if (!copy || !snapshot) {
+      // A cancelled copy's last bytes: gone with its snapshot, but they did cross the wire.
+      this.countSent(step);
+      return;
+    }
+    this.record(snapshot, copy, step);
+    snapshot.progress = this.pendingProgress(copy);
     this.changed();
   }
 
-  private finished(id: string, settle: (snapshot: Snapshot, copy: CopyRecord) => void): void {
+  private finished(
+    id: string,
+    step: CopyStep,
+    settle: (snapshot: Snapshot, copy: CopyRecord) => void,
+  ): void {
     const copy = this.store.copies.get(id);
     if (!copy) return;
     this.store.copies.delete(id);
     const snapshot = this.destinationOf(copy);
-    if (snapshot) settle(snapshot, copy);
+    if (snapshot) {
+      this.record(snapshot, copy, step);
+      settle(snapshot, copy);
+    }
     this.changed();
   }
 
-  private complete(snapshot: Snapshot): void {
+  private countSent(step: CopyStep): void {
+    this.counters.bytesTransferred += step.bytesTransferred;
+    this.counters.blocksTransferred += step.blocksTransferred;
+  }
+
+  private record(snapshot: Snapshot, copy: CopyRecord, step: CopyStep): void {
+    copy.nextBlock = step.nextBlock;
+    this.countSent(step);
+    const report = snapshot.copyReport;
+    if (!report) return;
+    report.bytesTransferred += step.bytesTransferred;
+    report.blocksTransferred += step.blocksTransferred;
+    report.blocksStored += step.blocksStored;
+  }
+
+  // Never 100% while pending: callers take "100%" to mean done.
+  private pendingProgress(copy: CopyRecord): number {
+    return Math.min(99, this.progressOf(copy));
+  }
+
+  /** The share of the snapshot accounted for: blocks sent, and blocks the destination held. */
+  private progressOf(copy: CopyRecord): number {
+    const blockSize = this.store.blockSizeBytes;
+    const leftBytes = blocksToSend(copy.sendRanges, copy.nextBlock) * blockSize;
+    return Math.floor(((copy.totalBytes - leftBytes) / copy.totalBytes) * 100);
+  }
+
+  private complete(snapshot: Snapshot, copy: CopyRecord): void {
+    const manifest = this.store.manifest(copy.sourceRegion, copy.sourceSnapshotId);
+    if (!manifest) {
+      this.fail(snapshot, copy, "its source snapshot's block manifest is gone");
+      return;
+    }
+    // Manifests never change, so the copy shares the source's; it is saved under its own name.
+    this.store.setManifest(copy.destinationRegion, copy.destinationSnapshotId, manifest);
     snapshot.state = "completed";
     snapshot.progress = 100;
     snapshot.completionTime = new Date().toISOString();
     this.counters.completed++;
   }
 
-  private fail(snapshot: Snapshot, copy: CopyRecord, copiedBytes: number, reason: string): void {
+  private fail(snapshot: Snapshot, copy: CopyRecord, reason: string): void {
     snapshot.state = "error";
-    snapshot.progress = Math.floor((copiedBytes / copy.totalBytes) * 100);
+    snapshot.progress = Math.min(99, this.progressOf(copy));
     snapshot.stateMessage = `Copy of ${copy.sourceSnapshotId} from ${copy.sourceRegion} failed at ${snapshot.progress}%: ${reason}.`;
     this.counters.failed++;
   }

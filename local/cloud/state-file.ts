@@ -4,9 +4,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomically } from "./atomic-file.js";
-import { loadBlockMaps, saveChangedBlockMaps } from "./block-map-files.js";
+import { loadBlockMaps, removeBlockMapFiles, saveChangedBlockMaps } from "./block-map-files.js";
 import type { CopyRecord, CopyReport, Snapshot, Tag, Volume, VolumeClientToken } from "./model.js";
-import { isStateFileV1, storeFromV1 } from "./state-file-v1.js";
+import { upgradeFromV1 } from "./state-file-v1.js";
 import { CloudStore } from "./store.js";
 
 const tagSchema: z.ZodType<Tag> = z.object({ key: z.string(), value: z.string() });
@@ -99,8 +99,8 @@ export async function loadStore(dataDir: string, blockSizeBytes: number): Promis
   let store: CloudStore | undefined;
   try {
     const json: unknown = JSON.parse(text);
-    if (isStateFileV1(json)) store = storeFromV1(json, blockSizeBytes);
-    else content = stateFileSchema.parse(json);
+    store = upgradeFromV1(json, blockSizeBytes);
+    if (!store) content = stateFileSchema.parse(json);
   } catch (error) {
     throw new Error(
       `${file} is not a local cloud state file this version can read; move it aside to start empty.`,
@@ -120,8 +120,9 @@ export async function loadStore(dataDir: string, blockSizeBytes: number): Promis
 }
 
 export async function saveStore(dataDir: string, store: CloudStore): Promise<void> {
-  await saveChangedBlockMaps(dataDir, store);
+  const unused = await saveChangedBlockMaps(dataDir, store);
   await writeFileAtomically(stateFilePath(dataDir), JSON.stringify(contentFromStore(store)));
+  await removeBlockMapFiles(unused);
 }
 
 function contentFromStore(store: CloudStore): StateFileContent {

@@ -1,4 +1,5 @@
 // What the admin surface reports: per-region counts and what happened since this server started.
+import type { BlockStore } from "./block-store.js";
 import type { CopyCounters, SnapshotCopies } from "./snapshot-copies.js";
 import type { CloudStore } from "./store.js";
 
@@ -6,6 +7,8 @@ export interface RegionStats {
   snapshots: number;
   volumes: number;
   pendingCopies: number;
+  /** Block files in the region's store (each distinct content once; never-written blocks have none). */
+  blocks: number;
 }
 
 export interface Traffic {
@@ -15,12 +18,13 @@ export interface Traffic {
 
 export interface LocalCloudStats extends Traffic {
   regions: Record<string, RegionStats>;
-  /** Copies started, completed, failed and cancelled by this server since it started. */
+  /** Copies started, completed, failed and cancelled, and bytes they sent, since this server started. */
   copies: CopyCounters;
 }
 
 export function collectStats(
   store: CloudStore,
+  blocks: BlockStore,
   copies: SnapshotCopies,
   traffic: Traffic,
 ): LocalCloudStats {
@@ -30,6 +34,7 @@ export function collectStats(
       snapshots: world.snapshots.size,
       volumes: world.volumes.size,
       pendingCopies: copies.pendingInto(name).length,
+      blocks: blocks.count(name),
     };
   }
   return { regions, copies: { ...copies.counters }, ...traffic };

@@ -1,5 +1,6 @@
-// CreateSnapshot: a snapshot of a volume in the same region, pending until SnapshotCreation
-// completes it.
+// CreateSnapshot: a snapshot of a volume in the same region. Its blocks are the volume's at the
+// moment of the call (later writes do not reach it); pending until SnapshotCreation completes it.
+import { freeze } from "../block-map.js";
 import type { Snapshot } from "../model.js";
 import { volumeNotFound } from "../wire/errors.js";
 import type { Operation } from "./context.js";
@@ -14,7 +15,8 @@ export const createSnapshot: Operation = {
     const description = describedAs(params, "");
     const tags = tagsFromSpecifications(params, "snapshot");
     const volume = store.peekRegion(region)?.volumes.get(volumeId);
-    if (!volume) throw volumeNotFound([volumeId]);
+    const blocks = store.volumeBlocks(region, volumeId);
+    if (!volume || !blocks) throw volumeNotFound([volumeId]);
 
     const snapshot: Snapshot = {
       snapshotId: store.newSnapshotId(),
@@ -28,6 +30,8 @@ export const createSnapshot: Operation = {
       tags,
     };
     store.region(region).snapshots.set(snapshot.snapshotId, snapshot);
+    // The blocks themselves are already in the region's store: freezing the map captures them.
+    store.setManifest(region, snapshot.snapshotId, freeze(blocks));
     creation.begin(region, snapshot.snapshotId);
     return snapshotMembers(snapshot);
   },

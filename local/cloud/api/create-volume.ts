@@ -1,6 +1,7 @@
-// CreateVolume: an empty volume, or one restored from a completed snapshot of the same region.
-// A repeated ClientToken returns the volume the first request made.
-import type { Volume } from "../model.js";
+// CreateVolume: an empty volume (all zeros, no blocks stored), or one restored from a completed
+// snapshot of the same region, holding its blocks. A repeated ClientToken returns the first volume.
+import { emptyVolumeBlocks, sizeBytesOf, volumeFrom } from "../block-map.js";
+import { GIB, type Volume } from "../model.js";
 import {
   Ec2Error,
   incorrectState,
@@ -42,6 +43,11 @@ export const createVolume: Operation = {
       );
     }
     const size = volumeSize(params, snapshot?.volumeSize);
+    const manifest = snapshot && store.manifest(region, snapshot.snapshotId);
+    // Size left out of a restore means the snapshot's own size, which for a small test volume of
+    // the admin tool is less than the whole GiB EC2 shows.
+    const sizeBytes =
+      manifest && params.optional("Size") === undefined ? sizeBytesOf(manifest) : size * GIB;
     const tags = tagsFromSpecifications(params, "volume");
     const clientToken = params.optional("ClientToken") || undefined;
     const fingerprint = JSON.stringify([availabilityZone, size, snapshotId, volumeType, tags]);
@@ -61,6 +67,7 @@ export const createVolume: Operation = {
     const volume: Volume = {
       volumeId: store.newVolumeId(),
       size,
+      sizeBytes,
       snapshotId,
       availabilityZone,
       state: "available",
@@ -71,6 +78,14 @@ export const createVolume: Operation = {
     };
     const target = store.region(region);
     target.volumes.set(volume.volumeId, volume);
+    const blockCount = sizeBytes / store.blockSizeBytes;
+    store.setVolumeBlocks(
+      region,
+      volume.volumeId,
+      manifest
+        ? volumeFrom(manifest, blockCount)
+        : emptyVolumeBlocks(store.blockSizeBytes, blockCount),
+    );
     if (clientToken) {
       target.volumeClientTokens.set(clientToken, {
         token: clientToken,

@@ -22,6 +22,8 @@ export const deleteSnapshot: Operation = {
     copies.cancel(snapshotId);
     creation.cancel(snapshotId);
     world.snapshots.delete(snapshotId);
+    // Its blocks stay in the region's store: other snapshots may share them (no garbage collection).
+    store.deleteManifest(region, snapshotId);
     return { return: true };
   },
 };

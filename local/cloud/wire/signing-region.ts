@@ -5,7 +5,8 @@ import { Ec2Error } from "./errors.js";
 import type { QueryParams } from "./query-params.js";
 
 const CREDENTIAL_IN_HEADER = /Credential=([^,\s]+)/;
-const REGION_NAME = /^[a-z0-9][a-z0-9-]*$/;
+// Region names also name folders in the data dir: nothing that could climb out of it passes.
+export const REGION_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export function signingRegion(authorization: string | undefined, params: QueryParams): string {
   const credential =

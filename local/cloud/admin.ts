@@ -1,0 +1,188 @@
+// The local cloud's admin tool: `npx tsx local/cloud/admin.ts <command>`. It talks to a running
+// cloud (npm start, or main.ts) over its /_admin/ routes and prints JSON; `help` lists the commands.
+import { parseArgs } from "node:util";
+
+const USAGE = `Usage: npx tsx local/cloud/admin.ts <command> [options]
+
+Commands:
+  stats                                   counts per region, copies and bytes sent
+  create-volume --region R --size N       a volume of N bytes (suffixes KiB, MiB, GiB), a whole
+                                          number of blocks: for small tests (EC2 sizes are GiB)
+  write-volume  --region R --volume vol-… --block N [--count K] [--seed S]
+                                          fills blocks N … N+K-1 (K default 1) with pseudo-random
+                                          data that depends only on S and the block (S default random)
+  manifest      --region R (--snapshot snap-… | --volume vol-…)
+                                          the blocks: [index, sha256] of each block not all zeros
+  copy-report   --region R --snapshot snap-…
+                                          what a copy sent (bytesTransferred) and skipped
+
+Options:
+  --endpoint URL   the cloud; default $LOCAL_CLOUD_URL, else http://127.0.0.1:<port> with the port
+                   from $SNAPRELAY_CLOUD_PORT or $LOCAL_CLOUD_PORT, else 8084`;
+
+const OPTIONS = {
+  endpoint: { type: "string" },
+  region: { type: "string" },
+  volume: { type: "string" },
+  snapshot: { type: "string" },
+  size: { type: "string" },
+  block: { type: "string" },
+  count: { type: "string" },
+  seed: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Option = Exclude<keyof typeof OPTIONS, "help">;
+
+const UNITS: Record<string, number> = { "": 1, B: 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };
+
+class UsageError extends Error {}
+
+/** What the command line asked for, checked. */
+class CommandLine {
+  readonly command: string | undefined;
+  readonly help: boolean;
+  private readonly values: Partial<Record<Option, string>>;
+
+  constructor(args: string[]) {
+    try {
+      const { positionals, values } = parseArgs({ args, options: OPTIONS, allowPositionals: true });
+      const { help, ...strings } = values;
+      this.command = positionals[0];
+      this.help = help === true || this.command === "help";
+      this.values = strings;
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  optional(name: Option): string | undefined {
+    return this.values[name];
+  }
+
+  required(name: Option): string {
+    const value = this.values[name];
+    if (!value) throw new UsageError(`--${name} is required.`);
+    return value;
+  }
+
+  /** A path segment, escaped. */
+  segment(name: Option): string {
+    return encodeURIComponent(this.required(name));
+  }
+
+  wholeNumber(name: Option, fallback?: number): number {
+    const given = this.values[name];
+    if (given === undefined && fallback !== undefined) return fallback;
+    const text = this.required(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+      throw new UsageError(`--${name} must be a whole number, not '${text}'.`);
+    }
+    return value;
+  }
+
+  bytes(name: Option): number {
+    const text = this.required(name);
+    const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+    const unit = UNITS[(match?.[2] ?? "").toUpperCase()];
+    if (!match?.[1] || unit === undefined) {
+      throw new UsageError(
+        `--${name} must be bytes, optionally with KiB, MiB or GiB, not '${text}'.`,
+      );
+    }
+    return Number(match[1]) * unit;
+  }
+
+  endpoint(): string {
+    const port = process.env.SNAPRELAY_CLOUD_PORT || process.env.LOCAL_CLOUD_PORT || "8084";
+    const url = this.values.endpoint ?? process.env.LOCAL_CLOUD_URL ?? `http://127.0.0.1:${port}`;
+    return url.replace(/\/+$/, "");
+  }
+}
+
+/** The request a command makes: method, path under /_admin/ and JSON body. */
+function requestFor(line: CommandLine): [method: string, path: string, body?: unknown] {
+  switch (line.command) {
+    case "stats":
+      return ["GET", "stats"];
+    case "create-volume":
+      return [
+        "POST",
+        `regions/${line.segment("region")}/volumes`,
+        { sizeBytes: line.bytes("size") },
+      ];
+    case "write-volume":
+      return [
+        "POST",
+        `regions/${line.segment("region")}/volumes/${line.segment("volume")}/fill`,
+        {
+          firstBlock: line.wholeNumber("block"),
+          count: line.wholeNumber("count", 1),
+          seed: line.optional("seed"),
+        },
+      ];
+    case "manifest": {
+      const region = line.segment("region");
+      if (line.optional("snapshot") && line.optional("volume")) {
+        throw new UsageError("Give --snapshot or --volume, not both.");
+      }
+      if (line.optional("volume")) {
+        return ["GET", `regions/${region}/volumes/${line.segment("volume")}/manifest`];
+      }
+      return ["GET", `regions/${region}/snapshots/${line.segment("snapshot")}/manifest`];
+    }
+    case "copy-report":
+      return [
+        "GET",
+        `regions/${line.segment("region")}/snapshots/${line.segment("snapshot")}/copy-report`,
+      ];
+    default:
+      throw new UsageError(line.command ? `Unknown command '${line.command}'.` : "Name a command.");
+  }
+}
+
+async function main(): Promise<number> {
+  const line = new CommandLine(process.argv.slice(2));
+  if (line.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [method, path, body] = requestFor(line);
+  let response: Response;
+  try {
+    response = await fetch(`${line.endpoint()}/_admin/${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(
+      `No local cloud answers at ${line.endpoint()} (${reason}); start it (npm start) or pass --endpoint.`,
+    );
+    return 1;
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    console.error(`${response.status}: ${text.trim()}`);
+    return 1;
+  }
+  process.stdout.write(text);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
