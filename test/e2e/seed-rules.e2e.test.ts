@@ -1,0 +1,385 @@
+// The seed's eight rules, each through the HTTP API of the real local stack (the one `npm start`
+// runs), asserting the status, `error.code`, and that a refused request created and started
+// nothing: no job in the table, no copy in the cloud.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { issueToken } from "../../functions/api/tokens.js";
+import { jobsTableName, LOCAL } from "../../local/defaults.js";
+import { dynamoClient } from "../../local/dynamodb.js";
+import { createCompletedSnapshot } from "../../local/seed.js";
+import { type RunningStack, startStack } from "../../local/stack.js";
+import { freePort } from "../support/free-port.js";
+import { credentials } from "../support/services.js";
+
+const STRANGER = "777788889999";
+const QUOTA = 12;
+const FULL_REGION = "ap-guangzhou-open";
+
+let stack: RunningStack;
+let dataDir: string;
+let token: string;
+let jobs: DynamoJobStore;
+const clients: EC2Client[] = [];
+
+const ec2 = (region: string) => {
+  const client = new EC2Client({
+    region,
+    endpoint: stack.endpoints.cloud,
+    credentials,
+    maxAttempts: 10,
+  });
+  clients.push(client);
+  return client;
+};
+
+const call = async (method: string, path: string, body?: unknown, as = token) => {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${as}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+const errorOf = (body: Record<string, unknown>) => body.error as { code: string; message: string };
+
+/** Every job and every copy there is, to prove a refusal changed neither. */
+const world = async () => ({
+  jobs: (await jobs.listByAccount(LOCAL.demoAccountId, { limit: 100 })).jobs.length,
+  strangerJobs: (await jobs.listByAccount(STRANGER, { limit: 100 })).jobs.length,
+  copiesStarted: stack.cloud.stats().copies.started,
+});
+
+const waitForJob = async (jobId: string, timeoutMs = 60_000) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call("GET", `/replications/${jobId}`);
+    if (["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"].includes(String(body.status)))
+      return body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+};
+
+let sourceSnapshotId: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "snaprelay-rules-"));
+  stack = await startStack({
+    ports: {
+      http: await freePort(),
+      lambda: await freePort(),
+      dynamodb: await freePort(),
+      stepFunctions: await freePort(),
+      cloud: await freePort(),
+    },
+    dataDir,
+    functionEnv: { SNAPSHOT_QUOTA_PER_REGION: String(QUOTA) },
+    cloud: { copyBytesPerSecond: 64 * 1024 ** 3 },
+    // Waits and retry back-offs at a fifth of their length: the same schedule, sooner.
+    waitScale: 0.2,
+  });
+  token = await issueToken(LOCAL.demoAccountId, {
+    secret: LOCAL.authTokenSecret,
+    issuer: LOCAL.authTokenIssuer,
+  });
+  jobs = new DynamoJobStore(
+    DynamoDBDocumentClient.from(dynamoClient(stack.endpoints.dynamodb)),
+    jobsTableName,
+  );
+  ({ snapshotId: sourceSnapshotId } = await createCompletedSnapshot(
+    ec2("ap-shanghai"),
+    "ap-shanghai",
+  ));
+}, 180_000);
+
+afterAll(async () => {
+  for (const client of clients) client.destroy();
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+const request = (fields: Record<string, unknown> = {}) => ({
+  snapshotId: sourceSnapshotId,
+  sourceRegion: "ap-shanghai",
+  destinationRegions: ["ap-mumbai"],
+  ...fields,
+});
+
+describe("rule 1: allowlisted accounts only", () => {
+  it("refuses an account outside the allowlist with 403 NotAllowlisted, and creates nothing", async () => {
+    const before = await world();
+    const stranger = await issueToken(STRANGER, {
+      secret: LOCAL.authTokenSecret,
+      issuer: LOCAL.authTokenIssuer,
+    });
+
+    const { status, body } = await call("POST", "/replications", request(), stranger);
+
+    expect(status).toBe(403);
+    expect(errorOf(body).code).toBe("NotAllowlisted");
+    expect(errorOf(body).message).toContain(
+      `Account ${STRANGER} is not on the cross-region replication allowlist`,
+    );
+    expect(errorOf(body).message).toContain("only allowlisted accounts may replicate");
+    expect(await world()).toEqual(before);
+  });
+});
+
+describe("rule 2: supported regions only", () => {
+  it.each([
+    ["a source", { sourceRegion: "eu-west-1" }, "Source region eu-west-1"],
+    [
+      "a destination",
+      { destinationRegions: ["ap-mumbai", "us-east-1"] },
+      "Destination region us-east-1",
+    ],
+  ])(
+    "refuses %s outside the list with 400 UnsupportedRegion, naming the list",
+    async (_, fields, named) => {
+      const before = await world();
+
+      const { status, body } = await call("POST", "/replications", request(fields));
+
+      expect(status).toBe(400);
+      expect(errorOf(body).code).toBe("UnsupportedRegion");
+      expect(errorOf(body).message).toContain(named);
+      expect(errorOf(body).message).toContain(
+        "supported regions: ap-beijing, ap-shanghai, ap-guangzhou, ap-chengdu, ap-chongqing, ap-mumbai, ap-guangzhou-open",
+      );
+      expect(await world()).toEqual(before);
+    },
+  );
+});
+
+describe("rule 3: a destination is required, is not the source, and does not repeat", () => {
+  it.each([
+    ["no destination", { destinationRegions: [] }, "at least one destination region is required"],
+    [
+      "a missing destination list",
+      { destinationRegions: undefined },
+      "at least one destination region is required",
+    ],
+    [
+      "the source as destination",
+      { destinationRegions: ["ap-shanghai"] },
+      "ap-shanghai is the source region",
+    ],
+    [
+      "a repeated destination",
+      { destinationRegions: ["ap-mumbai", "ap-mumbai"] },
+      "ap-mumbai is listed more than once",
+    ],
+  ])("refuses %s with 400 InvalidDestination", async (_, fields, said) => {
+    const before = await world();
+
+    const { status, body } = await call("POST", "/replications", request(fields));
+
+    expect(status).toBe(400);
+    expect(errorOf(body).code).toBe("InvalidDestination");
+    expect(errorOf(body).message).toContain(said);
+    expect(await world()).toEqual(before);
+  });
+});
+
+describe("rule 4: a name of at most 60 characters, with a default", () => {
+  it("refuses 61 characters with 400 NameTooLong, and creates nothing", async () => {
+    const before = await world();
+
+    const { status, body } = await call("POST", "/replications", request({ name: "n".repeat(61) }));
+
+    expect(status).toBe(400);
+    expect(errorOf(body).code).toBe("NameTooLong");
+    expect(errorOf(body).message).toContain(
+      "61 characters is too long; a snapshot name has at most 60 characters",
+    );
+    expect(await world()).toEqual(before);
+  });
+
+  it("accepts 60 characters and names the copy with them", async () => {
+    const name = `orders-db-${"x".repeat(50)}`;
+
+    const { status, body } = await call(
+      "POST",
+      "/replications",
+      request({ name, destinationRegions: ["ap-chengdu"] }),
+    );
+    const job = await waitForJob(String(body.jobId));
+
+    expect(status).toBe(202);
+    expect(job.status).toBe("COMPLETED");
+    expect(job.name).toBe(name);
+    const [copy] = job.copies as Array<{ name: string; destinationSnapshotId: string }>;
+    expect(copy?.name).toBe(name);
+    const { Snapshots } = await ec2("ap-chengdu").send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [copy?.destinationSnapshotId ?? ""] }),
+    );
+    expect(Snapshots?.[0]?.Tags).toContainEqual({ Key: "Name", Value: name });
+  });
+
+  it("names a job without a name `Copied <snapshotId> from <sourceRegion>`", async () => {
+    const { body } = await call(
+      "POST",
+      "/replications",
+      request({ destinationRegions: ["ap-beijing"] }),
+    );
+
+    expect(body.name).toBe(`Copied ${sourceSnapshotId} from ap-shanghai`);
+    await waitForJob(String(body.jobId));
+  });
+});
+
+describe("rule 5: the destination's snapshot quota", () => {
+  it("rejects a copy that would exceed the quota before any copy starts there", async () => {
+    const region = ec2(FULL_REGION);
+    for (let i = 0; i < QUOTA; i++)
+      await createCompletedSnapshot(region, FULL_REGION, { sizeGiB: 1 });
+    const before = stack.cloud.stats();
+
+    const { status, body } = await call(
+      "POST",
+      "/replications",
+      request({ destinationRegions: [FULL_REGION] }),
+    );
+    const job = await waitForJob(String(body.jobId));
+
+    expect(status).toBe(202);
+    expect(job.status).toBe("REJECTED");
+    expect(errorOf(job).code).toBe("QuotaExceeded");
+    expect(errorOf(job).message).toContain(`${FULL_REGION} holds ${QUOTA} snapshots`);
+    expect(errorOf(job).message).toContain(`the quota is ${QUOTA} snapshots per region`);
+    expect(stack.cloud.stats().copies.started).toBe(before.copies.started);
+    expect(stack.cloud.stats().regions[FULL_REGION]?.snapshots).toBe(QUOTA);
+  });
+});
+
+describe("rule 6: a copy is not associated with the source disk", () => {
+  it("shows the copy with copiedFrom, the vol-ffffffff volume and no rollback", async () => {
+    const { body } = await call(
+      "POST",
+      "/replications",
+      request({ destinationRegions: ["ap-chongqing"] }),
+    );
+    const job = await waitForJob(String(body.jobId));
+    const [copy] = job.copies as Array<{ destinationSnapshotId: string }>;
+
+    const view = await call(
+      "GET",
+      `/regions/ap-chongqing/snapshots/${copy?.destinationSnapshotId}`,
+    );
+    const source = await call("GET", `/regions/ap-shanghai/snapshots/${sourceSnapshotId}`);
+
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      status: "normal",
+      volumeId: "vol-ffffffff",
+      rollbackAvailable: false,
+      copiedFrom: { region: "ap-shanghai", snapshotId: sourceSnapshotId, jobId: body.jobId },
+    });
+    expect(source.body).toMatchObject({ rollbackAvailable: true, copiedFrom: null });
+  });
+
+  it("answers 404 SnapshotNotFound for a snapshot the region does not hold", async () => {
+    const { status, body } = await call("GET", `/regions/ap-mumbai/snapshots/${sourceSnapshotId}`);
+
+    expect(status).toBe(404);
+    expect(errorOf(body).code).toBe("SnapshotNotFound");
+  });
+});
+
+describe("rules 7 and 8: the source while it is copied", () => {
+  it("cannot be deleted during the copy, shows where it is copied to, and can be deleted after", async () => {
+    const { snapshotId } = await createCompletedSnapshot(ec2("ap-shanghai"), "ap-shanghai", {
+      sizeGiB: 64,
+    });
+    stack.cloud.setKnobs({ copyBytesPerSecond: 16 * 1024 ** 3 });
+    try {
+      const { body } = await call(
+        "POST",
+        "/replications",
+        request({ snapshotId, destinationRegions: ["ap-mumbai", "ap-beijing"] }),
+      );
+      const jobId = String(body.jobId);
+      let during: Record<string, unknown> = {};
+      for (let i = 0; i < 100; i++) {
+        during = (await call("GET", `/regions/ap-shanghai/snapshots/${snapshotId}`)).body;
+        const destinations = (
+          during.replication as { destinations: Array<{ destinationSnapshotId: string | null }> }
+        ).destinations;
+        if (destinations.length === 2 && destinations.every((d) => d.destinationSnapshotId)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const refusal = await ec2("ap-shanghai")
+        .send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
+        .then(
+          () => undefined,
+          (error: Error) => error,
+        );
+      const copying = (
+        during.replication as {
+          destinations: Array<{ destinationRegion: string; destinationSnapshotId: string }>;
+        }
+      ).destinations;
+      const copyView = await call(
+        "GET",
+        `/regions/ap-mumbai/snapshots/${copying.find((d) => d.destinationRegion === "ap-mumbai")?.destinationSnapshotId}`,
+      );
+
+      const job = await waitForJob(jobId);
+
+      expect(during.replication).toMatchObject({ copying: true, jobs: [jobId] });
+      expect(copying.map((d) => d.destinationRegion).sort()).toEqual(["ap-beijing", "ap-mumbai"]);
+      expect(copyView.body.status).toBe("copying");
+      expect(refusal?.name).toBe("InvalidSnapshot.InUse");
+      expect(job.status).toBe("COMPLETED");
+      await ec2("ap-shanghai").send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+      const gone = await call("GET", `/regions/ap-shanghai/snapshots/${snapshotId}`);
+      expect(gone.status).toBe(404);
+    } finally {
+      stack.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+    }
+  });
+});
+
+describe("a cloud that throttles", () => {
+  it("completes 20 jobs with 30% of its calls throttled, and makes no duplicate copy", async () => {
+    const regions = ["ap-mumbai", "ap-beijing", "ap-chengdu", "ap-chongqing", "ap-guangzhou"];
+    const before = stack.cloud.stats();
+    stack.cloud.setKnobs({ throttleRate: 0.3 });
+    try {
+      const started = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const { status, body } = await call(
+            "POST",
+            "/replications",
+            request({ destinationRegions: [regions[i % regions.length]] }),
+          );
+          expect(status).toBe(202);
+          return String(body.jobId);
+        }),
+      );
+
+      const finished = await Promise.all(started.map((jobId) => waitForJob(jobId, 240_000)));
+
+      expect(finished.map((job) => job.status)).toEqual(Array(20).fill("COMPLETED"));
+      expect(stack.cloud.stats().throttledRequests).toBeGreaterThan(before.throttledRequests);
+      stack.cloud.setKnobs({ throttleRate: 0 });
+      for (const job of finished) {
+        const [copy] = job.copies as Array<{ destinationRegion: string }>;
+        const { Snapshots } = await ec2(copy?.destinationRegion ?? "").send(
+          new DescribeSnapshotsCommand({
+            Filters: [{ Name: "tag:snaprelay:job-id", Values: [String(job.jobId)] }],
+          }),
+        );
+        expect(Snapshots, `copies made for ${String(job.jobId)}`).toHaveLength(1);
+      }
+    } finally {
+      stack.cloud.setKnobs({ throttleRate: 0 });
+    }
+  }, 300_000);
+});
