@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
-import { type LocalCloud, startLocalCloud } from "./cloud/index.js";
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "./cloud/index.js";
 import {
   jobsTableName,
   LOCAL,
@@ -24,7 +24,10 @@ export interface StackOptions {
   /** Settings handed to the Lambdas, over the local defaults (POLL_MIN_SECONDS, …). */
   functionEnv?: Record<string, string>;
   /** Local cloud knobs: bandwidth and injected faults. */
-  cloud?: { copyBytesPerSecond?: number; throttleRate?: number; copyFailureRate?: number };
+  cloud?: Pick<
+    LocalCloudOptions,
+    "copyBytesPerSecond" | "throttleRate" | "copyFailureRate" | "blockSizeBytes"
+  >;
   /** Scales Wait and Retry times of the state machine (tests use less than 1). */
   waitScale?: number;
   log?: (line: string) => void;

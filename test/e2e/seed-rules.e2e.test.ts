@@ -1,10 +1,17 @@
 // The seed's eight rules, each through the HTTP API of the real local stack (the one `npm start`
 // runs), asserting the status, `error.code`, and that a refused request created and started
 // nothing: no job in the table, no copy in the cloud.
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
@@ -80,7 +87,8 @@ beforeAll(async () => {
     },
     dataDir,
     functionEnv: { SNAPSHOT_QUOTA_PER_REGION: String(QUOTA) },
-    cloud: { copyBytesPerSecond: 64 * 1024 ** 3 },
+    // Small blocks, so that 1% of a 32 MiB volume is a whole number of them.
+    cloud: { copyBytesPerSecond: 64 * 1024 ** 3, blockSizeBytes: 64 * 1024 },
     // Waits and retry back-offs at a fifth of their length: the same schedule, sooner.
     waitScale: 0.2,
   });
@@ -382,4 +390,114 @@ describe("a cloud that throttles", () => {
       stack.cloud.setKnobs({ throttleRate: 0 });
     }
   }, 300_000);
+});
+
+describe("copies of real data", () => {
+  const MiB = 1024 ** 2;
+  const VOLUME_BYTES = 32 * MiB;
+  let volumeId: string;
+  let firstSnapshotId: string;
+
+  const snapshotOf = async (volume: string) => {
+    const { SnapshotId } = await ec2("ap-shanghai").send(
+      new CreateSnapshotCommand({ VolumeId: volume, Description: "orders-db" }),
+    );
+    const snapshotId = SnapshotId ?? "";
+    for (let i = 0; i < 100; i++) {
+      const { Snapshots } = await ec2("ap-shanghai").send(
+        new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
+      );
+      if (Snapshots?.[0]?.State === "completed") return snapshotId;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`snapshot ${snapshotId} did not complete`);
+  };
+
+  it("copies to three regions block for block, and the source shows all three while they copy", async () => {
+    ({ volumeId } = await stack.cloud.createVolume({
+      region: "ap-shanghai",
+      sizeBytes: VOLUME_BYTES,
+    }));
+    const blocks =
+      VOLUME_BYTES /
+      stack.cloud.snapshotManifest("ap-shanghai", await snapshotOf(volumeId)).blockSizeBytes;
+    await stack.cloud.fillBlocks("ap-shanghai", volumeId, {
+      firstBlock: 0,
+      count: blocks,
+      seed: "orders-v1",
+    });
+    firstSnapshotId = await snapshotOf(volumeId);
+    const destinations = ["ap-mumbai", "ap-beijing", "ap-chengdu"];
+    stack.cloud.setKnobs({ copyBytesPerSecond: 8 * MiB });
+    let sourceView: Record<string, unknown> = {};
+    let job: Record<string, unknown>;
+    try {
+      const { body } = await call(
+        "POST",
+        "/replications",
+        request({ snapshotId: firstSnapshotId, destinationRegions: destinations }),
+      );
+      for (let i = 0; i < 200; i++) {
+        sourceView = (await call("GET", `/regions/ap-shanghai/snapshots/${firstSnapshotId}`)).body;
+        const copying = (sourceView.replication as { destinations: Array<{ status: string }> })
+          .destinations;
+        if (copying.length === 3 && copying.every((d) => d.status === "COPYING")) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      job = await waitForJob(String(body.jobId));
+    } finally {
+      stack.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+    }
+
+    const sourceHashes = stack.cloud.blockHashes("ap-shanghai", firstSnapshotId);
+    const copies = job.copies as Array<{
+      destinationRegion: string;
+      destinationSnapshotId: string;
+      status: string;
+    }>;
+    expect(
+      (
+        sourceView.replication as { destinations: Array<{ destinationRegion: string }> }
+      ).destinations
+        .map((d) => d.destinationRegion)
+        .sort(),
+    ).toEqual([...destinations].sort());
+    expect(job.status).toBe("COMPLETED");
+    for (const copy of copies) {
+      const hashes = stack.cloud.blockHashes(copy.destinationRegion, copy.destinationSnapshotId);
+      expect(hashes, `blocks of the copy in ${copy.destinationRegion}`).toEqual(sourceHashes);
+      for (const hash of new Set(hashes)) {
+        const stored = await readFile(stack.cloud.blockPath(copy.destinationRegion, hash));
+        expect(createHash("sha256").update(stored).digest("hex")).toBe(hash);
+      }
+    }
+  }, 120_000);
+
+  it("moves at most 2% of the volume for a second snapshot that changed 1% of its blocks", async () => {
+    const manifest = stack.cloud.snapshotManifest("ap-shanghai", firstSnapshotId);
+    const changed = Math.max(1, Math.floor(manifest.blockCount / 100));
+    await stack.cloud.fillBlocks("ap-shanghai", volumeId, {
+      firstBlock: 7,
+      count: changed,
+      seed: "orders-v2",
+    });
+    const secondSnapshotId = await snapshotOf(volumeId);
+
+    const { body } = await call(
+      "POST",
+      "/replications",
+      request({ snapshotId: secondSnapshotId, destinationRegions: ["ap-mumbai"] }),
+    );
+    const job = await waitForJob(String(body.jobId));
+    const [copy] = job.copies as Array<{ destinationSnapshotId: string }>;
+    const report = stack.cloud.copyReport("ap-mumbai", copy?.destinationSnapshotId ?? "");
+
+    expect(job.status).toBe("COMPLETED");
+    expect(changed / manifest.blockCount).toBeLessThanOrEqual(0.01);
+    expect(report.bytesTransferred).toBeGreaterThan(0);
+    expect(report.bytesTransferred).toBeLessThanOrEqual(0.02 * VOLUME_BYTES);
+    expect(stack.cloud.blockHashes("ap-mumbai", copy?.destinationSnapshotId ?? "")).toEqual(
+      stack.cloud.blockHashes("ap-shanghai", secondSnapshotId),
+    );
+  }, 120_000);
 });
