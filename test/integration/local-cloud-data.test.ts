@@ -2,25 +2,20 @@
 // blocks the destination lacks, check each one, and survive a restart. EC2 calls go through the SDK.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CopySnapshotCommand,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DeleteSnapshotCommand,
-  DescribeSnapshotsCommand,
   DescribeVolumesCommand,
-  EC2Client,
+  type EC2Client,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  type LocalCloud,
-  type LocalCloudOptions,
-  startLocalCloud,
-} from "../../local/cloud/index.js";
+import { describe, expect, it } from "vitest";
+import { startLocalCloud } from "../../local/cloud/index.js";
+import { snapshotById, useLocalCloud, waitUntil } from "../support/local-cloud-harness.js";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -36,67 +31,11 @@ const BEIJING = "ap-beijing";
 
 const repositoryRoot = new URL("../../", import.meta.url).pathname;
 
-let dataDir: string | undefined;
-let cloud: LocalCloud | undefined;
-let clients: EC2Client[] = [];
-
-afterEach(async () => {
-  for (const client of clients) client.destroy();
-  clients = [];
-  await cloud?.close();
-  cloud = undefined;
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
-
-async function startCloud(options: Partial<LocalCloudOptions> = {}): Promise<LocalCloud> {
-  dataDir ??= await mkdtemp(join(tmpdir(), "local-cloud-data-test-"));
-  // Every setting is explicit so that LOCAL_CLOUD_* variables in the environment change nothing.
-  cloud = await startLocalCloud({
-    port: 0,
-    dataDir,
-    copyBytesPerSecond: INSTANT,
-    throttleRate: 0,
-    copyFailureRate: 0,
-    blockSizeBytes: BLOCK,
-    ...options,
-  });
-  return cloud;
-}
-
-function running(): LocalCloud {
-  if (!cloud) throw new Error("start the cloud first");
-  return cloud;
-}
-
-function ec2(region: string): EC2Client {
-  const client = new EC2Client({
-    region,
-    endpoint: running().url,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
-  clients.push(client);
-  return client;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function snapshotById(client: EC2Client, snapshotId: string): Promise<Snapshot> {
-  const { Snapshots } = await client.send(
-    new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
-  );
-  const snapshot = Snapshots?.[0];
-  if (!snapshot) throw new Error(`${snapshotId} missing from DescribeSnapshots`);
-  return snapshot;
-}
+const harness = useLocalCloud({ blockSizeBytes: BLOCK });
+const startCloud = harness.start;
+const running = harness.running;
+const ec2 = harness.ec2;
+const waitFor = waitUntil;
 
 function snapshotEnded(client: EC2Client, snapshotId: string): Promise<Snapshot> {
   return waitFor(async () => {
@@ -131,7 +70,7 @@ const sha256Of = (data: Uint8Array) => createHash("sha256").update(data).digest(
 
 /** Every block file of the region, as [file name, SHA-256 of its bytes]. */
 async function blockFilesOf(region: string): Promise<[string, string][]> {
-  const directory = join(dataDir ?? "", "regions", region, "blocks");
+  const directory = join(harness.dataDir(), "regions", region, "blocks");
   const names = await readdir(directory);
   return Promise.all(
     names.map(async (name): Promise<[string, string]> => {
@@ -360,7 +299,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(failed.Progress).not.toBe("100%");
     expect(() => running().snapshotManifest(MUMBAI, copyId)).toThrow(/has no manifest/);
     expect(
-      await exists(join(dataDir ?? "", "regions", MUMBAI, "snapshots", `${copyId}.json`)),
+      await exists(join(harness.dataDir(), "regions", MUMBAI, "snapshots", `${copyId}.json`)),
     ).toBe(false);
     // Only checked blocks reach the store: the damaged one is not among them.
     for (const [name, sha256] of await blockFilesOf(MUMBAI)) expect(sha256).toBe(name);
@@ -541,7 +480,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
 
   it("upgrades a data dir from before block data: its volumes and snapshots read as zeros", async () => {
     // Prepare
-    dataDir = await mkdtemp(join(tmpdir(), "local-cloud-data-test-"));
+    const dataDir = await harness.prepareDataDir();
     const volume = {
       volumeId: "vol-0123456789abcdef0",
       size: 8,
@@ -592,12 +531,11 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     const first = await startCloud({ blockSizeBytes: BLOCK });
     await filledVolume(SHANGHAI, 1);
     await first.close();
-    cloud = undefined;
 
     // Act
     const starting = startLocalCloud({
       port: 0,
-      dataDir: dataDir ?? "",
+      dataDir: harness.dataDir(),
       blockSizeBytes: 2 * BLOCK,
     });
 

@@ -1,8 +1,3 @@
-// The local cloud as snaprelay's EC2 adapter meets it: a real server on a free port, spoken to
-// only through @aws-sdk/client-ec2, exactly as the adapter would talk to EC2.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   CopySnapshotCommand,
   CreateSnapshotCommand,
@@ -11,19 +6,14 @@ import {
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
-  EC2Client,
-  type EC2ClientConfig,
+  type EC2Client,
   type Filter,
   paginateDescribeSnapshots,
-  type Snapshot,
   type Tag,
 } from "@aws-sdk/client-ec2";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  type LocalCloud,
-  type LocalCloudOptions,
-  startLocalCloud,
-} from "../../local/cloud/index.js";
+import { describe, expect, it } from "vitest";
+import { startLocalCloud } from "../../local/cloud/index.js";
+import { snapshotById, useLocalCloud, waitUntil } from "../support/local-cloud-harness.js";
 
 const GIB = 1024 ** 3;
 // An 8 GiB copy finishes in about 8 ms: for tests that only need copies to end.
@@ -37,63 +27,11 @@ const SHANGHAI = "ap-shanghai";
 const MUMBAI = "ap-mumbai";
 const GUANGZHOU_OPEN = "ap-guangzhou-open";
 
-let dataDir: string | undefined;
-let cloud: LocalCloud | undefined;
-let clients: EC2Client[] = [];
-
-afterEach(async () => {
-  for (const client of clients) client.destroy();
-  clients = [];
-  await cloud?.close();
-  cloud = undefined;
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-});
-
-async function startCloud(options: Partial<LocalCloudOptions> = {}): Promise<LocalCloud> {
-  dataDir ??= await mkdtemp(join(tmpdir(), "local-cloud-test-"));
-  // Every knob is explicit so that LOCAL_CLOUD_* variables in the environment change nothing here.
-  cloud = await startLocalCloud({
-    port: 0,
-    dataDir,
-    copyBytesPerSecond: INSTANT,
-    throttleRate: 0,
-    copyFailureRate: 0,
-    ...options,
-  });
-  return cloud;
-}
-
-function ec2(region: string, config: Partial<EC2ClientConfig> = {}): EC2Client {
-  if (!cloud) throw new Error("start the cloud first");
-  const client = new EC2Client({
-    region,
-    endpoint: cloud.url,
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    ...config,
-  });
-  clients.push(client);
-  return client;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function snapshotById(client: EC2Client, snapshotId: string): Promise<Snapshot> {
-  const { Snapshots } = await client.send(
-    new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
-  );
-  const snapshot = Snapshots?.[0];
-  if (!snapshot) throw new Error(`${snapshotId} missing from DescribeSnapshots`);
-  return snapshot;
-}
+const harness = useLocalCloud({});
+const startCloud = harness.start;
+const _running = harness.running;
+const ec2 = harness.ec2;
+const waitFor = waitUntil;
 
 function snapshotInState(client: EC2Client, snapshotId: string, state: string) {
   return waitFor(async () => {
@@ -507,7 +445,7 @@ describe("local cloud", { timeout: 20_000 }, () => {
   it("refuses to start a second local cloud on a dataDir that a running one owns", async () => {
     // Prepare
     await startCloud();
-    const ownedDir = dataDir ?? "";
+    const ownedDir = harness.dataDir();
 
     // Act
     const second = startLocalCloud({ port: 0, dataDir: ownedDir });
