@@ -31,6 +31,22 @@ const makeJob = (accountId = "111122223333", overrides: Partial<CheckedRequest> 
 };
 const now = () => new Date().toISOString();
 
+/** A job the Validate step accepted: RUNNING, its copy to ap-mumbai QUEUED. */
+const runningJob = async (accountId?: string, snapshotId?: string) => {
+  const job = makeJob(accountId, {
+    ...(snapshotId ? { snapshotId } : {}),
+    destinationRegions: ["ap-mumbai"],
+  });
+  await store.create(job);
+  await store.apply(job.jobId, { status: "VALIDATING" }, now());
+  await store.apply(
+    job.jobId,
+    { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+    now(),
+  );
+  return job;
+};
+
 beforeAll(async () => {
   table = await newTable();
   store = new DynamoJobStore(documentClient(), table.tableName);
@@ -228,20 +244,8 @@ describe("listing an account's jobs", () => {
 });
 
 describe("claiming a copy's start", () => {
-  const queuedJob = async () => {
-    const job = makeJob();
-    await store.create(job);
-    await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(
-      job.jobId,
-      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
-      now(),
-    );
-    return job;
-  };
-
   it("gives the claim to one attempt only while its lease runs", async () => {
-    const job = await queuedJob();
+    const job = await runningJob();
     const at = new Date("2026-11-25T03:00:00Z");
     const results = await Promise.all([
       store.claimCopyStart(job.jobId, "ap-mumbai", at, 60),
@@ -251,7 +255,7 @@ describe("claiming a copy's start", () => {
   });
 
   it("lets a new attempt take a claim whose lease has lapsed", async () => {
-    const job = await queuedJob();
+    const job = await runningJob();
     const at = new Date("2026-11-25T03:00:00Z");
     await store.claimCopyStart(job.jobId, "ap-mumbai", at, 60);
     const later = new Date(at.getTime() + 61_000);
@@ -266,18 +270,6 @@ describe("claiming a copy's start", () => {
 });
 
 describe("the work in flight", () => {
-  const runningJob = async (accountId: string, snapshotId: string) => {
-    const job = makeJob(accountId, { snapshotId, destinationRegions: ["ap-mumbai"] });
-    await store.create(job);
-    await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(
-      job.jobId,
-      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
-      now(),
-    );
-    return job;
-  };
-
   it("counts the copies other unfinished jobs have queued to a region", async () => {
     const account = "555566667777";
     const mine = await runningJob(account, "snap-cccc0001");
