@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AdminError } from "./admin-error.js";
 import type { CloudAdmin } from "./cloud-admin.js";
 import type { LocalCloudStats } from "./stats.js";
+import { readBodyText } from "./wire/request-body.js";
 
 export const ADMIN_PATH_PREFIX = "/_admin/";
 const MAX_BODY_BYTES = 64 * 1024;
@@ -89,21 +90,16 @@ export function adminEndpoint(admin: CloudAdmin, stats: () => LocalCloudStats) {
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new AdminError(
+  const text = await readBodyText(
+    request,
+    MAX_BODY_BYTES,
+    () =>
+      new AdminError(
         "RequestTooLarge",
         `Admin requests take at most ${MAX_BODY_BYTES} bytes.`,
         413,
-      );
-    }
-    chunks.push(buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+      ),
+  );
   try {
     return text ? JSON.parse(text) : {};
   } catch {

@@ -9,6 +9,7 @@ import type { StateWriter } from "./state-writer.js";
 import type { Traffic } from "./stats.js";
 import { Ec2Error, requestLimitExceeded } from "./wire/errors.js";
 import { QueryParams } from "./wire/query-params.js";
+import { readBodyText } from "./wire/request-body.js";
 import { signingRegion } from "./wire/signing-region.js";
 import { errorDocument, successDocument } from "./wire/xml.js";
 
@@ -68,22 +69,17 @@ export function queryEndpoint(deps: QueryEndpointDeps) {
   };
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new Ec2Error(
+function readBody(request: IncomingMessage): Promise<string> {
+  return readBodyText(
+    request,
+    MAX_BODY_BYTES,
+    () =>
+      new Ec2Error(
         "RequestEntityTooLarge",
         `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
         413,
-      );
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+      ),
+  );
 }
 
 function send(response: ServerResponse, status: number, requestId: string, xml: string): void {

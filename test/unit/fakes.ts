@@ -10,6 +10,7 @@ import {
   jobStatusesLeadingTo,
   type ReplicationJob,
 } from "../../functions/core/job.js";
+import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type {
   Clock,
   CopyRequest,
@@ -27,16 +28,6 @@ import type { StepDeps, StepSettings } from "../../functions/core/step-deps.js";
 
 export const ACCOUNT = "111122223333";
 export const T0 = new Date("2026-11-25T02:00:00.000Z");
-
-/** The change is already reflected by the job: a retried step, not a conflict (as in DynamoDB). */
-const alreadyApplied = (job: ReplicationJob, change: JobChange): boolean =>
-  (change.status === undefined || job.status === change.status) &&
-  (change.executionArn === undefined || job.executionArn === change.executionArn) &&
-  Object.entries(change.copies ?? {}).every(([region, copyChange]) => {
-    const copy = job.copies.find((c) => c.destinationRegion === region);
-    if (!copy) return false;
-    return copyChange.status === undefined || copy.status === copyChange.status;
-  });
 
 /** The same guards as the DynamoDB store's condition expression. */
 const conditionHolds = (job: ReplicationJob, change: JobChange): boolean => {
@@ -122,7 +113,7 @@ export class InMemoryJobStore implements JobStore {
     const current = this.jobs.get(jobId);
     if (!current) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
     if (!conditionHolds(current, change)) {
-      if (alreadyApplied(current, change)) return structuredClone(current);
+      if (isAlreadyApplied(current, change)) return structuredClone(current);
       throw new DomainError("IllegalTransition", `job ${jobId} refused ${JSON.stringify(change)}.`);
     }
     const next = structuredClone(current);

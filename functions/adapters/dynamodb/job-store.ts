@@ -21,6 +21,7 @@ import {
   jobStatusesLeadingTo,
   type ReplicationJob,
 } from "../../core/job.js";
+import { isAlreadyApplied } from "../../core/job-changes.js";
 import type {
   IdempotencyClaim,
   JobChange,
@@ -97,18 +98,6 @@ const decodeToken = (token: string | undefined): Record<string, unknown> | undef
     "nextToken: not a token this API returned; omit it to start from the newest job.",
   );
 };
-
-/** Every status the change asks for is already there: the change was applied before. */
-const alreadyApplied = (job: ReplicationJob, change: JobChange): boolean =>
-  (change.status === undefined || job.status === change.status) &&
-  (change.executionArn === undefined || job.executionArn === change.executionArn) &&
-  Object.entries(change.copies ?? {}).every(([region, copyChange]) => {
-    const copy = job.copies.find((c) => c.destinationRegion === region);
-    if (!copy) return false;
-    // A late progress report on a copy that has moved on is stale, not an error.
-    if (copyChange.status === undefined) return true;
-    return copy.status === copyChange.status;
-  });
 
 const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
   const parts: string[] = [];
@@ -360,7 +349,7 @@ export class DynamoJobStore implements JobStore {
       // The SDK hands back the raw attribute map; re-read through the document client.
       const current = await this.get(jobId);
       if (!current) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
-      if (alreadyApplied(current, change)) return current;
+      if (isAlreadyApplied(current, change)) return current;
       throw new DomainError("IllegalTransition", describeRefusal(current, change));
     }
   }
