@@ -73,6 +73,28 @@ const waitForJob = async (jobId: string, timeoutMs = 60_000) => {
   }
 };
 
+/** Until `release` is called, copies stay pending (1 byte a second); after it they finish at once. */
+const holdCopies = () => {
+  stack.cloud.setKnobs({ copyBytesPerSecond: 1 });
+  return () => stack.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+};
+
+/** Polls the source's view until `ready` says the copies it expects are all under way. */
+const sourceViewWhen = async (
+  snapshotId: string,
+  ready: (destinations: Array<{ status: string; destinationSnapshotId: string | null }>) => boolean,
+) => {
+  for (let i = 0; i < 300; i++) {
+    const view = (await call("GET", `/regions/ap-shanghai/snapshots/${snapshotId}`)).body;
+    const { destinations } = view.replication as {
+      destinations: Array<{ status: string; destinationSnapshotId: string | null }>;
+    };
+    if (ready(destinations)) return view;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the copies of ${snapshotId} never all started`);
+};
+
 let sourceSnapshotId: string;
 
 beforeAll(async () => {
@@ -305,7 +327,7 @@ describe("rules 7 and 8: the source while it is copied", () => {
     const { snapshotId } = await createCompletedSnapshot(ec2("ap-shanghai"), "ap-shanghai", {
       sizeGiB: 64,
     });
-    stack.cloud.setKnobs({ copyBytesPerSecond: 16 * 1024 ** 3 });
+    const release = holdCopies();
     try {
       const { body } = await call(
         "POST",
@@ -313,15 +335,11 @@ describe("rules 7 and 8: the source while it is copied", () => {
         request({ snapshotId, destinationRegions: ["ap-mumbai", "ap-beijing"] }),
       );
       const jobId = String(body.jobId);
-      let during: Record<string, unknown> = {};
-      for (let i = 0; i < 100; i++) {
-        during = (await call("GET", `/regions/ap-shanghai/snapshots/${snapshotId}`)).body;
-        const destinations = (
-          during.replication as { destinations: Array<{ destinationSnapshotId: string | null }> }
-        ).destinations;
-        if (destinations.length === 2 && destinations.every((d) => d.destinationSnapshotId)) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const during = await sourceViewWhen(
+        snapshotId,
+        (destinations) =>
+          destinations.length === 2 && destinations.every((d) => d.destinationSnapshotId),
+      );
       const refusal = await ec2("ap-shanghai")
         .send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
         .then(
@@ -338,6 +356,7 @@ describe("rules 7 and 8: the source while it is copied", () => {
         `/regions/ap-mumbai/snapshots/${copying.find((d) => d.destinationRegion === "ap-mumbai")?.destinationSnapshotId}`,
       );
 
+      release();
       const job = await waitForJob(jobId);
 
       expect(during.replication).toMatchObject({ copying: true, jobs: [jobId] });
@@ -349,7 +368,7 @@ describe("rules 7 and 8: the source while it is copied", () => {
       const gone = await call("GET", `/regions/ap-shanghai/snapshots/${snapshotId}`);
       expect(gone.status).toBe(404);
     } finally {
-      stack.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+      release();
     }
   });
 });
@@ -428,8 +447,8 @@ describe("copies of real data", () => {
     });
     firstSnapshotId = await snapshotOf(volumeId);
     const destinations = ["ap-mumbai", "ap-beijing", "ap-chengdu"];
-    stack.cloud.setKnobs({ copyBytesPerSecond: 8 * MiB });
-    let sourceView: Record<string, unknown> = {};
+    const release = holdCopies();
+    let sourceView: Record<string, unknown>;
     let job: Record<string, unknown>;
     try {
       const { body } = await call(
@@ -437,16 +456,14 @@ describe("copies of real data", () => {
         "/replications",
         request({ snapshotId: firstSnapshotId, destinationRegions: destinations }),
       );
-      for (let i = 0; i < 200; i++) {
-        sourceView = (await call("GET", `/regions/ap-shanghai/snapshots/${firstSnapshotId}`)).body;
-        const copying = (sourceView.replication as { destinations: Array<{ status: string }> })
-          .destinations;
-        if (copying.length === 3 && copying.every((d) => d.status === "COPYING")) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      sourceView = await sourceViewWhen(
+        firstSnapshotId,
+        (copying) => copying.length === 3 && copying.every((d) => d.status === "COPYING"),
+      );
+      release();
       job = await waitForJob(String(body.jobId));
     } finally {
-      stack.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+      release();
     }
 
     const sourceHashes = stack.cloud.blockHashes("ap-shanghai", firstSnapshotId);
