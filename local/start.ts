@@ -1,7 +1,7 @@
 // `npm start`: the whole local stack, a demo snapshot to copy, and the commands to try it.
 // Ctrl-C (SIGINT) or SIGTERM stops every process it started.
 import { resolve } from "node:path";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { issueToken } from "../functions/api/tokens.js";
 import { LOCAL, localPorts } from "./defaults.js";
 import { createCompletedSnapshot } from "./seed.js";
@@ -9,7 +9,12 @@ import { type RunningStack, startStack } from "./stack.js";
 
 const log = (line: string) => console.log(`[snaprelay] ${line}`);
 
-/** A volume with a completed snapshot in the demo region: something to replicate. */
+const DEMO_DESCRIPTION = "demo-orders-db nightly";
+
+/**
+ * A volume with a completed snapshot in the demo region: something to replicate. The local
+ * cloud keeps its data across restarts, so an earlier start's demo snapshot is used again.
+ */
 const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
   const ec2 = new EC2Client({
     endpoint: stack.endpoints.cloud,
@@ -17,9 +22,19 @@ const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
     credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
   });
   try {
+    const { Snapshots } = await ec2.send(
+      new DescribeSnapshotsCommand({
+        Filters: [
+          { Name: "description", Values: [DEMO_DESCRIPTION] },
+          { Name: "status", Values: ["completed"] },
+        ],
+      }),
+    );
+    const earlier = Snapshots?.[0]?.SnapshotId;
+    if (earlier) return earlier;
     const { snapshotId } = await createCompletedSnapshot(ec2, LOCAL.demoRegion, {
       volumeName: "demo-orders-db",
-      description: "demo-orders-db nightly",
+      description: DEMO_DESCRIPTION,
     });
     return snapshotId;
   } finally {
