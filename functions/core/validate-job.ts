@@ -77,7 +77,15 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
   } catch (error) {
     if (!isRejection(error)) throw error;
     const rejection = { code: error.code, message: error.message };
-    await deps.jobs.apply(jobId, { status: "REJECTED", error: rejection }, now());
+    // None of its copies will start: say so on each, not only on the job.
+    const cancelled: Record<string, CopyChange> = Object.fromEntries(
+      job.copies.map((copy) => [copy.destinationRegion, { status: "CANCELLED" }]),
+    );
+    await deps.jobs.apply(
+      jobId,
+      { status: "REJECTED", error: rejection, copies: cancelled },
+      now(),
+    );
     return { accepted: false, error: rejection };
   }
 

@@ -167,7 +167,7 @@ describe("a rejected job", () => {
     expect((await stored(fakes.jobs)).status).toBe("REJECTED");
   });
 
-  it("keeps its copies as they were: nothing was queued", async () => {
+  it("cancels its copies: none was queued, none will start", async () => {
     // Prepare
     fakes.jobs.seed(aJob({ snapshotId: "snap-gone0001" }));
 
@@ -176,7 +176,7 @@ describe("a rejected job", () => {
 
     // Assess
     const job = await stored(fakes.jobs);
-    expect(job.copies.map((copy) => copy.status)).toEqual(["PENDING", "PENDING"]);
+    expect(job.copies.map((copy) => copy.status)).toEqual(["CANCELLED", "CANCELLED"]);
   });
 
   it("answers a second validate with the same rejection, without asking the cloud again", async () => {
