@@ -59,7 +59,8 @@ const localFunctionSettings = (): Record<string, string> => {
     ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
     POLL_MIN_SECONDS: "1",
     POLL_MAX_SECONDS: "5",
-    COPY_START_LEASE_SECONDS: "30",
+    // Longer than the functions' 30 s timeout: a live attempt never loses its claim.
+    COPY_START_LEASE_SECONDS: "45",
     COPY_STALL_SECONDS: "120",
   };
   const settings: Record<string, string> = {};

@@ -2,6 +2,7 @@
 // contract's `{"error": {"code", "message"}}` body. Unexpected errors are logged, not leaked.
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { DomainError, type ErrorCode } from "../core/errors.js";
+import { logger } from "../logger.js";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
 
@@ -36,14 +37,10 @@ export const errorResponse = (error: unknown, requestId: string): HttpResponse =
   if (error instanceof DomainError) {
     return json(STATUS_OF[error.code] ?? 409, errorBody(error.code, error.message));
   }
-  console.error(
-    JSON.stringify({
-      level: "error",
-      requestId,
-      message: String(error),
-      stack: (error as Error)?.stack,
-    }),
-  );
+  logger.error("request failed", {
+    requestId,
+    error: error instanceof Error ? error : String(error),
+  });
   return json(
     500,
     errorBody(

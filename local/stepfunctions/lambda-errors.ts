@@ -20,6 +20,14 @@ const TRACE_HEAD = /^([A-Za-z_$][\w$.]*)(?::|$)/;
 export function functionError(payload: JsonValue): TaskError {
   const body: JsonObject = isJsonObject(payload) ? payload : { errorMessage: payload };
   const { errorType, errorMessage, trace, ...rest } = body;
+  // serverless-offline ends a function that runs past its timeout with this message; AWS names
+  // the same event Sandbox.Timedout.
+  if (typeof errorMessage === "string" && errorMessage.startsWith("[504] - Lambda timeout")) {
+    return {
+      error: "Sandbox.Timedout",
+      cause: JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: "Task timed out" }),
+    };
+  }
   const error = errorName(errorType, trace);
   const cause: JsonObject = { errorType: error, errorMessage: errorMessage ?? "" };
   if (trace !== undefined) cause.trace = trace;

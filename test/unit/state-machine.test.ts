@@ -26,6 +26,9 @@ const FAILURE_RECORDERS = ["RecordCopyFailure", "RecordJobFailure"];
 const Retrier = z.looseObject({
   ErrorEquals: z.array(z.string()),
   JitterStrategy: z.string().optional(),
+  IntervalSeconds: z.number().optional(),
+  MaxAttempts: z.number().optional(),
+  BackoffRate: z.number().optional(),
 });
 const State = z.looseObject({
   Type: z.string(),
@@ -109,7 +112,7 @@ describe("the replication state machine", () => {
     expect(retrier?.JitterStrategy).toBe("FULL");
   });
 
-  it("uses full jitter in every retrier", () => {
+  it("uses full jitter in every retrier but the one that waits out a claim", () => {
     // Act
     const withoutJitter = states.flatMap(([name, state]) =>
       (state.Retry ?? [])
@@ -118,7 +121,22 @@ describe("the replication state machine", () => {
     );
 
     // Assess
-    expect(withoutJitter).toEqual([]);
+    expect(withoutJitter).toEqual(["StartCopy: CopyStartInProgress"]);
+  });
+
+  it("keeps retrying a held claim for longer than the claim's lease of 120 s", () => {
+    // Prepare
+    const startCopy = states.find(([name]) => name === "StartCopy")?.[1];
+    const retrier = startCopy?.Retry?.find((r) => r.ErrorEquals.includes("CopyStartInProgress"));
+
+    // Act
+    const waits = Array.from(
+      { length: retrier?.MaxAttempts ?? 0 },
+      (_, attempt) => (retrier?.IntervalSeconds ?? 0) * (retrier?.BackoffRate ?? 1) ** attempt,
+    );
+
+    // Assess
+    expect(waits.reduce((total, wait) => total + wait, 0)).toBeGreaterThan(120);
   });
 
   it.each(tasks.filter(([name]) => !FAILURE_RECORDERS.includes(name)))(
