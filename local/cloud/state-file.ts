@@ -6,7 +6,6 @@ import { z } from "zod";
 import { writeFileAtomically } from "./atomic-file.js";
 import { loadBlockMaps, removeBlockMapFiles, saveChangedBlockMaps } from "./block-map-files.js";
 import type { CopyRecord, CopyReport, Snapshot, Tag, Volume, VolumeClientToken } from "./model.js";
-import { upgradeFromV1 } from "./state-file-v1.js";
 import { CloudStore } from "./store.js";
 
 const tagSchema: z.ZodType<Tag> = z.object({ key: z.string(), value: z.string() });
@@ -95,26 +94,21 @@ export async function loadStore(dataDir: string, blockSizeBytes: number): Promis
     throw error;
   }
   // A damaged file stops the start rather than silently starting empty and losing the snapshots.
-  let content: StateFileContent | undefined;
-  let store: CloudStore | undefined;
+  let content: StateFileContent;
   try {
-    const json: unknown = JSON.parse(text);
-    store = upgradeFromV1(json, blockSizeBytes);
-    if (!store) content = stateFileSchema.parse(json);
+    content = stateFileSchema.parse(JSON.parse(text));
   } catch (error) {
     throw new Error(
       `${file} is not a local cloud state file this version can read; move it aside to start empty.`,
       { cause: error },
     );
   }
-  if (store) return store;
-  if (!content) throw new Error(`${file} could not be read.`);
   if (content.blockSizeBytes !== blockSizeBytes) {
     throw new Error(
       `The data dir ${dataDir} holds blocks of ${content.blockSizeBytes} bytes, not ${blockSizeBytes}: start it with blockSizeBytes (LOCAL_CLOUD_BLOCK_SIZE_BYTES) ${content.blockSizeBytes}, or use another data dir.`,
     );
   }
-  store = storeFromContent(content);
+  const store = storeFromContent(content);
   await loadBlockMaps(dataDir, store);
   return store;
 }

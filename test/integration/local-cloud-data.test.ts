@@ -9,7 +9,6 @@ import {
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DeleteSnapshotCommand,
-  DescribeVolumesCommand,
   type EC2Client,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
@@ -476,54 +475,6 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ regions: { [SHANGHAI]: { volumes: 1 } } });
     expect(mistaken.code).toBe(2);
     expect(mistaken.stderr).toContain("--block is required");
-  });
-
-  it("upgrades a data dir from before block data: its volumes and snapshots read as zeros", async () => {
-    // Prepare
-    const dataDir = await harness.prepareDataDir();
-    const volume = {
-      volumeId: "vol-0123456789abcdef0",
-      size: 8,
-      availabilityZone: `${SHANGHAI}a`,
-      state: "available",
-      createTime: "2026-11-25T02:00:00.000Z",
-      volumeType: "gp2",
-      iops: 100,
-      tags: [],
-    };
-    const snapshot = {
-      snapshotId: "snap-0123456789abcdef0",
-      volumeId: volume.volumeId,
-      state: "completed",
-      progress: 100,
-      startTime: "2026-11-25T02:00:00.000Z",
-      completionTime: "2026-11-25T02:00:01.000Z",
-      ownerId: "000000000000",
-      volumeSize: 8,
-      description: "",
-      tags: [],
-    };
-    const regions = {
-      [SHANGHAI]: { snapshots: [snapshot], volumes: [volume], volumeClientTokens: [] },
-    };
-    await writeFile(
-      join(dataDir, "state.json"),
-      JSON.stringify({ version: 1, regions, copies: [] }),
-    );
-
-    // Act
-    await startCloud({ blockSizeBytes: 512 * KIB });
-    const volumes = await ec2(SHANGHAI).send(new DescribeVolumesCommand({}));
-    const copyId = await copyInto(ec2(MUMBAI), snapshot.snapshotId);
-    const copied = await snapshotEnded(ec2(MUMBAI), copyId);
-
-    // Assess
-    expect(volumes.Volumes?.map((found) => found.VolumeId)).toEqual([volume.volumeId]);
-    expect(running().snapshotManifest(SHANGHAI, snapshot.snapshotId)).toMatchObject({
-      sizeBytes: 8 * GIB,
-      blocks: [],
-    });
-    expect(copied.State).toBe("completed");
   });
 
   it("refuses to start on a data dir made with another block size", async () => {
