@@ -2,7 +2,7 @@
 // (idempotently), and start its workflow. A refused request stores and starts nothing.
 import { createHash, randomUUID } from "node:crypto";
 import { DomainError, errorMessage } from "./errors.js";
-import type { ReplicationJob } from "./job.js";
+import { newCopy, type ReplicationJob } from "./job.js";
 import type { Clock, JobStore, Workflow } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
 import {
@@ -44,16 +44,7 @@ export const newJob = (
   createdAt: now.toISOString(),
   updatedAt: now.toISOString(),
   executionArn: null,
-  copies: request.destinationRegions.map((destinationRegion) => ({
-    destinationRegion,
-    status: "PENDING",
-    progress: 0,
-    destinationSnapshotId: null,
-    error: null,
-    startedAt: null,
-    completedAt: null,
-    progressAt: null,
-  })),
+  copies: request.destinationRegions.map(newCopy),
   error: null,
 });
 

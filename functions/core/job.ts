@@ -110,5 +110,17 @@ export const outcomeOf = (copies: readonly CopyRecord[]): "COMPLETED" | "PARTIAL
   return completed === 0 ? "FAILED" : "PARTIAL";
 };
 
+/** A copy as a new job holds it: nothing started yet. */
+export const newCopy = (destinationRegion: string): CopyRecord => ({
+  destinationRegion,
+  status: "PENDING",
+  progress: 0,
+  destinationSnapshotId: null,
+  error: null,
+  startedAt: null,
+  completedAt: null,
+  progressAt: null,
+});
+
 export const findCopy = (job: ReplicationJob, destinationRegion: string): CopyRecord | undefined =>
   job.copies.find((copy) => copy.destinationRegion === destinationRegion);

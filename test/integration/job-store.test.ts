@@ -166,14 +166,7 @@ describe("changing jobs", () => {
   });
 
   it("ignores a late progress report for a copy that has finished", async () => {
-    const job = makeJob();
-    await store.create(job);
-    await store.apply(job.jobId, { status: "VALIDATING" }, now());
-    await store.apply(
-      job.jobId,
-      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
-      now(),
-    );
+    const job = await runningJob();
     await store.apply(
       job.jobId,
       { copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-1" } } },

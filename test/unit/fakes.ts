@@ -8,6 +8,7 @@ import {
   copyStatusesLeadingTo,
   isFinishedJob,
   jobStatusesLeadingTo,
+  newCopy,
   type ReplicationJob,
 } from "../../functions/core/job.js";
 import { isAlreadyApplied } from "../../functions/core/job-changes.js";
@@ -331,14 +332,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
 };
 
 export const aCopy = (destinationRegion: string, fields: Partial<CopyRecord> = {}): CopyRecord => ({
-  destinationRegion,
-  status: "PENDING",
-  progress: 0,
-  destinationSnapshotId: null,
-  error: null,
-  startedAt: null,
-  completedAt: null,
-  progressAt: null,
+  ...newCopy(destinationRegion),
   ...fields,
 });
 
