@@ -10,6 +10,20 @@ const port = (name: string, fallback: number): number => {
   return parsed;
 };
 
+/**
+ * SNAPRELAY_WAIT_SCALE: multiplies the state machine's Wait and Retry times locally (tests and
+ * the benchmark use less than 1 so that a backoff of minutes takes seconds). Default 1.
+ */
+export const localWaitScale = (): number | undefined => {
+  const value = process.env.SNAPRELAY_WAIT_SCALE;
+  if (value === undefined || value === "") return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 1) {
+    throw new Error(`SNAPRELAY_WAIT_SCALE must be a number above 0 and at most 1, not "${value}"`);
+  }
+  return parsed;
+};
+
 export interface LocalPorts {
   http: number;
   lambda: number;

@@ -19,6 +19,8 @@ export const startServerlessOffline = async (options: {
     "serverless-offline",
     process.execPath,
     [
+      // The handlers run in this process (useInProcess): their stack traces name our sources.
+      "--enable-source-maps",
       `${projectRoot}node_modules/serverless/bin/serverless.js`,
       "offline",
       "start",

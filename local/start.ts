@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { issueToken } from "../functions/api/tokens.js";
-import { LOCAL, localPorts } from "./defaults.js";
+import { LOCAL, localPorts, localWaitScale } from "./defaults.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
 
@@ -71,8 +71,10 @@ const printWelcome = (stack: RunningStack, snapshotId: string, token: string) =>
 
 const main = async () => {
   const ports = localPorts();
+  const waitScale = localWaitScale();
   const stack = await startStack({
     ports,
+    ...(waitScale === undefined ? {} : { waitScale }),
     dataDir: resolve(process.env.SNAPRELAY_DATA_DIR ?? ".local-data/cloud"),
     log,
     verbose: process.env.SNAPRELAY_VERBOSE === "1",

@@ -37,6 +37,8 @@ export class SnapshotCopies {
     bytesTransferred: 0,
     blocksTransferred: 0,
   };
+  /** The most copies pending into each region at once, since this server started. */
+  readonly mostPendingInto = new Map<string, number>();
   private readonly engine: CopyEngine;
 
   constructor(
@@ -109,6 +111,10 @@ export class SnapshotCopies {
     this.store.region(destinationRegion).snapshots.set(destination.snapshotId, destination);
     this.store.copies.set(destination.snapshotId, copy);
     this.counters.started++;
+    const pending = this.pendingInto(destinationRegion).length;
+    if (pending > (this.mostPendingInto.get(destinationRegion) ?? 0)) {
+      this.mostPendingInto.set(destinationRegion, pending);
+    }
     this.startEngine(copy);
   }
 

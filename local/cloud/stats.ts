@@ -7,6 +7,8 @@ export interface RegionStats {
   snapshots: number;
   volumes: number;
   pendingCopies: number;
+  /** The most copies pending into the region at once since this server started. */
+  mostPendingCopies: number;
   /** Block files in the region's store (each distinct content once; never-written blocks have none). */
   blocks: number;
 }
@@ -34,6 +36,7 @@ export function collectStats(
       snapshots: world.snapshots.size,
       volumes: world.volumes.size,
       pendingCopies: copies.pendingInto(name).length,
+      mostPendingCopies: copies.mostPendingInto.get(name) ?? 0,
       blocks: blocks.count(name),
     };
   }
