@@ -46,6 +46,9 @@ const EnvSchema = z.object({
   COPY_START_LEASE_SECONDS: seconds(120),
   SNAPSHOT_QUOTA_PER_REGION: z.coerce.number().int().min(1).default(100_000),
   COPY_STALL_SECONDS: seconds(7_200),
+  SWEEP_START_GRACE_SECONDS: seconds(30),
+  SWEEP_CHECK_SECONDS: seconds(900),
+  SWEEP_GIVE_UP_SECONDS: seconds(3_600),
 });
 
 export interface Config {
@@ -60,6 +63,12 @@ export interface Config {
   copyStartLeaseSeconds: number;
   snapshotQuotaPerRegion: number;
   copyStallSeconds: number;
+  /** A job without an execution is started by the sweeper once it is this old. */
+  sweepStartGraceSeconds: number;
+  /** How often the sweeper checks that a running job's execution still runs. */
+  sweepCheckSeconds: number;
+  /** A job whose execution could not be started for this long is failed. */
+  sweepGiveUpSeconds: number;
 }
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -85,5 +94,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     copyStartLeaseSeconds: e.COPY_START_LEASE_SECONDS,
     snapshotQuotaPerRegion: e.SNAPSHOT_QUOTA_PER_REGION,
     copyStallSeconds: e.COPY_STALL_SECONDS,
+    sweepStartGraceSeconds: e.SWEEP_START_GRACE_SECONDS,
+    sweepCheckSeconds: e.SWEEP_CHECK_SECONDS,
+    sweepGiveUpSeconds: e.SWEEP_GIVE_UP_SECONDS,
   };
 };

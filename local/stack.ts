@@ -62,9 +62,17 @@ const localFunctionSettings = (): Record<string, string> => {
     // Longer than the functions' 30 s timeout: a live attempt never loses its claim.
     COPY_START_LEASE_SECONDS: "45",
     COPY_STALL_SECONDS: "120",
+    // Locally the sweeper checks a running job's execution every minute, not every 15.
+    SWEEP_CHECK_SECONDS: "60",
   };
   const settings: Record<string, string> = {};
-  for (const name of [...Object.keys(defaults), "SUPPORTED_REGIONS", "SNAPSHOT_QUOTA_PER_REGION"]) {
+  const passedThrough = [
+    "SUPPORTED_REGIONS",
+    "SNAPSHOT_QUOTA_PER_REGION",
+    "SWEEP_START_GRACE_SECONDS",
+    "SWEEP_GIVE_UP_SECONDS",
+  ];
+  for (const name of [...Object.keys(defaults), ...passedThrough]) {
     const value = process.env[name] ?? defaults[name];
     if (value !== undefined) settings[name] = value;
   }

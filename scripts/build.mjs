@@ -11,6 +11,7 @@ const entryPoints = [
   "functions/steps/poll-copy.ts",
   "functions/steps/finalize.ts",
   "functions/steps/fail.ts",
+  "functions/schedule/sweeper.ts",
 ];
 
 await rm("dist", { recursive: true, force: true });

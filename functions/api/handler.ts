@@ -1,5 +1,7 @@
 // The HTTP API's Lambda: one route table, authentication before any private route, and every
-// outcome as JSON. Each route is a small function over the domain.
+// outcome as JSON within the function's time: an answer that cannot be ready in time is a 503
+// ServiceBusy with Retry-After, never the runtime's timeout. Each route is a small function.
+import type { Context } from "aws-lambda";
 import { DomainError } from "../core/errors.js";
 import { servicesFromEnv } from "../wiring.js";
 import { errorResponse, type HttpResponse } from "./http.js";
@@ -15,7 +17,18 @@ import { getSnapshot } from "./routes/snapshots.js";
 
 const services = servicesFromEnv();
 
-type PrivateRoute = (event: ApiEvent, caller: Caller, s: typeof services) => Promise<HttpResponse>;
+/** What a route knows of the request beyond its event: its id and when it must be answered. */
+export interface RequestScope {
+  requestId: string;
+  answerBy: Date;
+}
+
+type PrivateRoute = (
+  event: ApiEvent,
+  caller: Caller,
+  s: typeof services,
+  scope: RequestScope,
+) => Promise<HttpResponse>;
 
 const privateRoutes: Record<string, PrivateRoute> = {
   "POST /replications": startReplication,
@@ -24,14 +37,52 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "GET /regions/{region}/snapshots/{snapshotId}": getSnapshot,
 };
 
-export const handler = async (event: ApiEvent): Promise<HttpResponse> => {
-  const requestId = event.requestContext.requestId;
+// Room left before the function's own timeout for the busy answer to get out.
+const ANSWER_MARGIN_MS = 1_500;
+
+/** The route's answer, or ServiceBusy once `answerBy` passes; the route's work is abandoned. */
+const answerInTime = async (
+  answerBy: Date,
+  answer: () => Promise<HttpResponse>,
+): Promise<HttpResponse> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DomainError(
+            "ServiceBusy",
+            "snaprelay could not answer in time because it is busy; retry in a few seconds.",
+          ),
+        ),
+      Math.max(0, answerBy.getTime() - Date.now()),
+    );
+  });
   try {
-    if (event.routeKey === "GET /health") return await health(services);
-    const route = privateRoutes[event.routeKey];
-    if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
-    return await route(event, callerOf(event, services.policy), services);
-  } catch (error) {
-    return errorResponse(error, requestId);
+    return await Promise.race([answer(), late]);
+  } finally {
+    clearTimeout(timer);
   }
+};
+
+export const handler = async (
+  event: ApiEvent,
+  context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
+): Promise<HttpResponse> => {
+  const scope: RequestScope = {
+    requestId: context.awsRequestId,
+    answerBy: new Date(Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
+  };
+  let response: HttpResponse;
+  try {
+    response = await answerInTime(scope.answerBy, async () => {
+      if (event.routeKey === "GET /health") return health(services);
+      const route = privateRoutes[event.routeKey];
+      if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
+      return route(event, callerOf(event, services.policy), services, scope);
+    });
+  } catch (error) {
+    response = errorResponse(error, scope.requestId);
+  }
+  return { ...response, headers: { ...response.headers, "x-request-id": scope.requestId } };
 };

@@ -1,5 +1,6 @@
 // HTTP responses of the API: JSON bodies, and domain errors mapped to status codes with the
 // contract's `{"error": {"code", "message"}}` body. Unexpected errors are logged, not leaked.
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { DomainError, type ErrorCode } from "../core/errors.js";
 import { logger } from "../logger.js";
@@ -18,8 +19,11 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RouteNotFound: 404,
   IdempotencyConflict: 409,
   IllegalTransition: 409,
-  WorkflowUnavailable: 503,
+  ServiceBusy: 503,
 };
+
+/** How long a caller told "busy" should wait before it tries again. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export const json = (
   statusCode: number,
@@ -33,14 +37,30 @@ export const json = (
 
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
+/** A throttled, timed-out or failing AWS call: the request may well succeed a moment later. */
+const isPassingTrouble = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+};
+
+const busy = (message: string) =>
+  json(503, errorBody("ServiceBusy", message), { "retry-after": String(RETRY_AFTER_SECONDS) });
+
 export const errorResponse = (error: unknown, requestId: string): HttpResponse => {
   if (error instanceof DomainError) {
+    if (error.code === "ServiceBusy") return busy(error.message);
     return json(STATUS_OF[error.code] ?? 409, errorBody(error.code, error.message));
   }
   logger.error("request failed", {
     requestId,
     error: error instanceof Error ? error : String(error),
   });
+  if (isPassingTrouble(error)) {
+    return busy(
+      `A service snaprelay relies on is busy or slow right now; retry in ${RETRY_AFTER_SECONDS} seconds. (request id ${requestId})`,
+    );
+  }
   return json(
     500,
     errorBody(

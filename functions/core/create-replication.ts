@@ -1,5 +1,6 @@
 // Starting a replication from the API: check the caller and the request, store the job
-// (idempotently), and start its workflow. A refused request stores and starts nothing.
+// (idempotently), and start its workflow. A refused request stores and starts nothing; a stored
+// job is accepted and always runs: if its start fails or runs late, the sweeper starts it.
 import { createHash, randomUUID } from "node:crypto";
 import { DomainError, errorMessage } from "./errors.js";
 import { newCopy, type ReplicationJob } from "./job.js";
@@ -24,7 +25,23 @@ export interface CreateReplicationInput {
   accountId: string;
   body: unknown;
   idempotencyKey?: string;
+  /** When the caller must have its answer; work that cannot finish by then is not begun. */
+  answerBy?: Date;
 }
+
+export interface CreatedReplication {
+  job: ReplicationJob;
+  created: boolean;
+  /** Why the execution did not start now (the sweeper starts it); absent when it started. */
+  startDeferred?: string;
+}
+
+/** Writing a job takes a DynamoDB call or two: with less time than this left, write nothing. */
+const TIME_TO_ACCEPT_MS = 3_000;
+/** Starting the execution may take what is left, less this for the answer itself. */
+const TIME_TO_ANSWER_MS = 1_000;
+/** And never longer than this: a slow start is the sweeper's, not the caller's, to wait for. */
+const LONGEST_START_MS = 10_000;
 
 export const newJob = (
   accountId: string,
@@ -61,9 +78,17 @@ const fingerprint = (request: CheckedRequest): string => {
 export const createReplication = async (
   input: CreateReplicationInput,
   deps: CreateReplicationDeps,
-): Promise<{ job: ReplicationJob; created: boolean }> => {
+): Promise<CreatedReplication> => {
   assertAllowlisted(input.accountId, deps.policy);
   const request = checkReplicationRequest(parseReplicationRequest(input.body), deps.policy);
+  const timeLeft = () =>
+    input.answerBy ? input.answerBy.getTime() - deps.clock.now().getTime() : LONGEST_START_MS;
+  if (timeLeft() < TIME_TO_ACCEPT_MS) {
+    throw new DomainError(
+      "ServiceBusy",
+      "snaprelay is too busy to take the request in time; nothing was created. Retry in a few seconds (with an Idempotency-Key, a retry can never create a job twice).",
+    );
+  }
 
   const jobId = (deps.newJobId ?? (() => `job-${randomUUID()}`))();
   const idempotency = input.idempotencyKey
@@ -77,23 +102,20 @@ export const createReplication = async (
 
   // Either a new job, or a replay of one whose start did not finish: start it now. The
   // execution is named after the job, so this can never run the job twice.
-  let executionArn: string;
-  try {
-    ({ executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId }));
-  } catch (error) {
-    if (created) await deps.jobs.discardUnstarted(job.jobId, job.accountId, input.idempotencyKey);
-    throw new DomainError(
-      "WorkflowUnavailable",
-      `${created ? "The replication workflow could not be started, so no job was created" : `Job ${job.jobId} exists but its workflow could not be started`}; retry the request. (${errorMessage(error)})`,
-      { cause: error },
-    );
-  }
-  // Once the execution runs, the job stays whatever happens next: a replay records the ARN,
-  // since starting the same execution again returns the first one.
-  const started = await deps.jobs.apply(
-    job.jobId,
-    { executionArn },
-    deps.clock.now().toISOString(),
+  const signal = AbortSignal.timeout(
+    Math.max(0, Math.min(timeLeft() - TIME_TO_ANSWER_MS, LONGEST_START_MS)),
   );
-  return { job: started, created };
+  try {
+    const { executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId }, { signal });
+    const started = await deps.jobs.apply(
+      job.jobId,
+      { executionArn },
+      deps.clock.now().toISOString(),
+    );
+    return { job: started, created };
+  } catch (error) {
+    // The job is stored, so it is accepted: the sweeper starts it (the same execution name
+    // makes a start that did get through harmless) and records its execution.
+    return { job, created, startDeferred: errorMessage(error) };
+  }
 };

@@ -20,7 +20,9 @@ export type ErrorCode =
   | "CloudThrottled"
   | "CopyFailed"
   | "CopyStalled"
-  | "WorkflowUnavailable";
+  | "WorkflowUnavailable"
+  | "ExecutionEnded"
+  | "ServiceBusy";
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

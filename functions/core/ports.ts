@@ -22,6 +22,8 @@ export interface JobChange {
   error?: JobError | null;
   executionArn?: string;
   copies?: Record<string, CopyChange>;
+  /** When the sweeper should next look at the job (it is unfinished); see `dueForSweep`. */
+  nextSweepAt?: string;
 }
 
 export interface IdempotencyClaim {
@@ -51,8 +53,6 @@ export interface JobStore {
     job: ReplicationJob,
     idempotency?: IdempotencyClaim,
   ): Promise<{ job: ReplicationJob; created: boolean }>;
-  /** Removes a job that never started (and its idempotency record), so nothing half-made stays. */
-  discardUnstarted(jobId: string, accountId: string, idempotencyKey?: string): Promise<void>;
   get(jobId: string): Promise<ReplicationJob | undefined>;
   listByAccount(accountId: string, query: JobListQuery): Promise<JobPage>;
   apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob>;
@@ -80,6 +80,11 @@ export interface JobStore {
   ): Promise<ReplicationJob[]>;
   /** Gives back a claim taken at `claimedAt`, so a retry need not wait out the lease. */
   releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void>;
+  /**
+   * Unfinished jobs the sweeper should look at: those whose next look (`nextSweepAt`, at first
+   * their creation time) is at or before `dueBy`, earliest first, at most `limit`.
+   */
+  dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]>;
   isReachable(): Promise<boolean>;
 }
 
@@ -120,9 +125,32 @@ export interface SnapshotProvider {
   countOwned(region: string): Promise<number>;
 }
 
+export type ExecutionStatus =
+  | "RUNNING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "TIMED_OUT"
+  | "ABORTED"
+  | "PENDING_REDRIVE";
+
+export interface ExecutionView {
+  status: ExecutionStatus;
+  error?: string;
+  cause?: string;
+}
+
 export interface Workflow {
-  /** Starts the job's execution, named after the job so it cannot run twice. */
-  start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }>;
+  /**
+   * Starts the job's execution, named after the job so it cannot run twice: a second start
+   * returns the first execution. Gives up (throws) once `signal` aborts.
+   */
+  start(
+    jobId: string,
+    input: Record<string, unknown>,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ executionArn: string }>;
+  /** The execution's status, or undefined when there is no such execution. */
+  describe(executionArn: string): Promise<ExecutionView | undefined>;
   isReachable(): Promise<boolean>;
 }
 

@@ -5,6 +5,7 @@ import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { newJob } from "../../functions/core/create-replication.js";
 import { DomainError } from "../../functions/core/errors.js";
 import type { CheckedRequest } from "../../functions/core/rules.js";
+import { jobStoreListingContract } from "../support/job-store-contract.js";
 import { documentClient, newTable } from "../support/services.js";
 
 const request = (overrides: Partial<CheckedRequest> = {}): CheckedRequest => ({
@@ -51,8 +52,10 @@ beforeAll(async () => {
   table = await newTable();
   store = new DynamoJobStore(documentClient(), table.tableName);
 });
+const tables: Array<Awaited<ReturnType<typeof newTable>>> = [];
 afterAll(async () => {
   await table.drop();
+  for (const contractTable of tables) await contractTable.drop();
 });
 
 describe("creating jobs", () => {
@@ -90,16 +93,6 @@ describe("creating jobs", () => {
     await store.create(mine, { key: "shared-key", requestHash: "hash-a" });
     const result = await store.create(theirs, { key: "shared-key", requestHash: "hash-b" });
     expect(result.created).toBe(true);
-  });
-
-  it("discards a job that never started, and frees its idempotency key", async () => {
-    const job = makeJob();
-    const claim = { key: `key-${job.jobId}`, requestHash: "hash-a" };
-    await store.create(job, claim);
-    await store.discardUnstarted(job.jobId, job.accountId, claim.key);
-    expect(await store.get(job.jobId)).toBeUndefined();
-    const again = makeJob();
-    expect((await store.create(again, claim)).created).toBe(true);
   });
 });
 
@@ -286,4 +279,10 @@ describe("the work in flight", () => {
     expect(after).toEqual([]);
     expect((await store.get(job.jobId))?.status).toBe("FAILED");
   });
+});
+
+jobStoreListingContract("the DynamoDB job store", async () => {
+  const contractTable = await newTable();
+  tables.push(contractTable);
+  return new DynamoJobStore(documentClient(), contractTable.tableName);
 });

@@ -44,6 +44,9 @@ describe("loading the configuration", () => {
       copyStartLeaseSeconds: 120,
       snapshotQuotaPerRegion: 100_000,
       copyStallSeconds: 7_200,
+      sweepStartGraceSeconds: 30,
+      sweepCheckSeconds: 900,
+      sweepGiveUpSeconds: 3_600,
     });
   });
 

@@ -126,45 +126,19 @@ describe("a refused request", () => {
   });
 });
 
-describe("when the workflow cannot be started", () => {
-  it("discards the new job and throws WorkflowUnavailable with the reason", async () => {
-    // Prepare
-    const reason = new Error("Step Functions is unreachable");
-    workflow.failWith = reason;
-
-    // Act
-    const creating = createReplication({ accountId: ACCOUNT, body: body() }, deps);
-
-    // Assess
-    await expect(creating).rejects.toMatchObject({
-      code: "WorkflowUnavailable",
-      message: expect.stringMatching(
-        /^The replication workflow could not be started, so no job was created; retry the request\. \(Step Functions is unreachable\)$/,
-      ),
-      cause: reason,
-    });
-    expect(jobs.all()).toEqual([]);
-  });
-
-  it("frees the idempotency key, so the retry creates the job", async () => {
+describe("when the workflow cannot be started now", () => {
+  it("keeps the job PENDING, accepted, and says why its start was left to the sweeper", async () => {
     // Prepare
     workflow.failWith = new Error("Step Functions is unreachable");
-    await createReplication(
-      { accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" },
-      deps,
-    ).catch(() => undefined);
-    workflow.failWith = undefined;
 
     // Act
-    const retry = await createReplication(
-      { accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" },
-      deps,
-    );
+    const result = await createReplication({ accountId: ACCOUNT, body: body() }, deps);
 
     // Assess
-    expect(retry.created).toBe(true);
-    expect(jobs.all().map((job) => job.jobId)).toEqual([retry.job.jobId]);
-    expect(workflow.started).toHaveLength(1);
+    expect(result.created).toBe(true);
+    expect(result.startDeferred).toBe("Step Functions is unreachable");
+    expect(result.job).toMatchObject({ status: "PENDING", executionArn: null });
+    expect(jobs.all().map((job) => job.jobId)).toEqual([result.job.jobId]);
   });
 
   it("keeps the job when its workflow started but recording the execution ARN failed", async () => {
@@ -172,15 +146,52 @@ describe("when the workflow cannot be started", () => {
     vi.spyOn(jobs, "apply").mockRejectedValueOnce(new Error("DynamoDB timed out"));
 
     // Act
-    const attempt = createReplication(
+    const result = await createReplication(
       { accountId: ACCOUNT, body: body(), idempotencyKey: "k-2" },
       deps,
     );
 
     // Assess
-    await expect(attempt).rejects.toThrow("DynamoDB timed out");
+    expect(result.startDeferred).toBe("DynamoDB timed out");
     expect(workflow.started).toHaveLength(1);
     expect(jobs.all()).toHaveLength(1);
+  });
+
+  it("gives up a start that outlasts the caller's time, and still answers with the job", async () => {
+    // Prepare: a start that hangs until it is given up
+    vi.spyOn(workflow, "start").mockImplementationOnce(
+      (_jobId, _input, options) =>
+        new Promise((_, reject) =>
+          options?.signal?.addEventListener("abort", () => reject(options.signal?.reason)),
+        ),
+    );
+    const answerBy = new Date(Date.now() + 3_200);
+    const realClock = { now: () => new Date() };
+
+    // Act
+    const result = await createReplication(
+      { accountId: ACCOUNT, body: body(), answerBy },
+      { ...deps, clock: realClock },
+    );
+
+    // Assess
+    expect(Date.now()).toBeLessThan(answerBy.getTime());
+    expect(result.created).toBe(true);
+    expect(result.job.status).toBe("PENDING");
+    expect(result.startDeferred).toMatch(/timeout|abort/i);
+  });
+
+  it("refuses with ServiceBusy, storing nothing, when too little time is left to take the job", async () => {
+    // Prepare
+    const answerBy = new Date(deps.clock.now().getTime() + 1_000);
+
+    // Act
+    const creating = createReplication({ accountId: ACCOUNT, body: body(), answerBy }, deps);
+
+    // Assess
+    await expect(creating).rejects.toMatchObject({ code: "ServiceBusy" });
+    expect(jobs.all()).toEqual([]);
+    expect(workflow.started).toEqual([]);
   });
 });
 
@@ -253,14 +264,10 @@ describe("a replayed request", () => {
     expect(jobs.all()).toHaveLength(2);
   });
 
-  it("starts a job whose first attempt stored it but died before starting it", async () => {
+  it("starts a job whose first attempt stored it but could not start it", async () => {
     // Prepare
     workflow.failWith = new Error("Task timed out");
-    vi.spyOn(jobs, "discardUnstarted").mockRejectedValueOnce(new Error("Task timed out"));
-    await createReplication(
-      { accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" },
-      deps,
-    ).catch(() => undefined);
+    await createReplication({ accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" }, deps);
     workflow.failWith = undefined;
 
     // Act
@@ -274,29 +281,5 @@ describe("a replayed request", () => {
     expect(replay.job.jobId).toBe("job-1");
     expect(replay.job.executionArn).toBe(executionArnOf("job-1"));
     expect(workflow.started).toEqual([{ jobId: "job-1", input: { jobId: "job-1" } }]);
-  });
-
-  it("keeps a replayed job whose workflow still cannot start, and says the job exists", async () => {
-    // Prepare
-    workflow.failWith = new Error("Task timed out");
-    vi.spyOn(jobs, "discardUnstarted").mockRejectedValueOnce(new Error("Task timed out"));
-    await createReplication(
-      { accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" },
-      deps,
-    ).catch(() => undefined);
-    workflow.failWith = new Error("Step Functions is unreachable");
-
-    // Act
-    const replay = createReplication(
-      { accountId: ACCOUNT, body: body(), idempotencyKey: "k-1" },
-      deps,
-    );
-
-    // Assess
-    await expect(replay).rejects.toMatchObject({
-      code: "WorkflowUnavailable",
-      message: expect.stringContaining("Job job-1 exists but its workflow could not be started"),
-    });
-    expect(jobs.all().map((job) => job.jobId)).toEqual(["job-1"]);
   });
 });

@@ -2,6 +2,7 @@
 // test could pass against a store that DynamoDB would never be.
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
+import { jobStoreListingContract } from "../support/job-store-contract.js";
 import {
   aCopy,
   aJob,
@@ -196,3 +197,5 @@ describe("the in-memory snapshots", () => {
     expect(await snapshots.findCopy("ap-beijing", { team: "dr" })).toBeUndefined();
   });
 });
+
+jobStoreListingContract("the in-memory job store", async () => new InMemoryJobStore());

@@ -15,6 +15,7 @@ import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type {
   Clock,
   CopyRequest,
+  ExecutionView,
   IdempotencyClaim,
   JobChange,
   JobListQuery,
@@ -48,10 +49,13 @@ export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, ReplicationJob>();
   private readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
   private readonly claims = new Map<string, string>();
+  /** When the sweeper should next look at each job; a new job is due at its creation. */
+  private readonly sweepAt = new Map<string, string>();
 
   /** Puts a job in the store as it is, for a test's Prepare. */
   seed(job: ReplicationJob): void {
     this.jobs.set(job.jobId, structuredClone(job));
+    this.sweepAt.set(job.jobId, job.createdAt);
   }
 
   all(): ReplicationJob[] {
@@ -79,16 +83,8 @@ export class InMemoryJobStore implements JobStore {
       this.idempotency.set(key, { jobId: job.jobId, requestHash: claim.requestHash });
     }
     this.jobs.set(job.jobId, structuredClone(job));
+    this.sweepAt.set(job.jobId, job.createdAt);
     return { job: structuredClone(job), created: true };
-  }
-
-  async discardUnstarted(jobId: string, accountId: string, key?: string): Promise<void> {
-    const job = this.jobs.get(jobId);
-    if (!job || job.executionArn !== null || job.status !== "PENDING") {
-      throw new Error(`TransactionCanceled: job ${jobId} is not an unstarted job`);
-    }
-    this.jobs.delete(jobId);
-    if (key) this.idempotency.delete(`${accountId}#${key}`);
   }
 
   async get(jobId: string): Promise<ReplicationJob | undefined> {
@@ -102,12 +98,34 @@ export class InMemoryJobStore implements JobStore {
       .filter((job) => !query.status || job.status === query.status)
       .filter((job) => !query.snapshotId || job.snapshotId === query.snapshotId)
       .sort((a, b) => `${b.createdAt}#${b.jobId}`.localeCompare(`${a.createdAt}#${a.jobId}`));
-    const start = query.nextToken ? Number(query.nextToken) : 0;
-    const end = start + query.limit;
+    // The token names the listing and the last job shown, as the DynamoDB store's does.
+    const listing = `${query.status ?? ""}|${query.snapshotId ?? ""}`;
+    let start = 0;
+    if (query.nextToken) {
+      const [tokenListing, afterJobId] = query.nextToken.split("@");
+      if (tokenListing !== listing) {
+        throw new DomainError("InvalidRequest", "nextToken: it belongs to another listing.");
+      }
+      start = matching.findIndex((job) => job.jobId === afterJobId) + 1;
+    }
+    const page = matching.slice(start, start + query.limit);
+    const last = page.at(-1);
     return {
-      jobs: matching.slice(start, end).map((job) => structuredClone(job)),
-      ...(end < matching.length ? { nextToken: String(end) } : {}),
+      jobs: page.map((job) => structuredClone(job)),
+      ...(last && start + query.limit < matching.length
+        ? { nextToken: `${listing}@${last.jobId}` }
+        : {}),
     };
+  }
+
+  async dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]> {
+    return [...this.jobs.values()]
+      .filter((job) => !isFinishedJob(job.status) && (this.sweepAt.get(job.jobId) ?? "") <= dueBy)
+      .sort((a, b) =>
+        (this.sweepAt.get(a.jobId) ?? "").localeCompare(this.sweepAt.get(b.jobId) ?? ""),
+      )
+      .slice(0, limit)
+      .map((job) => structuredClone(job));
   }
 
   async apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob> {
@@ -122,6 +140,7 @@ export class InMemoryJobStore implements JobStore {
     if (change.status) next.status = change.status;
     if (change.error !== undefined) next.error = change.error;
     if (change.executionArn) next.executionArn = change.executionArn;
+    if (change.nextSweepAt) this.sweepAt.set(jobId, change.nextSweepAt);
     for (const [region, copyChange] of Object.entries(change.copies ?? {})) {
       const copy = next.copies.find((c) => c.destinationRegion === region);
       const defined = Object.entries(copyChange).filter(([, value]) => value !== undefined);
@@ -259,16 +278,35 @@ export class InMemorySnapshots implements SnapshotProvider {
   }
 }
 
-/** Starts nothing; remembers what it was asked to start, or fails as told. */
+/**
+ * Runs nothing; remembers what it was asked to start, or fails as told. A started execution is
+ * RUNNING until a test says otherwise with `executions`.
+ */
 export class RecordingWorkflow implements Workflow {
   readonly started: Array<{ jobId: string; input: Record<string, unknown> }> = [];
+  /** Each execution's state by ARN, as DescribeExecution would give it. */
+  readonly executions = new Map<string, ExecutionView>();
   /** Every start fails with this error while it is set. */
   failWith: unknown;
 
-  async start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }> {
+  async start(
+    jobId: string,
+    input: Record<string, unknown>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ executionArn: string }> {
     if (this.failWith !== undefined) throw this.failWith;
+    options.signal?.throwIfAborted();
+    const executionArn = executionArnOf(jobId);
     this.started.push({ jobId, input });
-    return { executionArn: executionArnOf(jobId) };
+    // Starting a running execution again returns it, as Step Functions does.
+    if (!this.executions.has(executionArn))
+      this.executions.set(executionArn, { status: "RUNNING" });
+    return { executionArn };
+  }
+
+  async describe(executionArn: string): Promise<ExecutionView | undefined> {
+    const execution = this.executions.get(executionArn);
+    return execution ? { ...execution } : undefined;
   }
 
   async isReachable(): Promise<boolean> {

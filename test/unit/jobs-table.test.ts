@@ -12,6 +12,9 @@ import {
   idempotencyKey,
   jobKey,
   jobsTableDefinition,
+  SNAPSHOT_INDEX,
+  STATUS_INDEX,
+  SWEEP_INDEX,
   TTL_ATTRIBUTE,
 } from "../../functions/adapters/dynamodb/jobs-table.js";
 
@@ -85,7 +88,13 @@ describe("the jobs table", () => {
 
     // Assess
     expect(localIndexes).toEqual(deployedIndexes);
-    expect(localIndexes.map((index) => index.IndexName)).toEqual([ACCOUNT_INDEX, ACTIVE_INDEX]);
+    expect(localIndexes.map((index) => index.IndexName)).toEqual([
+      ACCOUNT_INDEX,
+      ACTIVE_INDEX,
+      STATUS_INDEX,
+      SNAPSHOT_INDEX,
+      SWEEP_INDEX,
+    ]);
   });
 
   it("defines only attributes a key uses, as DynamoDB requires", () => {

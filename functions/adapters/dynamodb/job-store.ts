@@ -6,6 +6,7 @@ import {
   TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -29,8 +30,9 @@ import type {
   JobPage,
   JobStore,
 } from "../../core/ports.js";
+import { ExpressionBuilder } from "./expression-builder.js";
+import { decodePageToken, encodePageToken, listPlan } from "./job-list-query.js";
 import {
-  ACCOUNT_INDEX,
   ACTIVE_INDEX,
   accountPartition,
   accountSortKey,
@@ -38,8 +40,11 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   idempotencyKey,
   jobKey,
+  SWEEP_INDEX,
+  SWEEP_PARTITION,
+  snapshotPartition,
+  statusPartition,
 } from "./jobs-table.js";
-import { UpdateBuilder } from "./update-builder.js";
 
 /** How a job is stored: copies keyed by region so one copy changes without touching the rest. */
 interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
@@ -47,6 +52,10 @@ interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
   gsi1pk: string;
   gsi1sk: string;
   gsi2pk?: string;
+  gsi3pk: string;
+  gsi4pk: string;
+  sweeppk?: string;
+  sweepAt: string;
   destinationRegions: string[];
   copies: Record<string, CopyRecord & { claimedAt?: string }>;
   executionArn?: string;
@@ -54,12 +63,17 @@ interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
 
 const toItem = (job: ReplicationJob): JobItem => {
   const { copies, executionArn, ...rest } = job;
+  const unfinished = !isFinishedJob(job.status);
   return {
     ...rest,
     ...jobKey(job.jobId),
     gsi1pk: accountPartition(job.accountId),
     gsi1sk: accountSortKey(job.createdAt, job.jobId),
-    ...(isFinishedJob(job.status) ? {} : { gsi2pk: activePartition(job.accountId) }),
+    gsi3pk: statusPartition(job.accountId, job.status),
+    gsi4pk: snapshotPartition(job.accountId, job.snapshotId),
+    // The sweeper's first look is due at creation: it starts the job if the API could not.
+    sweepAt: job.createdAt,
+    ...(unfinished ? { gsi2pk: activePartition(job.accountId), sweeppk: SWEEP_PARTITION } : {}),
     destinationRegions: copies.map((copy) => copy.destinationRegion),
     copies: Object.fromEntries(copies.map((copy) => [copy.destinationRegion, copy])),
     ...(executionArn ? { executionArn } : {}),
@@ -67,8 +81,20 @@ const toItem = (job: ReplicationJob): JobItem => {
 };
 
 const toJob = (item: Record<string, unknown>): ReplicationJob => {
-  const { pk, gsi1pk, gsi1sk, gsi2pk, destinationRegions, copies, executionArn, ...rest } =
-    item as unknown as JobItem;
+  const {
+    pk,
+    gsi1pk,
+    gsi1sk,
+    gsi2pk,
+    gsi3pk,
+    gsi4pk,
+    sweeppk,
+    sweepAt,
+    destinationRegions,
+    copies,
+    executionArn,
+    ...rest
+  } = item as unknown as JobItem;
   return {
     ...rest,
     executionArn: executionArn ?? null,
@@ -79,24 +105,6 @@ const toJob = (item: Record<string, unknown>): ReplicationJob => {
       return [copy];
     }),
   };
-};
-
-const encodeToken = (key: Record<string, unknown> | undefined): string | undefined =>
-  key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
-
-const decodeToken = (token: string | undefined): Record<string, unknown> | undefined => {
-  if (token === undefined) return undefined;
-  try {
-    const key: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (key && typeof key === "object" && !Array.isArray(key))
-      return key as Record<string, unknown>;
-  } catch {
-    // fall through to the error below
-  }
-  throw new DomainError(
-    "InvalidRequest",
-    "nextToken: not a token this API returned; omit it to start from the newest job.",
-  );
 };
 
 const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
@@ -118,7 +126,12 @@ const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
   return parts.length > 0 ? `${parts.join("; ")}.` : `job ${job.jobId} refused the change.`;
 };
 
+// Enough to fill a page past thousands of jobs that do not match its filter.
+const MAX_READS_PER_PAGE = 20;
+
 export class DynamoJobStore implements JobStore {
+  private readonly accounts = new Map<string, string>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -193,28 +206,6 @@ export class DynamoJobStore implements JobStore {
     return job;
   }
 
-  async discardUnstarted(jobId: string, accountId: string, key?: string): Promise<void> {
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: jobKey(jobId),
-              // Only a job whose execution never started may vanish.
-              ConditionExpression: "attribute_not_exists(executionArn) AND #status = :pending",
-              ExpressionAttributeNames: { "#status": "status" },
-              ExpressionAttributeValues: { ":pending": "PENDING" },
-            },
-          },
-          ...(key
-            ? [{ Delete: { TableName: this.tableName, Key: idempotencyKey(accountId, key) } }]
-            : []),
-        ],
-      }),
-    );
-  }
-
   async get(jobId: string): Promise<ReplicationJob | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true }),
@@ -223,41 +214,79 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listByAccount(accountId: string, query: JobListQuery): Promise<JobPage> {
-    const filters = new UpdateBuilder();
-    const conditions: string[] = [];
-    if (query.status) conditions.push(`${filters.name("status")} = ${filters.value(query.status)}`);
-    if (query.snapshotId) {
-      conditions.push(`${filters.name("snapshotId")} = ${filters.value(query.snapshotId)}`);
-    }
-    const jobs: ReplicationJob[] = [];
-    let startKey = decodeToken(query.nextToken);
-    // Filters apply after the read, so a page may come back short: read on until it is full.
-    for (let page = 0; page < 20 && jobs.length < query.limit; page++) {
+    const plan = listPlan(accountId, query);
+    let startKey = decodePageToken(plan.signature, query.nextToken);
+    const found: Record<string, unknown>[] = [];
+    // A filter applies after the read, so a read may come back short: read on until the page is
+    // full. Each read asks for no more than the page still lacks, so the last key read is exactly
+    // where the next page starts and no job is skipped or shown twice.
+    for (let read = 0; read < MAX_READS_PER_PAGE && found.length < query.limit; read++) {
       const result = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: ACCOUNT_INDEX,
-          KeyConditionExpression: `gsi1pk = ${filters.value(accountPartition(accountId))}`,
-          ...(conditions.length > 0 ? { FilterExpression: conditions.join(" AND ") } : {}),
-          ...filters.attributes(),
+          ...plan.query,
           ScanIndexForward: false,
-          Limit: query.limit - jobs.length,
+          Limit: query.limit - found.length,
           ExclusiveStartKey: startKey,
         }),
       );
-      jobs.push(...(result.Items ?? []).map(toJob));
+      found.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
       if (!startKey) break;
     }
-    return { jobs, nextToken: encodeToken(startKey) };
+    const jobs = plan.readsItems
+      ? await this.getMany(found.map((item) => String(item.pk)))
+      : found.map(toJob);
+    return {
+      // An index lags its table by a moment: a job whose status has just moved on is left out.
+      jobs: jobs.filter((job) => !query.status || job.status === query.status),
+      ...(startKey ? { nextToken: encodePageToken(plan.signature, startKey) } : {}),
+    };
+  }
+
+  /** Jobs by their table keys, in the order given; a key with no job is skipped. */
+  private async getMany(keys: string[]): Promise<ReplicationJob[]> {
+    const items = new Map<string, Record<string, unknown>>();
+    for (let start = 0; start < keys.length; start += 100) {
+      let wanted: Record<string, unknown>[] = keys.slice(start, start + 100).map((pk) => ({ pk }));
+      for (let attempt = 0; wanted.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: wanted, ConsistentRead: true } },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) items.set(String(item.pk), item);
+        wanted = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return keys.flatMap((pk) => {
+      const item = items.get(pk);
+      return item ? [toJob(item)] : [];
+    });
+  }
+
+  async dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]> {
+    const expression = new ExpressionBuilder();
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: SWEEP_INDEX,
+        KeyConditionExpression: `${expression.name("sweeppk")} = ${expression.value(SWEEP_PARTITION)} AND ${expression.name("sweepAt")} <= ${expression.value(dueBy)}`,
+        ...expression.attributes(),
+        Limit: limit,
+      }),
+    );
+    const jobs = await this.getMany((Items ?? []).map((item) => String(item.pk)));
+    return jobs.filter((job) => !isFinishedJob(job.status));
   }
 
   /** Every item of one account's unfinished jobs that matches `filter` (built on `names`). */
   private async activeJobs(
     accountId: string,
-    filter: (names: UpdateBuilder) => string | undefined,
+    filter: (names: ExpressionBuilder) => string | undefined,
   ): Promise<ReplicationJob[]> {
-    const names = new UpdateBuilder();
+    const names = new ExpressionBuilder();
     const key = `gsi2pk = ${names.value(activePartition(accountId))}`;
     const filterExpression = filter(names);
     const jobs: ReplicationJob[] = [];
@@ -297,15 +326,17 @@ export class DynamoJobStore implements JobStore {
   }
 
   async apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob> {
-    const update = new UpdateBuilder();
+    const update = new ExpressionBuilder();
     update.condition("attribute_exists(pk)");
     update.set(["updatedAt"], now);
     if (change.status) {
       update.set(["status"], change.status);
+      update.set(["gsi3pk"], statusPartition(await this.accountOf(jobId), change.status));
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
-      // A finished job leaves the index of work in flight.
-      if (isFinishedJob(change.status)) update.remove(["gsi2pk"]);
+      // A finished job leaves the indexes of work in flight and of the sweeper's queue.
+      if (isFinishedJob(change.status)) update.remove(["gsi2pk"]).remove(["sweeppk"]);
     }
+    if (change.nextSweepAt) update.set(["sweepAt"], change.nextSweepAt);
     if (change.error !== undefined) update.set(["error"], change.error);
     if (change.executionArn) {
       update.set(["executionArn"], change.executionArn);
@@ -354,8 +385,27 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
+  /** A job's account never changes, so it is read once and remembered. */
+  private async accountOf(jobId: string): Promise<string> {
+    const known = this.accounts.get(jobId);
+    if (known) return known;
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: jobKey(jobId),
+        ProjectionExpression: "accountId",
+      }),
+    );
+    if (typeof Item?.accountId !== "string") {
+      throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
+    }
+    if (this.accounts.size >= 10_000) this.accounts.clear();
+    this.accounts.set(jobId, Item.accountId);
+    return Item.accountId;
+  }
+
   async claimCopyStart(jobId: string, destinationRegion: string, now: Date, leaseSeconds: number) {
-    const update = new UpdateBuilder();
+    const update = new ExpressionBuilder();
     const claimedAt = ["copies", destinationRegion, "claimedAt"];
     update.set(claimedAt, now.toISOString());
     update.condition(
@@ -378,7 +428,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
-    const update = new UpdateBuilder();
+    const update = new ExpressionBuilder();
     const claim = update.path(["copies", destinationRegion, "claimedAt"]);
     // Only our own claim: a later attempt's claim is not ours to give back.
     update.condition(`${claim} = ${update.value(claimedAt.toISOString())}`);

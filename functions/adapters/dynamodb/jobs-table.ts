@@ -1,11 +1,18 @@
-// The jobs table's layout: one table for jobs and idempotency records, and an index that
-// lists an account's jobs newest first. serverless.yml declares the same table for AWS
-// (a test keeps the two in step); the local stack creates it from this definition.
+// The jobs table's layout: one table for jobs and idempotency records, and the indexes that
+// list an account's jobs newest first (all, by status, by snapshot), hold its unfinished jobs,
+// and queue jobs for the sweeper. serverless.yml declares the same table for AWS (a test keeps
+// the two in step); the local stack creates it from this definition.
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export const ACCOUNT_INDEX = "byAccount";
 /** Sparse: only unfinished jobs carry its key, so the work in flight is read without the history. */
 export const ACTIVE_INDEX = "activeByAccount";
+/** An account's jobs in one status, newest first; carries snapshotId to filter on. */
+export const STATUS_INDEX = "byAccountStatus";
+/** An account's jobs of one snapshot, newest first. */
+export const SNAPSHOT_INDEX = "byAccountSnapshot";
+/** Sparse: unfinished jobs by the time the sweeper should next look at them. */
+export const SWEEP_INDEX = "bySweep";
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
 export const idempotencyKey = (accountId: string, key: string) => ({
@@ -13,6 +20,15 @@ export const idempotencyKey = (accountId: string, key: string) => ({
 });
 export const accountPartition = (accountId: string) => `ACCOUNT#${accountId}`;
 export const activePartition = (accountId: string) => `ACTIVE#${accountId}`;
+export const statusPartition = (accountId: string, status: string) =>
+  `ACCOUNT#${accountId}#STATUS#${status}`;
+export const snapshotPartition = (accountId: string, snapshotId: string) =>
+  `ACCOUNT#${accountId}#SNAPSHOT#${snapshotId}`;
+/**
+ * One partition holds every unfinished job's place in the sweeper's queue. It is written when a
+ * job starts, ends or is looked at (a few times in a job's life), far below a partition's limit.
+ */
+export const SWEEP_PARTITION = "SWEEP";
 /** ISO timestamps sort as strings; the job id breaks ties between jobs made in the same ms. */
 export const accountSortKey = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;
 
@@ -24,6 +40,10 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
     { AttributeName: "gsi1pk", AttributeType: "S" },
     { AttributeName: "gsi1sk", AttributeType: "S" },
     { AttributeName: "gsi2pk", AttributeType: "S" },
+    { AttributeName: "gsi3pk", AttributeType: "S" },
+    { AttributeName: "gsi4pk", AttributeType: "S" },
+    { AttributeName: "sweeppk", AttributeType: "S" },
+    { AttributeName: "sweepAt", AttributeType: "S" },
   ],
   KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
@@ -42,6 +62,32 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
         { AttributeName: "gsi1sk", KeyType: "RANGE" },
       ],
       Projection: { ProjectionType: "ALL" },
+    },
+    // The indexes below hold keys (and a filter field) only: a copy's progress, written every
+    // poll, never costs them a write. A page read through them fetches its jobs by key.
+    {
+      IndexName: STATUS_INDEX,
+      KeySchema: [
+        { AttributeName: "gsi3pk", KeyType: "HASH" },
+        { AttributeName: "gsi1sk", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["snapshotId"] },
+    },
+    {
+      IndexName: SNAPSHOT_INDEX,
+      KeySchema: [
+        { AttributeName: "gsi4pk", KeyType: "HASH" },
+        { AttributeName: "gsi1sk", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "KEYS_ONLY" },
+    },
+    {
+      IndexName: SWEEP_INDEX,
+      KeySchema: [
+        { AttributeName: "sweeppk", KeyType: "HASH" },
+        { AttributeName: "sweepAt", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "KEYS_ONLY" },
     },
   ],
 });

@@ -1,12 +1,14 @@
 // The Workflow port on Step Functions: a job's execution is named after the job, so a second
 // StartExecution for it returns the first run (or is refused) instead of starting another.
 import {
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   type SFNClient,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import type { Workflow } from "../../core/ports.js";
+import type { ExecutionView, Workflow } from "../../core/ports.js";
 
 export class StepFunctionsWorkflow implements Workflow {
   constructor(
@@ -19,7 +21,11 @@ export class StepFunctionsWorkflow implements Workflow {
     return `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
   }
 
-  async start(jobId: string, input: Record<string, unknown>): Promise<{ executionArn: string }> {
+  async start(
+    jobId: string,
+    input: Record<string, unknown>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ executionArn: string }> {
     try {
       const { executionArn } = await this.client.send(
         new StartExecutionCommand({
@@ -27,6 +33,7 @@ export class StepFunctionsWorkflow implements Workflow {
           name: jobId,
           input: JSON.stringify(input),
         }),
+        options.signal ? { abortSignal: options.signal } : {},
       );
       if (!executionArn) throw new Error("StartExecution returned no executionArn");
       return { executionArn };
@@ -34,6 +41,23 @@ export class StepFunctionsWorkflow implements Workflow {
       // The job's execution exists and has finished: it was started before, which is all we want.
       if (error instanceof ExecutionAlreadyExists)
         return { executionArn: this.executionArnFor(jobId) };
+      throw error;
+    }
+  }
+
+  async describe(executionArn: string): Promise<ExecutionView | undefined> {
+    try {
+      const { status, error, cause } = await this.client.send(
+        new DescribeExecutionCommand({ executionArn }),
+      );
+      if (!status) throw new Error(`DescribeExecution returned no status for ${executionArn}`);
+      return {
+        status,
+        ...(error === undefined ? {} : { error }),
+        ...(cause === undefined ? {} : { cause }),
+      };
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
       throw error;
     }
   }

@@ -4,7 +4,9 @@ import { createReplication } from "../../core/create-replication.js";
 import { DomainError } from "../../core/errors.js";
 import { JOB_STATUSES } from "../../core/job.js";
 import { parseWith, SnapshotIdSchema } from "../../core/request.js";
+import { logger } from "../../logger.js";
 import type { Services } from "../../wiring.js";
+import type { RequestScope } from "../handler.js";
 import { json } from "../http.js";
 import { presentJob } from "../presenter.js";
 import { type ApiEvent, header, jsonBody, pathParameter } from "../request-context.js";
@@ -17,20 +19,33 @@ const IdempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters");
 
-export const startReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const startReplication = async (
+  event: ApiEvent,
+  caller: Caller,
+  services: Services,
+  scope: RequestScope,
+) => {
   const rawKey = header(event, "idempotency-key");
   const idempotencyKey =
     rawKey === undefined
       ? undefined
       : parseWith(IdempotencyKeySchema, rawKey, "Idempotency-Key header");
-  const { job, created } = await createReplication(
+  const { job, created, startDeferred } = await createReplication(
     {
       accountId: caller.accountId,
       body: jsonBody(event),
+      answerBy: scope.answerBy,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     },
     services,
   );
+  if (startDeferred) {
+    logger.warn("job accepted; its execution will be started by the sweeper", {
+      requestId: scope.requestId,
+      jobId: job.jobId,
+      reason: startDeferred,
+    });
+  }
   return json(202, presentJob(job), {
     location: `/replications/${job.jobId}`,
     ...(created ? {} : { "idempotent-replayed": "true" }),

@@ -1,7 +1,7 @@
-// Builds DynamoDB expressions with placeholder names and values, so attribute names that are
-// reserved words (status, error) or region names with dashes never reach the expression text.
+// Builds DynamoDB expressions (update, condition, key condition and filter) with placeholder names
+// and values, so reserved words (status, error) and region names with dashes never reach the text.
 
-export class UpdateBuilder {
+export class ExpressionBuilder {
   private readonly names = new Map<string, string>();
   private readonly values: Record<string, unknown> = {};
   private readonly sets: string[] = [];

@@ -1,0 +1,144 @@
+// The sweeper, run on a schedule, so that every accepted job reaches a final state: it starts a
+// job whose execution did not start (the API's start failed or ran late, or a crash fell between
+// writing the job and starting it), starts again one whose execution has vanished, and fails a
+// job whose execution ended without finishing it, saying why. Each look is safe to repeat.
+import { errorMessage } from "./errors.js";
+import { isFinishedJob, type JobError, type ReplicationJob } from "./job.js";
+import type { ExecutionView, Workflow } from "./ports.js";
+import { recordJobFailure } from "./record-failure.js";
+import type { StepDeps } from "./step-deps.js";
+
+export interface SweepSettings {
+  /** A job without an execution is started once it is this old: the API has had its chance. */
+  startGraceSeconds: number;
+  /** How often the execution of a running job is checked. */
+  checkSeconds: number;
+  /** A job whose execution could not be started for this long is failed. */
+  giveUpSeconds: number;
+  /** The most jobs one sweep looks at; the rest wait for the next sweep. */
+  batchSize: number;
+}
+
+export interface SweepDeps extends StepDeps {
+  workflow: Workflow;
+  sweep: SweepSettings;
+}
+
+export type SweepAction = "started" | "restarted" | "running" | "failed" | "deferred";
+
+export interface SweepReport {
+  looked: number;
+  actions: Partial<Record<SweepAction, string[]>>;
+  /** Jobs the sweep could not settle this time, and why; the next sweep looks again. */
+  problems: { jobId: string; message: string }[];
+}
+
+const ENDED = new Set<ExecutionView["status"]>(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
+
+const inSeconds = (now: Date, seconds: number) =>
+  new Date(now.getTime() + seconds * 1000).toISOString();
+
+const describeEnd = (execution: ExecutionView): string => {
+  const error = execution.error ? ` with ${execution.error}` : "";
+  const cause = execution.cause ? `: ${execution.cause.slice(0, 500)}` : "";
+  return `${execution.status.toLowerCase()}${error}${cause}`;
+};
+
+/** Starts the job's execution (again); the same name can never make it run twice. */
+const start = async (job: ReplicationJob, deps: SweepDeps, now: Date): Promise<void> => {
+  const { executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId });
+  await deps.jobs.apply(
+    job.jobId,
+    { executionArn, nextSweepAt: inSeconds(now, deps.sweep.checkSeconds) },
+    now.toISOString(),
+  );
+};
+
+const fail = (job: ReplicationJob, error: JobError, deps: SweepDeps) =>
+  recordJobFailure(job.jobId, error, deps);
+
+const sweepUnstarted = async (
+  job: ReplicationJob,
+  deps: SweepDeps,
+  now: Date,
+): Promise<SweepAction> => {
+  try {
+    await start(job, deps, now);
+    return "started";
+  } catch (error) {
+    const waitedSeconds = (now.getTime() - Date.parse(job.createdAt)) / 1000;
+    if (waitedSeconds < deps.sweep.giveUpSeconds) {
+      await deps.jobs.apply(
+        job.jobId,
+        { nextSweepAt: inSeconds(now, deps.sweep.startGraceSeconds) },
+        now.toISOString(),
+      );
+      throw error;
+    }
+    await fail(
+      job,
+      {
+        code: "WorkflowUnavailable",
+        message: `Its execution could not be started for ${Math.round(waitedSeconds / 60)} minutes (last error: ${errorMessage(error)}); nothing was copied. Submit the job again.`,
+      },
+      deps,
+    );
+    return "failed";
+  }
+};
+
+const sweepStarted = async (
+  job: ReplicationJob,
+  executionArn: string,
+  deps: SweepDeps,
+  now: Date,
+): Promise<SweepAction> => {
+  const execution = await deps.workflow.describe(executionArn);
+  if (execution === undefined) {
+    // Gone (a local endpoint that lost its state): every step is safe to run again.
+    await start(job, deps, now);
+    return "restarted";
+  }
+  if (!ENDED.has(execution.status)) {
+    await deps.jobs.apply(
+      job.jobId,
+      { nextSweepAt: inSeconds(now, deps.sweep.checkSeconds) },
+      now.toISOString(),
+    );
+    return "running";
+  }
+  // The execution ended but the job did not: stopped by hand, or failed outside its own Catch.
+  const outcome = await fail(
+    job,
+    {
+      code: "ExecutionEnded",
+      message: `Its execution ${executionArn} ended (${describeEnd(execution)}) before the job finished.`,
+    },
+    deps,
+  );
+  return outcome.status === "FAILED" ? "failed" : "running";
+};
+
+export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
+  const now = deps.clock.now();
+  const dueBy = new Date(now.getTime() - deps.sweep.startGraceSeconds * 1000).toISOString();
+  const jobs = await deps.jobs.dueForSweep(dueBy, deps.sweep.batchSize);
+  const report: SweepReport = { looked: jobs.length, actions: {}, problems: [] };
+  const note = (action: SweepAction, jobId: string) => {
+    report.actions[action] = [...(report.actions[action] ?? []), jobId];
+  };
+  for (const job of jobs) {
+    if (isFinishedJob(job.status)) continue;
+    try {
+      const action =
+        job.executionArn === null
+          ? await sweepUnstarted(job, deps, now)
+          : await sweepStarted(job, job.executionArn, deps, now);
+      note(action, job.jobId);
+    } catch (error) {
+      note("deferred", job.jobId);
+      report.problems.push({ jobId: job.jobId, message: errorMessage(error) });
+    }
+  }
+  return report;
+};

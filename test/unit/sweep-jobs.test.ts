@@ -1,0 +1,206 @@
+// The sweeper: every accepted job reaches a final state, whatever happened to its start or its
+// execution. Each look is safe to repeat.
+import { beforeEach, describe, expect, it } from "vitest";
+import { type SweepDeps, sweepJobs } from "../../functions/core/sweep-jobs.js";
+import {
+  aJob,
+  aRunningJob,
+  executionArnOf,
+  type Fakes,
+  RecordingWorkflow,
+  stepFakes,
+  stored,
+  T0,
+} from "./fakes.js";
+
+const SWEEP = { startGraceSeconds: 30, checkSeconds: 900, giveUpSeconds: 3600, batchSize: 100 };
+
+let fakes: Fakes;
+let workflow: RecordingWorkflow;
+let deps: SweepDeps;
+
+beforeEach(() => {
+  fakes = stepFakes();
+  workflow = new RecordingWorkflow();
+  deps = { ...fakes.deps, workflow, sweep: SWEEP };
+});
+
+describe("a job whose execution never started", () => {
+  it("is left alone while the API may still be starting it", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob());
+    fakes.clock.advance(10);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.looked).toBe(0);
+    expect(workflow.started).toEqual([]);
+  });
+
+  it("is started once it is past the grace, and its execution recorded", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob());
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.actions.started).toEqual(["job-1"]);
+    expect(workflow.started).toEqual([{ jobId: "job-1", input: { jobId: "job-1" } }]);
+    expect((await stored(fakes.jobs)).executionArn).toBe(executionArnOf("job-1"));
+  });
+
+  it("is not looked at again until its next check is due", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob());
+    fakes.clock.advance(31);
+    await sweepJobs(deps);
+    fakes.clock.advance(60);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.looked).toBe(0);
+    expect(workflow.started).toHaveLength(1);
+  });
+
+  it("is tried again at a later sweep when the start fails, and the failure is reported", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob());
+    fakes.clock.advance(31);
+    workflow.failWith = new Error("ThrottlingException: Rate exceeded");
+
+    // Act
+    const first = await sweepJobs(deps);
+    workflow.failWith = undefined;
+    fakes.clock.advance(61);
+    const second = await sweepJobs(deps);
+
+    // Assess
+    expect(first.problems).toEqual([
+      { jobId: "job-1", message: "ThrottlingException: Rate exceeded" },
+    ]);
+    expect((await stored(fakes.jobs)).status).toBe("PENDING");
+    expect(second.actions.started).toEqual(["job-1"]);
+  });
+
+  it("is failed with WorkflowUnavailable, naming the last error, once it cannot be started for too long", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob());
+    workflow.failWith = new Error("StateMachineDoesNotExist");
+    fakes.clock.advance(3601);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    const job = await stored(fakes.jobs);
+    expect(report.actions.failed).toEqual(["job-1"]);
+    expect(job.status).toBe("FAILED");
+    expect(job.error).toEqual({
+      code: "WorkflowUnavailable",
+      message: expect.stringMatching(
+        /could not be started for 60 minutes \(last error: StateMachineDoesNotExist\); nothing was copied/,
+      ),
+    });
+    expect(job.copies.map((copy) => copy.status)).toEqual(["FAILED", "FAILED"]);
+  });
+});
+
+describe("a job whose execution started", () => {
+  it("is checked again later while its execution runs", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob());
+    workflow.executions.set(executionArnOf("job-1"), { status: "RUNNING" });
+    fakes.clock.advance(31);
+
+    // Act
+    const first = await sweepJobs(deps);
+    fakes.clock.advance(60);
+    const soon = await sweepJobs(deps);
+    fakes.clock.advance(900);
+    const later = await sweepJobs(deps);
+
+    // Assess
+    expect(first.actions.running).toEqual(["job-1"]);
+    expect(soon.looked).toBe(0);
+    expect(later.actions.running).toEqual(["job-1"]);
+    expect((await stored(fakes.jobs)).status).toBe("RUNNING");
+  });
+
+  it("is failed with ExecutionEnded, saying how its execution ended, when it ended first", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob());
+    workflow.executions.set(executionArnOf("job-1"), {
+      status: "ABORTED",
+      error: "Operator",
+      cause: "stopped from the console",
+    });
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    const job = await stored(fakes.jobs);
+    expect(report.actions.failed).toEqual(["job-1"]);
+    expect(job.status).toBe("FAILED");
+    expect(job.error?.code).toBe("ExecutionEnded");
+    expect(job.error?.message).toContain(
+      "ended (aborted with Operator: stopped from the console) before the job finished",
+    );
+    expect(job.copies[0]?.status).toBe("FAILED");
+  });
+
+  it("is started again when its execution has vanished", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob());
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.actions.restarted).toEqual(["job-1"]);
+    expect(workflow.started).toEqual([{ jobId: "job-1", input: { jobId: "job-1" } }]);
+  });
+});
+
+describe("a sweep", () => {
+  it("never looks at a finished job", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob({ status: "COMPLETED", createdAt: T0.toISOString() }));
+    fakes.clock.advance(3601);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.looked).toBe(0);
+    expect(workflow.started).toEqual([]);
+  });
+
+  it("looks at no more jobs than its batch, the longest due first", async () => {
+    // Prepare
+    for (let index = 0; index < 5; index++) {
+      fakes.jobs.seed(
+        aJob({
+          jobId: `job-${index}`,
+          createdAt: new Date(T0.getTime() + index * 1000).toISOString(),
+        }),
+      );
+    }
+    fakes.clock.advance(60);
+
+    // Act
+    const report = await sweepJobs({ ...deps, sweep: { ...SWEEP, batchSize: 2 } });
+
+    // Assess
+    expect(report.looked).toBe(2);
+    expect(report.actions.started).toEqual(["job-0", "job-1"]);
+  });
+});
