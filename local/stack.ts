@@ -2,6 +2,7 @@
 // under serverless-offline, and the local Step Functions endpoint running the real state
 // machine. `npm start` and the end-to-end tests start it through this one function.
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "./cloud/index.js";
@@ -19,7 +20,11 @@ import { type LocalStepFunctions, startLocalStepFunctions } from "./stepfunction
 
 export interface StackOptions {
   ports: LocalPorts;
-  /** Where the local cloud keeps its volumes and snapshots. */
+  /**
+   * Where the stack keeps what must survive a restart: the local cloud's volumes and snapshots
+   * (cloud/), DynamoDB Local's tables (dynamodb/) and the Step Functions endpoint's machines and
+   * executions (stepfunctions/).
+   */
   dataDir: string;
   /** Settings handed to the Lambdas, over the local defaults (POLL_MIN_SECONDS, …). */
   functionEnv?: Record<string, string>;
@@ -113,13 +118,15 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
 
   try {
     log("starting DynamoDB Local, the local cloud and serverless-offline…");
-    const dynamoStart = startDynamoDbLocal(ports.dynamodb).then((dynamo) => {
-      stops.push(() => dynamo.stop());
-      return createJobsTable(dynamo.endpoint, jobsTableName);
-    });
+    const dynamoStart = startDynamoDbLocal(ports.dynamodb, join(options.dataDir, "dynamodb")).then(
+      (dynamo) => {
+        stops.push(() => dynamo.stop());
+        return createJobsTable(dynamo.endpoint, jobsTableName);
+      },
+    );
     const cloud = await startLocalCloud({
       port: ports.cloud,
-      dataDir: options.dataDir,
+      dataDir: join(options.dataDir, "cloud"),
       ...options.cloud,
     });
     stops.push(() => cloud.close());
@@ -139,19 +146,23 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       stops.push(() => offline.stop());
       return offline;
     });
+    const [dynamoResult, offlineResult] = await Promise.allSettled([dynamoStart, offlineStart]);
+    if (dynamoResult.status === "rejected") throw dynamoResult.reason;
+    if (offlineResult.status === "rejected") throw offlineResult.reason;
+
+    // Last, once the functions answer: executions left unfinished by the previous run resume.
     const stepFunctions: LocalStepFunctions = await startLocalStepFunctions({
       port: ports.stepFunctions,
       region: LOCAL.homeRegion,
       accountId: LOCAL.serviceAccountId,
       lambdaEndpoint: endpoints.lambda,
+      dataDir: join(options.dataDir, "stepfunctions"),
+      onResume: (arn, state) => log(`resumed ${arn.split(":").at(-1)} at ${state}`),
       ...(options.waitScale !== undefined
         ? { waitScale: options.waitScale, retryScale: options.waitScale }
         : {}),
     });
     stops.push(() => stepFunctions.close());
-    const [dynamoResult, offlineResult] = await Promise.allSettled([dynamoStart, offlineStart]);
-    if (dynamoResult.status === "rejected") throw dynamoResult.reason;
-    if (offlineResult.status === "rejected") throw offlineResult.reason;
 
     const sfn = new SFNClient({
       endpoint: endpoints.stepFunctions,

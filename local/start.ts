@@ -75,7 +75,7 @@ const main = async () => {
   const stack = await startStack({
     ports,
     ...(waitScale === undefined ? {} : { waitScale }),
-    dataDir: resolve(process.env.SNAPRELAY_DATA_DIR ?? ".local-data/cloud"),
+    dataDir: resolve(process.env.SNAPRELAY_DATA_DIR ?? ".local-data"),
     log,
     verbose: process.env.SNAPRELAY_VERBOSE === "1",
   });

@@ -1,13 +1,16 @@
 // One execution: runs its state machine in aws-local-stepfunctions, turns the interpreter's
-// events into history, and holds status and outcome. StopExecution aborts the interpreter.
+// events into history, and holds status and outcome. StopExecution aborts the interpreter. With a
+// journal it is kept on disk, and a run cut short by a restart resumes from the last top-level
+// state it entered (every step of ours is safe to run again).
 
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import type { Definition } from "./definition.js";
-import { ExecutionHistory } from "./history.js";
+import { ExecutionHistory, type HistoryEvent } from "./history.js";
 import { HistoryRecorder } from "./history-recorder.js";
 import { interpreterDefinition } from "./interpreter-definition.js";
 import { InterpreterEventTranslator, type RunOutcome } from "./interpreter-events.js";
 import type { InterpreterRun } from "./interpreter-types.js";
+import type { Journal, JournaledExecution } from "./journal.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import type { LambdaInvoker } from "./lambda-invoker.js";
 import { TaskAttempts } from "./task-attempts.js";
@@ -38,6 +41,24 @@ export interface ExecutionStart {
   machine: MachineSnapshot;
   input: string;
   traceHeader: string | undefined;
+  journal?: Journal | undefined;
+}
+
+/** An execution as the journal kept it, to carry on after a restart. */
+export interface ExecutionRestore extends ExecutionStart {
+  startDate: number;
+  status: ExecutionStatus;
+  stopDate: number | undefined;
+  output: string | undefined;
+  error: string | undefined;
+  cause: string | undefined;
+  events: readonly HistoryEvent[];
+}
+
+/** Where a resumed run starts: a top-level state and the input it was entered with. */
+interface ResumePoint {
+  stateName: string;
+  input: JsonValue;
 }
 
 export class Execution {
@@ -47,8 +68,8 @@ export class Execution {
   readonly machine: MachineSnapshot;
   readonly input: string;
   readonly traceHeader: string | undefined;
-  readonly startDate = Date.now();
-  readonly history = new ExecutionHistory();
+  readonly startDate: number;
+  readonly history: ExecutionHistory;
   status: ExecutionStatus = "RUNNING";
   stopDate: number | undefined;
   output: string | undefined;
@@ -59,36 +80,94 @@ export class Execution {
 
   private readonly recorder: HistoryRecorder;
   private readonly attempts = new TaskAttempts();
+  private readonly journal: Journal | undefined;
   private run: InterpreterRun | undefined;
+  /** Set when the endpoint shuts down: the run stops where it is and stays RUNNING on disk. */
+  private suspended = false;
 
-  constructor(start: ExecutionStart) {
+  constructor(start: ExecutionStart | ExecutionRestore) {
     this.arn = start.arn;
     this.name = start.name;
     this.sequence = start.sequence;
     this.machine = start.machine;
     this.input = start.input;
     this.traceHeader = start.traceHeader;
+    this.journal = start.journal;
+    const restored = "events" in start ? start : undefined;
+    this.startDate = restored?.startDate ?? Date.now();
+    this.history = new ExecutionHistory(restored?.events ?? [], (event) =>
+      this.journal?.appendEvent(this.name, this.machine.name, event),
+    );
+    if (restored) {
+      this.status = restored.status;
+      this.stopDate = restored.stopDate;
+      this.output = restored.output;
+      this.error = restored.error;
+      this.cause = restored.cause;
+    }
     this.recorder = new HistoryRecorder(this.history, start.machine.definition.states);
+    if (!this.isRunning()) this.recorder.close();
+  }
+
+  isRunning(): boolean {
+    return this.status === "RUNNING";
   }
 
   start(runtime: ExecutionRuntime): void {
-    const { definition, roleArn } = this.machine;
-    const input = JSON.parse(this.input) as JsonValue;
+    this.save();
     this.recorder.executionStarted({
       input: this.input,
       inputDetails: { truncated: false },
-      roleArn,
+      roleArn: this.machine.roleArn,
     });
+    this.runFrom(runtime, undefined);
+  }
+
+  /**
+   * Carries on a run a restart cut short, from the last top-level state it entered (a Map runs
+   * all its iterations again), or from the start if it entered none. Returns that state's name.
+   */
+  resume(runtime: ExecutionRuntime): string {
+    const point = this.resumePoint();
+    this.runFrom(runtime, point);
+    return point?.stateName ?? String(this.machine.definition.asl.StartAt);
+  }
+
+  /** Stops the run without ending the execution: the endpoint is shutting down. */
+  suspend(): void {
+    if (!this.isRunning()) return;
+    this.suspended = true;
+    this.recorder.close();
+    this.attempts.cancelAll();
+    this.run?.abort();
+  }
+
+  private resumePoint(): ResumePoint | undefined {
+    const { states } = this.machine.definition;
+    for (const event of [...this.history.events].reverse()) {
+      const name = event.details?.name;
+      if (!event.type.endsWith("StateEntered") || typeof name !== "string") continue;
+      if (states.get(name)?.container !== undefined) continue;
+      const input = event.details?.input;
+      return { stateName: name, input: JSON.parse(typeof input === "string" ? input : "{}") };
+    }
+    return undefined;
+  }
+
+  private runFrom(runtime: ExecutionRuntime, from: ResumePoint | undefined): void {
+    const { definition } = this.machine;
+    const executionInput = JSON.parse(this.input) as JsonValue;
     const context = this.contextObject();
-    const contextObject = { ...context, Execution: { ...context.Execution, Input: input } };
-    const interpreter = new StateMachine(
-      interpreterDefinition(
-        definition.asl,
-        runtime.retryScale,
-      ) as unknown as StateMachineDefinition,
-      { validationOptions: { noValidate: true } },
-    );
-    const run = interpreter.run(input, {
+    const contextObject = {
+      ...context,
+      Execution: { ...context.Execution, Input: executionInput },
+    };
+    const asl = interpreterDefinition(definition.asl, runtime.retryScale);
+    if (from) asl.StartAt = from.stateName;
+    const interpreter = new StateMachine(asl as unknown as StateMachineDefinition, {
+      validationOptions: { noValidate: true },
+    });
+    const run = interpreter.run(from?.input ?? executionInput, {
       noThrowOnAbort: true,
       context,
       overrides: {
@@ -115,7 +194,7 @@ export class Execution {
 
   /** StopExecution: only a RUNNING execution changes; the caller's error and cause are kept. */
   stop(error: string | undefined, cause: string | undefined): void {
-    if (this.status !== "RUNNING") return;
+    if (!this.isRunning() || this.suspended) return;
     const details: JsonObject = {};
     if (error !== undefined) details.error = error;
     if (cause !== undefined) details.cause = cause;
@@ -136,7 +215,9 @@ export class Execution {
       run.abort();
     }
     await outcome;
-    if (this.status === "RUNNING") this.failInternally("the interpreter ended without an outcome");
+    if (this.isRunning() && !this.suspended) {
+      this.failInternally("the interpreter ended without an outcome");
+    }
   }
 
   // Our own bugs end the execution visibly rather than leaving it RUNNING for ever.
@@ -146,7 +227,7 @@ export class Execution {
   }
 
   private finish(outcome: RunOutcome | { status: "ABORTED"; error?: string; cause?: string }) {
-    if (this.status !== "RUNNING") return;
+    if (!this.isRunning() || this.suspended) return;
     this.status = outcome.status;
     this.stopDate = Date.now();
     if (outcome.status === "SUCCEEDED") this.output = outcome.output;
@@ -156,6 +237,29 @@ export class Execution {
     }
     this.recorder.close();
     this.attempts.cancelAll();
+    this.save();
+  }
+
+  private save(): void {
+    this.journal?.saveExecution(this.journaled());
+  }
+
+  journaled(): JournaledExecution {
+    const { arn, name, roleArn, type, definition, updateDate } = this.machine;
+    return {
+      arn: this.arn,
+      name: this.name,
+      sequence: this.sequence,
+      machine: { arn, name, roleArn, type, definition: definition.text, updateDate },
+      input: this.input,
+      traceHeader: this.traceHeader,
+      startDate: this.startDate,
+      status: this.status,
+      stopDate: this.stopDate,
+      output: this.output,
+      error: this.error,
+      cause: this.cause,
+    };
   }
 
   // The context object ($$) as AWS fills it; the interpreter adds Execution.Input itself.

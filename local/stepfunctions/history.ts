@@ -13,7 +13,15 @@ export interface HistoryEvent {
 }
 
 export class ExecutionHistory {
-  private readonly list: HistoryEvent[] = [];
+  private readonly list: HistoryEvent[];
+
+  /** `earlier`: the events of a run before a restart; `recorded` hears of each new event. */
+  constructor(
+    earlier: readonly HistoryEvent[] = [],
+    private readonly recorded?: (event: HistoryEvent) => void,
+  ) {
+    this.list = [...earlier];
+  }
 
   get events(): readonly HistoryEvent[] {
     return this.list;
@@ -25,7 +33,9 @@ export class ExecutionHistory {
 
   append(type: string, previousEventId: number, details?: JsonObject): number {
     const id = this.list.length + 1;
-    this.list.push({ id, previousEventId, timestamp: epochSeconds(Date.now()), type, details });
+    const event = { id, previousEventId, timestamp: epochSeconds(Date.now()), type, details };
+    this.list.push(event);
+    this.recorded?.(event);
     return id;
   }
 }

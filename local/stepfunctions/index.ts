@@ -1,11 +1,13 @@
 // A local AWS Step Functions endpoint: the real API (AWS JSON 1.0) over HTTP, executions run by
-// aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API.
+// aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API. With
+// a data dir its machines and executions survive a restart, and unfinished runs carry on.
 
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { ArnScope } from "./arns.js";
 import { ExecutionStore } from "./executions.js";
 import { createStepFunctionsServer } from "./http-server.js";
+import { FileJournal } from "./journal.js";
 import { LambdaInvoker } from "./lambda-invoker.js";
 import { PageTokens } from "./paging.js";
 import { StateMachineRegistry } from "./state-machines.js";
@@ -25,6 +27,10 @@ export interface LocalStepFunctionsOptions {
   waitScale?: number;
   /** Multiplies Retry intervals (and MaxDelaySeconds); default 1. */
   retryScale?: number;
+  /** Keeps machines and executions here across restarts; default: in memory only. */
+  dataDir?: string;
+  /** Hears of each execution resumed at start-up, and the state it resumed from. */
+  onResume?: (executionArn: string, stateName: string) => void;
 }
 
 export interface LocalStepFunctions {
@@ -46,20 +52,32 @@ export async function startLocalStepFunctions(
     accountId: options.accountId ?? "000000000000",
   };
   const invoker = new LambdaInvoker(options.lambdaEndpoint, scope.region);
-  const executions = new ExecutionStore(scope, {
-    invoker,
-    region: scope.region,
-    waitScale: options.waitScale ?? 1,
-    retryScale: options.retryScale ?? 1,
-  });
+  const journal = options.dataDir === undefined ? undefined : new FileJournal(options.dataDir);
+  const executions = new ExecutionStore(
+    scope,
+    {
+      invoker,
+      region: scope.region,
+      waitScale: options.waitScale ?? 1,
+      retryScale: options.retryScale ?? 1,
+    },
+    journal,
+  );
+  const machines = new StateMachineRegistry(scope, journal);
   const server = createStepFunctionsServer({
     scope,
-    machines: new StateMachineRegistry(scope),
+    machines,
     executions,
     tokens: new PageTokens(),
   });
   server.listen(options.port, host);
   await once(server, "listening");
+  if (journal) {
+    machines.restore(journal.loadMachines());
+    for (const [arn, state] of executions.restore(journal.loadExecutions())) {
+      options.onResume?.(arn, state);
+    }
+  }
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {

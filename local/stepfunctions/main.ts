@@ -1,5 +1,6 @@
 // Runs the local Step Functions endpoint: LOCAL_SFN_PORT (8083) with Task states invoking
-// LOCAL_LAMBDA_ENDPOINT (serverless-offline, http://127.0.0.1:3002); stops on SIGINT/SIGTERM.
+// LOCAL_LAMBDA_ENDPOINT (serverless-offline, http://127.0.0.1:3002), keeping its machines and
+// executions in LOCAL_SFN_DATA_DIR when set; stops on SIGINT/SIGTERM.
 
 import { startLocalStepFunctions } from "./index.js";
 
@@ -21,6 +22,8 @@ const stepFunctions = await startLocalStepFunctions({
   lambdaEndpoint,
   waitScale: numberFromEnv("LOCAL_SFN_WAIT_SCALE", 1),
   retryScale: numberFromEnv("LOCAL_SFN_RETRY_SCALE", 1),
+  dataDir: process.env.LOCAL_SFN_DATA_DIR || undefined,
+  onResume: (arn, state) => console.log(`resumed ${arn} at ${state}`),
 });
 console.log(`local Step Functions on ${stepFunctions.url}, Lambda at ${lambdaEndpoint}`);
 

@@ -1,9 +1,11 @@
-// The state machines this endpoint knows, by ARN. CreateStateMachine is idempotent: the same
-// name with the same definition and type returns the existing machine (roleArn not compared).
+// The state machines this endpoint knows, by ARN (and, with a journal, on disk). CreateStateMachine
+// is idempotent: the same name with the same definition and type returns the existing machine
+// (roleArn not compared).
 
 import { randomUUID } from "node:crypto";
 import { type ArnScope, stateMachineArn } from "./arns.js";
-import type { Definition } from "./definition.js";
+import { type Definition, parseDefinition } from "./definition.js";
+import type { Journal, JournaledMachine } from "./journal.js";
 import type { JsonObject } from "./json.js";
 import { stateMachineAlreadyExists, stateMachineDoesNotExist } from "./service-errors.js";
 
@@ -39,7 +41,26 @@ export interface StateMachineChanges {
 export class StateMachineRegistry {
   private readonly byArn = new Map<string, StateMachineRecord>();
 
-  constructor(private readonly scope: ArnScope) {}
+  constructor(
+    private readonly scope: ArnScope,
+    private readonly journal?: Journal,
+  ) {}
+
+  /** Takes back the machines the journal kept. */
+  restore(saved: readonly JournaledMachine[]): void {
+    for (const machine of saved) {
+      this.byArn.set(machine.arn, { ...machine, definition: parseDefinition(machine.definition) });
+    }
+  }
+
+  private save(): void {
+    this.journal?.saveMachines(
+      [...this.byArn.values()].map((record) => ({
+        ...record,
+        definition: record.definition.text,
+      })),
+    );
+  }
 
   create(machine: NewStateMachine): StateMachineRecord {
     const arn = stateMachineArn(this.scope, machine.name);
@@ -65,6 +86,7 @@ export class StateMachineRegistry {
       tracingConfiguration: machine.tracingConfiguration ?? { enabled: false },
     };
     this.byArn.set(arn, record);
+    this.save();
     return record;
   }
 
@@ -83,12 +105,14 @@ export class StateMachineRegistry {
   update(arn: string, changes: StateMachineChanges): StateMachineRecord {
     const record = this.get(arn);
     Object.assign(record, changes, { updateDate: Date.now(), revisionId: randomUUID() });
+    this.save();
     return record;
   }
 
   /** Deleting an unknown machine succeeds: the API lists no "does not exist" error for it. */
   delete(arn: string): void {
     this.byArn.delete(arn);
+    this.save();
   }
 }
 

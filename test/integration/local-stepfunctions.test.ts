@@ -1,8 +1,11 @@
 // The local Step Functions endpoint, driven only through @aws-sdk/client-sfn, with Task states
 // invoking a fake Lambda Invoke API that fails the way serverless-offline does.
 import { once } from "node:events";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CreateStateMachineCommand,
   DeleteStateMachineCommand,
@@ -27,7 +30,7 @@ import {
   StopExecutionCommand,
   UpdateStateMachineCommand,
 } from "@aws-sdk/client-sfn";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type LocalStepFunctions,
   startLocalStepFunctions,
@@ -843,3 +846,188 @@ class FakeLambda {
     return behaviour(input, this.callsOf(name).length);
   }
 }
+
+// ---- restarts: a data dir keeps machines and executions, and unfinished runs carry on --------
+
+describe("with a data dir, across a restart", () => {
+  let dataDir: string;
+  const running: LocalStepFunctions[] = [];
+  const clients: SFNClient[] = [];
+
+  const startEndpoint = async () => {
+    const endpoint = await startLocalStepFunctions({
+      port: 0,
+      lambdaEndpoint: lambda.url,
+      waitScale: 0.01,
+      retryScale: 0.01,
+      dataDir,
+    });
+    running.push(endpoint);
+    const client = new SFNClient({
+      endpoint: endpoint.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    clients.push(client);
+    return { endpoint, client };
+  };
+
+  const twoSteps = json({
+    StartAt: "First",
+    States: {
+      First: { Type: "Task", Resource: fn("first"), Next: "Second" },
+      Second: { Type: "Task", Resource: fn("second"), End: true },
+    },
+  });
+
+  const untilFinished = (client: SFNClient, executionArn: string) =>
+    eventually(async () => {
+      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      return described.status === "RUNNING" ? undefined : described;
+    });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), "snaprelay-sfn-"));
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.destroy();
+    for (const endpoint of running.splice(0)) await endpoint.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("still knows its machines and finished executions, with their whole history", async () => {
+    // Prepare
+    lambda.define("first", () => ok({ step: 1 }));
+    lambda.define("second", () => ok({ step: 2 }));
+    const before = await startEndpoint();
+    const { stateMachineArn } = await before.client.send(
+      new CreateStateMachineCommand({ name: "kept", definition: twoSteps, roleArn: ROLE_ARN }),
+    );
+    const { executionArn = "" } = await before.client.send(
+      new StartExecutionCommand({ stateMachineArn, name: "run-1", input: "{}" }),
+    );
+    await untilFinished(before.client, executionArn);
+    const historyBefore = await before.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    await before.endpoint.close();
+
+    // Act
+    const after = await startEndpoint();
+    const machines = await after.client.send(new ListStateMachinesCommand({}));
+    const described = await after.client.send(new DescribeExecutionCommand({ executionArn }));
+    const historyAfter = await after.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+
+    // Assess
+    expect(machines.stateMachines?.map((machine) => machine.name)).toEqual(["kept"]);
+    expect(described).toMatchObject({ status: "SUCCEEDED", output: '{"step":2}' });
+    expect(historyAfter.events).toEqual(historyBefore.events);
+  });
+
+  it("resumes a run stopped with the endpoint from the state it was in, and runs no earlier state again", async () => {
+    // Prepare: Second hangs on its first call, as a step does while the machine goes down
+    lambda.define("first", () => ok({ step: 1 }));
+    lambda.define("second", (_input, call) =>
+      call === 1 ? new Promise<Reply>(() => {}) : ok({ step: 2 }),
+    );
+    const before = await startEndpoint();
+    const { stateMachineArn } = await before.client.send(
+      new CreateStateMachineCommand({ name: "resumed", definition: twoSteps, roleArn: ROLE_ARN }),
+    );
+    const { executionArn = "" } = await before.client.send(
+      new StartExecutionCommand({ stateMachineArn, name: "run-1", input: '{"jobId":"job-1"}' }),
+    );
+    await eventually(async () => (lambda.callsOf("second").length === 1 ? true : undefined));
+    await before.endpoint.close();
+
+    // Act
+    const after = await startEndpoint();
+    const described = await untilFinished(after.client, executionArn);
+
+    // Assess
+    const history = await after.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    const events = history.events ?? [];
+    const entered = events.flatMap((event) => event.stateEnteredEventDetails?.name ?? []);
+    expect(described.status).toBe("SUCCEEDED");
+    expect(lambda.callsOf("first")).toHaveLength(1);
+    expect(lambda.callsOf("second")).toEqual([{ step: 1 }, { step: 1 }]);
+    expect(entered).toEqual(["First", "Second", "Second"]);
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+    expect(events.filter((event) => event.type === "ExecutionStarted")).toHaveLength(1);
+  });
+
+  it("resumes a planted execution whose process died mid-run, from its journal alone", async () => {
+    // Prepare: the files a killed endpoint leaves, a run that had entered Second
+    lambda.define("first", () => ok({ step: 1 }));
+    lambda.define("second", (input) => ok({ resumedWith: input }));
+    const machineArn = "arn:aws:states:us-east-1:000000000000:stateMachine:planted";
+    const executionArn = "arn:aws:states:us-east-1:000000000000:execution:planted:died";
+    const at = Date.now() / 1000 - 60;
+    writeFileSync(
+      join(dataDir, "machines.json"),
+      JSON.stringify([
+        {
+          arn: machineArn,
+          name: "planted",
+          type: "STANDARD",
+          roleArn: ROLE_ARN,
+          definition: twoSteps,
+          creationDate: at * 1000,
+          updateDate: at * 1000,
+          loggingConfiguration: { level: "OFF", includeExecutionData: false },
+          tracingConfiguration: { enabled: false },
+        },
+      ]),
+    );
+    mkdirSync(join(dataDir, "executions"));
+    writeFileSync(
+      join(dataDir, "executions", "planted.died.json"),
+      JSON.stringify({
+        arn: executionArn,
+        name: "died",
+        sequence: 1,
+        machine: {
+          arn: machineArn,
+          name: "planted",
+          roleArn: ROLE_ARN,
+          type: "STANDARD",
+          definition: twoSteps,
+          updateDate: at * 1000,
+        },
+        input: "{}",
+        startDate: at * 1000,
+        status: "RUNNING",
+      }),
+    );
+    const event = (id: number, type: string, details: object) =>
+      JSON.stringify({ id, previousEventId: id - 1, timestamp: at, type, details });
+    writeFileSync(
+      join(dataDir, "executions", "planted.died.events"),
+      [
+        event(1, "ExecutionStarted", { input: "{}", roleArn: ROLE_ARN }),
+        event(2, "TaskStateEntered", { name: "First", input: "{}" }),
+        event(3, "TaskStateExited", { name: "First", output: '{"step":1}' }),
+        event(4, "TaskStateEntered", { name: "Second", input: '{"step":1}' }),
+        // A line torn by the kill: dropped, not fatal.
+        '{"id":5,"previousEv',
+      ].join("\n"),
+    );
+
+    // Act
+    const { client } = await startEndpoint();
+    const described = await untilFinished(client, executionArn);
+
+    // Assess
+    expect(described).toMatchObject({
+      status: "SUCCEEDED",
+      output: JSON.stringify({ resumedWith: { step: 1 } }),
+    });
+    expect(lambda.callsOf("first")).toEqual([]);
+    expect(lambda.callsOf("second")).toEqual([{ step: 1 }]);
+  });
+});

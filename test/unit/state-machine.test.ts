@@ -29,6 +29,7 @@ const Retrier = z.looseObject({
   IntervalSeconds: z.number().optional(),
   MaxAttempts: z.number().optional(),
   BackoffRate: z.number().optional(),
+  MaxDelaySeconds: z.number().optional(),
 });
 const State = z.looseObject({
   Type: z.string(),
@@ -122,6 +123,38 @@ describe("the replication state machine", () => {
 
     // Assess
     expect(withoutJitter).toEqual(["StartCopy: CopyStartInProgress"]);
+  });
+
+  it("retries a timed-out or failing Lambda in every Task with one and the same retrier", () => {
+    // Act
+    const retriers = tasks.map(([, task]) =>
+      task.Retry?.find((retrier) => retrier.ErrorEquals.includes("Sandbox.Timedout")),
+    );
+
+    // Assess
+    expect(retriers.every((retrier) => retrier !== undefined)).toBe(true);
+    expect(new Set(retriers.map((retrier) => JSON.stringify(retrier))).size).toBe(1);
+    expect(retriers[0]?.ErrorEquals).toEqual([
+      ...LAMBDA_SERVICE_ERRORS,
+      "States.Timeout",
+      "Sandbox.Timedout",
+    ]);
+  });
+
+  it("keeps retrying a timed-out step for over 20 minutes, so a busy machine never fails a job", () => {
+    // Prepare
+    const retrier = tasks[0]?.[1].Retry?.find((r) => r.ErrorEquals.includes("Sandbox.Timedout"));
+
+    // Act: the longest each wait may be (full jitter waits a random share of it)
+    const waits = Array.from({ length: retrier?.MaxAttempts ?? 0 }, (_, attempt) =>
+      Math.min(
+        (retrier?.IntervalSeconds ?? 1) * (retrier?.BackoffRate ?? 2) ** attempt,
+        retrier?.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
+      ),
+    );
+
+    // Assess
+    expect(waits.reduce((total, wait) => total + wait, 0)).toBeGreaterThan(20 * 60);
   });
 
   it("keeps retrying a held claim for longer than the claim's lease of 120 s", () => {
