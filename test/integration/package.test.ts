@@ -30,14 +30,20 @@ describe("the deployment package", () => {
     );
   });
 
-  it("holds the seven functions on nodejs22.x", () => {
+  it("holds the eight functions on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
-      ["api", "authorizer", "fail", "finalize", "pollCopy", "startCopy", "validate"]
+      ["api", "authorizer", "fail", "finalize", "pollCopy", "startCopy", "sweeper", "validate"]
         .map((name) => `snaprelay-dev-${name}`)
         .sort(),
     );
     expect(new Set(functions.map((f) => f.Properties.Runtime))).toEqual(new Set(["nodejs22.x"]));
+  });
+
+  it("runs the sweeper every minute", () => {
+    const rules = ofType("AWS::Events::Rule");
+    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(1 minute)"]);
+    expect(JSON.stringify(rules[0]?.Properties.Targets)).toContain("SweeperLambdaFunction");
   });
 
   it("holds the jobs table, billed per request", () => {

@@ -1,0 +1,317 @@
+// Nothing lost or stuck, on the real local stack run as `npm start` runs it: a burst of 100
+// POSTs at once on a freshly started stack, a job left PENDING without an execution for the
+// sweeper, and the stack SIGKILLed while copies run and started again. Outcomes, not times.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
+import { newJob } from "../../functions/core/create-replication.js";
+import { jobsTableName, LOCAL } from "../../local/defaults.js";
+import { dynamoClient } from "../../local/dynamodb.js";
+import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
+import { credentials } from "../support/services.js";
+import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+
+const SOURCE = "ap-shanghai";
+const DESTINATION = "ap-mumbai";
+const BLOCK_SIZE = 512 * 1024;
+const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
+// What a runtime's error object or a stack trace looks like in a body.
+const RUNTIME_ERROR = /errorType|errorMessage|stackTrace|"trace"|\n\s+at\s|Lambda timeout/;
+
+interface Job {
+  jobId: string;
+  status: string;
+  executionArn: string | null;
+  copies: { status: string; destinationSnapshotId: string | null; error: unknown }[];
+}
+
+const api = (stack: StackProcess) => {
+  const headers = {
+    authorization: `Bearer ${stack.token()}`,
+    "content-type": "application/json",
+  };
+  return {
+    async post(snapshotId: string) {
+      const response = await fetch(`${stack.api}/replications`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          snapshotId,
+          sourceRegion: SOURCE,
+          destinationRegions: [DESTINATION],
+        }),
+      });
+      return {
+        status: response.status,
+        text: await response.text(),
+        requestId: response.headers.get("x-request-id"),
+      };
+    },
+    async job(jobId: string): Promise<Job> {
+      const response = await fetch(`${stack.api}/replications/${jobId}`, { headers });
+      return (await response.json()) as Job;
+    },
+    async listed(): Promise<string[]> {
+      const ids: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const query = `limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
+        const response = await fetch(`${stack.api}/replications?${query}`, { headers });
+        const page = (await response.json()) as { jobs: Job[]; nextToken?: string };
+        ids.push(...page.jobs.map((job) => job.jobId));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return ids;
+    },
+  };
+};
+
+/** Polls every job until all have ended; the jobs as they ended. */
+const untilAllEnded = async (stack: StackProcess, jobIds: string[], timeoutMs: number) => {
+  const client = api(stack);
+  const ended = new Map<string, Job>();
+  const deadline = Date.now() + timeoutMs;
+  while (ended.size < jobIds.length) {
+    for (const jobId of jobIds) {
+      if (ended.has(jobId)) continue;
+      const job = await client.job(jobId);
+      if (FINAL.includes(job.status)) ended.set(jobId, job);
+    }
+    if (ended.size === jobIds.length) break;
+    if (Date.now() > deadline) {
+      const open = jobIds.filter((id) => !ended.has(id));
+      throw new Error(`${open.length} jobs never ended, e.g. ${open[0]}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return [...ended.values()];
+};
+
+/** How many copies each job has in the destination, by its job-id tag. */
+const copiesPerJob = async (stack: StackProcess, jobIds: string[]) => {
+  const copies = await snapshotsTagged(stack.cloudUrl, DESTINATION, TAG_JOB_ID, jobIds);
+  const counts = new Map<string, number>(jobIds.map((id) => [id, 0]));
+  for (const copy of copies) {
+    const jobId = copy.Tags?.find((tag) => tag.Key === TAG_JOB_ID)?.Value ?? "";
+    counts.set(jobId, (counts.get(jobId) ?? 0) + 1);
+  }
+  return counts;
+};
+
+const mostPendingCopies = async (stack: StackProcess): Promise<number> => {
+  const stats = (await (await fetch(`${stack.cloudUrl}/_admin/stats`)).json()) as {
+    regions: Record<string, { mostPendingCopies: number }>;
+  };
+  return stats.regions[DESTINATION]?.mostPendingCopies ?? 0;
+};
+
+describe("a burst of 100 POSTs at once on a freshly started stack", () => {
+  let dataDir: string;
+  let stack: StackProcess;
+  let answers: Awaited<ReturnType<ReturnType<typeof api>["post"]>>[];
+  let planted: { jobId: string; at: number };
+  let burstStarted: number;
+  let answeredAfterMs: number;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "snaprelay-burst-"));
+    stack = await startStackProcess({
+      dataDir,
+      env: {
+        // Each copy moves 2 MiB at 1 MiB/s: copies last seconds, so the region's 20 slots fill.
+        LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024),
+        SNAPRELAY_WAIT_SCALE: "0.1",
+      },
+    });
+    const snapshots = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 101, {
+      blocks: 4,
+      blockSizeBytes: BLOCK_SIZE,
+      label: "burst",
+    });
+
+    // A job as a crash between writing it and starting it leaves it: PENDING, no execution.
+    const documents = DynamoDBDocumentClient.from(
+      dynamoClient(`http://127.0.0.1:${stack.ports.dynamodb}`),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    const orphan = newJob(
+      LOCAL.demoAccountId,
+      {
+        snapshotId: snapshots[100] ?? "",
+        sourceRegion: SOURCE,
+        destinationRegions: [DESTINATION],
+        name: "left behind by a crash",
+        tags: {},
+      },
+      `job-planted-${Date.now()}`,
+      new Date(Date.now() - 60_000),
+    );
+    await new DynamoJobStore(documents, jobsTableName).create(orphan);
+    documents.destroy();
+    planted = { jobId: orphan.jobId, at: Date.now() };
+
+    const client = api(stack);
+    burstStarted = Date.now();
+    answers = await Promise.all(snapshots.slice(0, 100).map((id) => client.post(id)));
+    answeredAfterMs = Date.now() - burstStarted;
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("answers every request with 202 and a job, or a contract error, never a runtime's error", () => {
+    // Assess
+    for (const answer of answers) {
+      expect(answer.text).not.toMatch(RUNTIME_ERROR);
+      const body = JSON.parse(answer.text) as { jobId?: string; error?: object };
+      if (answer.status === 202) expect(body.jobId).toMatch(/^job-/);
+      else {
+        expect([503]).toContain(answer.status);
+        expect(Object.keys(body.error ?? {}).sort()).toEqual(["code", "message"]);
+      }
+    }
+    expect(answers.filter((answer) => answer.status === 202).length).toBeGreaterThan(0);
+  });
+
+  it("gives every answer a request id of its own", () => {
+    // Act
+    const ids = answers.map((answer) => answer.requestId);
+
+    // Assess
+    expect(ids.every((id) => /^[0-9a-f-]{36}$/.test(id ?? ""))).toBe(true);
+    expect(new Set(ids).size).toBe(answers.length);
+  });
+
+  it("completes every accepted job with one copy each, never over 20 pending in the region", async () => {
+    // Prepare
+    const accepted = answers
+      .filter((answer) => answer.status === 202)
+      .map((answer) => (JSON.parse(answer.text) as { jobId: string }).jobId);
+
+    // Act
+    const ended = await untilAllEnded(stack, accepted, 240_000);
+    const copies = await copiesPerJob(stack, accepted);
+
+    // Assess
+    const most = await mostPendingCopies(stack);
+    console.info(
+      `burst: ${accepted.length} of 100 accepted, all answered in ${answeredAfterMs} ms, all ended ${Date.now() - burstStarted} ms after the first POST; at most ${most} copies pending in ${DESTINATION}`,
+    );
+    expect(ended.filter((job) => job.status !== "COMPLETED")).toEqual([]);
+    expect([...copies.values()].every((count) => count === 1)).toBe(true);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(20);
+  }, 300_000);
+
+  it("starts a job left PENDING with no execution within one sweep, and completes it", async () => {
+    // Act
+    const client = api(stack);
+    let job = await client.job(planted.jobId);
+    while (job.executionArn === null && Date.now() - planted.at < 90_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      job = await client.job(planted.jobId);
+    }
+    const startedAfterMs = Date.now() - planted.at;
+    const [ended] = await untilAllEnded(stack, [planted.jobId], 120_000);
+
+    // Assess: the sweep runs each minute and takes jobs unstarted for 30 s
+    expect(job.executionArn).toMatch(/:execution:.+:job-planted-/);
+    expect(startedAfterMs).toBeLessThan(75_000);
+    expect(ended?.status).toBe("COMPLETED");
+  }, 240_000);
+});
+
+describe("the stack SIGKILLed while copies run, then started again", () => {
+  let dataDir: string;
+  let stack: StackProcess;
+  let jobIds: string[];
+  let killedWhileCopying: number;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "snaprelay-crash-"));
+    const start = {
+      dataDir,
+      env: {
+        // 4 MiB a copy at 1 MiB/s: each copy runs about 4 s.
+        LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024),
+        // Retries stay longer than a dead attempt's claim on a copy (45 s locally).
+        SNAPRELAY_WAIT_SCALE: "0.25",
+      },
+    };
+    const first = await startStackProcess(start);
+    const snapshots = await makeDistinctSnapshots(first.cloudUrl, SOURCE, 12, {
+      blocks: 8,
+      blockSizeBytes: BLOCK_SIZE,
+      label: "crash",
+    });
+    const client = api(first);
+    const answers = await Promise.all(snapshots.map((id) => client.post(id)));
+    jobIds = answers.map((answer) => (JSON.parse(answer.text) as { jobId: string }).jobId);
+    // Kill once copies are under way and before they are all done.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const jobs = await Promise.all(jobIds.map((id) => client.job(id)));
+      killedWhileCopying = jobs.filter((job) => job.copies[0]?.status === "COPYING").length;
+      if (killedWhileCopying >= 3) break;
+      if (Date.now() > deadline) throw new Error("no copy was ever seen running");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await first.kill();
+    stack = await first.restart();
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("was killed with copies running", () => {
+    // Assess
+    expect(killedWhileCopying).toBeGreaterThanOrEqual(3);
+    expect(jobIds).toHaveLength(12);
+  });
+
+  it("still lists every job after the restart", async () => {
+    // Act
+    const listed = await api(stack).listed();
+
+    // Assess
+    expect(listed).toEqual(expect.arrayContaining(jobIds));
+  });
+
+  it("completes every job, with exactly one copy each", async () => {
+    // Act
+    const ended = await untilAllEnded(stack, jobIds, 240_000);
+    const copies = await copiesPerJob(stack, jobIds);
+
+    // Assess
+    expect(ended.map((job) => job.status)).toEqual(jobIds.map(() => "COMPLETED"));
+    expect([...copies.values()]).toEqual(jobIds.map(() => 1));
+  }, 300_000);
+
+  it("keeps each execution's history from before the kill, continued after it", async () => {
+    // Prepare
+    const job = await api(stack).job(jobIds[0] ?? "");
+    const sfn = new SFNClient({ region: LOCAL.homeRegion, endpoint: stack.sfnUrl, credentials });
+
+    // Act
+    const { events = [] } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: job.executionArn ?? "", maxResults: 1000 }),
+    );
+    sfn.destroy();
+
+    // Assess
+    const entered = events.flatMap((event) => event.stateEnteredEventDetails?.name ?? []);
+    expect(events[0]?.type).toBe("ExecutionStarted");
+    expect(entered.slice(0, 3)).toEqual(["Validate", "IsAccepted", "CopyToDestinations"]);
+    expect(events.at(-1)?.type).toBe("ExecutionSucceeded");
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+  });
+});
