@@ -5,6 +5,14 @@ import { join } from "node:path";
 
 export type ReleaseLock = () => Promise<void>;
 
+/** The live process that holds the data dir, if any. */
+export async function dataDirOwner(dataDir: string): Promise<number | undefined> {
+  const owner = Number(
+    (await readFile(join(dataDir, "cloud.lock"), "utf8").catch(() => "")).trim(),
+  );
+  return Number.isInteger(owner) && owner > 0 && isAlive(owner) ? owner : undefined;
+}
+
 export async function lockDataDir(dataDir: string): Promise<ReleaseLock> {
   await mkdir(dataDir, { recursive: true });
   const lockFile = join(dataDir, "cloud.lock");

@@ -8,8 +8,10 @@ import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { newJob } from "../../functions/core/create-replication.js";
+import { JOB_STATUSES } from "../../functions/core/job.js";
 import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
@@ -17,6 +19,7 @@ import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
 const SOURCE = "ap-shanghai";
+const LISTING_ACCOUNT = "444455556666";
 const DESTINATION = "ap-mumbai";
 const BLOCK_SIZE = 512 * 1024;
 const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
@@ -116,6 +119,7 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
   let answers: Awaited<ReturnType<ReturnType<typeof api>["post"]>>[];
   let planted: { jobId: string; at: number };
   let burstStarted: number;
+  let documents: DynamoDBDocumentClient;
   let answeredAfterMs: number;
 
   beforeAll(async () => {
@@ -126,6 +130,7 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
         // Each copy moves 2 MiB at 1 MiB/s: copies last seconds, so the region's 20 slots fill.
         LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024),
         SNAPRELAY_WAIT_SCALE: "0.1",
+        ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${LISTING_ACCOUNT}`,
       },
     });
     const snapshots = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 101, {
@@ -135,7 +140,7 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
     });
 
     // A job as a crash between writing it and starting it leaves it: PENDING, no execution.
-    const documents = DynamoDBDocumentClient.from(
+    documents = DynamoDBDocumentClient.from(
       dynamoClient(`http://127.0.0.1:${stack.ports.dynamodb}`),
       { marshallOptions: { removeUndefinedValues: true } },
     );
@@ -152,7 +157,6 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
       new Date(Date.now() - 60_000),
     );
     await new DynamoJobStore(documents, jobsTableName).create(orphan);
-    documents.destroy();
     planted = { jobId: orphan.jobId, at: Date.now() };
 
     const client = api(stack);
@@ -162,6 +166,7 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
   }, 240_000);
 
   afterAll(async () => {
+    documents?.destroy();
     await stack?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
@@ -226,6 +231,60 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
     expect(startedAfterMs).toBeLessThan(75_000);
     expect(ended?.status).toBe("COMPLETED");
   }, 240_000);
+  it("lists 250 jobs under every status through the API, a page at a time, each once", async () => {
+    // Prepare: jobs of another account in every status, made a day ahead so that the sweeper
+    // leaves these made-up jobs alone
+    const store = new DynamoJobStore(documents, jobsTableName);
+    const made: { jobId: string; status: string }[] = [];
+    const tomorrow = Date.now() + 86_400_000;
+    for (let index = 0; index < 250; index++) {
+      const status = JOB_STATUSES[index % JOB_STATUSES.length] ?? "PENDING";
+      const job = newJob(
+        LISTING_ACCOUNT,
+        {
+          snapshotId: `snap-${String(index % 5).padStart(8, "0")}`,
+          sourceRegion: SOURCE,
+          destinationRegions: [DESTINATION],
+          name: "listed",
+          tags: {},
+        },
+        `job-listed-${String(index).padStart(4, "0")}`,
+        new Date(tomorrow + index * 1000),
+      );
+      await store.create({ ...job, status });
+      made.push({ jobId: job.jobId, status });
+    }
+    const token = await issueToken(LISTING_ACCOUNT, {
+      secret: LOCAL.authTokenSecret,
+      issuer: LOCAL.authTokenIssuer,
+    });
+
+    for (const status of JOB_STATUSES) {
+      // Act
+      const seen: string[] = [];
+      let pages = 0;
+      let nextToken: string | undefined;
+      do {
+        const query = `status=${status}&limit=10${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
+        const response = await fetch(`${stack.api}/replications?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(response.status, `GET /replications?${query}`).toBe(200);
+        const page = (await response.json()) as { jobs: Job[]; nextToken?: string };
+        seen.push(...page.jobs.map((job) => job.jobId));
+        nextToken = page.nextToken;
+        pages++;
+      } while (nextToken);
+
+      // Assess
+      const expected = made
+        .filter((job) => job.status === status)
+        .map((job) => job.jobId)
+        .reverse();
+      expect(seen, status).toEqual(expected);
+      expect(pages).toBeGreaterThan(3);
+    }
+  }, 120_000);
 });
 
 describe("the stack SIGKILLed while copies run, then started again", () => {
