@@ -9,7 +9,7 @@ const sweep = {
   startGraceSeconds: config.sweepStartGraceSeconds,
   checkSeconds: config.sweepCheckSeconds,
   giveUpSeconds: config.sweepGiveUpSeconds,
-  batchSize: 100,
+  batchSize: 200,
 };
 
 export const handler = async () => {

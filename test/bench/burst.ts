@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
 import { startStackProcess } from "../support/stack-process.js";
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 100);
+const JOBS = Number(process.env.BENCH_JOBS ?? 300);
 const BLOCK = 512 * 1024;
 const BLOCKS = 4;
 const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"]);
