@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -61,6 +62,8 @@ export interface Journal {
   appendEvent(executionName: string, machineName: string, event: HistoryEvent): void;
 }
 
+const RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+
 const writeAtomically = (file: string, content: string): void => {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, content);
@@ -85,15 +88,24 @@ export class FileJournal implements Journal {
     return JSON.parse(readFileSync(this.machinesFile, "utf8")) as JournaledMachine[];
   }
 
-  /** Every execution with its history, oldest first. */
-  loadExecutions(): ExecutionRecord[] {
+  /**
+   * Every execution with its history, oldest first. Those that ended over 90 days ago are
+   * forgotten, files and all, as Step Functions forgets them.
+   */
+  loadExecutions(now = Date.now()): ExecutionRecord[] {
     const records: ExecutionRecord[] = [];
     for (const entry of readdirSync(this.executionsDir)) {
       if (!entry.endsWith(".json")) continue;
+      const base = entry.slice(0, -".json".length);
       const execution = JSON.parse(
         readFileSync(join(this.executionsDir, entry), "utf8"),
       ) as JournaledExecution;
-      records.push({ execution, events: this.readEvents(entry.slice(0, -".json".length)) });
+      if (execution.stopDate !== undefined && now - execution.stopDate > RETENTION_MS) {
+        rmSync(join(this.executionsDir, entry), { force: true });
+        rmSync(join(this.executionsDir, `${base}.events`), { force: true });
+        continue;
+      }
+      records.push({ execution, events: this.readEvents(base) });
     }
     return records.sort((a, b) => a.execution.sequence - b.execution.sequence);
   }

@@ -1,6 +1,6 @@
 // End to end: the local stack started exactly as `npm start` starts it (its own process, on
 // ports of its own), driven over HTTP like a caller would, then stopped with Ctrl-C (SIGINT).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,16 +13,16 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
-import { freePort } from "../support/free-port.js";
 import { credentials } from "../support/services.js";
+import { type StackPorts, type StackProcess, startStackProcess } from "../support/stack-process.js";
 
 const OTHER_ACCOUNT = "444455556666";
 const STRANGER_ACCOUNT = "777788889999";
 
-let stack: ChildProcess;
+let stack: StackProcess;
 let output = "";
 let dataDir: string;
-let ports: Record<string, number>;
+let ports: StackPorts;
 let api: string;
 let demoSnapshotId: string;
 let token: string;
@@ -81,50 +81,20 @@ const ec2 = (region: string) =>
   new EC2Client({ region, endpoint: `http://127.0.0.1:${ports.cloud}`, credentials });
 
 beforeAll(async () => {
-  ports = {
-    http: await freePort(),
-    lambda: await freePort(),
-    dynamodb: await freePort(),
-    sfn: await freePort(),
-    cloud: await freePort(),
-  };
-  api = `http://127.0.0.1:${ports.http}`;
   dataDir = mkdtempSync(join(tmpdir(), "snaprelay-e2e-"));
-  stack = spawn(process.execPath, ["--import", "tsx", "local/start.ts"], {
-    env: {
-      ...process.env,
-      SNAPRELAY_HTTP_PORT: String(ports.http),
-      SNAPRELAY_LAMBDA_PORT: String(ports.lambda),
-      SNAPRELAY_DYNAMODB_PORT: String(ports.dynamodb),
-      SNAPRELAY_SFN_PORT: String(ports.sfn),
-      SNAPRELAY_CLOUD_PORT: String(ports.cloud),
-      SNAPRELAY_DATA_DIR: dataDir,
-      ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${OTHER_ACCOUNT}`,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  stack = await startStackProcess({
+    dataDir,
+    env: { ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${OTHER_ACCOUNT}` },
   });
-  stack.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  stack.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 110_000;
-  while (!output.includes("snaprelay ready")) {
-    if (stack.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the stack was not ready:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  demoSnapshotId = /Demo snapshot\s+(snap-[0-9a-f]+)/.exec(output)?.[1] ?? "";
-  token = /Token for account \d+:\s+(\S+)/.exec(output)?.[1] ?? "";
-}, 120_000);
+  ports = stack.ports;
+  api = stack.api;
+  output = stack.output();
+  demoSnapshotId = stack.demoSnapshotId();
+  token = stack.token();
+}, 160_000);
 
 afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    const exited = new Promise((resolve) => stack.once("exit", resolve));
-    stack.kill("SIGINT");
-    await exited;
-  }
+  await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -289,11 +259,7 @@ describe("refusals", () => {
 
 describe("Ctrl-C", () => {
   it("stops every process the stack started, java included", async () => {
-    const exited = new Promise<number | null>((resolve) =>
-      stack.once("exit", (code) => resolve(code)),
-    );
-    stack.kill("SIGINT");
-    const code = await exited;
+    const code = await stack.stop();
 
     expect(code).toBe(0);
     for (const port of Object.values(ports)) {

@@ -1,7 +1,7 @@
 // The local Step Functions endpoint, driven only through @aws-sdk/client-sfn, with Task states
 // invoking a fake Lambda Invoke API that fails the way serverless-offline does.
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -961,62 +961,57 @@ describe("with a data dir, across a restart", () => {
     expect(events.filter((event) => event.type === "ExecutionStarted")).toHaveLength(1);
   });
 
-  it("resumes a planted execution whose process died mid-run, from its journal alone", async () => {
-    // Prepare: the files a killed endpoint leaves, a run that had entered Second
-    lambda.define("first", () => ok({ step: 1 }));
-    lambda.define("second", (input) => ok({ resumedWith: input }));
+  /** The files a journal holds for one execution of a "planted" machine, written by hand. */
+  const plant = (
+    name: string,
+    execution: { status: string; startDate: number; stopDate?: number },
+    lines: string[],
+  ) => {
     const machineArn = "arn:aws:states:us-east-1:000000000000:stateMachine:planted";
-    const executionArn = "arn:aws:states:us-east-1:000000000000:execution:planted:died";
-    const at = Date.now() / 1000 - 60;
+    const machine = {
+      arn: machineArn,
+      name: "planted",
+      type: "STANDARD",
+      roleArn: ROLE_ARN,
+      definition: twoSteps,
+      updateDate: execution.startDate,
+    };
     writeFileSync(
       join(dataDir, "machines.json"),
       JSON.stringify([
         {
-          arn: machineArn,
-          name: "planted",
-          type: "STANDARD",
-          roleArn: ROLE_ARN,
-          definition: twoSteps,
-          creationDate: at * 1000,
-          updateDate: at * 1000,
+          ...machine,
+          creationDate: execution.startDate,
           loggingConfiguration: { level: "OFF", includeExecutionData: false },
           tracingConfiguration: { enabled: false },
         },
       ]),
     );
-    mkdirSync(join(dataDir, "executions"));
+    mkdirSync(join(dataDir, "executions"), { recursive: true });
+    const arn = `arn:aws:states:us-east-1:000000000000:execution:planted:${name}`;
     writeFileSync(
-      join(dataDir, "executions", "planted.died.json"),
-      JSON.stringify({
-        arn: executionArn,
-        name: "died",
-        sequence: 1,
-        machine: {
-          arn: machineArn,
-          name: "planted",
-          roleArn: ROLE_ARN,
-          type: "STANDARD",
-          definition: twoSteps,
-          updateDate: at * 1000,
-        },
-        input: "{}",
-        startDate: at * 1000,
-        status: "RUNNING",
-      }),
+      join(dataDir, "executions", `planted.${name}.json`),
+      JSON.stringify({ arn, name, sequence: 1, machine, input: "{}", ...execution }),
     );
-    const event = (id: number, type: string, details: object) =>
-      JSON.stringify({ id, previousEventId: id - 1, timestamp: at, type, details });
-    writeFileSync(
-      join(dataDir, "executions", "planted.died.events"),
-      [
-        event(1, "ExecutionStarted", { input: "{}", roleArn: ROLE_ARN }),
-        event(2, "TaskStateEntered", { name: "First", input: "{}" }),
-        event(3, "TaskStateExited", { name: "First", output: '{"step":1}' }),
-        event(4, "TaskStateEntered", { name: "Second", input: '{"step":1}' }),
-        // A line torn by the kill: dropped, not fatal.
-        '{"id":5,"previousEv',
-      ].join("\n"),
-    );
+    writeFileSync(join(dataDir, "executions", `planted.${name}.events`), lines.join("\n"));
+    return arn;
+  };
+
+  const event = (id: number, type: string, details: object) =>
+    JSON.stringify({ id, previousEventId: id - 1, timestamp: Date.now() / 1000, type, details });
+
+  it("resumes a planted execution whose process died mid-run, from its journal alone", async () => {
+    // Prepare: the files a killed endpoint leaves, a run that had entered Second
+    lambda.define("first", () => ok({ step: 1 }));
+    lambda.define("second", (input) => ok({ resumedWith: input }));
+    const executionArn = plant("died", { status: "RUNNING", startDate: Date.now() - 60_000 }, [
+      event(1, "ExecutionStarted", { input: "{}", roleArn: ROLE_ARN }),
+      event(2, "TaskStateEntered", { name: "First", input: "{}" }),
+      event(3, "TaskStateExited", { name: "First", output: '{"step":1}' }),
+      event(4, "TaskStateEntered", { name: "Second", input: '{"step":1}' }),
+      // A line torn by the kill: dropped, not fatal.
+      '{"id":5,"previousEv',
+    ]);
 
     // Act
     const { client } = await startEndpoint();
@@ -1029,5 +1024,23 @@ describe("with a data dir, across a restart", () => {
     });
     expect(lambda.callsOf("first")).toEqual([]);
     expect(lambda.callsOf("second")).toEqual([{ step: 1 }]);
+  });
+
+  it("forgets an execution 90 days after it ended, as Step Functions does", async () => {
+    // Prepare
+    const day = 24 * 60 * 60 * 1000;
+    const executionArn = plant(
+      "old",
+      { status: "SUCCEEDED", startDate: Date.now() - 91 * day, stopDate: Date.now() - 91 * day },
+      [event(1, "ExecutionStarted", { input: "{}", roleArn: ROLE_ARN })],
+    );
+
+    // Act
+    const { client } = await startEndpoint();
+    const failure = await failureOf(client.send(new DescribeExecutionCommand({ executionArn })));
+
+    // Assess
+    expect(failure).toBeInstanceOf(ExecutionDoesNotExist);
+    expect(existsSync(join(dataDir, "executions", "planted.old.events"))).toBe(false);
   });
 });

@@ -32,6 +32,22 @@ export const SWEEP_PARTITION = "SWEEP";
 /** ISO timestamps sort as strings; the job id breaks ties between jobs made in the same ms. */
 export const accountSortKey = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;
 
+type IndexDefinition = NonNullable<CreateTableCommandInput["GlobalSecondaryIndexes"]>[number];
+
+const index = (
+  IndexName: string,
+  hashKey: string,
+  rangeKey: string,
+  Projection: IndexDefinition["Projection"],
+): IndexDefinition => ({
+  IndexName,
+  KeySchema: [
+    { AttributeName: hashKey, KeyType: "HASH" },
+    { AttributeName: rangeKey, KeyType: "RANGE" },
+  ],
+  Projection,
+});
+
 export const jobsTableDefinition = (tableName: string): CreateTableCommandInput => ({
   TableName: tableName,
   BillingMode: "PAY_PER_REQUEST",
@@ -47,48 +63,16 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
   ],
   KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
-    {
-      IndexName: ACCOUNT_INDEX,
-      KeySchema: [
-        { AttributeName: "gsi1pk", KeyType: "HASH" },
-        { AttributeName: "gsi1sk", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "ALL" },
-    },
-    {
-      IndexName: ACTIVE_INDEX,
-      KeySchema: [
-        { AttributeName: "gsi2pk", KeyType: "HASH" },
-        { AttributeName: "gsi1sk", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "ALL" },
-    },
+    index(ACCOUNT_INDEX, "gsi1pk", "gsi1sk", { ProjectionType: "ALL" }),
+    index(ACTIVE_INDEX, "gsi2pk", "gsi1sk", { ProjectionType: "ALL" }),
     // The indexes below hold keys (and a filter field) only: a copy's progress, written every
     // poll, never costs them a write. A page read through them fetches its jobs by key.
-    {
-      IndexName: STATUS_INDEX,
-      KeySchema: [
-        { AttributeName: "gsi3pk", KeyType: "HASH" },
-        { AttributeName: "gsi1sk", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["snapshotId"] },
-    },
-    {
-      IndexName: SNAPSHOT_INDEX,
-      KeySchema: [
-        { AttributeName: "gsi4pk", KeyType: "HASH" },
-        { AttributeName: "gsi1sk", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    },
-    {
-      IndexName: SWEEP_INDEX,
-      KeySchema: [
-        { AttributeName: "sweeppk", KeyType: "HASH" },
-        { AttributeName: "sweepAt", KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    },
+    index(STATUS_INDEX, "gsi3pk", "gsi1sk", {
+      ProjectionType: "INCLUDE",
+      NonKeyAttributes: ["snapshotId"],
+    }),
+    index(SNAPSHOT_INDEX, "gsi4pk", "gsi1sk", { ProjectionType: "KEYS_ONLY" }),
+    index(SWEEP_INDEX, "sweeppk", "sweepAt", { ProjectionType: "KEYS_ONLY" }),
   ],
 });
 
