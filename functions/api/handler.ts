@@ -4,7 +4,7 @@
 import type { Context } from "aws-lambda";
 import { DomainError } from "../core/errors.js";
 import { servicesFromEnv } from "../wiring.js";
-import { errorResponse, type HttpResponse } from "./http.js";
+import { answerInTime, errorResponse, type HttpResponse } from "./http.js";
 import { type ApiEvent, callerOf } from "./request-context.js";
 import { health } from "./routes/health.js";
 import {
@@ -39,31 +39,6 @@ const privateRoutes: Record<string, PrivateRoute> = {
 
 // Room left before the function's own timeout for the busy answer to get out.
 const ANSWER_MARGIN_MS = 1_500;
-
-/** The route's answer, or ServiceBusy once `answerBy` passes; the route's work is abandoned. */
-const answerInTime = async (
-  answerBy: Date,
-  answer: () => Promise<HttpResponse>,
-): Promise<HttpResponse> => {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DomainError(
-            "ServiceBusy",
-            "snaprelay could not answer in time because it is busy; retry in a few seconds.",
-          ),
-        ),
-      Math.max(0, answerBy.getTime() - Date.now()),
-    );
-  });
-  try {
-    return await Promise.race([answer(), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 export const handler = async (
   event: ApiEvent,

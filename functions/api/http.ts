@@ -47,6 +47,31 @@ const isPassingTrouble = (error: unknown): boolean => {
 const busy = (message: string) =>
   json(503, errorBody("ServiceBusy", message), { "retry-after": String(RETRY_AFTER_SECONDS) });
 
+/** The answer, or ServiceBusy once `answerBy` passes (the unfinished work is abandoned). */
+export const answerInTime = async (
+  answerBy: Date,
+  answer: () => Promise<HttpResponse>,
+): Promise<HttpResponse> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DomainError(
+            "ServiceBusy",
+            `snaprelay could not answer in time because it is busy; retry in ${RETRY_AFTER_SECONDS} seconds.`,
+          ),
+        ),
+      Math.max(0, answerBy.getTime() - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([answer(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 export const errorResponse = (error: unknown, requestId: string): HttpResponse => {
   if (error instanceof DomainError) {
     if (error.code === "ServiceBusy") return busy(error.message);
