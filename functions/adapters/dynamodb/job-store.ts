@@ -126,8 +126,11 @@ const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
   return parts.length > 0 ? `${parts.join("; ")}.` : `job ${job.jobId} refused the change.`;
 };
 
-// Enough to fill a page past thousands of jobs that do not match its filter.
+// Bounds one request's reads when a filter skips many jobs: a page that could not fill within
+// them comes back short, with a nextToken to read on from.
 const MAX_READS_PER_PAGE = 20;
+// DynamoDB may leave some keys of a batch unread under load; they are asked for again this often.
+const BATCH_GET_ATTEMPTS = 8;
 
 export class DynamoJobStore implements JobStore {
   private readonly accounts = new Map<string, string>();
@@ -250,6 +253,9 @@ export class DynamoJobStore implements JobStore {
     for (let start = 0; start < keys.length; start += 100) {
       let wanted: Record<string, unknown>[] = keys.slice(start, start + 100).map((pk) => ({ pk }));
       for (let attempt = 0; wanted.length > 0; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS) {
+          throw new Error(`DynamoDB left ${wanted.length} jobs unread after ${attempt} attempts`);
+        }
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
         const { Responses, UnprocessedKeys } = await this.client.send(
           new BatchGetCommand({
