@@ -49,6 +49,15 @@ const EnvSchema = z.object({
   SWEEP_START_GRACE_SECONDS: seconds(30),
   SWEEP_CHECK_SECONDS: seconds(900),
   SWEEP_GIVE_UP_SECONDS: seconds(3_600),
+  ACCOUNT_ROLE_NAME: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 letters, digits and +=,.@_-)")
+    .default("snaprelay-access"),
+  ACCOUNT_ROLE_EXTERNAL_ID: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, "an STS external id (2-1224 letters, digits and +=,.@:/_-)")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
 });
 
 export interface Config {
@@ -69,6 +78,13 @@ export interface Config {
   sweepCheckSeconds: number;
   /** A job whose execution could not be started for this long is failed. */
   sweepGiveUpSeconds: number;
+  /** The deployment's own account (the state machine's), reached with the functions' credentials. */
+  serviceAccountId: string;
+  /** The partition of the deployment (aws, aws-cn, …), for role ARNs. */
+  partition: string;
+  /** The role assumed in each other account, and the external id its trust policy asks for. */
+  accountRoleName: string;
+  accountRoleExternalId: string | undefined;
 }
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
@@ -97,5 +113,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     sweepStartGraceSeconds: e.SWEEP_START_GRACE_SECONDS,
     sweepCheckSeconds: e.SWEEP_CHECK_SECONDS,
     sweepGiveUpSeconds: e.SWEEP_GIVE_UP_SECONDS,
+    // The state machine lives in the deployment's own account and partition: its ARN names both.
+    serviceAccountId: e.STATE_MACHINE_ARN.split(":")[4] ?? "",
+    partition: e.STATE_MACHINE_ARN.split(":")[1] ?? "aws",
+    accountRoleName: e.ACCOUNT_ROLE_NAME,
+    accountRoleExternalId: e.ACCOUNT_ROLE_EXTERNAL_ID,
   };
 };

@@ -1,10 +1,10 @@
 // The composition root: configuration checked once, AWS clients made once per cold start, and
 // the ports the handlers hand to the domain.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
+import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
@@ -32,21 +32,18 @@ export const createServices = (config: Config): Services => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const ec2Clients = new Map<string, EC2Client>();
-  const ec2For = (region: string): EC2Client => {
-    let client = ec2Clients.get(region);
-    if (!client) {
-      client = new EC2Client({ region });
-      ec2Clients.set(region, client);
-    }
-    return client;
-  };
+  const accounts = new AccountAccess({
+    serviceAccountId: config.serviceAccountId,
+    partition: config.partition,
+    roleName: config.accountRoleName,
+    externalId: config.accountRoleExternalId,
+  });
   const policy = {
     supportedRegions: config.supportedRegions,
     allowlistedAccounts: config.allowlistedAccounts,
   };
   const jobs = new DynamoJobStore(documents, config.jobsTable);
-  const snapshots = new Ec2SnapshotProvider(ec2For);
+  const snapshots = new Ec2SnapshotProvider(accounts);
   return {
     config,
     clock: systemClock,

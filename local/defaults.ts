@@ -1,5 +1,7 @@
 // The local stack's settings: ports, the dummy AWS identity, the demo account and the token
 // secret. Each can be changed with the environment variable named beside it.
+import { localAccessKeyFor } from "./cloud/index.js";
+
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
   if (value === undefined || value === "") return fallback;
@@ -56,7 +58,19 @@ export const LOCAL = {
   authTokenIssuer: process.env.AUTH_TOKEN_ISSUER ?? "snaprelay",
   demoRegion: "ap-shanghai",
   demoDestination: "ap-mumbai",
+  /** The role snaprelay assumes in each account, and the external id it passes. */
+  accountRoleName: process.env.ACCOUNT_ROLE_NAME || "snaprelay-access",
+  accountRoleExternalId: process.env.ACCOUNT_ROLE_EXTERNAL_ID || "snaprelay-local",
 } as const;
+
+/**
+ * Credentials that act in `accountId` in the local cloud (its access key names the account);
+ * the dummy identity above acts in the service's own account, 000000000000.
+ */
+export const localCredentialsFor = (accountId: string) => ({
+  accessKeyId: localAccessKeyFor(accountId),
+  secretAccessKey: LOCAL.secretAccessKey,
+});
 
 export const stateMachineName = `${LOCAL.service}-${LOCAL.stage}-replication`;
 export const jobsTableName = `${LOCAL.service}-${LOCAL.stage}-jobs`;

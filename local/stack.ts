@@ -67,6 +67,8 @@ const localFunctionSettings = (): Record<string, string> => {
     // Longer than the functions' 30 s timeout: a live attempt never loses its claim.
     COPY_START_LEASE_SECONDS: "45",
     COPY_STALL_SECONDS: "120",
+    ACCOUNT_ROLE_NAME: LOCAL.accountRoleName,
+    ACCOUNT_ROLE_EXTERNAL_ID: LOCAL.accountRoleExternalId,
     // Locally the sweeper checks a running job's execution every minute, not every 15.
     SWEEP_CHECK_SECONDS: "60",
   };
@@ -103,6 +105,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
     AWS_ENDPOINT_URL_EC2: endpoints.cloud,
+    // The local cloud answers STS too: it hands out each account's role credentials.
+    AWS_ENDPOINT_URL_STS: endpoints.cloud,
     AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
     AWS_REGION: LOCAL.homeRegion,
@@ -130,6 +134,12 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       ...options.cloud,
     });
     stops.push(() => cloud.close());
+    // The demo account lets snaprelay in, as a tenant's role would (README: Tenant accounts).
+    await cloud.createRole({
+      accountId: LOCAL.demoAccountId,
+      roleName: LOCAL.accountRoleName,
+      externalId: LOCAL.accountRoleExternalId,
+    });
     const offlineStart = startServerlessOffline({
       httpPort: ports.http,
       lambdaPort: ports.lambda,

@@ -3,7 +3,7 @@
 import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { issueToken } from "../functions/api/tokens.js";
-import { LOCAL, localPorts, localWaitScale } from "./defaults.js";
+import { LOCAL, localCredentialsFor, localPorts, localWaitScale } from "./defaults.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
 
@@ -12,14 +12,14 @@ const log = (line: string) => console.log(`[snaprelay] ${line}`);
 const DEMO_DESCRIPTION = "demo-orders-db nightly";
 
 /**
- * A volume with a completed snapshot in the demo region: something to replicate. The local
- * cloud keeps its data across restarts, so an earlier start's demo snapshot is used again.
+ * A volume with a completed snapshot in the demo account's demo region: something to replicate.
+ * The local cloud keeps its data across restarts, so an earlier start's demo snapshot is used again.
  */
 const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
   const ec2 = new EC2Client({
     endpoint: stack.endpoints.cloud,
     region: LOCAL.demoRegion,
-    credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
+    credentials: localCredentialsFor(LOCAL.demoAccountId),
   });
   try {
     const { Snapshots } = await ec2.send(

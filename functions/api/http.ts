@@ -14,6 +14,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   NameTooLong: 400,
   Unauthorized: 401,
   NotAllowlisted: 403,
+  AccountAccessDenied: 403,
   JobNotFound: 404,
   SnapshotNotFound: 404,
   RouteNotFound: 404,

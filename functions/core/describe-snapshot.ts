@@ -50,7 +50,7 @@ export const describeSnapshot = async (
   deps: { snapshots: SnapshotProvider; jobs: JobStore; policy: ReplicationPolicy },
 ): Promise<SnapshotReport> => {
   assertSupportedRegion(region, "Region", deps.policy);
-  const snapshot = await deps.snapshots.describe(region, snapshotId);
+  const snapshot = await deps.snapshots.describe(accountId, region, snapshotId);
   if (!snapshot) {
     throw new DomainError(
       "SnapshotNotFound",

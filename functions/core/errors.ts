@@ -22,7 +22,8 @@ export type ErrorCode =
   | "CopyStalled"
   | "WorkflowUnavailable"
   | "ExecutionEnded"
-  | "ServiceBusy";
+  | "ServiceBusy"
+  | "AccountAccessDenied";
 
 export class DomainError extends Error {
   readonly code: ErrorCode;
@@ -47,6 +48,7 @@ export const REJECTION_CODES = [
   "SnapshotNotFound",
   "SnapshotNotReady",
   "QuotaExceeded",
+  "AccountAccessDenied",
 ] as const satisfies readonly ErrorCode[];
 
 export type RejectionCode = (typeof REJECTION_CODES)[number];

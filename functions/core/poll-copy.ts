@@ -16,7 +16,7 @@ export const pollCopy = async (
   destinationRegion: string,
   deps: StepDeps,
 ): Promise<CopyProgress> => {
-  const { copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
   if (copy.status === "COMPLETED") return { state: "completed", progress: 100, waitSeconds: 0 };
   if (!copy.destinationSnapshotId || copy.status !== "COPYING") {
     throw new DomainError(
@@ -25,7 +25,11 @@ export const pollCopy = async (
     );
   }
 
-  const snapshot = await deps.snapshots.describe(destinationRegion, copy.destinationSnapshotId);
+  const snapshot = await deps.snapshots.describe(
+    job.accountId,
+    destinationRegion,
+    copy.destinationSnapshotId,
+  );
   if (!snapshot) {
     throw new DomainError(
       "CopyFailed",

@@ -104,6 +104,8 @@ export interface SnapshotView {
 }
 
 export interface CopyRequest {
+  /** The account that owns the source and receives the copy. */
+  accountId: string;
   sourceRegion: string;
   sourceSnapshotId: string;
   destinationRegion: string;
@@ -111,18 +113,28 @@ export interface CopyRequest {
   tags: Record<string, string>;
 }
 
+/**
+ * Snapshots as the cloud shows them to one account: every call acts in `accountId` and sees only
+ * what that account owns (another account's snapshot is as absent as one that never was). A call
+ * snaprelay may not make in that account throws `AccountAccessDenied`.
+ */
 export interface SnapshotProvider {
-  describe(region: string, snapshotId: string): Promise<SnapshotView | undefined>;
+  describe(
+    accountId: string,
+    region: string,
+    snapshotId: string,
+  ): Promise<SnapshotView | undefined>;
   /** Finds a copy already made for this job (by its tags), in case a step died after starting it. */
   findCopy(
+    accountId: string,
     destinationRegion: string,
     tags: Record<string, string>,
   ): Promise<SnapshotView | undefined>;
   /** Starts a copy, tagged at creation; returns the new snapshot's id. */
   startCopy(request: CopyRequest): Promise<string>;
-  delete(region: string, snapshotId: string): Promise<void>;
+  delete(accountId: string, region: string, snapshotId: string): Promise<void>;
   /** Snapshots the account holds in `region`, pending copies included. */
-  countOwned(region: string): Promise<number>;
+  countOwned(accountId: string, region: string): Promise<number>;
 }
 
 export type ExecutionStatus =

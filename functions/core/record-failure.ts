@@ -9,15 +9,16 @@ import type { StepDeps } from "./step-deps.js";
 /** Deletes an unfinished destination snapshot; says what happened, for the copy's error. */
 const removeHalfMadeCopy = async (
   deps: StepDeps,
+  accountId: string,
   region: string,
   snapshotId: string | null,
 ): Promise<string> => {
   if (!snapshotId) return "";
   try {
-    const snapshot = await deps.snapshots.describe(region, snapshotId);
+    const snapshot = await deps.snapshots.describe(accountId, region, snapshotId);
     if (!snapshot) return "";
     if (snapshot.state === "completed") return ` The copy ${snapshotId} completed and was kept.`;
-    await deps.snapshots.delete(region, snapshotId);
+    await deps.snapshots.delete(accountId, region, snapshotId);
     return ` The unfinished copy ${snapshotId} was deleted.`;
   } catch (error) {
     if (isDomainError(error)) throw error;
@@ -38,6 +39,7 @@ export const recordCopyFailure = async (
   }
   const cleanup = await removeHalfMadeCopy(
     deps,
+    job.accountId,
     destinationRegion,
     copy?.destinationSnapshotId ?? null,
   );
@@ -63,6 +65,7 @@ export const recordJobFailure = async (
     if (isFinishedCopy(copy.status)) continue;
     const cleanup = await removeHalfMadeCopy(
       deps,
+      job.accountId,
       copy.destinationRegion,
       copy.destinationSnapshotId,
     );

@@ -48,10 +48,15 @@ export const startCopy = async (
   let destinationSnapshotId: string;
   try {
     // A previous attempt may have started the copy and died before recording it.
-    const existing = await deps.snapshots.findCopy(destinationRegion, copyIdentityTags(job));
+    const existing = await deps.snapshots.findCopy(
+      job.accountId,
+      destinationRegion,
+      copyIdentityTags(job),
+    );
     destinationSnapshotId =
       existing?.snapshotId ??
       (await deps.snapshots.startCopy({
+        accountId: job.accountId,
         sourceRegion: job.sourceRegion,
         sourceSnapshotId: job.snapshotId,
         destinationRegion,

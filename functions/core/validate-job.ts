@@ -12,12 +12,9 @@ export type ValidationOutcome =
   | { accepted: true; destinationRegions: string[] }
   | { accepted: false; error: { code: string; message: string } };
 
-const checkSourceSnapshot = async (
-  deps: StepDeps,
-  sourceRegion: string,
-  snapshotId: string,
-): Promise<void> => {
-  const snapshot = await deps.snapshots.describe(sourceRegion, snapshotId);
+const checkSourceSnapshot = async (deps: StepDeps, job: ReplicationJob): Promise<void> => {
+  const { accountId, sourceRegion, snapshotId } = job;
+  const snapshot = await deps.snapshots.describe(accountId, sourceRegion, snapshotId);
   if (!snapshot) {
     throw new DomainError(
       "SnapshotNotFound",
@@ -37,7 +34,7 @@ const checkQuota = async (deps: StepDeps, job: ReplicationJob): Promise<void> =>
   const quota = deps.settings.snapshotQuotaPerRegion;
   for (const { destinationRegion } of job.copies) {
     const [held, queued] = await Promise.all([
-      deps.snapshots.countOwned(destinationRegion),
+      deps.snapshots.countOwned(job.accountId, destinationRegion),
       deps.jobs.countQueuedCopies(job.accountId, destinationRegion, job.jobId),
     ]);
     if (held + queued + 1 > quota) {
@@ -72,7 +69,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
       }),
       deps.settings.policy,
     );
-    await checkSourceSnapshot(deps, job.sourceRegion, job.snapshotId);
+    await checkSourceSnapshot(deps, job);
     await checkQuota(deps, job);
   } catch (error) {
     if (!isRejection(error)) throw error;

@@ -1,10 +1,14 @@
 // The admin tool over HTTP, under /_admin/ on the cloud's own port (the EC2 API answers at /), so
-// the CLI works while `npm start` runs. JSON in and out; local use only, like the rest of the cloud.
+// the CLI works while `npm start` runs. JSON in and out; every route takes ?account=<12 digits>
+// (default: the cloud's default account) and acts in it. Local use only, like the rest of the cloud.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import type { AccountCloud } from "./account-cloud.js";
 import { AdminError } from "./admin-error.js";
-import type { CloudAdmin } from "./cloud-admin.js";
+import { type CloudAccounts, checkAccountId } from "./cloud-accounts.js";
+import { messageOf } from "./error-message.js";
 import type { LocalCloudStats } from "./stats.js";
+import type { RoleRegistry } from "./sts/role-registry.js";
 import { readBodyText } from "./wire/request-body.js";
 
 export const ADMIN_PATH_PREFIX = "/_admin/";
@@ -19,38 +23,81 @@ const fillBody = z.object({
   count: z.number().int().optional(),
   seed: z.string().min(1).optional(),
 });
+// The role registry checks the values; an account left out is the route's.
+const roleBody = z.object({
+  accountId: z.string().optional(),
+  roleName: z.string(),
+  externalId: z.string().optional(),
+});
 
-type Route = (match: string[], body: () => Promise<unknown>) => unknown;
+interface AdminRequest {
+  /** The path's parameters, decoded. */
+  match: string[];
+  /** The account named by ?account=, if any. */
+  namedAccount: string | undefined;
+  /** The account the route acts in: the one named, else the default account. */
+  account(): AccountCloud;
+  body(): Promise<unknown>;
+}
 
-export function adminEndpoint(admin: CloudAdmin, stats: () => LocalCloudStats) {
+type Route = (request: AdminRequest) => unknown;
+
+export interface AdminEndpointDeps {
+  accounts: CloudAccounts;
+  roles: RoleRegistry;
+  stats(): LocalCloudStats;
+}
+
+export function adminEndpoint({ accounts, roles, stats }: AdminEndpointDeps) {
   const routes: [method: string, path: RegExp, route: Route][] = [
-    ["GET", /^stats$/, () => stats()],
+    // The whole cloud, or only the account named.
+    ["GET", /^stats$/, ({ namedAccount, account }) => (namedAccount ? account().stats() : stats())],
+    [
+      "GET",
+      /^roles$/,
+      ({ namedAccount }) =>
+        roles.list().filter((role) => !namedAccount || role.accountId === namedAccount),
+    ],
+    [
+      "POST",
+      /^roles$/,
+      async ({ namedAccount, body }) => {
+        const role = roleBody.parse(await body());
+        return roles.put({
+          ...role,
+          accountId: role.accountId ?? namedAccount ?? accounts.defaultAccountId,
+        });
+      },
+    ],
     [
       "POST",
       /^regions\/([^/]+)\/volumes$/,
-      async ([region = ""], body) =>
-        admin.createVolume({ region, ...volumeBody.parse(await body()) }),
+      async ({ match: [region = ""], account, body }) =>
+        account().admin.createVolume({ region, ...volumeBody.parse(await body()) }),
     ],
     [
       "POST",
       /^regions\/([^/]+)\/volumes\/([^/]+)\/fill$/,
-      async ([region = "", volumeId = ""], body) =>
-        admin.fillBlocks(region, volumeId, fillBody.parse(await body())),
+      async ({ match: [region = "", volumeId = ""], account, body }) =>
+        account().admin.fillBlocks(region, volumeId, fillBody.parse(await body())),
     ],
     [
       "GET",
       /^regions\/([^/]+)\/volumes\/([^/]+)\/manifest$/,
-      ([region = "", volumeId = ""]) => admin.volumeManifest(region, volumeId),
+      ({ match: [region = "", volumeId = ""], account }) =>
+        account().admin.volumeManifest(region, volumeId),
     ],
     [
       "GET",
       /^regions\/([^/]+)\/snapshots\/([^/]+)\/manifest$/,
-      ([region = "", snapshotId = ""]) => admin.snapshotManifest(region, snapshotId),
+      ({ match: [region = "", snapshotId = ""], account }) =>
+        account().admin.snapshotManifest(region, snapshotId),
     ],
     [
       "GET",
       /^regions\/([^/]+)\/snapshots\/([^/]+)\/copy-report$/,
-      ([region = "", snapshotId = ""]) => admin.copyReport(region, snapshotId),
+      ({ match: [region = "", snapshotId = ""], account }) =>
+        account().admin.copyReport(region, snapshotId),
     ],
   ];
 
@@ -68,8 +115,15 @@ export function adminEndpoint(admin: CloudAdmin, stats: () => LocalCloudStats) {
         throw new AdminError("MethodNotAllowed", `${url.pathname} takes ${allowed}.`, 405);
       }
       const [, pattern, route] = found;
-      const match = (pattern.exec(path) ?? []).slice(1).map(decodeURIComponent);
-      send(response, 200, await route(match, () => readJson(request)));
+      const named = url.searchParams.get("account") ?? undefined;
+      const namedAccount = named === undefined ? undefined : checkAccountId(named);
+      const answer = await route({
+        match: (pattern.exec(path) ?? []).slice(1).map(decodeURIComponent),
+        namedAccount,
+        account: () => accounts.get(namedAccount),
+        body: () => readJson(request),
+      });
+      send(response, 200, answer);
     } catch (error) {
       if (error instanceof AdminError) {
         send(response, error.httpStatus, { error: { code: error.code, message: error.message } });
@@ -82,8 +136,7 @@ export function adminEndpoint(admin: CloudAdmin, stats: () => LocalCloudStats) {
         send(response, 400, { error: { code: "InvalidRequest", message } });
       } else {
         console.error("local cloud: admin request failed", error);
-        const message = error instanceof Error ? error.message : String(error);
-        send(response, 500, { error: { code: "InternalError", message } });
+        send(response, 500, { error: { code: "InternalError", message: messageOf(error) } });
       }
     }
   };

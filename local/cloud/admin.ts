@@ -1,11 +1,14 @@
 // The local cloud's admin tool: `npx tsx local/cloud/admin.ts <command>`. It talks to a running
 // cloud (npm start, or main.ts) over its /_admin/ routes and prints JSON; `help` lists the commands.
 import { parseArgs } from "node:util";
+import { messageOf } from "./error-message.js";
 
 const USAGE = `Usage: npx tsx local/cloud/admin.ts <command> [options]
 
 Commands:
-  stats                                   counts per region, copies and bytes sent
+  stats                                   counts per region, copies and bytes sent, summed and per
+                                          account (with --account: that account's only), and the
+                                          local STS's AssumeRole calls
   create-volume --region R --size N       a volume of N bytes (suffixes KiB, MiB, GiB), a whole
                                           number of blocks: for small tests (EC2 sizes are GiB)
   write-volume  --region R --volume vol-… --block N [--count K] [--seed S]
@@ -15,13 +18,22 @@ Commands:
                                           the blocks: [index, sha256] of each block not all zeros
   copy-report   --region R --snapshot snap-…
                                           what a copy sent (bytesTransferred) and skipped
+  create-role   --account A --role NAME [--external-id ID]
+                                          a role the local STS lets callers assume (AssumeRole of
+                                          arn:aws:iam::A:role/NAME, passing exactly ID if given);
+                                          creating it again replaces it
+  roles                                   the roles (with --account: that account's)
 
 Options:
+  --account A      the 12-digit account the command acts in; default the cloud's default account
   --endpoint URL   the cloud; default $LOCAL_CLOUD_URL, else http://127.0.0.1:<port> with the port
                    from $SNAPRELAY_CLOUD_PORT or $LOCAL_CLOUD_PORT, else 8084`;
 
 const OPTIONS = {
   endpoint: { type: "string" },
+  account: { type: "string" },
+  role: { type: "string" },
+  "external-id": { type: "string" },
   region: { type: "string" },
   volume: { type: "string" },
   snapshot: { type: "string" },
@@ -52,7 +64,7 @@ class CommandLine {
       this.help = help === true || this.command === "help";
       this.values = strings;
     } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
+      throw new UsageError(messageOf(error));
     }
   }
 
@@ -101,8 +113,14 @@ class CommandLine {
   }
 }
 
-/** The request a command makes: method, path under /_admin/ and JSON body. */
+/** The request a command makes: method, path under /_admin/ (and the account) and JSON body. */
 function requestFor(line: CommandLine): [method: string, path: string, body?: unknown] {
+  const [method, path, body] = routeFor(line);
+  const account = line.optional("account");
+  return [method, account ? `${path}?account=${encodeURIComponent(account)}` : path, body];
+}
+
+function routeFor(line: CommandLine): [method: string, path: string, body?: unknown] {
   switch (line.command) {
     case "stats":
       return ["GET", "stats"];
@@ -137,6 +155,18 @@ function requestFor(line: CommandLine): [method: string, path: string, body?: un
         "GET",
         `regions/${line.segment("region")}/snapshots/${line.segment("snapshot")}/copy-report`,
       ];
+    case "create-role":
+      return [
+        "POST",
+        "roles",
+        {
+          accountId: line.required("account"),
+          roleName: line.required("role"),
+          externalId: line.optional("external-id"),
+        },
+      ];
+    case "roles":
+      return ["GET", "roles"];
     default:
       throw new UsageError(line.command ? `Unknown command '${line.command}'.` : "Name a command.");
   }
@@ -157,7 +187,7 @@ async function main(): Promise<number> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     console.error(
       `No local cloud answers at ${line.endpoint()} (${reason}); start it (npm start) or pass --endpoint.`,
     );

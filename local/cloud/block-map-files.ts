@@ -1,5 +1,5 @@
-// Block maps on disk, one JSON file each beside the block store: regions/<region>/snapshots/<id>.json
-// (written once) and regions/<region>/volumes/<id>.json. Kept out of state.json, which is rewritten often.
+// Block maps on disk, one JSON file each beside the account's block store: regions/<region>/
+// snapshots/<id>.json (written once) and …/volumes/<id>.json. Kept out of the often rewritten state.json.
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -16,15 +16,18 @@ const blockMapFileSchema = z.object({
 
 type BlockMapFile = z.infer<typeof blockMapFileSchema>;
 
-const blockMapPath = (dataDir: string, { region, kind, id }: BlockMapKey): string =>
-  join(regionsDir(dataDir), region, kind === "snapshot" ? "snapshots" : "volumes", `${id}.json`);
+const blockMapPath = (accountDir: string, { region, kind, id }: BlockMapKey): string =>
+  join(regionsDir(accountDir), region, kind === "snapshot" ? "snapshots" : "volumes", `${id}.json`);
 
 /**
  * Writes the block maps changed since the last save. Returns the files of deleted snapshots, to be
  * removed only once state.json no longer names them: a crash in between leaves an unused file, never
  * a snapshot without its map.
  */
-export async function saveChangedBlockMaps(dataDir: string, store: CloudStore): Promise<string[]> {
+export async function saveChangedBlockMaps(
+  accountDir: string,
+  store: CloudStore,
+): Promise<string[]> {
   const keys = store.takeChangedBlockMaps();
   const deleted: string[] = [];
   for (const [done, key] of keys.entries()) {
@@ -32,7 +35,7 @@ export async function saveChangedBlockMaps(dataDir: string, store: CloudStore): 
       key.kind === "snapshot"
         ? store.manifest(key.region, key.id)
         : store.volumeBlocks(key.region, key.id);
-    const file = blockMapPath(dataDir, key);
+    const file = blockMapPath(accountDir, key);
     if (!map) {
       deleted.push(file);
       continue;
@@ -52,12 +55,12 @@ export async function removeBlockMapFiles(files: readonly string[]): Promise<voi
 }
 
 /** Reads the block map of every snapshot and volume in the store; a missing one stops the start. */
-export async function loadBlockMaps(dataDir: string, store: CloudStore): Promise<void> {
+export async function loadBlockMaps(accountDir: string, store: CloudStore): Promise<void> {
   for (const [region, world] of store.regions()) {
     for (const snapshot of world.snapshots.values()) {
       const isUnfinishedCopy = store.copies.has(snapshot.snapshotId) || snapshot.state === "error";
       if (isUnfinishedCopy) continue;
-      const content = await readBlockMap(dataDir, store, {
+      const content = await readBlockMap(accountDir, store, {
         region,
         kind: "snapshot",
         id: snapshot.snapshotId,
@@ -65,7 +68,7 @@ export async function loadBlockMaps(dataDir: string, store: CloudStore): Promise
       world.manifests.set(snapshot.snapshotId, content);
     }
     for (const volume of world.volumes.values()) {
-      const content = await readBlockMap(dataDir, store, {
+      const content = await readBlockMap(accountDir, store, {
         region,
         kind: "volume",
         id: volume.volumeId,
@@ -85,11 +88,11 @@ function fileFrom(map: Manifest | VolumeBlocks): BlockMapFile {
 }
 
 async function readBlockMap(
-  dataDir: string,
+  accountDir: string,
   store: CloudStore,
   key: BlockMapKey,
 ): Promise<Manifest> {
-  const file = blockMapPath(dataDir, key);
+  const file = blockMapPath(accountDir, key);
   let content: BlockMapFile;
   try {
     content = blockMapFileSchema.parse(JSON.parse(await readFile(file, "utf8")));

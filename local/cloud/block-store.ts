@@ -1,5 +1,5 @@
-// Each region's blocks on disk, at regions/<region>/blocks/<sha256>: content-addressed, so one file
-// serves every volume and snapshot of the region holding those bytes. A file present is complete.
+// Each region's blocks on disk, at regions/<region>/blocks/<sha256> in the account's folder: content-
+// addressed, so one file serves every volume and snapshot of the region holding those bytes.
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ const INCOMING_PREFIX = ".incoming-";
 export const sha256Of = (data: Uint8Array): string =>
   createHash("sha256").update(data).digest("hex");
 
-export const regionsDir = (dataDir: string): string => join(dataDir, "regions");
+export const regionsDir = (accountDir: string): string => join(accountDir, "regions");
 
 export class BlockStore {
   /** What each region holds, kept in memory so a copy can be planned without touching the disk. */
@@ -20,16 +20,21 @@ export class BlockStore {
   readonly zeroBlockSha256: string;
 
   private constructor(
-    private readonly dataDir: string,
+    private readonly accountDir: string,
     readonly blockSizeBytes: number,
   ) {
     this.zeroBlockSha256 = sha256Of(Buffer.alloc(blockSizeBytes));
   }
 
+  /** For a folder that holds no blocks yet: an account the cloud has not seen before. */
+  static empty(accountDir: string, blockSizeBytes: number): BlockStore {
+    return new BlockStore(accountDir, blockSizeBytes);
+  }
+
   /** Indexes the blocks already on disk and clears what a crash left half-written. */
-  static async open(dataDir: string, blockSizeBytes: number): Promise<BlockStore> {
-    const store = new BlockStore(dataDir, blockSizeBytes);
-    for (const region of await namesIn(regionsDir(dataDir))) {
+  static async open(accountDir: string, blockSizeBytes: number): Promise<BlockStore> {
+    const store = new BlockStore(accountDir, blockSizeBytes);
+    for (const region of await namesIn(regionsDir(accountDir))) {
       const directory = store.blocksDir(region);
       const hashes = new Set<string>();
       for (const name of await namesIn(directory)) {
@@ -94,7 +99,7 @@ export class BlockStore {
   }
 
   private blocksDir(region: string): string {
-    return join(regionsDir(this.dataDir), region, "blocks");
+    return join(regionsDir(this.accountDir), region, "blocks");
   }
 }
 

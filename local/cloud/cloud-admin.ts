@@ -8,7 +8,7 @@ import { type CopyReport, GIB, type Volume } from "./model.js";
 import type { StateWriter } from "./state-writer.js";
 import type { CloudStore } from "./store.js";
 import type { VolumeWriteResult, VolumeWriter } from "./volume-writes.js";
-import { REGION_NAME } from "./wire/signing-region.js";
+import { REGION_NAME } from "./wire/signing-identity.js";
 
 // EC2's largest volume.
 const MAX_VOLUME_BYTES = 16384 * GIB;

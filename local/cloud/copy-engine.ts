@@ -4,6 +4,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { type Manifest, nextWrittenIndex, writtenHashAt } from "./block-map.js";
 import { type BlockStore, sha256Of } from "./block-store.js";
 import { nextToSend } from "./copy-plan.js";
+import { messageOf } from "./error-message.js";
 import type { BlockRanges } from "./model.js";
 
 export interface CopyTask {
@@ -228,8 +229,4 @@ function damaged(data: Buffer): Buffer {
   const middle = copy.length >>> 1;
   copy.writeUInt8(copy.readUInt8(middle) ^ 0xff, middle);
   return copy;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 // The local cloud: an EC2-compatible endpoint (a subset of the EC2 Query API) with many isolated
-// regions holding real block data, asynchronous snapshot copies, fault knobs and an admin tool.
+// accounts and regions holding real block data, asynchronous snapshot copies, a local STS, fault
+// knobs and an admin tool.
 export { AdminError } from "./admin-error.js";
 export type {
   AdminVolume,
@@ -13,5 +14,7 @@ export { startLocalCloud } from "./local-cloud.js";
 export type { CopyReport } from "./model.js";
 export type { LocalCloudKnobs, LocalCloudOptions } from "./options.js";
 export type { CopyCounters } from "./snapshot-copies.js";
-export type { LocalCloudStats, RegionStats } from "./stats.js";
+export type { AccountStats, LocalCloudStats, RegionStats, StsStats } from "./stats.js";
+export type { Role } from "./sts/role-registry.js";
 export type { VolumeWriteResult } from "./volume-writes.js";
+export { accountOfAccessKey, localAccessKeyFor } from "./wire/signing-identity.js";

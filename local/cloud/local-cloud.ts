@@ -1,18 +1,19 @@
-// Starts and stops a local cloud: loads its state and blocks, resumes the work that was in flight,
-// serves the EC2 Query API (and the admin tool under /_admin/) and, on close, saves before letting go.
+// Starts and stops a local cloud: opens each account's state and blocks, resumes the work that was
+// in flight, serves the EC2 Query API and the local STS (and the admin tool under /_admin/) and, on
+// close, saves before letting go.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ADMIN_PATH_PREFIX, adminEndpoint } from "./admin-endpoint.js";
-import { BlockStore } from "./block-store.js";
-import {
-  type AdminVolume,
-  type AdminVolumeRequest,
-  type BlockManifest,
-  CloudAdmin,
-  type FillRequest,
-  type FillResult,
+import { CloudAccounts } from "./cloud-accounts.js";
+import type {
+  AdminVolume,
+  AdminVolumeRequest,
+  BlockManifest,
+  FillRequest,
+  FillResult,
 } from "./cloud-admin.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { ec2Endpoint } from "./ec2-endpoint.js";
 import { Faults } from "./faults.js";
 import type { CopyReport } from "./model.js";
 import {
@@ -22,95 +23,98 @@ import {
   resolveSettings,
 } from "./options.js";
 import { queryEndpoint } from "./query-endpoint.js";
-import { SnapshotCopies } from "./snapshot-copies.js";
-import { SnapshotCreation } from "./snapshot-creation.js";
-import { loadStore, saveStore } from "./state-file.js";
-import { StateWriter } from "./state-writer.js";
-import { collectStats, type LocalCloudStats, type Traffic } from "./stats.js";
-import { type VolumeWriteResult, VolumeWriter } from "./volume-writes.js";
+import { cloudStats, type LocalCloudStats, type Traffic } from "./stats.js";
+import { type Role, RoleRegistry } from "./sts/role-registry.js";
+import { SecurityTokenService } from "./sts/security-token-service.js";
+import { stsEndpoint } from "./sts/sts-endpoint.js";
+import type { VolumeWriteResult } from "./volume-writes.js";
 
 export interface LocalCloud {
-  /** The endpoint for EC2 clients, e.g. http://127.0.0.1:8084 (the admin tool: `${url}/_admin/`). */
+  /**
+   * The endpoint for EC2 clients, e.g. http://127.0.0.1:8084, and for STS clients (the local STS
+   * answers on the same port); the admin tool is at `${url}/_admin/`.
+   */
   url: string;
   port: number;
+  /** The account of requests whose access key names none, and of admin calls that name none. */
+  defaultAccountId: string;
   /** Stops timers and the server and saves the state; resolves once the port is free. */
   close(): Promise<void>;
-  /** Counts per region and since start; also served at /_admin/stats. */
+  /** Counts per region, summed and per account, and since start; also served at /_admin/stats. */
   stats(): LocalCloudStats;
   /** Changes bandwidth or fault injection while running; running copies take the new bandwidth. */
   setKnobs(knobs: Partial<LocalCloudKnobs>): void;
 
   // The admin tool: what EC2 has no call for. Errors are AdminErrors with a code and a message.
+  // Each acts in `accountId`, 12 digits, default the default account.
   /** A volume of any whole number of blocks (EC2 volumes are whole GiB): small test volumes. */
-  createVolume(request: AdminVolumeRequest): Promise<AdminVolume>;
+  createVolume(request: AdminVolumeRequest & { accountId?: string }): Promise<AdminVolume>;
   /** Writes bytes into a volume; snapshots taken later hold them, earlier ones do not. */
   writeVolume(
     region: string,
     volumeId: string,
     write: { offsetBytes: number; data: Uint8Array },
+    accountId?: string,
   ): Promise<VolumeWriteResult>;
   /** Writes deterministic pseudo-random data (by seed and index) into whole blocks. */
-  fillBlocks(region: string, volumeId: string, fill: FillRequest): Promise<FillResult>;
+  fillBlocks(
+    region: string,
+    volumeId: string,
+    fill: FillRequest,
+    accountId?: string,
+  ): Promise<FillResult>;
   /** A snapshot's blocks; a copy has them only once it has completed. */
-  snapshotManifest(region: string, snapshotId: string): BlockManifest;
+  snapshotManifest(region: string, snapshotId: string, accountId?: string): BlockManifest;
   /** A volume's blocks as they are now. */
-  volumeManifest(region: string, volumeId: string): BlockManifest;
+  volumeManifest(region: string, volumeId: string, accountId?: string): BlockManifest;
   /** Every block's sha256 in order, zero blocks included. */
-  blockHashes(region: string, snapshotId: string): string[];
+  blockHashes(region: string, snapshotId: string, accountId?: string): string[];
   /** What a copy sent and skipped, so far if it is still pending. */
-  copyReport(region: string, snapshotId: string): CopyReport;
+  copyReport(region: string, snapshotId: string, accountId?: string): CopyReport;
   /** Where the region's block named by this sha256 is stored (for checking it on disk). */
-  blockPath(region: string, sha256: string): string;
+  blockPath(region: string, sha256: string, accountId?: string): string;
+  /**
+   * Creates (or replaces) a role the local STS lets callers assume; with an externalId, AssumeRole
+   * must pass exactly it. Saved in the data dir before this resolves.
+   */
+  createRole(role: Role): Promise<Role>;
+  /** Every role, by account and name. */
+  roles(): Role[];
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const settings = resolveSettings(options);
   const releaseLock = await lockDataDir(settings.dataDir);
   try {
-    const blocks = await BlockStore.open(settings.dataDir, settings.blockSizeBytes);
-    const store = await loadStore(settings.dataDir, settings.blockSizeBytes);
-    const writer = new StateWriter(
-      () => saveStore(settings.dataDir, store),
-      (error) => console.error("local cloud: saving state failed", error),
-    );
     const faults = new Faults(settings.knobs);
-    const copies = new SnapshotCopies(
-      store,
-      blocks,
-      { maxPendingPerRegion: settings.maxPendingCopiesPerRegion, knobs: settings.knobs, faults },
-      () => writer.saveSoon(),
-    );
-    const creation = new SnapshotCreation(store, () => writer.saveSoon());
-    const admin = new CloudAdmin({
-      store,
-      blocks,
-      volumes: new VolumeWriter(store, blocks),
-      writer,
-    });
-    const traffic: Traffic = { requests: 0, throttledRequests: 0 };
-    const stats = () => collectStats(store, blocks, copies, traffic);
-    const ec2 = queryEndpoint({
-      store,
-      copies,
-      creation,
-      accountId: settings.accountId,
+    const accounts = await CloudAccounts.open(settings.dataDir, settings.accountId, {
+      blockSizeBytes: settings.blockSizeBytes,
+      maxPendingCopiesPerRegion: settings.maxPendingCopiesPerRegion,
+      knobs: settings.knobs,
       faults,
-      writer,
-      traffic,
     });
-    const adminRoutes = adminEndpoint(admin, stats);
+    const roles = await RoleRegistry.open(settings.dataDir);
+    const sts = new SecurityTokenService(roles, settings.accountId);
+    const traffic: Traffic = { requests: 0, throttledRequests: 0 };
+    const stats = () => cloudStats(accounts.stats(), traffic, sts.stats());
+    const api = queryEndpoint({
+      ec2: ec2Endpoint({ accounts, faults, traffic }),
+      sts: stsEndpoint(sts),
+    });
+    const adminRoutes = adminEndpoint({ accounts, roles, stats });
     const server = createServer((request, response) => {
       const isAdmin = request.url?.startsWith(ADMIN_PATH_PREFIX) ?? false;
-      void (isAdmin ? adminRoutes : ec2)(request, response);
+      void (isAdmin ? adminRoutes : api)(request, response);
     });
     const port = await listen(server, settings.port, settings.host);
-    copies.resume();
-    creation.resume();
+    accounts.resume();
 
+    const admin = (accountId?: string) => accounts.get(accountId).admin;
     let closing: Promise<void> | undefined;
     return {
       url: `http://${urlHost(settings.host)}:${port}`,
       port,
+      defaultAccountId: settings.accountId,
       close() {
         closing ??= (async () => {
           const serverClosed = new Promise<void>((resolve, reject) =>
@@ -118,11 +122,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           );
           // SDK clients keep connections alive; without this close() would wait for them to idle out.
           server.closeAllConnections();
-          creation.stop();
           // Nothing may write into the data dir once close() resolves: callers delete it.
-          await admin.drain();
-          await copies.stop();
-          await writer.close();
+          await accounts.close();
+          await roles.close();
           await releaseLock();
           await serverClosed;
         })();
@@ -136,14 +138,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         checkKnobs(given);
         Object.assign(settings.knobs, given);
       },
-      createVolume: (request) => admin.createVolume(request),
-      writeVolume: (region, volumeId, write) => admin.writeVolume(region, volumeId, write),
-      fillBlocks: (region, volumeId, fill) => admin.fillBlocks(region, volumeId, fill),
-      snapshotManifest: (region, snapshotId) => admin.snapshotManifest(region, snapshotId),
-      volumeManifest: (region, volumeId) => admin.volumeManifest(region, volumeId),
-      blockHashes: (region, snapshotId) => admin.blockHashes(region, snapshotId),
-      copyReport: (region, snapshotId) => admin.copyReport(region, snapshotId),
-      blockPath: (region, sha256) => blocks.blockPath(region, sha256),
+      createVolume: ({ accountId, ...request }) => admin(accountId).createVolume(request),
+      writeVolume: (region, volumeId, write, accountId) =>
+        admin(accountId).writeVolume(region, volumeId, write),
+      fillBlocks: (region, volumeId, fill, accountId) =>
+        admin(accountId).fillBlocks(region, volumeId, fill),
+      snapshotManifest: (region, snapshotId, accountId) =>
+        admin(accountId).snapshotManifest(region, snapshotId),
+      volumeManifest: (region, volumeId, accountId) =>
+        admin(accountId).volumeManifest(region, volumeId),
+      blockHashes: (region, snapshotId, accountId) =>
+        admin(accountId).blockHashes(region, snapshotId),
+      copyReport: (region, snapshotId, accountId) =>
+        admin(accountId).copyReport(region, snapshotId),
+      blockPath: (region, sha256, accountId) =>
+        accounts.get(accountId).blocks.blockPath(region, sha256),
+      createRole: (role) => roles.put(role),
+      roles: () => roles.list(),
     };
   } catch (error) {
     await releaseLock();

@@ -14,7 +14,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const dataDir = process.env.LOCAL_CLOUD_DATA_DIR || `${repositoryRoot}.local-data/cloud`;
 
 const cloud = await startLocalCloud({ port, dataDir });
-console.log(`local cloud (EC2) listening on ${cloud.url}, state in ${dataDir}`);
+console.log(`local cloud (EC2 and STS) listening on ${cloud.url}, state in ${dataDir}`);
 console.log("admin tool: npx tsx local/cloud/admin.ts help");
 
 let stopping = false;

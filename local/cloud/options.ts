@@ -1,6 +1,7 @@
 // What a local cloud can be started with, and how options, environment variables and defaults
 // combine: an explicit option wins over the environment, which wins over the default.
 import { GIB } from "./model.js";
+import { ACCOUNT_ID } from "./wire/signing-identity.js";
 
 export interface LocalCloudOptions {
   /** 0 picks a free port. */
@@ -9,7 +10,11 @@ export interface LocalCloudOptions {
   host?: string;
   /** Where state lives; created if missing. */
   dataDir: string;
-  /** The ownerId of every snapshot; default "000000000000". */
+  /**
+   * The default account: the one a request acts in when its access key names no account (keys such
+   * as `local`; see accountOfAccessKey), and the admin tool's when it names none. 12 digits;
+   * default "000000000000".
+   */
   accountId?: string;
   /**
    * Bandwidth of each copy (copies do not share it): the rate at which a copy sends the blocks the
@@ -83,6 +88,10 @@ export function resolveSettings(
       `maxPendingCopiesPerRegion must be a whole number of at least 1, not ${maxPendingCopiesPerRegion}.`,
     );
   }
+  const accountId = options.accountId ?? "000000000000";
+  if (!ACCOUNT_ID.test(accountId)) {
+    throw new RangeError(`accountId must be a 12-digit account id, not '${accountId}'.`);
+  }
   const blockSizeBytes =
     options.blockSizeBytes ?? numberFromEnv(env, BLOCK_SIZE_VARIABLE) ?? DEFAULT_BLOCK_SIZE_BYTES;
   checkBlockSize(blockSizeBytes);
@@ -90,7 +99,7 @@ export function resolveSettings(
     port: options.port,
     host: options.host ?? "127.0.0.1",
     dataDir: options.dataDir,
-    accountId: options.accountId ?? "000000000000",
+    accountId,
     maxPendingCopiesPerRegion,
     blockSizeBytes,
     knobs,

@@ -1,4 +1,4 @@
-// The CopySnapshot rules around the copy engine: at most N copies pending per destination region,
+// The CopySnapshot rules of one account around the copy engine: at most N copies pending per region,
 // what each copy sends, the destination snapshot's state, progress and report, and its manifest.
 import { sizeBytesOf } from "./block-map.js";
 import type { BlockStore } from "./block-store.js";
@@ -20,6 +20,15 @@ export interface CopyCounters {
   blocksTransferred: number;
 }
 
+export const noCopies = (): CopyCounters => ({
+  started: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  bytesTransferred: 0,
+  blocksTransferred: 0,
+});
+
 export interface CopyRequest {
   sourceRegion: string;
   source: Snapshot;
@@ -29,14 +38,7 @@ export interface CopyRequest {
 }
 
 export class SnapshotCopies {
-  readonly counters: CopyCounters = {
-    started: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    bytesTransferred: 0,
-    blocksTransferred: 0,
-  };
+  readonly counters = noCopies();
   /** The most copies pending into each region at once, since this server started. */
   readonly mostPendingInto = new Map<string, number>();
   private readonly engine: CopyEngine;

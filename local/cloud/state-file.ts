@@ -1,5 +1,5 @@
-// The on-disk form of the store: state.json in the data dir, checked on load and replaced
-// atomically, plus the block map files it refers to (written first, so it never points at none).
+// The on-disk form of an account's store: state.json in the account's folder, checked on load and
+// replaced atomically, plus the block map files it names, written first so that none is missing.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -82,10 +82,10 @@ const stateFileSchema = z.object({
 
 type StateFileContent = z.infer<typeof stateFileSchema>;
 
-export const stateFilePath = (dataDir: string) => join(dataDir, "state.json");
+export const stateFilePath = (accountDir: string) => join(accountDir, "state.json");
 
-export async function loadStore(dataDir: string, blockSizeBytes: number): Promise<CloudStore> {
-  const file = stateFilePath(dataDir);
+export async function loadStore(accountDir: string, blockSizeBytes: number): Promise<CloudStore> {
+  const file = stateFilePath(accountDir);
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -105,17 +105,17 @@ export async function loadStore(dataDir: string, blockSizeBytes: number): Promis
   }
   if (content.blockSizeBytes !== blockSizeBytes) {
     throw new Error(
-      `The data dir ${dataDir} holds blocks of ${content.blockSizeBytes} bytes, not ${blockSizeBytes}: start it with blockSizeBytes (LOCAL_CLOUD_BLOCK_SIZE_BYTES) ${content.blockSizeBytes}, or use another data dir.`,
+      `The data dir's account folder ${accountDir} holds blocks of ${content.blockSizeBytes} bytes, not ${blockSizeBytes}: start the cloud with blockSizeBytes (LOCAL_CLOUD_BLOCK_SIZE_BYTES) ${content.blockSizeBytes}, or use another data dir.`,
     );
   }
   const store = storeFromContent(content);
-  await loadBlockMaps(dataDir, store);
+  await loadBlockMaps(accountDir, store);
   return store;
 }
 
-export async function saveStore(dataDir: string, store: CloudStore): Promise<void> {
-  const unused = await saveChangedBlockMaps(dataDir, store);
-  await writeFileAtomically(stateFilePath(dataDir), JSON.stringify(contentFromStore(store)));
+export async function saveStore(accountDir: string, store: CloudStore): Promise<void> {
+  const unused = await saveChangedBlockMaps(accountDir, store);
+  await writeFileAtomically(stateFilePath(accountDir), JSON.stringify(contentFromStore(store)));
   await removeBlockMapFiles(unused);
 }
 

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
-import { LOCAL } from "../../local/defaults.js";
+import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { credentials } from "../support/services.js";
 import { type StackPorts, type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -78,7 +78,11 @@ const waitForJob = async (jobId: string, statuses: string[], timeoutMs = 90_000)
 };
 
 const ec2 = (region: string) =>
-  new EC2Client({ region, endpoint: `http://127.0.0.1:${ports.cloud}`, credentials });
+  new EC2Client({
+    region,
+    endpoint: `http://127.0.0.1:${ports.cloud}`,
+    credentials: localCredentialsFor(LOCAL.demoAccountId),
+  });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "snaprelay-e2e-"));

@@ -16,14 +16,15 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { issueToken } from "../../functions/api/tokens.js";
-import { jobsTableName, LOCAL } from "../../local/defaults.js";
+import { jobsTableName, LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
 import { type RunningStack, startStack } from "../../local/stack.js";
 import { freePort } from "../support/free-port.js";
-import { credentials } from "../support/services.js";
 
 const STRANGER = "777788889999";
+/** The account the tests' jobs and snapshots belong to. */
+const DEMO = LOCAL.demoAccountId;
 const QUOTA = 12;
 const FULL_REGION = "ap-guangzhou-open";
 
@@ -37,7 +38,8 @@ const ec2 = (region: string) => {
   const client = new EC2Client({
     region,
     endpoint: stack.endpoints.cloud,
-    credentials,
+    // The demo account's own snapshots: the jobs are its.
+    credentials: localCredentialsFor(LOCAL.demoAccountId),
     maxAttempts: 10,
   });
   clients.push(client);
@@ -440,15 +442,21 @@ describe("copies of real data", () => {
     ({ volumeId } = await stack.cloud.createVolume({
       region: "ap-shanghai",
       sizeBytes: VOLUME_BYTES,
+      accountId: DEMO,
     }));
     const blocks =
       VOLUME_BYTES /
-      stack.cloud.snapshotManifest("ap-shanghai", await snapshotOf(volumeId)).blockSizeBytes;
-    await stack.cloud.fillBlocks("ap-shanghai", volumeId, {
-      firstBlock: 0,
-      count: blocks,
-      seed: "orders-v1",
-    });
+      stack.cloud.snapshotManifest("ap-shanghai", await snapshotOf(volumeId), DEMO).blockSizeBytes;
+    await stack.cloud.fillBlocks(
+      "ap-shanghai",
+      volumeId,
+      {
+        firstBlock: 0,
+        count: blocks,
+        seed: "orders-v1",
+      },
+      DEMO,
+    );
     firstSnapshotId = await snapshotOf(volumeId);
     const destinations = ["ap-mumbai", "ap-beijing", "ap-chengdu"];
     const release = holdCopies();
@@ -470,7 +478,7 @@ describe("copies of real data", () => {
       release();
     }
 
-    const sourceHashes = stack.cloud.blockHashes("ap-shanghai", firstSnapshotId);
+    const sourceHashes = stack.cloud.blockHashes("ap-shanghai", firstSnapshotId, DEMO);
     const copies = job.copies as Array<{
       destinationRegion: string;
       destinationSnapshotId: string;
@@ -485,23 +493,32 @@ describe("copies of real data", () => {
     ).toEqual([...destinations].sort());
     expect(job.status).toBe("COMPLETED");
     for (const copy of copies) {
-      const hashes = stack.cloud.blockHashes(copy.destinationRegion, copy.destinationSnapshotId);
+      const hashes = stack.cloud.blockHashes(
+        copy.destinationRegion,
+        copy.destinationSnapshotId,
+        DEMO,
+      );
       expect(hashes, `blocks of the copy in ${copy.destinationRegion}`).toEqual(sourceHashes);
       for (const hash of new Set(hashes)) {
-        const stored = await readFile(stack.cloud.blockPath(copy.destinationRegion, hash));
+        const stored = await readFile(stack.cloud.blockPath(copy.destinationRegion, hash, DEMO));
         expect(createHash("sha256").update(stored).digest("hex")).toBe(hash);
       }
     }
   }, 120_000);
 
   it("moves at most 2% of the volume for a second snapshot that changed 1% of its blocks", async () => {
-    const manifest = stack.cloud.snapshotManifest("ap-shanghai", firstSnapshotId);
+    const manifest = stack.cloud.snapshotManifest("ap-shanghai", firstSnapshotId, DEMO);
     const changed = Math.max(1, Math.floor(manifest.blockCount / 100));
-    await stack.cloud.fillBlocks("ap-shanghai", volumeId, {
-      firstBlock: 7,
-      count: changed,
-      seed: "orders-v2",
-    });
+    await stack.cloud.fillBlocks(
+      "ap-shanghai",
+      volumeId,
+      {
+        firstBlock: 7,
+        count: changed,
+        seed: "orders-v2",
+      },
+      DEMO,
+    );
     const secondSnapshotId = await snapshotOf(volumeId);
 
     const { body } = await call(
@@ -511,7 +528,7 @@ describe("copies of real data", () => {
     );
     const job = await waitForJob(String(body.jobId));
     const [copy] = job.copies as Array<{ destinationSnapshotId: string }>;
-    const report = stack.cloud.copyReport("ap-mumbai", copy?.destinationSnapshotId ?? "");
+    const report = stack.cloud.copyReport("ap-mumbai", copy?.destinationSnapshotId ?? "", DEMO);
 
     expect(job.status).toBe("COMPLETED");
     expect(changed / manifest.blockCount).toBeLessThanOrEqual(0.01);
@@ -519,8 +536,8 @@ describe("copies of real data", () => {
     expect(report.bytesTransferred).toBeLessThanOrEqual(0.02 * VOLUME_BYTES);
     // Only the changed blocks crossed: 5 of 512 here, 320 KiB of 32 MiB.
     expect(report.blocksTransferred).toBe(changed);
-    expect(stack.cloud.blockHashes("ap-mumbai", copy?.destinationSnapshotId ?? "")).toEqual(
-      stack.cloud.blockHashes("ap-shanghai", secondSnapshotId),
+    expect(stack.cloud.blockHashes("ap-mumbai", copy?.destinationSnapshotId ?? "", DEMO)).toEqual(
+      stack.cloud.blockHashes("ap-shanghai", secondSnapshotId, DEMO),
     );
   }, 120_000);
 });

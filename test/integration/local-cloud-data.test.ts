@@ -29,6 +29,9 @@ const MUMBAI = "ap-mumbai";
 const BEIJING = "ap-beijing";
 
 const repositoryRoot = new URL("../../", import.meta.url).pathname;
+// The account of the harness's clients, whose key names none: its folder in the data dir.
+const DEFAULT_ACCOUNT = "000000000000";
+const accountFolder = () => join(harness.dataDir(), "accounts", DEFAULT_ACCOUNT);
 
 const harness = useLocalCloud({ blockSizeBytes: BLOCK });
 const startCloud = harness.start;
@@ -69,7 +72,7 @@ const sha256Of = (data: Uint8Array) => createHash("sha256").update(data).digest(
 
 /** Every block file of the region, as [file name, SHA-256 of its bytes]. */
 async function blockFilesOf(region: string): Promise<[string, string][]> {
-  const directory = join(harness.dataDir(), "regions", region, "blocks");
+  const directory = join(accountFolder(), "regions", region, "blocks");
   const names = await readdir(directory);
   return Promise.all(
     names.map(async (name): Promise<[string, string]> => {
@@ -298,7 +301,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(failed.Progress).not.toBe("100%");
     expect(() => running().snapshotManifest(MUMBAI, copyId)).toThrow(/has no manifest/);
     expect(
-      await exists(join(harness.dataDir(), "regions", MUMBAI, "snapshots", `${copyId}.json`)),
+      await exists(join(accountFolder(), "regions", MUMBAI, "snapshots", `${copyId}.json`)),
     ).toBe(false);
     // Only checked blocks reach the store: the damaged one is not among them.
     for (const [name, sha256] of await blockFilesOf(MUMBAI)) expect(sha256).toBe(name);
@@ -475,6 +478,42 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ regions: { [SHANGHAI]: { volumes: 1 } } });
     expect(mistaken.code).toBe(2);
     expect(mistaken.stderr).toContain("--block is required");
+  });
+
+  it("acts in the account given with --account from the admin CLI, and creates and lists roles", async () => {
+    // Prepare
+    await startCloud();
+    const otherAccount = "111111111111";
+    const created = await adminCli(
+      ...["create-volume", "--region", SHANGHAI, "--size", "1MiB", "--account", otherAccount],
+    );
+    const { volumeId } = JSON.parse(created.stdout) as { volumeId: string };
+
+    // Act
+    const written = await adminCli(
+      ...["write-volume", "--region", SHANGHAI, "--volume", volumeId, "--block", "1"],
+      ...["--account", otherAccount],
+    );
+    const inDefaultAccount = await adminCli("manifest", "--region", SHANGHAI, "--volume", volumeId);
+    const role = await adminCli(
+      ...["create-role", "--account", otherAccount, "--role", "copier", "--external-id", "ext-1"],
+    );
+    const roles = await adminCli("roles");
+    const stats = await adminCli("stats", "--account", otherAccount);
+    const roleWithoutAccount = await adminCli("create-role", "--role", "copier");
+
+    // Assess
+    expect(written.code).toBe(0);
+    expect(running().volumeManifest(SHANGHAI, volumeId, otherAccount).blocks).toHaveLength(1);
+    expect(inDefaultAccount.code).toBe(1);
+    expect(inDefaultAccount.stderr).toContain("NotFound");
+    const copier = { accountId: otherAccount, roleName: "copier", externalId: "ext-1" };
+    expect(JSON.parse(role.stdout)).toEqual(copier);
+    expect(JSON.parse(roles.stdout)).toEqual([copier]);
+    expect(running().roles()).toEqual([copier]);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ regions: { [SHANGHAI]: { volumes: 1 } } });
+    expect(roleWithoutAccount.code).toBe(2);
+    expect(roleWithoutAccount.stderr).toContain("--account is required");
   });
 
   it("refuses to start on a data dir made with another block size", async () => {

@@ -6,10 +6,15 @@ import {
   type DescribeSnapshotsCommandOutput,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { credentials } from "./services.js";
+import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 
-const admin = async (cloudUrl: string, path: string, body: unknown): Promise<unknown> => {
-  const response = await fetch(`${cloudUrl}/_admin/${path}`, {
+const admin = async (
+  cloudUrl: string,
+  accountId: string,
+  path: string,
+  body: unknown,
+): Promise<unknown> => {
+  const response = await fetch(`${cloudUrl}/_admin/${path}?account=${accountId}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -20,23 +25,30 @@ const admin = async (cloudUrl: string, path: string, body: unknown): Promise<unk
 };
 
 /**
- * `count` completed snapshots in `region`, each of a volume of `blocks` blocks all written with
- * a seed of its own (`blockSizeBytes` must be the cloud's block size).
+ * `count` completed snapshots in `region` of an account (default: the demo account), each of a
+ * volume of `blocks` blocks all written with a seed of its own (`blockSizeBytes` must be the
+ * cloud's block size).
  */
 export const makeDistinctSnapshots = async (
   cloudUrl: string,
   region: string,
   count: number,
-  options: { blocks: number; blockSizeBytes: number; label: string },
+  options: { blocks: number; blockSizeBytes: number; label: string; accountId?: string },
 ): Promise<string[]> => {
-  const ec2 = new EC2Client({ region, endpoint: cloudUrl, credentials, maxAttempts: 10 });
+  const accountId = options.accountId ?? LOCAL.demoAccountId;
+  const ec2 = new EC2Client({
+    region,
+    endpoint: cloudUrl,
+    credentials: localCredentialsFor(accountId),
+    maxAttempts: 10,
+  });
   try {
     const ids: string[] = [];
     for (let index = 0; index < count; index++) {
-      const volume = (await admin(cloudUrl, `regions/${region}/volumes`, {
+      const volume = (await admin(cloudUrl, accountId, `regions/${region}/volumes`, {
         sizeBytes: options.blocks * options.blockSizeBytes,
       })) as { volumeId: string };
-      await admin(cloudUrl, `regions/${region}/volumes/${volume.volumeId}/fill`, {
+      await admin(cloudUrl, accountId, `regions/${region}/volumes/${volume.volumeId}/fill`, {
         firstBlock: 0,
         count: options.blocks,
         seed: `${options.label}-${index}`,
@@ -65,14 +77,20 @@ export const makeDistinctSnapshots = async (
   }
 };
 
-/** Every snapshot in `region` whose tag `key` has `value`. */
+/** Every snapshot of an account (default: the demo account) in `region` whose tag `key` has one of `values`. */
 export const snapshotsTagged = async (
   cloudUrl: string,
   region: string,
   key: string,
   values: string[],
+  accountId: string = LOCAL.demoAccountId,
 ) => {
-  const ec2 = new EC2Client({ region, endpoint: cloudUrl, credentials, maxAttempts: 10 });
+  const ec2 = new EC2Client({
+    region,
+    endpoint: cloudUrl,
+    credentials: localCredentialsFor(accountId),
+    maxAttempts: 10,
+  });
   try {
     const found: NonNullable<DescribeSnapshotsCommandOutput["Snapshots"]> = [];
     let NextToken: string | undefined;

@@ -14,9 +14,10 @@ import { SEED_REGIONS } from "../../functions/config.js";
 import type { Clock } from "../../functions/core/ports.js";
 import type { StepDeps } from "../../functions/core/step-deps.js";
 import { type LocalCloud, startLocalCloud } from "../../local/cloud/index.js";
-import { LOCAL } from "../../local/defaults.js";
+import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { createJobsTable, dynamoClient } from "../../local/dynamodb.js";
 
+/** The dummy identity of the local services; in the local cloud, the service's own account. */
 export const credentials = {
   accessKeyId: LOCAL.accessKeyId,
   secretAccessKey: LOCAL.secretAccessKey,
@@ -43,7 +44,8 @@ export const documentClient = () =>
 
 export interface CloudUnderTest {
   cloud: LocalCloud;
-  ec2(region: string): EC2Client;
+  /** A client acting in `accountId` (default: the demo account, which the tests' jobs belong to). */
+  ec2(region: string, accountId?: string): EC2Client;
   close(): Promise<void>;
 }
 
@@ -60,8 +62,12 @@ export const startCloud = async (
   const clients: EC2Client[] = [];
   return {
     cloud,
-    ec2(region) {
-      const client = new EC2Client({ region, endpoint: cloud.url, credentials });
+    ec2(region, accountId = LOCAL.demoAccountId) {
+      const client = new EC2Client({
+        region,
+        endpoint: cloud.url,
+        credentials: localCredentialsFor(accountId),
+      });
       clients.push(client);
       return client;
     },
@@ -91,7 +97,11 @@ export const stepDepsFor = (
   const jobs = new DynamoJobStore(documentClient(), tableName);
   return {
     jobs,
-    snapshots: new Ec2SnapshotProvider((region) => cloud.ec2(region)),
+    // Straight into each account with its static local key: these tests are not about roles.
+    snapshots: new Ec2SnapshotProvider({
+      ec2: (accountId, region) => cloud.ec2(region, accountId),
+      route: (accountId) => ({ accountId, roleArn: undefined }),
+    }),
     clock: { now: () => new Date() },
     settings: {
       policy: { supportedRegions: [...SEED_REGIONS], allowlistedAccounts: [LOCAL.demoAccountId] },

@@ -47,6 +47,10 @@ describe("loading the configuration", () => {
       sweepStartGraceSeconds: 30,
       sweepCheckSeconds: 900,
       sweepGiveUpSeconds: 3_600,
+      serviceAccountId: expect.stringMatching(/^\d{12}$/),
+      partition: "aws",
+      accountRoleName: "snaprelay-access",
+      accountRoleExternalId: undefined,
     });
   });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
 import { jobStoreListingContract } from "../support/job-store-contract.js";
 import {
+  ACCOUNT,
   aCopy,
   aJob,
   aRunningJob,
@@ -180,6 +181,7 @@ describe("the in-memory snapshots", () => {
 
     // Act
     const id = await snapshots.startCopy({
+      accountId: ACCOUNT,
       sourceRegion: "ap-shanghai",
       sourceSnapshotId: "snap-oi5spwt2",
       destinationRegion: "ap-mumbai",
@@ -188,13 +190,15 @@ describe("the in-memory snapshots", () => {
     });
 
     // Assess
-    expect(await snapshots.describe("ap-mumbai", id)).toMatchObject({
+    expect(await snapshots.describe(ACCOUNT, "ap-mumbai", id)).toMatchObject({
       state: "pending",
       progress: 0,
       tags: { team: "dr" },
     });
-    expect(await snapshots.findCopy("ap-mumbai", { team: "dr" })).toMatchObject({ snapshotId: id });
-    expect(await snapshots.findCopy("ap-beijing", { team: "dr" })).toBeUndefined();
+    expect(await snapshots.findCopy(ACCOUNT, "ap-mumbai", { team: "dr" })).toMatchObject({
+      snapshotId: id,
+    });
+    expect(await snapshots.findCopy(ACCOUNT, "ap-beijing", { team: "dr" })).toBeUndefined();
   });
 });
 

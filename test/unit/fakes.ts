@@ -200,16 +200,26 @@ export class InMemoryJobStore implements JobStore {
   }
 }
 
-/** Snapshots per region, as the cloud would show them; records the copies and deletions asked for. */
+/**
+ * Snapshots per account and region, as the cloud would show them: an account sees only its own.
+ * Records the copies and deletions asked for. Tests add snapshots to ACCOUNT unless they say.
+ */
 export class InMemorySnapshots implements SnapshotProvider {
-  private readonly snapshots = new Map<string, SnapshotView>();
+  private readonly snapshots = new Map<string, SnapshotView & { accountId: string }>();
   readonly copiesStarted: CopyRequest[] = [];
   readonly deleted: string[] = [];
   /** The next delete fails with this error, once. */
   failNextDeleteWith: unknown;
+  /** Every call for these accounts fails as a refused role would. */
+  readonly refusedAccounts = new Set<string>();
   private nextId = 1;
 
-  add(region: string, snapshotId: string, fields: Partial<SnapshotView> = {}): SnapshotView {
+  add(
+    region: string,
+    snapshotId: string,
+    fields: Partial<SnapshotView> = {},
+    accountId = ACCOUNT,
+  ): SnapshotView {
     const view: SnapshotView = {
       snapshotId,
       region,
@@ -222,61 +232,97 @@ export class InMemorySnapshots implements SnapshotProvider {
       tags: {},
       ...fields,
     };
-    this.snapshots.set(`${region}/${snapshotId}`, view);
+    this.snapshots.set(key(accountId, region, snapshotId), { ...view, accountId });
     return view;
   }
 
-  update(region: string, snapshotId: string, fields: Partial<SnapshotView>): void {
-    const view = this.snapshots.get(`${region}/${snapshotId}`);
+  update(region: string, snapshotId: string, fields: Partial<SnapshotView>, accountId = ACCOUNT) {
+    const view = this.snapshots.get(key(accountId, region, snapshotId));
     if (!view) throw new Error(`no snapshot ${snapshotId} in ${region}`);
-    this.snapshots.set(`${region}/${snapshotId}`, { ...view, ...fields });
+    this.snapshots.set(key(accountId, region, snapshotId), { ...view, ...fields });
   }
 
-  async describe(region: string, snapshotId: string): Promise<SnapshotView | undefined> {
-    const view = this.snapshots.get(`${region}/${snapshotId}`);
-    return view ? structuredClone(view) : undefined;
+  async describe(
+    accountId: string,
+    region: string,
+    snapshotId: string,
+  ): Promise<SnapshotView | undefined> {
+    this.checkAccess(accountId);
+    const view = this.snapshots.get(key(accountId, region, snapshotId));
+    return view ? viewOf(view) : undefined;
   }
 
   async findCopy(
+    accountId: string,
     destinationRegion: string,
     tags: Record<string, string>,
   ): Promise<SnapshotView | undefined> {
-    return [...this.snapshots.values()].find(
+    this.checkAccess(accountId);
+    const found = [...this.snapshots.values()].find(
       (view) =>
+        view.accountId === accountId &&
         view.region === destinationRegion &&
-        Object.entries(tags).every(([key, value]) => view.tags[key] === value),
+        Object.entries(tags).every(([tagKey, value]) => view.tags[tagKey] === value),
     );
+    return found ? viewOf(found) : undefined;
   }
 
   async startCopy(request: CopyRequest): Promise<string> {
-    const source = this.snapshots.get(`${request.sourceRegion}/${request.sourceSnapshotId}`);
+    this.checkAccess(request.accountId);
+    const source = this.snapshots.get(
+      key(request.accountId, request.sourceRegion, request.sourceSnapshotId),
+    );
     if (!source) throw new Error(`InvalidSnapshot.NotFound: ${request.sourceSnapshotId}`);
     this.copiesStarted.push(structuredClone(request));
     const snapshotId = `snap-copy${String(this.nextId++).padStart(4, "0")}`;
-    this.add(request.destinationRegion, snapshotId, {
-      state: "pending",
-      progress: 0,
-      volumeId: "vol-ffffffff",
-      description: request.description,
-      tags: { ...request.tags },
-    });
+    this.add(
+      request.destinationRegion,
+      snapshotId,
+      {
+        state: "pending",
+        progress: 0,
+        volumeId: "vol-ffffffff",
+        description: request.description,
+        tags: { ...request.tags },
+      },
+      request.accountId,
+    );
     return snapshotId;
   }
 
-  async countOwned(region: string): Promise<number> {
-    return [...this.snapshots.values()].filter((view) => view.region === region).length;
+  async countOwned(accountId: string, region: string): Promise<number> {
+    this.checkAccess(accountId);
+    return [...this.snapshots.values()].filter(
+      (view) => view.accountId === accountId && view.region === region,
+    ).length;
   }
 
-  async delete(region: string, snapshotId: string): Promise<void> {
+  async delete(accountId: string, region: string, snapshotId: string): Promise<void> {
+    this.checkAccess(accountId);
     if (this.failNextDeleteWith !== undefined) {
       const error = this.failNextDeleteWith;
       this.failNextDeleteWith = undefined;
       throw error;
     }
-    this.snapshots.delete(`${region}/${snapshotId}`);
+    this.snapshots.delete(key(accountId, region, snapshotId));
     this.deleted.push(snapshotId);
   }
+
+  private checkAccess(accountId: string): void {
+    if (this.refusedAccounts.has(accountId)) {
+      throw new DomainError(
+        "AccountAccessDenied",
+        `snaprelay cannot act in account ${accountId}: assuming its role was refused.`,
+      );
+    }
+  }
 }
+
+const key = (accountId: string, region: string, snapshotId: string) =>
+  `${accountId}/${region}/${snapshotId}`;
+
+const viewOf = ({ accountId, ...view }: SnapshotView & { accountId: string }): SnapshotView =>
+  structuredClone(view);
 
 /**
  * Runs nothing; remembers what it was asked to start, or fails as told. A started execution is

@@ -1,7 +1,7 @@
 // The PollCopy step: how the copy is doing, recorded on the job, and when to look again.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { pollCopy } from "../../functions/core/poll-copy.js";
-import { aRunningJob, copyTo, type Fakes, stepFakes, stored, T0 } from "./fakes.js";
+import { ACCOUNT, aRunningJob, copyTo, type Fakes, stepFakes, stored, T0 } from "./fakes.js";
 
 let fakes: Fakes;
 
@@ -148,7 +148,7 @@ describe("polling a copy that went wrong", () => {
 
   it("throws CopyFailed when the copy was deleted while copying", async () => {
     // Prepare
-    await fakes.snapshots.delete("ap-mumbai", "snap-copy0001");
+    await fakes.snapshots.delete(ACCOUNT, "ap-mumbai", "snap-copy0001");
 
     // Act
     const polling = pollCopy("job-1", "ap-mumbai", fakes.deps);

@@ -2,7 +2,16 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
 import { recordCopyFailure, recordJobFailure } from "../../functions/core/record-failure.js";
-import { aCopy, aJob, aRunningJob, copyTo, type Fakes, stepFakes, stored } from "./fakes.js";
+import {
+  ACCOUNT,
+  aCopy,
+  aJob,
+  aRunningJob,
+  copyTo,
+  type Fakes,
+  stepFakes,
+  stored,
+} from "./fakes.js";
 
 const failure = {
   code: "CopyFailed",
@@ -50,7 +59,7 @@ describe("recording a copy's failure", () => {
       `${failure.message} The copy snap-copy0001 completed and was kept.`,
     );
     expect(fakes.snapshots.deleted).toEqual([]);
-    expect(await fakes.snapshots.describe("ap-mumbai", "snap-copy0001")).toBeDefined();
+    expect(await fakes.snapshots.describe(ACCOUNT, "ap-mumbai", "snap-copy0001")).toBeDefined();
   });
 
   it("records the failure as it came for a copy that never started", async () => {
@@ -69,7 +78,7 @@ describe("recording a copy's failure", () => {
 
   it("records the failure as it came when the destination snapshot is already gone", async () => {
     // Prepare
-    await fakes.snapshots.delete("ap-mumbai", "snap-copy0001");
+    await fakes.snapshots.delete(ACCOUNT, "ap-mumbai", "snap-copy0001");
 
     // Act
     const result = await recordCopyFailure("job-1", "ap-mumbai", failure, fakes.deps);

@@ -3,7 +3,17 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { copyIdentityTags, copyTags } from "../../functions/core/copy-tags.js";
 import { DomainError } from "../../functions/core/errors.js";
 import { startCopy } from "../../functions/core/start-copy.js";
-import { aCopy, aJob, aRunningJob, copyTo, type Fakes, stepFakes, stored, T0 } from "./fakes.js";
+import {
+  ACCOUNT,
+  aCopy,
+  aJob,
+  aRunningJob,
+  copyTo,
+  type Fakes,
+  stepFakes,
+  stored,
+  T0,
+} from "./fakes.js";
 
 let fakes: Fakes;
 
@@ -22,6 +32,7 @@ describe("starting a copy", () => {
     const job = await stored(fakes.jobs);
     expect(fakes.snapshots.copiesStarted).toEqual([
       {
+        accountId: ACCOUNT,
         sourceRegion: "ap-shanghai",
         sourceSnapshotId: "snap-oi5spwt2",
         destinationRegion: "ap-mumbai",
@@ -92,7 +103,11 @@ describe("starting a copy", () => {
     await startCopy("job-1", "ap-mumbai", fakes.deps);
 
     // Assess
-    expect(findCopy).toHaveBeenCalledWith("ap-mumbai", copyIdentityTags(await stored(fakes.jobs)));
+    expect(findCopy).toHaveBeenCalledWith(
+      ACCOUNT,
+      "ap-mumbai",
+      copyIdentityTags(await stored(fakes.jobs)),
+    );
   });
 
   it("does not adopt a copy that another job made of the same snapshot", async () => {

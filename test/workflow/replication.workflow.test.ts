@@ -19,6 +19,12 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   table = await newTable();
   cloud = await startCloud();
+  // The handlers reach the demo account through its role, as they do in AWS.
+  await cloud.cloud.createRole({
+    accountId: LOCAL.demoAccountId,
+    roleName: LOCAL.accountRoleName,
+    externalId: LOCAL.accountRoleExternalId,
+  });
   Object.assign(process.env, {
     JOBS_TABLE: table.tableName,
     STATE_MACHINE_ARN: localStateMachineArn,
@@ -28,6 +34,9 @@ beforeAll(async () => {
     POLL_MAX_SECONDS: "2",
     AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoEndpoint"),
     AWS_ENDPOINT_URL_EC2: cloud.cloud.url,
+    AWS_ENDPOINT_URL_STS: cloud.cloud.url,
+    ACCOUNT_ROLE_NAME: LOCAL.accountRoleName,
+    ACCOUNT_ROLE_EXTERNAL_ID: LOCAL.accountRoleExternalId,
     AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
     AWS_REGION: LOCAL.homeRegion,

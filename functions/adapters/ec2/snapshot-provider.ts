@@ -1,5 +1,6 @@
 // The SnapshotProvider port on EC2's API, through @aws-sdk/client-ec2: the same code talks to
-// real EC2 in AWS and to the local cloud offline. EC2's error codes become domain errors here.
+// real EC2 in AWS and to the local cloud offline, always in the account the call names (see
+// account-access.ts). EC2's and STS's error codes become domain errors here.
 import {
   CopySnapshotCommand,
   DeleteSnapshotCommand,
@@ -15,14 +16,34 @@ import type {
   SnapshotState,
   SnapshotView,
 } from "../../core/ports.js";
+import type { AccountRoute } from "./account-access.js";
 
-export type Ec2ClientForRegion = (region: string) => EC2Client;
+/** What the provider needs of account access: a client per account and region, and the route. */
+export interface Ec2Clients {
+  ec2(accountId: string, region: string): EC2Client;
+  route(accountId: string): AccountRoute;
+}
 
 const errorCode = (error: unknown): string | undefined =>
   error && typeof error === "object" && "name" in error ? String(error.name) : undefined;
 
+// STS's refusal to let snaprelay assume an account's role, however it reaches us.
+const ROLE_REFUSALS = new Set(["AccessDenied", "AccessDeniedException", "InvalidClientTokenId"]);
+
+const accessDenied = (route: AccountRoute, error: unknown): DomainError => {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DomainError(
+    "AccountAccessDenied",
+    `snaprelay cannot act in account ${route.accountId}: assuming the role ${route.roleArn} was refused (${reason}). Create that role in account ${route.accountId}, trusting snaprelay's account with the external id you were given, and allow it the EC2 snapshot calls listed in snaprelay's README ("Tenant accounts"); nothing was copied.`,
+    { cause: error },
+  );
+};
+
 /** Turns the EC2 errors the state machine treats specially into named domain errors. */
-const translate = (error: unknown, context: string): unknown => {
+const translate = (error: unknown, context: string, route: AccountRoute): unknown => {
+  if (route.roleArn !== undefined && ROLE_REFUSALS.has(errorCode(error) ?? "")) {
+    return accessDenied(route, error);
+  }
   switch (errorCode(error)) {
     case "RequestLimitExceeded":
       return new DomainError("CloudThrottled", `${context}: EC2 throttled the request.`, {
@@ -53,91 +74,119 @@ const toView = (region: string, snapshot: Snapshot): SnapshotView => ({
 });
 
 export class Ec2SnapshotProvider implements SnapshotProvider {
-  constructor(private readonly clientFor: Ec2ClientForRegion) {}
+  constructor(private readonly clients: Ec2Clients) {}
 
-  async describe(region: string, snapshotId: string): Promise<SnapshotView | undefined> {
+  /** Runs `call` with the account's client in `region`, its failures translated. */
+  private async inAccount<T>(
+    accountId: string,
+    region: string,
+    context: string,
+    call: (client: EC2Client) => Promise<T>,
+  ): Promise<T> {
     try {
-      const { Snapshots } = await this.clientFor(region).send(
-        new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId], OwnerIds: ["self"] }),
-      );
-      const snapshot = Snapshots?.[0];
-      return snapshot ? toView(region, snapshot) : undefined;
+      return await call(this.clients.ec2(accountId, region));
     } catch (error) {
-      if (errorCode(error) === "InvalidSnapshot.NotFound") return undefined;
-      throw translate(error, `Describing ${snapshotId} in ${region}`);
+      throw translate(error, context, this.clients.route(accountId));
     }
+  }
+
+  async describe(
+    accountId: string,
+    region: string,
+    snapshotId: string,
+  ): Promise<SnapshotView | undefined> {
+    return this.inAccount(
+      accountId,
+      region,
+      `Describing ${snapshotId} in ${region}`,
+      async (ec2) => {
+        try {
+          const { Snapshots } = await ec2.send(
+            new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId], OwnerIds: ["self"] }),
+          );
+          const snapshot = Snapshots?.[0];
+          return snapshot ? toView(region, snapshot) : undefined;
+        } catch (error) {
+          if (errorCode(error) === "InvalidSnapshot.NotFound") return undefined;
+          throw error;
+        }
+      },
+    );
   }
 
   async findCopy(
+    accountId: string,
     destinationRegion: string,
     tags: Record<string, string>,
   ): Promise<SnapshotView | undefined> {
-    try {
-      const { Snapshots } = await this.clientFor(destinationRegion).send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ["self"],
-          Filters: Object.entries(tags).map(([key, value]) => ({
-            Name: `tag:${key}`,
-            Values: [value],
-          })),
-        }),
-      );
-      // A copy that failed is not one to resume; the newest live one wins.
-      const live = (Snapshots ?? [])
-        .filter((snapshot) => snapshot.State !== "error")
-        .sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0));
-      return live[0] ? toView(destinationRegion, live[0]) : undefined;
-    } catch (error) {
-      throw translate(error, `Looking for an earlier copy in ${destinationRegion}`);
-    }
+    return this.inAccount(
+      accountId,
+      destinationRegion,
+      `Looking for an earlier copy in ${destinationRegion}`,
+      async (ec2) => {
+        const { Snapshots } = await ec2.send(
+          new DescribeSnapshotsCommand({
+            OwnerIds: ["self"],
+            Filters: Object.entries(tags).map(([key, value]) => ({
+              Name: `tag:${key}`,
+              Values: [value],
+            })),
+          }),
+        );
+        // A copy that failed is not one to resume; the newest live one wins.
+        const live = (Snapshots ?? [])
+          .filter((snapshot) => snapshot.State !== "error")
+          .sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0));
+        return live[0] ? toView(destinationRegion, live[0]) : undefined;
+      },
+    );
   }
 
   async startCopy(request: CopyRequest): Promise<string> {
-    try {
-      const { SnapshotId } = await this.clientFor(request.destinationRegion).send(
-        new CopySnapshotCommand({
-          SourceRegion: request.sourceRegion,
-          SourceSnapshotId: request.sourceSnapshotId,
-          Description: request.description,
-          TagSpecifications: [
-            {
-              ResourceType: "snapshot",
-              Tags: Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value })),
-            },
-          ],
-        }),
-      );
-      if (!SnapshotId) throw new Error("EC2 CopySnapshot returned no SnapshotId");
-      return SnapshotId;
-    } catch (error) {
-      throw translate(
-        error,
-        `Copying ${request.sourceSnapshotId} from ${request.sourceRegion} to ${request.destinationRegion}`,
-      );
-    }
+    return this.inAccount(
+      request.accountId,
+      request.destinationRegion,
+      `Copying ${request.sourceSnapshotId} from ${request.sourceRegion} to ${request.destinationRegion}`,
+      async (ec2) => {
+        const { SnapshotId } = await ec2.send(
+          new CopySnapshotCommand({
+            SourceRegion: request.sourceRegion,
+            SourceSnapshotId: request.sourceSnapshotId,
+            Description: request.description,
+            TagSpecifications: [
+              {
+                ResourceType: "snapshot",
+                Tags: Object.entries(request.tags).map(([Key, Value]) => ({ Key, Value })),
+              },
+            ],
+          }),
+        );
+        if (!SnapshotId) throw new Error("EC2 CopySnapshot returned no SnapshotId");
+        return SnapshotId;
+      },
+    );
   }
 
-  async countOwned(region: string): Promise<number> {
-    let count = 0;
-    try {
+  async countOwned(accountId: string, region: string): Promise<number> {
+    return this.inAccount(accountId, region, `Counting the snapshots in ${region}`, async (ec2) => {
+      let count = 0;
       for await (const page of paginateDescribeSnapshots(
-        { client: this.clientFor(region), pageSize: 1000 },
+        { client: ec2, pageSize: 1000 },
         { OwnerIds: ["self"] },
       )) {
         count += page.Snapshots?.length ?? 0;
       }
-    } catch (error) {
-      throw translate(error, `Counting the snapshots in ${region}`);
-    }
-    return count;
+      return count;
+    });
   }
 
-  async delete(region: string, snapshotId: string): Promise<void> {
-    try {
-      await this.clientFor(region).send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
-    } catch (error) {
-      if (errorCode(error) === "InvalidSnapshot.NotFound") return;
-      throw translate(error, `Deleting ${snapshotId} in ${region}`);
-    }
+  async delete(accountId: string, region: string, snapshotId: string): Promise<void> {
+    return this.inAccount(accountId, region, `Deleting ${snapshotId} in ${region}`, async (ec2) => {
+      try {
+        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+      } catch (error) {
+        if (errorCode(error) !== "InvalidSnapshot.NotFound") throw error;
+      }
+    });
   }
 }

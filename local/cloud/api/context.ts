@@ -1,5 +1,5 @@
 // What an EC2 operation gets to work with: the signing region, the request's parameters and the
-// cloud's state. An operation validates everything before it changes anything.
+// state of the caller's account, no other. It validates everything before it changes anything.
 import type { SnapshotCopies } from "../snapshot-copies.js";
 import type { SnapshotCreation } from "../snapshot-creation.js";
 import type { CloudStore } from "../store.js";
@@ -12,6 +12,7 @@ export interface OperationContext {
   store: CloudStore;
   copies: SnapshotCopies;
   creation: SnapshotCreation;
+  /** The caller's account: the owner of every snapshot it makes. */
   accountId: string;
 }
 

@@ -1,0 +1,176 @@
+// The local STS's calls: AssumeRole, granted only for a role the registry holds (and with its
+// external id), issuing keys that act in the role's account; and GetCallerIdentity.
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import type { StsStats } from "../stats.js";
+import { accountOfAccessKey } from "../wire/signing-identity.js";
+import { EXTERNAL_ID, type RoleRegistry } from "./role-registry.js";
+import { accessDenied, validationError } from "./sts-error.js";
+
+/** AssumeRole's parameters as they came: the service checks them all. */
+export interface AssumeRoleParams {
+  roleArn?: string;
+  roleSessionName?: string;
+  externalId?: string;
+  durationSeconds?: string;
+}
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface AssumedRoleUser {
+  /** arn:aws:sts::<account>:assumed-role/<role>/<session> */
+  arn: string;
+  /** <role id>:<session> */
+  assumedRoleId: string;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+// The role's name is the ARN's last segment: a role may have a path (role/dr/snaprelay).
+const ROLE_ARN = /^arn:(aws[-a-z]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const DURATION = { default: 3600, min: 900, max: 43200 };
+const KEY_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+interface Session {
+  accountId: string;
+  user: AssumedRoleUser;
+}
+
+export class SecurityTokenService {
+  // Never forgotten: a few hundred bytes a session, for the life of the server. Expiry is not
+  // enforced, here or on EC2 calls.
+  private readonly sessions = new Map<string, Session>();
+  private readonly counts: StsStats = { assumeRoleCalls: 0, assumeRoleCallsByAccount: {} };
+
+  constructor(
+    private readonly roles: RoleRegistry,
+    private readonly defaultAccountId: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Who the key belongs to: the session this STS issued it for, else the user `local`. */
+  callerIdentity(accessKeyId: string): CallerIdentity {
+    const session = this.sessions.get(accessKeyId);
+    if (session) {
+      const { accountId, user } = session;
+      return { account: accountId, arn: user.arn, userId: user.assumedRoleId };
+    }
+    const account = accountOfAccessKey(accessKeyId, this.defaultAccountId);
+    return { account, arn: `arn:aws:iam::${account}:user/local`, userId: `AIDA${account}LOCAL` };
+  }
+
+  assumeRole(
+    callerAccessKeyId: string,
+    params: AssumeRoleParams,
+  ): { credentials: IssuedCredentials; user: AssumedRoleUser } {
+    this.counts.assumeRoleCalls++;
+    const { partition, accountId, roleName } = roleAskedFor(params.roleArn);
+    const byAccount = this.counts.assumeRoleCallsByAccount;
+    byAccount[accountId] = (byAccount[accountId] ?? 0) + 1;
+    const { roleSessionName, externalId, durationSeconds } = sessionAskedFor(params);
+
+    const role = this.roles.find(accountId, roleName);
+    // A role without an external id refuses one too: the caller has mistaken the role.
+    if (!role || role.externalId !== externalId) {
+      const caller = this.callerIdentity(callerAccessKeyId);
+      throw accessDenied(
+        `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.roleArn}`,
+      );
+    }
+    const user: AssumedRoleUser = {
+      arn: `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${roleSessionName}`,
+      assumedRoleId: `${roleIdOf(accountId, roleName)}:${roleSessionName}`,
+    };
+    const credentials: IssuedCredentials = {
+      accessKeyId: this.newAccessKeyId(accountId),
+      secretAccessKey: randomBytes(30).toString("base64"),
+      sessionToken: randomBytes(96).toString("base64"),
+      expiration: new Date(this.now().getTime() + durationSeconds * 1000),
+    };
+    this.sessions.set(credentials.accessKeyId, { accountId, user });
+    return { credentials, user };
+  }
+
+  stats(): StsStats {
+    return {
+      assumeRoleCalls: this.counts.assumeRoleCalls,
+      assumeRoleCallsByAccount: { ...this.counts.assumeRoleCallsByAccount },
+    };
+  }
+
+  /** ASIA, the account (so the key acts in it, see accountOfAccessKey), 4 random characters. */
+  private newAccessKeyId(accountId: string): string {
+    for (;;) {
+      let suffix = "";
+      for (let i = 0; i < 4; i++) suffix += KEY_CHARACTERS.charAt(randomInt(KEY_CHARACTERS.length));
+      const accessKeyId = `ASIA${accountId}${suffix}`;
+      if (!this.sessions.has(accessKeyId)) return accessKeyId;
+    }
+  }
+}
+
+function roleAskedFor(roleArn: string | undefined) {
+  if (roleArn === undefined) throw validationError("roleArn", roleArn, "not be null");
+  const [, partition = "aws", accountId, roleName] = ROLE_ARN.exec(roleArn) ?? [];
+  if (!accountId || !roleName) {
+    throw validationError(
+      "roleArn",
+      roleArn,
+      "be an IAM role ARN: arn:aws:iam::<12-digit account id>:role/<name>",
+    );
+  }
+  return { partition, accountId, roleName };
+}
+
+function sessionAskedFor({ roleSessionName, externalId, durationSeconds }: AssumeRoleParams) {
+  if (roleSessionName === undefined || !SESSION_NAME.test(roleSessionName)) {
+    throw validationError(
+      "roleSessionName",
+      roleSessionName,
+      "satisfy regular expression pattern: [\\w+=,.@-]{2,64}",
+    );
+  }
+  if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
+    throw validationError(
+      "externalId",
+      externalId,
+      "satisfy regular expression pattern: [\\w+=,.@:/-]{2,1224}",
+    );
+  }
+  return { roleSessionName, externalId, durationSeconds: durationOf(durationSeconds) };
+}
+
+function durationOf(text: string | undefined): number {
+  if (text === undefined) return DURATION.default;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < DURATION.min) {
+    throw validationError(
+      "durationSeconds",
+      text,
+      `have value greater than or equal to ${DURATION.min}`,
+    );
+  }
+  if (value > DURATION.max) {
+    throw validationError(
+      "durationSeconds",
+      text,
+      `have value less than or equal to ${DURATION.max}`,
+    );
+  }
+  return value;
+}
+
+/** A role's id is fixed for the role, as IAM's is: AROA and 17 characters. */
+function roleIdOf(accountId: string, roleName: string): string {
+  const digest = createHash("sha256").update(`${accountId}/${roleName}`).digest("hex");
+  return `AROA${digest.slice(0, 17).toUpperCase()}`;
+}

@@ -1,0 +1,92 @@
+// The STS side of the Query API (awsQuery, as AWS STS speaks it): AssumeRole and GetCallerIdentity,
+// each answered in <…Result> and <ResponseMetadata>, errors as an <ErrorResponse>.
+import { messageOf } from "../error-message.js";
+import type { QueryParams } from "../wire/query-params.js";
+import type { QueryHandler, QueryRequest } from "../wire/query-request.js";
+import { awsQueryErrorDocument, awsQuerySuccessDocument, type XmlMembers } from "../wire/xml.js";
+import type { SecurityTokenService } from "./security-token-service.js";
+import { StsError } from "./sts-error.js";
+
+const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
+const STS_VERSION = "2011-06-15";
+
+type Action = (
+  sts: SecurityTokenService,
+  callerAccessKeyId: string,
+  params: QueryParams,
+) => XmlMembers;
+
+const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
+  [
+    "AssumeRole",
+    (sts, caller, params) => {
+      const { credentials, user } = sts.assumeRole(caller, {
+        roleArn: params.optional("RoleArn"),
+        roleSessionName: params.optional("RoleSessionName"),
+        externalId: params.optional("ExternalId"),
+        durationSeconds: params.optional("DurationSeconds"),
+      });
+      return {
+        Credentials: {
+          AccessKeyId: credentials.accessKeyId,
+          SecretAccessKey: credentials.secretAccessKey,
+          SessionToken: credentials.sessionToken,
+          Expiration: credentials.expiration.toISOString(),
+        },
+        AssumedRoleUser: { AssumedRoleId: user.assumedRoleId, Arn: user.arn },
+      };
+    },
+  ],
+  [
+    "GetCallerIdentity",
+    (sts, caller) => {
+      const identity = sts.callerIdentity(caller);
+      return { UserId: identity.userId, Account: identity.account, Arn: identity.arn };
+    },
+  ],
+]);
+
+/** Signed for the sts service, or an STS action of STS's API version (a client signing oddly). */
+export function isStsRequest({ scope, params }: QueryRequest): boolean {
+  if (scope?.service === "sts") return true;
+  return ACTIONS.has(params.optional("Action") ?? "") && params.optional("Version") === STS_VERSION;
+}
+
+export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
+  return async ({ requestId, params, scope }) => {
+    try {
+      if (!scope) {
+        throw new StsError(
+          "MissingAuthenticationToken",
+          "Request is missing Authentication Token",
+          403,
+        );
+      }
+      const name = params.optional("Action") ?? "";
+      const action = ACTIONS.get(name);
+      if (!action) {
+        throw new StsError(
+          "InvalidAction",
+          `Could not find operation ${name} for version ${params.optional("Version") ?? STS_VERSION}: the local STS answers ${[...ACTIONS.keys()].join(", ")}.`,
+        );
+      }
+      const result = action(sts, scope.accessKeyId, params);
+      return {
+        httpStatus: 200,
+        xml: awsQuerySuccessDocument(STS_NAMESPACE, name, requestId, result),
+      };
+    } catch (error) {
+      if (error instanceof StsError) {
+        const refusal = { type: "Sender", code: error.code, message: error.message } as const;
+        return {
+          httpStatus: error.httpStatus,
+          xml: awsQueryErrorDocument(STS_NAMESPACE, refusal, requestId),
+        };
+      }
+      console.error(`local cloud: STS request ${requestId} failed`, error);
+      const message = `The local STS failed to answer: ${messageOf(error)}`;
+      const failure = { type: "Receiver", code: "InternalFailure", message } as const;
+      return { httpStatus: 500, xml: awsQueryErrorDocument(STS_NAMESPACE, failure, requestId) };
+    }
+  };
+}

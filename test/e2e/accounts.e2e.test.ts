@@ -1,0 +1,257 @@
+// Each account copies only its own snapshots, on the real local stack with several allowlisted
+// accounts: another account's snapshot is not found, an account whose role snaprelay cannot
+// assume is told how to fix it, role credentials are reused, and the quota counts per account.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueToken } from "../../functions/api/tokens.js";
+import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
+import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+
+const A = LOCAL.demoAccountId;
+const B = "444455556666";
+const WITHOUT_ROLE = "555566667777";
+const WRONG_EXTERNAL_ID = "666677778888";
+const QUOTA = 25;
+const SOURCE = "ap-shanghai";
+const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
+
+interface Job {
+  jobId: string;
+  status: string;
+  error: { code: string; message: string } | null;
+  copies: { destinationSnapshotId: string | null }[];
+}
+
+let dataDir: string;
+let stack: StackProcess;
+const tokens: Record<string, string> = {};
+const snapshotOf: Record<string, string> = {};
+
+const call = async (account: string, method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${stack.api}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${tokens[account]}`,
+      "content-type": "application/json",
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+const replicate = async (account: string, snapshotId: string, destination = "ap-mumbai") => {
+  const { status, body } = await call(account, "POST", "/replications", {
+    snapshotId,
+    sourceRegion: SOURCE,
+    destinationRegions: [destination],
+  });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return String(body.jobId);
+};
+
+const ended = async (account: string, jobId: string): Promise<Job> => {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { body } = await call(account, "GET", `/replications/${jobId}`);
+    if (FINAL.includes(String(body.status))) return body as unknown as Job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${String(body.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+};
+
+const stats = async () =>
+  (await (await fetch(`${stack.cloudUrl}/_admin/stats`)).json()) as {
+    accounts: Record<string, { copies: { started: number } }>;
+    sts: { assumeRoleCallsByAccount: Record<string, number> };
+  };
+
+const copiesStarted = async (account: string) =>
+  (await stats()).accounts[account]?.copies.started ?? 0;
+
+/** The snapshots of job `jobId` that `account` sees in `region`, as the AWS CLI would list them. */
+const copiesSeenBy = async (account: string, region: string, jobId: string) => {
+  const ec2 = new EC2Client({
+    region,
+    endpoint: stack.cloudUrl,
+    credentials: localCredentialsFor(account),
+  });
+  const { Snapshots = [] } = await ec2.send(
+    new DescribeSnapshotsCommand({
+      OwnerIds: ["self"],
+      Filters: [{ Name: `tag:${TAG_JOB_ID}`, Values: [jobId] }],
+    }),
+  );
+  ec2.destroy();
+  return Snapshots;
+};
+
+const createRole = async (accountId: string, externalId: string) => {
+  const response = await fetch(`${stack.cloudUrl}/_admin/roles`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ accountId, roleName: LOCAL.accountRoleName, externalId }),
+  });
+  expect(response.status).toBe(200);
+};
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "snaprelay-accounts-"));
+  stack = await startStackProcess({
+    dataDir,
+    env: {
+      ALLOWLISTED_ACCOUNTS: [A, B, WITHOUT_ROLE, WRONG_EXTERNAL_ID].join(","),
+      SNAPSHOT_QUOTA_PER_REGION: String(QUOTA),
+      SNAPRELAY_WAIT_SCALE: "0.1",
+    },
+  });
+  // npm start lets snaprelay into the demo account; B lets it in the same way; the account
+  // WRONG_EXTERNAL_ID trusts another external id; WITHOUT_ROLE has no role at all.
+  await createRole(B, LOCAL.accountRoleExternalId);
+  await createRole(WRONG_EXTERNAL_ID, "someone-elses-external-id");
+  for (const account of [A, B, WITHOUT_ROLE, WRONG_EXTERNAL_ID]) {
+    tokens[account] = await issueToken(account, {
+      secret: LOCAL.authTokenSecret,
+      issuer: LOCAL.authTokenIssuer,
+    });
+    const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
+      blocks: 2,
+      blockSizeBytes: 512 * 1024,
+      label: `own-${account}`,
+      accountId: account,
+    });
+    snapshotOf[account] = snapshotId ?? "";
+  }
+}, 200_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe("another account's snapshot", () => {
+  it("is 404 SnapshotNotFound in the snapshot view, while its owner sees it", async () => {
+    // Act
+    const theirs = await call(B, "GET", `/regions/${SOURCE}/snapshots/${snapshotOf[A]}`);
+    const mine = await call(A, "GET", `/regions/${SOURCE}/snapshots/${snapshotOf[A]}`);
+
+    // Assess
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error).toMatchObject({ code: "SnapshotNotFound" });
+    expect(mine.status).toBe(200);
+  });
+
+  it("ends a job for it REJECTED with SnapshotNotFound, and nothing is copied", async () => {
+    // Prepare
+    const before = { a: await copiesStarted(A), b: await copiesStarted(B) };
+
+    // Act
+    const job = await ended(B, await replicate(B, snapshotOf[A] ?? ""));
+
+    // Assess
+    expect(job.status).toBe("REJECTED");
+    expect(job.error?.code).toBe("SnapshotNotFound");
+    expect({ a: await copiesStarted(A), b: await copiesStarted(B) }).toEqual(before);
+  });
+});
+
+describe("each account's own job", () => {
+  it("copies its own snapshot into its own account's destination region", async () => {
+    // Act
+    const jobOfA = await replicate(A, snapshotOf[A] ?? "");
+    const jobOfB = await replicate(B, snapshotOf[B] ?? "");
+    const [endedA, endedB] = await Promise.all([ended(A, jobOfA), ended(B, jobOfB)]);
+
+    // Assess
+    expect([endedA.status, endedB.status]).toEqual(["COMPLETED", "COMPLETED"]);
+    const seen = {
+      aOwnCopy: await copiesSeenBy(A, "ap-mumbai", jobOfA),
+      bOwnCopy: await copiesSeenBy(B, "ap-mumbai", jobOfB),
+      aSeesB: await copiesSeenBy(A, "ap-mumbai", jobOfB),
+      bSeesA: await copiesSeenBy(B, "ap-mumbai", jobOfA),
+    };
+    expect(seen.aOwnCopy.map((s) => s.SnapshotId)).toEqual([
+      endedA.copies[0]?.destinationSnapshotId,
+    ]);
+    expect(seen.aOwnCopy[0]?.OwnerId).toBe(A);
+    expect(seen.bOwnCopy.map((s) => s.SnapshotId)).toEqual([
+      endedB.copies[0]?.destinationSnapshotId,
+    ]);
+    expect(seen.bOwnCopy[0]?.OwnerId).toBe(B);
+    expect(seen.aSeesB).toEqual([]);
+    expect(seen.bSeesA).toEqual([]);
+  });
+});
+
+describe("an account snaprelay cannot enter", () => {
+  it.each([
+    ["without the role", WITHOUT_ROLE],
+    ["whose role trusts another external id", WRONG_EXTERNAL_ID],
+  ])(
+    "ends a job REJECTED with AccountAccessDenied, naming the role to create, for an account %s",
+    async (_case, account) => {
+      // Prepare
+      const before = await copiesStarted(account);
+
+      // Act
+      const job = await ended(account, await replicate(account, snapshotOf[account] ?? ""));
+
+      // Assess
+      expect(job.status).toBe("REJECTED");
+      expect(job.error?.code).toBe("AccountAccessDenied");
+      expect(job.error?.message).toContain(`arn:aws:iam::${account}:role/${LOCAL.accountRoleName}`);
+      expect(job.error?.message).toContain("Create that role");
+      expect(await copiesStarted(account)).toBe(before);
+    },
+  );
+});
+
+describe("an account's role credentials", () => {
+  it("are reused across jobs: 20 jobs of one account cost no more AssumeRole calls than the functions that act in it", async () => {
+    // Prepare
+    const snapshots = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 20, {
+      blocks: 1,
+      blockSizeBytes: 512 * 1024,
+      label: "reuse",
+      accountId: B,
+    });
+
+    // Act
+    const jobs = await Promise.all(snapshots.map((id) => replicate(B, id, "ap-beijing")));
+    const outcomes = await Promise.all(jobs.map((jobId) => ended(B, jobId)));
+    const calls = (await stats()).sts.assumeRoleCallsByAccount[B] ?? 0;
+
+    // Assess: validate, startCopy, pollCopy (and the API's snapshot view) each keep their own
+    console.info(`AssumeRole calls for account ${B} over ${jobs.length + 2} jobs: ${calls}`);
+    expect(outcomes.map((job) => job.status)).toEqual(jobs.map(() => "COMPLETED"));
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("the snapshot quota", () => {
+  it("counts per account: account A filling a region does not refuse account B there", async () => {
+    // Prepare: A holds the whole quota in ap-chengdu
+    await makeDistinctSnapshots(stack.cloudUrl, "ap-chengdu", QUOTA, {
+      blocks: 1,
+      blockSizeBytes: 512 * 1024,
+      label: "quota",
+      accountId: A,
+    });
+
+    // Act
+    const [jobOfA, jobOfB] = await Promise.all([
+      replicate(A, snapshotOf[A] ?? "", "ap-chengdu").then((jobId) => ended(A, jobId)),
+      replicate(B, snapshotOf[B] ?? "", "ap-chengdu").then((jobId) => ended(B, jobId)),
+    ]);
+
+    // Assess
+    expect(jobOfA.status).toBe("REJECTED");
+    expect(jobOfA.error?.code).toBe("QuotaExceeded");
+    expect(jobOfB.status).toBe("COMPLETED");
+  });
+});
