@@ -20,6 +20,28 @@ const list = (what: string, item: z.ZodString) =>
     .transform((text) => text.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(item, { error: `a comma-separated list of ${what}` }));
 
+/** `20` or `20,ap-mumbai=50`: the default limit, then limits of regions set apart. */
+const SlotLimits = z.string().transform((text, context) => {
+  const limits = { default: 20, byRegion: {} as Record<string, number> };
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [name, value] = part.includes("=") ? part.split("=", 2) : [undefined, part];
+    const limit = Number(value);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      context.addIssue({
+        code: "custom",
+        message: `'${part}' is not a slot limit: give a whole number from 1 to 1000, alone or as <region>=<number>, e.g. 20,ap-mumbai=50`,
+      });
+      return z.NEVER;
+    }
+    if (name === undefined) limits.default = limit;
+    else limits.byRegion[name.trim()] = limit;
+  }
+  return limits;
+});
+
 const seconds = (fallback: number) => z.coerce.number().int().min(1).max(86_400).default(fallback);
 
 const EnvSchema = z.object({
@@ -49,6 +71,7 @@ const EnvSchema = z.object({
   SWEEP_START_GRACE_SECONDS: seconds(30),
   SWEEP_CHECK_SECONDS: seconds(900),
   SWEEP_GIVE_UP_SECONDS: seconds(3_600),
+  COPY_SLOTS_PER_REGION: SlotLimits.default({ default: 20, byRegion: {} }),
   ACCOUNT_ROLE_NAME: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 letters, digits and +=,.@_-)")
@@ -82,6 +105,8 @@ export interface Config {
   serviceAccountId: string;
   /** The partition of the deployment (aws, aws-cn, …), for role ARNs. */
   partition: string;
+  /** Copies in flight at once per account and destination region. */
+  copySlots: { default: number; byRegion: Record<string, number> };
   /** The role assumed in each other account, and the external id its trust policy asks for. */
   accountRoleName: string;
   accountRoleExternalId: string | undefined;
@@ -116,6 +141,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     // The state machine lives in the deployment's own account and partition: its ARN names both.
     serviceAccountId: e.STATE_MACHINE_ARN.split(":")[4] ?? "",
     partition: e.STATE_MACHINE_ARN.split(":")[1] ?? "aws",
+    copySlots: e.COPY_SLOTS_PER_REGION,
     accountRoleName: e.ACCOUNT_ROLE_NAME,
     accountRoleExternalId: e.ACCOUNT_ROLE_EXTERNAL_ID,
   };

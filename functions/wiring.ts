@@ -3,6 +3,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
@@ -10,6 +11,7 @@ import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
 import {
   type Clock,
+  type CopySlots,
   type JobStore,
   type SnapshotProvider,
   systemClock,
@@ -24,6 +26,7 @@ export interface Services {
   policy: ReplicationPolicy;
   jobs: JobStore;
   snapshots: SnapshotProvider;
+  slots: CopySlots;
   workflow: Workflow;
   steps: StepDeps;
 }
@@ -44,16 +47,21 @@ export const createServices = (config: Config): Services => {
   };
   const jobs = new DynamoJobStore(documents, config.jobsTable);
   const snapshots = new Ec2SnapshotProvider(accounts);
+  const slots = new DynamoCopySlots(documents, config.jobsTable);
+  const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
   return {
     config,
     clock: systemClock,
     policy,
     jobs,
     snapshots,
-    workflow: new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn),
+    slots,
+    workflow,
     steps: {
       jobs,
       snapshots,
+      slots,
+      workflow,
       clock: systemClock,
       settings: {
         policy,
@@ -62,6 +70,7 @@ export const createServices = (config: Config): Services => {
         copyStartLeaseSeconds: config.copyStartLeaseSeconds,
         snapshotQuotaPerRegion: config.snapshotQuotaPerRegion,
         copyStallSeconds: config.copyStallSeconds,
+        copySlots: config.copySlots,
       },
     },
   };

@@ -77,6 +77,7 @@ const localFunctionSettings = (): Record<string, string> => {
     "SUPPORTED_REGIONS",
     "SNAPSHOT_QUOTA_PER_REGION",
     "SWEEP_START_GRACE_SECONDS",
+    "COPY_SLOTS_PER_REGION",
     "SWEEP_GIVE_UP_SECONDS",
   ];
   for (const name of [...Object.keys(defaults), ...passedThrough]) {

@@ -11,6 +11,8 @@ const entryPoints = [
   "functions/steps/poll-copy.ts",
   "functions/steps/finalize.ts",
   "functions/steps/fail.ts",
+  "functions/steps/acquire-slot.ts",
+  "functions/steps/await-slot.ts",
   "functions/schedule/sweeper.ts",
 ];
 

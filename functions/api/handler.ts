@@ -6,6 +6,7 @@ import { DomainError } from "../core/errors.js";
 import { servicesFromEnv } from "../wiring.js";
 import { answerInTime, errorResponse, type HttpResponse } from "./http.js";
 import { type ApiEvent, callerOf } from "./request-context.js";
+import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
 import {
   type Caller,
@@ -35,6 +36,7 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "GET /replications": listReplications,
   "GET /replications/{jobId}": getReplication,
   "GET /regions/{region}/snapshots/{snapshotId}": getSnapshot,
+  "GET /regions/{region}/copy-slots": getCopySlots,
 };
 
 // Room left before the function's own timeout for the busy answer to get out.

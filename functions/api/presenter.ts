@@ -2,7 +2,11 @@
 // only the service needs (the owning account is implied by the caller).
 import type { ReplicationJob } from "../core/job.js";
 
-export const presentJob = (job: ReplicationJob) => ({
+/**
+ * `queuePositions`: for copies waiting for a slot, how many copies wait before each (by region);
+ * shown with a single job, left out of listings (counting a queue costs a read of it).
+ */
+export const presentJob = (job: ReplicationJob, queuePositions?: Record<string, number>) => ({
   jobId: job.jobId,
   status: job.status,
   snapshotId: job.snapshotId,
@@ -17,6 +21,7 @@ export const presentJob = (job: ReplicationJob) => ({
     destinationRegion: copy.destinationRegion,
     name: job.name,
     status: copy.status,
+    ...(queuePositions ? { queuePosition: queuePositions[copy.destinationRegion] ?? null } : {}),
     progress: copy.progress,
     destinationSnapshotId: copy.destinationSnapshotId,
     error: copy.error,

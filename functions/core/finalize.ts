@@ -1,5 +1,7 @@
-// The Finalize steps: a copy the cloud finished is marked COMPLETED; once every destination
-// is done, the job takes its outcome (COMPLETED, PARTIAL or FAILED).
+// The Finalize steps: a copy the cloud finished is marked COMPLETED and its slot goes to the next
+// copy waiting; once every destination is done, the job takes its outcome (COMPLETED, PARTIAL or
+// FAILED).
+import { releaseSlot } from "./copy-queue.js";
 import { outcomeOf, type ReplicationJob } from "./job.js";
 import { loadCopy, loadJob } from "./load-job.js";
 import type { StepDeps } from "./step-deps.js";
@@ -13,13 +15,14 @@ export const finalizeCopy = async (
   status: "COMPLETED";
   destinationSnapshotId: string | null;
 }> => {
-  const { copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
   const now = deps.clock.now().toISOString();
   await deps.jobs.apply(
     jobId,
     { copies: { [destinationRegion]: { status: "COMPLETED", progress: 100, completedAt: now } } },
     now,
   );
+  await releaseSlot(job, destinationRegion, deps);
   return {
     destinationRegion,
     status: "COMPLETED",

@@ -137,6 +137,63 @@ export interface SnapshotProvider {
   countOwned(accountId: string, region: string): Promise<number>;
 }
 
+/** The copy slots of one account in one destination region (EC2's limit is per account). */
+export interface SlotPool {
+  accountId: string;
+  region: string;
+}
+
+/** A copy waiting in its region's queue. */
+export interface QueuedCopy {
+  jobId: string;
+  /** When it joined the queue: the queue is served oldest first. */
+  queuedAt: string;
+  /** The token that wakes its waiting task, once the task has recorded it. */
+  wakeToken: string | null;
+}
+
+export interface SlotPoolView {
+  holders: { jobId: string; since: string }[];
+  queueLength: number;
+}
+
+/**
+ * What `grant` did: moved the copy into a slot (with the token that wakes it, as it stood at that
+ * moment), or found no slot free, or found the copy no longer waiting.
+ */
+export type GrantOutcome =
+  | { granted: true; wakeToken: string | null }
+  | { granted: false; because: "full" | "gone" };
+
+/**
+ * The copy slots of each pool and the queue of copies waiting for one, oldest first. Every change
+ * is a conditional write: a pool never has more holders than its limit, a copy holds at most one
+ * slot and waits at most once, and each call is safe to repeat.
+ */
+export interface CopySlots {
+  /** Takes a free slot for the copy; true if it holds one now (or held one already). */
+  take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean>;
+  holds(pool: SlotPool, jobId: string): Promise<boolean>;
+  /** Gives the copy's slot back; false if it held none. */
+  release(pool: SlotPool, jobId: string): Promise<boolean>;
+  /** Puts the copy at the back of the queue, or leaves it in its place if it waits already. */
+  enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy>;
+  queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined>;
+  /** Records the token that wakes the waiting copy; false if it no longer waits. */
+  setWakeToken(pool: SlotPool, jobId: string, token: string): Promise<boolean>;
+  /** The oldest waiting copies, at most `count`. */
+  head(pool: SlotPool, count: number): Promise<QueuedCopy[]>;
+  /** Moves a waiting copy into a free slot, in one step. */
+  grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome>;
+  /** Takes the copy out of the queue, if it is there. */
+  leave(pool: SlotPool, jobId: string): Promise<void>;
+  /** How many copies wait before this one. */
+  position(pool: SlotPool, queued: QueuedCopy): Promise<number>;
+  view(pool: SlotPool): Promise<SlotPoolView>;
+  /** Every pool that has ever held a slot or a queue, for the sweeper. */
+  pools(): Promise<SlotPool[]>;
+}
+
 export type ExecutionStatus =
   | "RUNNING"
   | "SUCCEEDED"
@@ -163,6 +220,11 @@ export interface Workflow {
   ): Promise<{ executionArn: string }>;
   /** The execution's status, or undefined when there is no such execution. */
   describe(executionArn: string): Promise<ExecutionView | undefined>;
+  /**
+   * Ends the wait of the task that handed out `token`, with `output` as its result; false when
+   * that task no longer waits (answered, timed out, or its execution ended).
+   */
+  wake(token: string, output: Record<string, unknown>): Promise<boolean>;
   isReachable(): Promise<boolean>;
 }
 

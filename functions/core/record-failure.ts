@@ -1,5 +1,6 @@
 // The Fail step: records why a copy or a whole job failed, and removes a destination snapshot
 // the failed copy left half-made, so a failure leaves nothing behind but its explanation.
+import { releaseSlot } from "./copy-queue.js";
 import { errorMessage, isDomainError } from "./errors.js";
 import { isFinishedCopy, isFinishedJob, type JobError } from "./job.js";
 import { loadJob } from "./load-job.js";
@@ -35,6 +36,8 @@ export const recordCopyFailure = async (
   const job = await loadJob(deps.jobs, jobId);
   const copy = job.copies.find((c) => c.destinationRegion === destinationRegion);
   if (copy?.status === "FAILED" && copy.error) {
+    // A retried step: the slot may not have been given back the first time.
+    await releaseSlot(job, destinationRegion, deps);
     return { destinationRegion, status: "FAILED", error: copy.error };
   }
   const cleanup = await removeHalfMadeCopy(
@@ -49,6 +52,7 @@ export const recordCopyFailure = async (
     { copies: { [destinationRegion]: { status: "FAILED", error } } },
     deps.clock.now().toISOString(),
   );
+  await releaseSlot(job, destinationRegion, deps);
   return { destinationRegion, status: "FAILED", error };
 };
 
@@ -79,5 +83,6 @@ export const recordJobFailure = async (
     { status: "FAILED", error: failure, copies },
     deps.clock.now().toISOString(),
   );
+  for (const copy of job.copies) await releaseSlot(job, copy.destinationRegion, deps);
   return { status: failed.status, error: failed.error };
 };

@@ -1,5 +1,5 @@
 // What the state machine's steps need: the ports, and the settings they read.
-import type { Clock, JobStore, SnapshotProvider } from "./ports.js";
+import type { Clock, CopySlots, JobStore, SnapshotProvider, Workflow } from "./ports.js";
 import type { ReplicationPolicy } from "./rules.js";
 
 export interface StepSettings {
@@ -12,11 +12,25 @@ export interface StepSettings {
   snapshotQuotaPerRegion: number;
   /** A copy whose progress has not moved for this long is failed as stalled. */
   copyStallSeconds: number;
+  /** Copies in flight at once per account and destination region (EC2 allows 20). */
+  copySlots: CopySlotLimits;
 }
+
+/** The slot limit of every region, and of the regions set apart. */
+export interface CopySlotLimits {
+  default: number;
+  byRegion: Record<string, number>;
+}
+
+export const slotLimitOf = (limits: CopySlotLimits, region: string): number =>
+  limits.byRegion[region] ?? limits.default;
 
 export interface StepDeps {
   jobs: JobStore;
   snapshots: SnapshotProvider;
+  slots: CopySlots;
+  /** Wakes copies waiting for a slot. */
+  workflow: Pick<Workflow, "wake">;
   clock: Clock;
   settings: StepSettings;
   random?: () => number;

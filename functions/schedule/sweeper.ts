@@ -1,5 +1,8 @@
-// The sweeper, every minute: starts accepted jobs whose execution did not start, and closes jobs
-// whose execution ended without them (see core/sweep-jobs.ts). One JSON log line per sweep.
+// The sweeper, every minute: starts accepted jobs whose execution did not start, closes jobs
+// whose execution ended without them (see core/sweep-jobs.ts), and takes back copy slots that
+// such jobs left held (see core/copy-queue.ts). One JSON log line per sweep.
+import { reclaimSlots } from "../core/copy-queue.js";
+import { errorMessage } from "../core/errors.js";
 import { sweepJobs } from "../core/sweep-jobs.js";
 import { logger } from "../logger.js";
 import { servicesFromEnv } from "../wiring.js";
@@ -14,8 +17,13 @@ const sweep = {
 
 export const handler = async () => {
   const started = Date.now();
-  const report = await sweepJobs({ ...steps, workflow, sweep });
-  const log = report.problems.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...report });
-  return report;
+  const jobs = await sweepJobs({ ...steps, workflow, sweep });
+  // After the jobs: a job the sweep just failed gives its slot back here at the latest.
+  const slots = await reclaimSlots(steps).catch((error: unknown) => ({
+    problem: errorMessage(error),
+  }));
+  const troubled = jobs.problems.length > 0 || "problem" in slots;
+  const log = troubled ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...jobs, slots });
+  return { ...jobs, slots };
 };

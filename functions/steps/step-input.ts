@@ -8,6 +8,8 @@ export const JobInput = z.object({ jobId: z.string().min(1) });
 
 export const CopyInput = JobInput.extend({ destinationRegion: RegionSchema });
 
+export const WaitInput = CopyInput.extend({ taskToken: z.string().min(1).max(2048) });
+
 export const FinalizeInput = JobInput.extend({ destinationRegion: RegionSchema.optional() });
 
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });

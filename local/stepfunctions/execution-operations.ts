@@ -9,7 +9,7 @@ import { toWireEvent } from "./history.js";
 import { isJsonObject, type JsonObject, tryParseJson } from "./json.js";
 import { requireName } from "./names.js";
 import { readPageRequest } from "./paging.js";
-import { optionalBoolean, optionalString, requiredString } from "./request-fields.js";
+import { checkLength, optionalBoolean, optionalString, requiredString } from "./request-fields.js";
 import type { Operation } from "./service-context.js";
 import { invalidExecutionInput, validationError } from "./service-errors.js";
 
@@ -99,9 +99,8 @@ export const stopExecution: Operation = (body, { executions }) => {
   const execution = executions.get(requireExecutionArn(requiredString(body, "executionArn")));
   const error = optionalString(body, "error");
   const cause = optionalString(body, "cause");
-  if ((error?.length ?? 0) > 256 || (cause?.length ?? 0) > 32768) {
-    throw validationError("error is limited to 256 characters and cause to 32768");
-  }
+  checkLength("error", error, 0, 256);
+  checkLength("cause", cause, 0, 32768);
   execution.stop(error, cause);
   return { stopDate: epochSeconds(execution.stopDate ?? Date.now()) };
 };

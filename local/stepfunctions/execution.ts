@@ -4,6 +4,7 @@
 // state it entered (every step of ours is safe to run again).
 
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { TASK_TOKEN_PLACEHOLDER } from "./callback-input.js";
 import type { Definition } from "./definition.js";
 import { ExecutionHistory, type HistoryEvent } from "./history.js";
 import { HistoryRecorder } from "./history-recorder.js";
@@ -15,6 +16,7 @@ import type { JsonObject, JsonValue } from "./json.js";
 import type { LambdaInvoker } from "./lambda-invoker.js";
 import { TaskAttempts } from "./task-attempts.js";
 import { buildTaskHandlers } from "./task-handlers.js";
+import type { TaskTokens } from "./task-tokens.js";
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
 
@@ -29,6 +31,8 @@ export interface MachineSnapshot {
 
 export interface ExecutionRuntime {
   invoker: LambdaInvoker;
+  /** The endpoint's task tokens, shared by all executions and SendTask* operations. */
+  taskTokens: TaskTokens;
   region: string;
   waitScale: number;
   retryScale: number;
@@ -175,6 +179,7 @@ export class Execution {
           invoker: runtime.invoker,
           recorder: this.recorder,
           attempts: this.attempts,
+          taskTokens: runtime.taskTokens,
           region: runtime.region,
           waitScale: runtime.waitScale,
           contextObject,
@@ -262,7 +267,8 @@ export class Execution {
     };
   }
 
-  // The context object ($$) as AWS fills it; the interpreter adds Execution.Input itself.
+  // The context object ($$) as AWS fills it; the interpreter adds Execution.Input itself. Task.Token
+  // holds a placeholder that each callback Task attempt replaces with its own token.
   private contextObject() {
     return {
       Execution: {
@@ -272,6 +278,7 @@ export class Execution {
         StartTime: new Date(this.startDate).toISOString(),
       },
       StateMachine: { Id: this.machine.arn, Name: this.machine.name },
+      Task: { Token: TASK_TOKEN_PLACEHOLDER },
     };
   }
 }

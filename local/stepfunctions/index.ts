@@ -1,6 +1,7 @@
 // A local AWS Step Functions endpoint: the real API (AWS JSON 1.0) over HTTP, executions run by
-// aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API. With
-// a data dir its machines and executions survive a restart, and unfinished runs carry on.
+// aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API (and
+// callback Tasks waiting for SendTaskSuccess/Failure). With a data dir its machines and executions
+// survive a restart, and unfinished runs carry on.
 
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
@@ -11,6 +12,7 @@ import { FileJournal } from "./journal.js";
 import { LambdaInvoker } from "./lambda-invoker.js";
 import { PageTokens } from "./paging.js";
 import { StateMachineRegistry } from "./state-machines.js";
+import { TaskTokens } from "./task-tokens.js";
 
 export interface LocalStepFunctionsOptions {
   /** 0 picks any free port. */
@@ -23,7 +25,10 @@ export interface LocalStepFunctionsOptions {
   accountId?: string;
   /** Lambda Invoke API base URL for Task states, e.g. serverless-offline's http://127.0.0.1:3002. */
   lambdaEndpoint: string;
-  /** Multiplies Wait state durations (Seconds, Timestamp and their Path forms); default 1. */
+  /**
+   * Multiplies Wait state durations (Seconds, Timestamp and their Path forms), and the
+   * TimeoutSeconds and HeartbeatSeconds of callback Tasks (a callback wait is a wait); default 1.
+   */
   waitScale?: number;
   /** Multiplies Retry intervals (and MaxDelaySeconds); default 1. */
   retryScale?: number;
@@ -53,10 +58,12 @@ export async function startLocalStepFunctions(
   };
   const invoker = new LambdaInvoker(options.lambdaEndpoint, scope.region);
   const journal = options.dataDir === undefined ? undefined : new FileJournal(options.dataDir);
+  const taskTokens = new TaskTokens();
   const executions = new ExecutionStore(
     scope,
     {
       invoker,
+      taskTokens,
       region: scope.region,
       waitScale: options.waitScale ?? 1,
       retryScale: options.retryScale ?? 1,
@@ -69,6 +76,7 @@ export async function startLocalStepFunctions(
     machines,
     executions,
     tokens: new PageTokens(),
+    taskTokens,
   });
   server.listen(options.port, host);
   await once(server, "listening");

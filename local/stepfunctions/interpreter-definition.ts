@@ -1,19 +1,24 @@
 // The definition as handed to the interpreter: Retry intervals scaled (keeping its backoff,
-// MaxDelaySeconds and jitter), and Wait states turned into Tasks run by our wait handler.
-// The interpreter's own Wait cannot be scaled when it reads SecondsPath/TimestampPath; ours
-// can, and the history still shows WaitStateEntered/Exited because it uses the original types.
+// MaxDelaySeconds and jitter), Wait states turned into Tasks run by our wait handler, and callback
+// Tasks left for their handler to time. The interpreter can scale neither a Wait that reads
+// SecondsPath/TimestampPath nor a Task's timeouts; our handlers can, and the history still shows
+// WaitStateEntered/Exited because it uses the original types.
 
+import { wrapCallbackParameters } from "./callback-input.js";
 import { isJsonObject, type JsonObject } from "./json.js";
 import { walkStates } from "./state-walk.js";
+import { isCallbackTask } from "./task-resources.js";
 
-// The longest Task timeout a Node timer can hold (2^31-1 ms): waits are never timed out.
+// The longest Task timeout a Node timer can hold (2^31-1 ms): these are never timed out.
 const UNBOUNDED_TIMEOUT_SECONDS = 2_147_483;
 const WAIT_FIELDS = ["Comment", "InputPath", "OutputPath", "Next", "End"];
+const TIMEOUT_FIELDS = ["TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"];
 
 export function interpreterDefinition(asl: JsonObject, retryScale: number): JsonObject {
   const copy = structuredClone(asl);
   walkStates(copy, (_name, state) => {
     if (state.Type === "Wait") replaceWait(state);
+    if (isCallbackTask(state)) untimeCallback(state);
     if (Array.isArray(state.Retry)) {
       for (const retrier of state.Retry) {
         if (isJsonObject(retrier)) scaleRetrier(retrier, retryScale);
@@ -31,6 +36,14 @@ function replaceWait(state: JsonObject): void {
   }
   state.Type = "Task";
   state.Resource = "local:wait";
+  state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
+}
+
+// The handler times the wait, scaled, and raises States.Timeout itself (callback-task.ts); the
+// interpreter gets the path values to evaluate beside the Parameters.
+function untimeCallback(state: JsonObject): void {
+  wrapCallbackParameters(state);
+  for (const key of TIMEOUT_FIELDS) delete state[key];
   state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
 }
 

@@ -154,13 +154,14 @@ export class InterpreterEventTranslator {
     this.deps.finish({ status: "SUCCEEDED", output: text });
   }
 
-  private executionFailed(error: string, cause: unknown): void {
-    // A Fail state without Error/Cause fails the execution without them, as on AWS.
+  private executionFailed(error: string | null, cause: unknown): void {
+    // A Fail state without Error/Cause fails the execution without them, as on AWS; so does a
+    // SendTaskFailure without them, whose error arrives as null.
     const fail = this.lastFailedState?.type === "Fail" ? this.lastFailedState.fields : undefined;
     const keepError = fail === undefined || "Error" in fail || "ErrorPath" in fail;
     const keepCause = fail === undefined || "Cause" in fail || "CausePath" in fail;
     const outcome = {
-      error: keepError ? error : undefined,
+      error: keepError ? (error ?? undefined) : undefined,
       cause: keepCause ? causeText(cause) : undefined,
     };
     const details: JsonObject = {};

@@ -16,6 +16,7 @@ import {
   updateStateMachine,
 } from "./machine-operations.js";
 import type { Operation } from "./service-context.js";
+import { sendTaskFailure, sendTaskHeartbeat, sendTaskSuccess } from "./task-operations.js";
 
 export const operations: ReadonlyMap<string, Operation> = new Map([
   ["CreateStateMachine", createStateMachine],
@@ -29,4 +30,7 @@ export const operations: ReadonlyMap<string, Operation> = new Map([
   ["ListExecutions", listExecutions],
   ["StopExecution", stopExecution],
   ["GetExecutionHistory", getExecutionHistory],
+  ["SendTaskSuccess", sendTaskSuccess],
+  ["SendTaskFailure", sendTaskFailure],
+  ["SendTaskHeartbeat", sendTaskHeartbeat],
 ]);

@@ -50,3 +50,21 @@ export function optionalInteger(
   }
   return value;
 }
+
+/**
+ * Holds a string member to the model's length bounds. The value is not echoed: these members
+ * (errors, causes, tokens) are sensitive data, which the service leaves out of its messages.
+ */
+export function checkLength(
+  field: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): void {
+  if (value === undefined || (value.length >= min && value.length <= max)) return;
+  const bound =
+    value.length > max ? `less than or equal to ${max}` : `greater than or equal to ${min}`;
+  throw validationError(
+    `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length ${bound}`,
+  );
+}

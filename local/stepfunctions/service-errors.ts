@@ -38,6 +38,17 @@ export const invalidExecutionInput = (detail: string) =>
 export const invalidToken = (token: string) =>
   new ServiceError("InvalidToken", `Invalid Token: '${token}'`);
 
+// The callback operations' errors. TaskTimedOut's wording is AWS's, for a task that timed out,
+// was answered already or whose execution ended; TaskDoesNotExist's is ours.
+export const taskTimedOut = () =>
+  new ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+
+export const taskDoesNotExist = () =>
+  new ServiceError("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist'");
+
+export const invalidOutput = (detail: string) =>
+  new ServiceError("InvalidOutput", `Invalid Output: '${detail}'`);
+
 export const validationError = (message: string) =>
   new ServiceError("ValidationException", message);
 

@@ -1,11 +1,11 @@
-// Lambda invocations in flight for one execution. The interpreter moves on without telling a
-// Task handler (timeout, failed Map sibling, StopExecution), so we cancel the attempt here and
-// the handler then records nothing more.
+// Task handler attempts in flight for one execution. The interpreter moves on without telling a
+// handler (timeout, failed Map sibling, StopExecution), so we cancel the attempt here and the
+// handler then records nothing more.
 
 interface Attempt {
   readonly stateName: string;
   readonly controller: AbortController;
-  readonly onTimeout: () => void;
+  readonly onTimeout: (() => void) | undefined;
 }
 
 export interface TaskAttempt {
@@ -16,8 +16,12 @@ export class TaskAttempts {
   private readonly pending = new Set<Attempt>();
   private stopped = false;
 
-  /** Registers an invocation; it starts cancelled once the execution has stopped. */
-  begin(stateName: string, onTimeout: () => void): TaskAttempt {
+  /**
+   * Registers an attempt; it starts cancelled once the execution has stopped. With `onTimeout`
+   * the interpreter times it (Lambda tasks); without, its handler keeps its own time (Wait states,
+   * callback tasks) and the interpreter's timeouts never pick it.
+   */
+  begin(stateName: string, onTimeout?: () => void): TaskAttempt {
     const attempt: Attempt = { stateName, controller: new AbortController(), onTimeout };
     if (this.stopped) attempt.controller.abort();
     else this.pending.add(attempt);
@@ -33,7 +37,7 @@ export class TaskAttempts {
   /** The interpreter timed the state out: the oldest invocation of that state is the one. */
   timeOut(stateName: string): void {
     for (const attempt of this.pending) {
-      if (attempt.stateName !== stateName) continue;
+      if (attempt.stateName !== stateName || attempt.onTimeout === undefined) continue;
       attempt.onTimeout();
       this.cancel(attempt);
       return;

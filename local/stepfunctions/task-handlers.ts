@@ -1,7 +1,8 @@
 // Builds the interpreter's taskResourceLocalHandlers (keyed by state name; nested Map and
-// Parallel states included): Tasks invoke their Lambda over HTTP and record their events,
-// Wait states (rewritten as Tasks) wait scaled.
+// Parallel states included): Tasks invoke their Lambda over HTTP and record their events (callback
+// Tasks then wait for their token's answer), Wait states (rewritten as Tasks) wait scaled.
 
+import { runCallbackTask } from "./callback-task.js";
 import type { StateInfo } from "./definition.js";
 import type { HistoryRecorder } from "./history-recorder.js";
 import type { TaskHandlers } from "./interpreter-types.js";
@@ -10,14 +11,16 @@ import { lambdaFunctionTask } from "./lambda-function-task.js";
 import { lambdaInvokeTask } from "./lambda-invoke-task.js";
 import type { InvokeOutcome, InvokeRequest, LambdaInvoker } from "./lambda-invoker.js";
 import type { TaskAttempts } from "./task-attempts.js";
-import { RuntimeFailure } from "./task-errors.js";
+import { cancelledTask, RuntimeFailure } from "./task-errors.js";
 import { classifyResource } from "./task-resources.js";
+import type { TaskTokens } from "./task-tokens.js";
 import { runWait, type WaitRuntime } from "./wait-task.js";
 
 export interface TaskRuntime extends WaitRuntime {
   invoker: LambdaInvoker;
   recorder: HistoryRecorder;
   attempts: TaskAttempts;
+  taskTokens: TaskTokens;
   region: string;
 }
 
@@ -52,30 +55,28 @@ async function runTask(state: StateInfo, input: JsonValue, runtime: TaskRuntime)
       return invoke(state.name, lambdaFunctionTask(state, resource, input, runtime), runtime);
     case "lambda-invoke":
       return invoke(state.name, lambdaInvokeTask(state, input, runtime), runtime);
+    case "lambda-invoke-callback":
+      return runCallbackTask(state, input, runtime);
     default:
       throw new RuntimeFailure(
-        `Task resource '${resource.arn}' is not supported locally (Lambda function ARNs and arn:aws:states:::lambda:invoke are)`,
+        `Task resource '${resource.arn}' is not supported locally (Lambda function ARNs, arn:aws:states:::lambda:invoke and its .waitForTaskToken form are)`,
       );
   }
 }
 
 async function invoke(stateName: string, task: TaskInvocation, runtime: TaskRuntime) {
   const attempt = runtime.attempts.begin(stateName, () => task.recordTimeout());
-  if (attempt.signal.aborted) throw cancelled();
+  if (attempt.signal.aborted) throw cancelledTask();
   task.recordStart();
   let outcome: InvokeOutcome;
   try {
     outcome = await runtime.invoker.invoke({ ...task.request, signal: attempt.signal });
   } catch {
-    throw cancelled();
+    throw cancelledTask();
   } finally {
     runtime.attempts.end(attempt);
   }
   // Timed out, stopped, or abandoned with its Map while in flight: the result is moot.
-  if (attempt.signal.aborted) throw cancelled();
+  if (attempt.signal.aborted) throw cancelledTask();
   return task.settle(outcome);
-}
-
-function cancelled(): RuntimeFailure {
-  return new RuntimeFailure("The task was cancelled: its execution or enclosing state ended");
 }

@@ -7,8 +7,8 @@ import { readReferencePath } from "./reference-path.js";
 import type { TaskAttempts } from "./task-attempts.js";
 import { RuntimeFailure } from "./task-errors.js";
 
-// Node timers cannot hold more than 2^31-1 ms.
-const LONGEST_TIMER_MS = 2_147_483_647;
+/** Node timers cannot hold more than 2^31-1 ms. */
+export const LONGEST_TIMER_MS = 2_147_483_647;
 
 export interface WaitRuntime {
   attempts: TaskAttempts;
@@ -19,7 +19,7 @@ export interface WaitRuntime {
 
 export async function runWait(state: StateInfo, input: JsonValue, runtime: WaitRuntime) {
   const ms = waitMilliseconds(state, input, runtime.contextObject) * runtime.waitScale;
-  const attempt = runtime.attempts.begin(state.name, () => {});
+  const attempt = runtime.attempts.begin(state.name);
   try {
     await sleep(Math.min(Math.max(0, ms), LONGEST_TIMER_MS), attempt.signal);
   } finally {

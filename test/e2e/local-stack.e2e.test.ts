@@ -155,10 +155,12 @@ describe("replicating over HTTP", () => {
       .map((event) => event.stateEnteredEventDetails?.name)
       .filter(Boolean);
     expect(execution.status).toBe("SUCCEEDED");
-    expect(entered.slice(0, 4)).toEqual([
+    expect(entered.slice(0, 6)).toEqual([
       "Validate",
       "IsAccepted",
       "CopyToDestinations",
+      "AcquireSlot",
+      "HasSlot",
       "StartCopy",
     ]);
     expect(entered.at(-1)).toBe("Done");

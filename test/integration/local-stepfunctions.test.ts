@@ -20,15 +20,22 @@ import {
   InvalidArn,
   InvalidDefinition,
   InvalidExecutionInput,
+  InvalidOutput,
   InvalidToken,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
   StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   StopExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
   UpdateStateMachineCommand,
+  ValidationException,
 } from "@aws-sdk/client-sfn";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -669,10 +676,474 @@ describe("unknown and malformed ARNs", () => {
   });
 });
 
+describe("callback tasks (.waitForTaskToken)", () => {
+  it("invoke their Lambda with a task token, wait, and go on with SendTaskSuccess's output, recording AWS's events", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-success",
+      callbackDefinition({ TimeoutSeconds: 300, HeartbeatSeconds: 120 }),
+    );
+    const execution = await start(machine, { jobId: "job-1" });
+    const token = await tokenSentTo("job-1");
+    await historyContains(execution, "TaskSubmitted");
+    const whileWaiting = await describeExecution(execution);
+    // Act
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"slot":3}' }));
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(whileWaiting.status).toBe("RUNNING");
+    expect(described.status).toBe("SUCCEEDED");
+    expect(JSON.parse(described.output ?? "")).toEqual({ jobId: "job-1", slot: { slot: 3 } });
+    expect(events.map((event) => event.type)).toEqual([
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSubmitted",
+      "TaskSucceeded",
+      "TaskStateExited",
+      "ExecutionSucceeded",
+    ]);
+    const resource = { resourceType: "lambda", resource: "invoke.waitForTaskToken" };
+    const scheduled = events[2]?.taskScheduledEventDetails;
+    expect(scheduled).toMatchObject({
+      ...resource,
+      region: "us-east-1",
+      timeoutInSeconds: 300,
+      heartbeatInSeconds: 120,
+    });
+    expect(JSON.parse(scheduled?.parameters ?? "")).toEqual({
+      FunctionName: fn("queue-copy"),
+      Payload: { jobId: "job-1", taskToken: token },
+    });
+    expect(events[3]?.taskStartedEventDetails).toEqual(resource);
+    expect(JSON.parse(events[4]?.taskSubmittedEventDetails?.output ?? "")).toMatchObject({
+      Payload: { queued: true },
+      StatusCode: 200,
+    });
+    expect(events[5]?.taskSucceededEventDetails).toMatchObject({
+      ...resource,
+      output: '{"slot":3}',
+    });
+    expect(lambda.callsOf("queue-copy")).toEqual([{ jobId: "job-1", taskToken: token }]);
+  });
+
+  it("can be answered by their own Lambda before its invocation returns", async () => {
+    // Prepare: a slot is free, so the Lambda wakes its own task at once
+    lambda.define("queue-copy", async (input) => {
+      const taskToken = fieldOf(input, "taskToken");
+      await sfn.send(
+        new SendTaskSuccessCommand({
+          taskToken: typeof taskToken === "string" ? taskToken : "",
+          output: '{"slot":"free"}',
+        }),
+      );
+      return ok({ queued: false });
+    });
+    const machine = await createMachine("callback-self-answered", callbackDefinition({}));
+    // Act
+    const execution = await start(machine, { jobId: "job-1" });
+    const described = await finished(execution);
+    const types = (await historyOf(execution)).map((event) => event.type);
+    // Assess
+    expect(JSON.parse(described.output ?? "")).toEqual({ jobId: "job-1", slot: { slot: "free" } });
+    expect(types.slice(3, 6)).toEqual(["TaskStarted", "TaskSubmitted", "TaskSucceeded"]);
+  });
+
+  it("give every attempt, each retry included, a fresh token", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-retry",
+      callbackDefinition({ Retry: [{ ErrorEquals: ["SlotLost"], MaxAttempts: 2 }] }),
+    );
+    const execution = await start(machine, { jobId: "job-1" });
+    const first = await tokenSentTo("job-1");
+    // Act
+    await sfn.send(new SendTaskFailureCommand({ taskToken: first, error: "SlotLost" }));
+    const second = await tokenSentTo("job-1", 2);
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: second, output: '"slot"' }));
+    const described = await finished(execution);
+    const lateAnswer = await failureOf(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: "{}" })),
+    );
+    // Assess
+    expect(second).not.toBe(first);
+    expect(described.status).toBe("SUCCEEDED");
+    expect(JSON.parse(described.output ?? "")).toMatchObject({ slot: "slot" });
+    expect(lateAnswer).toBeInstanceOf(TaskTimedOut);
+    const types = (await historyOf(execution)).map((event) => event.type);
+    expect(types.filter((type) => type === "TaskScheduled")).toHaveLength(2);
+    expect(types).toContain("TaskFailed");
+  });
+
+  it("fail with SendTaskFailure's error and cause, which a Catch matches by name", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-failure",
+      callbackDefinition(
+        {
+          Catch: [
+            { ErrorEquals: ["States.Timeout"], Next: "AskAgain" },
+            { ErrorEquals: ["CopyRejected"], ResultPath: "$.failure", Next: "Rejected" },
+          ],
+        },
+        { AskAgain: { Type: "Pass", End: true }, Rejected: { Type: "Pass", End: true } },
+      ),
+    );
+    const execution = await start(machine, { jobId: "job-1" });
+    const token = await tokenSentTo("job-1");
+    // Act
+    await sfn.send(
+      new SendTaskFailureCommand({ taskToken: token, error: "CopyRejected", cause: "over quota" }),
+    );
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    expect(JSON.parse(described.output ?? "")).toEqual({
+      jobId: "job-1",
+      failure: { Error: "CopyRejected", Cause: "over quota" },
+    });
+    expect(events.map((event) => event.type).slice(4, 8)).toEqual([
+      "TaskSubmitted",
+      "TaskFailed",
+      "TaskStateExited",
+      "PassStateEntered",
+    ]);
+    expect(events[5]?.taskFailedEventDetails).toEqual({
+      resourceType: "lambda",
+      resource: "invoke.waitForTaskToken",
+      error: "CopyRejected",
+      cause: "over quota",
+    });
+  });
+
+  it("fail with a null Error and Cause when SendTaskFailure gives neither, as AWS does", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-bare-failure",
+      callbackDefinition(
+        { Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Caught" }] },
+        { Caught: { Type: "Pass", End: true } },
+      ),
+    );
+    const execution = await start(machine, { jobId: "job-1" });
+    // Act
+    await sfn.send(new SendTaskFailureCommand({ taskToken: await tokenSentTo("job-1") }));
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(JSON.parse(described.output ?? "")).toMatchObject({
+      failure: { Error: null, Cause: null },
+    });
+    expect(events.find((event) => event.type === "TaskFailed")?.taskFailedEventDetails).toEqual({
+      resourceType: "lambda",
+      resource: "invoke.waitForTaskToken",
+    });
+  });
+
+  it("time out with States.Timeout after TimeoutSeconds × waitScale, which States.TaskFailed does not retry", async () => {
+    // Prepare: 60 s at the test's wait scale of 0.01 is 0.6 s
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-timeout",
+      callbackDefinition(
+        {
+          TimeoutSeconds: 60,
+          Retry: [{ ErrorEquals: ["States.TaskFailed"], MaxAttempts: 2 }],
+          Catch: [{ ErrorEquals: ["States.Timeout"], ResultPath: "$.slotWait", Next: "AskAgain" }],
+        },
+        { AskAgain: { Type: "Pass", End: true } },
+      ),
+    );
+    // Act
+    const execution = await start(machine, { jobId: "job-1" });
+    const token = await tokenSentTo("job-1");
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    const lateAnswer = await failureOf(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" })),
+    );
+    // Assess
+    expect(described.status).toBe("SUCCEEDED");
+    expect(JSON.parse(described.output ?? "")).toMatchObject({
+      slotWait: { Error: "States.Timeout" },
+    });
+    expect(events.map((event) => event.type).slice(2, 7)).toEqual([
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSubmitted",
+      "TaskTimedOut",
+      "TaskStateExited",
+    ]);
+    expect(events[5]?.taskTimedOutEventDetails).toEqual({
+      resourceType: "lambda",
+      resource: "invoke.waitForTaskToken",
+      error: "States.Timeout",
+    });
+    const waited = secondsBetween(events, "TaskStarted", "TaskTimedOut");
+    expect(waited).toBeGreaterThanOrEqual(0.55);
+    expect(waited).toBeLessThan(5);
+    expect(lambda.callsOf("queue-copy")).toHaveLength(1);
+    expect(lateAnswer).toBeInstanceOf(TaskTimedOut);
+  });
+
+  it("are kept alive by SendTaskHeartbeat within each HeartbeatSeconds, and time out without it", async () => {
+    // Prepare: at the test's wait scale, a heartbeat is due every 0.5 s and the timeout is 10 s
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-heartbeat",
+      callbackDefinition({ TimeoutSeconds: 1000, HeartbeatSeconds: 50 }),
+    );
+    const beating = await start(machine, { jobId: "beating" });
+    const silent = await start(machine, { jobId: "silent" });
+    const token = await tokenSentTo("beating");
+    // Act
+    for (let beat = 0; beat < 8; beat += 1) {
+      await sleep(100);
+      await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
+    }
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '"alive"' }));
+    const kept = await finished(beating);
+    const lost = await finished(silent);
+    const keptEvents = await historyOf(beating);
+    const lostEvents = await historyOf(silent);
+    // Assess
+    expect(kept.status).toBe("SUCCEEDED");
+    expect(secondsBetween(keptEvents, "TaskStarted", "TaskSucceeded")).toBeGreaterThan(0.5);
+    expect(lost).toMatchObject({ status: "FAILED", error: "States.Timeout" });
+    expect(lostEvents.map((event) => event.type).slice(-2)).toEqual([
+      "TaskTimedOut",
+      "ExecutionFailed",
+    ]);
+    const waited = secondsBetween(lostEvents, "TaskStarted", "TaskTimedOut");
+    expect(waited).toBeGreaterThanOrEqual(0.45);
+    expect(waited).toBeLessThan(5);
+  });
+
+  it("fail at once with the Lambda's error when its invocation fails", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => unhandled("QueueUnavailable", "the table is gone"));
+    const machine = await createMachine(
+      "callback-invoke-failure",
+      callbackDefinition({ TimeoutSeconds: 1000 }),
+    );
+    // Act
+    const execution = await start(machine, { jobId: "job-1" });
+    const token = await tokenSentTo("job-1");
+    const described = await finished(execution);
+    const answer = await failureOf(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" })),
+    );
+    // Assess
+    expect(described).toMatchObject({ status: "FAILED", error: "QueueUnavailable" });
+    expect((await historyOf(execution)).map((event) => event.type).slice(-3)).toEqual([
+      "TaskStarted",
+      "TaskFailed",
+      "ExecutionFailed",
+    ]);
+    expect(answer).toBeInstanceOf(TaskTimedOut);
+  });
+
+  it("answer malformed, unknown and spent tokens, bad output and long errors with AWS's errors", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine("callback-refusals", callbackDefinition({}));
+    const answered = await start(machine, { jobId: "answered" });
+    const stopped = await start(machine, { jobId: "stopped" });
+    const token = await tokenSentTo("answered");
+    const stoppedToken = await tokenSentTo("stopped");
+    const unknown = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    const succeed = (taskToken: string, output = "{}") =>
+      failureOf(sfn.send(new SendTaskSuccessCommand({ taskToken, output })));
+    // Act
+    const malformed = await succeed("not-a-token");
+    const neverIssued = await succeed(unknown);
+    const badOutput = await succeed(token, "{not json");
+    const longError = await failureOf(
+      sfn.send(new SendTaskFailureCommand({ taskToken: token, error: "E".repeat(257) })),
+    );
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: "{}" }));
+    const twice = await succeed(token);
+    const heartbeatAfter = await failureOf(
+      sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })),
+    );
+    await stop(stopped);
+    const afterStop = await succeed(stoppedToken);
+    // Assess
+    expect(malformed).toBeInstanceOf(InvalidToken);
+    expect(neverIssued).toBeInstanceOf(TaskDoesNotExist);
+    expect(badOutput).toBeInstanceOf(InvalidOutput);
+    expect(longError).toBeInstanceOf(ValidationException);
+    expect(twice).toBeInstanceOf(TaskTimedOut);
+    expect(twice).toMatchObject({
+      message: "Task Timed Out: 'Provided task does not exist anymore'",
+    });
+    expect(heartbeatAfter).toBeInstanceOf(TaskTimedOut);
+    expect(afterStop).toBeInstanceOf(TaskTimedOut);
+    expect((await finished(answered)).status).toBe("SUCCEEDED");
+    expect((await historyOf(stopped)).map((event) => event.type).slice(-2)).toEqual([
+      "TaskSubmitted",
+      "ExecutionAborted",
+    ]);
+  });
+
+  it("are abandoned when a Map sibling fails, and their tokens then answer TaskTimedOut", async () => {
+    // Prepare: job "b" waits for its callback; job "a" fails its invocation a moment later
+    lambda.define("queue-copy", async (input) => {
+      if (fieldOf(input, "jobId") !== "a") return ok({ queued: true });
+      await sleep(300);
+      return unhandled("QueueUnavailable", "the table is gone");
+    });
+    const machine = await createMachine(
+      "callback-map",
+      json({
+        StartAt: "EachJob",
+        States: {
+          EachJob: {
+            Type: "Map",
+            ItemsPath: "$.jobs",
+            ItemProcessor: JSON.parse(callbackDefinition({})),
+            End: true,
+          },
+        },
+      }),
+    );
+    // Act
+    const execution = await start(machine, { jobs: [{ jobId: "a" }, { jobId: "b" }] });
+    const waiting = await tokenSentTo("b");
+    const described = await finished(execution);
+    const answer = await failureOf(
+      sfn.send(new SendTaskSuccessCommand({ taskToken: waiting, output: "{}" })),
+    );
+    // Assess
+    expect(described).toMatchObject({ status: "FAILED", error: "QueueUnavailable" });
+    expect(answer).toBeInstanceOf(TaskTimedOut);
+  });
+
+  it("time out by TimeoutSecondsPath in one Map iteration and leave the others waiting", async () => {
+    // Prepare: "quick" gives up after 0.3 s at the test's wait scale, "patient" after 10 s
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine(
+      "callback-map-timeout",
+      json({
+        StartAt: "EachJob",
+        States: {
+          EachJob: {
+            Type: "Map",
+            ItemsPath: "$.jobs",
+            ItemProcessor: JSON.parse(
+              callbackDefinition(
+                {
+                  TimeoutSecondsPath: "$.waitSeconds",
+                  Catch: [{ ErrorEquals: ["States.Timeout"], Next: "GiveUp" }],
+                },
+                { GiveUp: { Type: "Pass", Result: "gave up", End: true } },
+              ),
+            ),
+            End: true,
+          },
+        },
+      }),
+    );
+    const execution = await start(machine, {
+      jobs: [
+        { jobId: "quick", waitSeconds: 30 },
+        { jobId: "patient", waitSeconds: 1000 },
+      ],
+    });
+    const patient = await tokenSentTo("patient");
+    // Act
+    await historyContains(execution, "MapIterationSucceeded");
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: patient, output: '"slot"' }));
+    const described = await finished(execution);
+    const events = await historyOf(execution);
+    // Assess
+    expect(JSON.parse(described.output ?? "")).toEqual([
+      "gave up",
+      { jobId: "patient", waitSeconds: 1000, slot: "slot" },
+    ]);
+    const limits = events.flatMap(
+      (event) => event.taskScheduledEventDetails?.timeoutInSeconds ?? [],
+    );
+    expect(limits.sort((a, b) => a - b)).toEqual([30, 1000]);
+  });
+
+  it("wake 50 executions waiting at once, each by its own token", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const machine = await createMachine("callback-crowd", callbackDefinition({}));
+    const jobs = Array.from({ length: 50 }, (_, index) => `job-${index}`);
+    const executions = await Promise.all(jobs.map((jobId) => start(machine, { jobId })));
+    const tokens = await Promise.all(jobs.map((jobId) => tokenSentTo(jobId)));
+    // Act
+    await Promise.all(
+      jobs.map((jobId, index) =>
+        sfn.send(
+          new SendTaskSuccessCommand({
+            taskToken: tokens[index],
+            output: JSON.stringify({ wokenFor: jobId }),
+          }),
+        ),
+      ),
+    );
+    const outputs = await Promise.all(
+      executions.map(async (execution) => JSON.parse((await finished(execution)).output ?? "")),
+    );
+    // Assess
+    expect(new Set(tokens).size).toBe(50);
+    expect(outputs).toEqual(jobs.map((jobId) => ({ jobId, slot: { wokenFor: jobId } })));
+  });
+});
+
 // ---- helpers -------------------------------------------------------------------------------
 
 function json(value: unknown): string {
   return JSON.stringify(value);
+}
+
+/**
+ * A machine whose one Task queues the job through the "queue-copy" Lambda and waits for its task
+ * token to be answered, as the replication machine's WaitForSlot does.
+ */
+function callbackDefinition(task: object, otherStates: object = {}): string {
+  return json({
+    StartAt: "WaitForSlot",
+    States: {
+      WaitForSlot: {
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        Parameters: {
+          FunctionName: fn("queue-copy"),
+          Payload: { "jobId.$": "$.jobId", "taskToken.$": "$$.Task.Token" },
+        },
+        ResultPath: "$.slot",
+        End: true,
+        ...task,
+      },
+      ...otherStates,
+    },
+  });
+}
+
+/** The task token "queue-copy" got with its `call`-th invocation (from 1) for `jobId`. */
+async function tokenSentTo(jobId: string, call = 1): Promise<string> {
+  return eventually(async () => {
+    const payloads = lambda.callsOf("queue-copy").filter((p) => fieldOf(p, "jobId") === jobId);
+    const token = fieldOf(payloads[call - 1], "taskToken");
+    return typeof token === "string" ? token : undefined;
+  });
+}
+
+/** Seconds between the first events of two types, by their timestamps. */
+function secondsBetween(events: HistoryEvent[], from: string, to: string): number {
+  const at = (type: string) => events.find((event) => event.type === type)?.timestamp?.getTime();
+  return ((at(to) ?? Number.NaN) - (at(from) ?? Number.NaN)) / 1000;
 }
 
 /** Waits an hour (36 s at the test's wait scale), then calls a Lambda: something to stop. */
@@ -755,6 +1226,11 @@ function sleep(ms: number): Promise<void> {
 
 function asObject(value: unknown): object {
   return typeof value === "object" && value !== null ? value : {};
+}
+
+/** A field of a payload the fake Lambda received; undefined if it is no object with that field. */
+function fieldOf(payload: unknown, field: string): unknown {
+  return Object.entries(asObject(payload)).find(([name]) => name === field)?.[1];
 }
 
 // ---- a fake Lambda Invoke API that answers like serverless-offline ---------------------------
@@ -959,6 +1435,43 @@ describe("with a data dir, across a restart", () => {
     expect(entered).toEqual(["First", "Second", "Second"]);
     expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
     expect(events.filter((event) => event.type === "ExecutionStarted")).toHaveLength(1);
+  });
+
+  it("resumes a waiting callback Task with a new token, and the token sent before is unknown", async () => {
+    // Prepare
+    lambda.define("queue-copy", () => ok({ queued: true }));
+    const before = await startEndpoint();
+    const { stateMachineArn } = await before.client.send(
+      new CreateStateMachineCommand({
+        name: "callback-resumed",
+        definition: callbackDefinition({}),
+        roleArn: ROLE_ARN,
+      }),
+    );
+    const { executionArn = "" } = await before.client.send(
+      new StartExecutionCommand({ stateMachineArn, name: "run-1", input: '{"jobId":"job-1"}' }),
+    );
+    const oldToken = await tokenSentTo("job-1");
+    await before.endpoint.close();
+
+    // Act
+    const after = await startEndpoint();
+    const newToken = await tokenSentTo("job-1", 2);
+    const stale = await failureOf(
+      after.client.send(new SendTaskSuccessCommand({ taskToken: oldToken, output: "{}" })),
+    );
+    await after.client.send(
+      new SendTaskSuccessCommand({ taskToken: newToken, output: '"resumed"' }),
+    );
+    const described = await untilFinished(after.client, executionArn);
+
+    // Assess
+    expect(newToken).not.toBe(oldToken);
+    expect(stale).toBeInstanceOf(TaskDoesNotExist);
+    expect(described).toMatchObject({
+      status: "SUCCEEDED",
+      output: JSON.stringify({ jobId: "job-1", slot: "resumed" }),
+    });
   });
 
   /** The files a journal holds for one execution of a "planted" machine, written by hand. */

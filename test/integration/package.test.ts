@@ -30,10 +30,21 @@ describe("the deployment package", () => {
     );
   });
 
-  it("holds the eight functions on nodejs22.x", () => {
+  it("holds the ten functions on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
-      ["api", "authorizer", "fail", "finalize", "pollCopy", "startCopy", "sweeper", "validate"]
+      [
+        "acquireSlot",
+        "api",
+        "authorizer",
+        "awaitSlot",
+        "fail",
+        "finalize",
+        "pollCopy",
+        "startCopy",
+        "sweeper",
+        "validate",
+      ]
         .map((name) => `snaprelay-dev-${name}`)
         .sort(),
     );

@@ -8,11 +8,7 @@ import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
-import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
-import { Ec2SnapshotProvider } from "../../functions/adapters/ec2/snapshot-provider.js";
-import { SEED_REGIONS } from "../../functions/config.js";
 import type { Clock } from "../../functions/core/ports.js";
-import type { StepDeps } from "../../functions/core/step-deps.js";
 import { type LocalCloud, startLocalCloud } from "../../local/cloud/index.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { createJobsTable, dynamoClient } from "../../local/dynamodb.js";
@@ -86,31 +82,5 @@ export const fixedClock = (iso: string): Clock & { advance(seconds: number): voi
     advance(seconds) {
       now = new Date(now.getTime() + seconds * 1000);
     },
-  };
-};
-
-export const stepDepsFor = (
-  tableName: string,
-  cloud: CloudUnderTest,
-  overrides: Partial<StepDeps> = {},
-): StepDeps => {
-  const jobs = new DynamoJobStore(documentClient(), tableName);
-  return {
-    jobs,
-    // Straight into each account with its static local key: these tests are not about roles.
-    snapshots: new Ec2SnapshotProvider({
-      ec2: (accountId, region) => cloud.ec2(region, accountId),
-      route: (accountId) => ({ accountId, roleArn: undefined }),
-    }),
-    clock: { now: () => new Date() },
-    settings: {
-      policy: { supportedRegions: [...SEED_REGIONS], allowlistedAccounts: [LOCAL.demoAccountId] },
-      pollMinSeconds: 1,
-      pollMaxSeconds: 5,
-      copyStartLeaseSeconds: 30,
-      snapshotQuotaPerRegion: 1000,
-      copyStallSeconds: 600,
-    },
-    ...overrides,
   };
 };

@@ -34,6 +34,8 @@ export const importHandlers = async (): Promise<Record<string, Handler>> => ({
   pollCopy: (await import("../../functions/steps/poll-copy.js")).handler,
   finalize: (await import("../../functions/steps/finalize.js")).handler,
   fail: (await import("../../functions/steps/fail.js")).handler,
+  acquireSlot: (await import("../../functions/steps/acquire-slot.js")).handler,
+  awaitSlot: (await import("../../functions/steps/await-slot.js")).handler,
 });
 
 export interface WorkflowRun {

@@ -49,6 +49,7 @@ describe("loading the configuration", () => {
       sweepGiveUpSeconds: 3_600,
       serviceAccountId: expect.stringMatching(/^\d{12}$/),
       partition: "aws",
+      copySlots: { default: 20, byRegion: {} },
       accountRoleName: "snaprelay-access",
       accountRoleExternalId: undefined,
     });
@@ -104,6 +105,40 @@ describe("loading the configuration", () => {
       pollMaxSeconds: 60,
       copyStartLeaseSeconds: 300,
     });
+  });
+
+  it("reads a copy slot limit for every region, and limits for regions set apart", () => {
+    // Act
+    const config = loadConfig(required({ COPY_SLOTS_PER_REGION: "15, ap-mumbai=50,ap-beijing=5" }));
+
+    // Assess
+    expect(config.copySlots).toEqual({
+      default: 15,
+      byRegion: { "ap-mumbai": 50, "ap-beijing": 5 },
+    });
+  });
+
+  it("refuses a copy slot limit that is not a whole number, saying what is allowed", () => {
+    // Act
+    const message = refusal(required({ COPY_SLOTS_PER_REGION: "20,ap-mumbai=lots" }));
+
+    // Assess
+    expect(message).toContain("COPY_SLOTS_PER_REGION");
+    expect(message).toContain("'ap-mumbai=lots' is not a slot limit");
+    expect(message).toContain("e.g. 20,ap-mumbai=50");
+  });
+
+  it("reads the deployment's own account and partition from its state machine's ARN", () => {
+    // Act
+    const config = loadConfig(
+      required({
+        STATE_MACHINE_ARN: "arn:aws-cn:states:cn-north-1:210987654321:stateMachine:snaprelay",
+      }),
+    );
+
+    // Assess
+    expect(config.serviceAccountId).toBe("210987654321");
+    expect(config.partition).toBe("aws-cn");
   });
 
   it("reads process.env when given nothing", () => {

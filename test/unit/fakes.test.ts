@@ -2,12 +2,14 @@
 // test could pass against a store that DynamoDB would never be.
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
+import { copySlotsContract } from "../support/copy-slots-contract.js";
 import { jobStoreListingContract } from "../support/job-store-contract.js";
 import {
   ACCOUNT,
   aCopy,
   aJob,
   aRunningJob,
+  InMemoryCopySlots,
   InMemoryJobStore,
   InMemorySnapshots,
   stored,
@@ -203,3 +205,5 @@ describe("the in-memory snapshots", () => {
 });
 
 jobStoreListingContract("the in-memory job store", async () => new InMemoryJobStore());
+
+copySlotsContract("the in-memory copy slots", async () => new InMemoryCopySlots());

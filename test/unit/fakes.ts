@@ -15,12 +15,17 @@ import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type {
   Clock,
   CopyRequest,
+  CopySlots,
   ExecutionView,
+  GrantOutcome,
   IdempotencyClaim,
   JobChange,
   JobListQuery,
   JobPage,
   JobStore,
+  QueuedCopy,
+  SlotPool,
+  SlotPoolView,
   SnapshotProvider,
   SnapshotView,
   Workflow,
@@ -324,6 +329,117 @@ const key = (accountId: string, region: string, snapshotId: string) =>
 const viewOf = ({ accountId, ...view }: SnapshotView & { accountId: string }): SnapshotView =>
   structuredClone(view);
 
+/** Slots and queues in memory, with the DynamoDB store's rules (see the CopySlots contract). */
+export class InMemoryCopySlots implements CopySlots {
+  private readonly holders = new Map<string, Map<string, string>>();
+  private readonly queues = new Map<string, Map<string, QueuedCopy>>();
+
+  private holdersOf(pool: SlotPool): Map<string, string> {
+    const key = `${pool.accountId}#${pool.region}`;
+    let holders = this.holders.get(key);
+    if (!holders) {
+      holders = new Map();
+      this.holders.set(key, holders);
+    }
+    return holders;
+  }
+
+  private queueOf(pool: SlotPool): Map<string, QueuedCopy> {
+    const key = `${pool.accountId}#${pool.region}`;
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = new Map();
+      this.queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  private ordered(pool: SlotPool): QueuedCopy[] {
+    return [...this.queueOf(pool).values()].sort((a, b) =>
+      `${a.queuedAt}#${a.jobId}`.localeCompare(`${b.queuedAt}#${b.jobId}`),
+    );
+  }
+
+  async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
+    const holders = this.holdersOf(pool);
+    if (holders.has(jobId)) return true;
+    if (holders.size >= limit) return false;
+    holders.set(jobId, now);
+    return true;
+  }
+
+  async holds(pool: SlotPool, jobId: string): Promise<boolean> {
+    return this.holdersOf(pool).has(jobId);
+  }
+
+  async release(pool: SlotPool, jobId: string): Promise<boolean> {
+    return this.holdersOf(pool).delete(jobId);
+  }
+
+  async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
+    const queue = this.queueOf(pool);
+    const waiting = queue.get(jobId) ?? { jobId, queuedAt: now, wakeToken: null };
+    queue.set(jobId, waiting);
+    return { ...waiting };
+  }
+
+  async queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
+    const waiting = this.queueOf(pool).get(jobId);
+    return waiting ? { ...waiting } : undefined;
+  }
+
+  async setWakeToken(pool: SlotPool, jobId: string, token: string): Promise<boolean> {
+    const waiting = this.queueOf(pool).get(jobId);
+    if (!waiting) return false;
+    waiting.wakeToken = token;
+    return true;
+  }
+
+  async head(pool: SlotPool, count: number): Promise<QueuedCopy[]> {
+    return this.ordered(pool)
+      .slice(0, count)
+      .map((waiting) => ({ ...waiting }));
+  }
+
+  async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
+    const waiting = this.queueOf(pool).get(jobId);
+    if (!waiting) return { granted: false, because: "gone" };
+    if (this.holdersOf(pool).has(jobId)) {
+      this.queueOf(pool).delete(jobId);
+      return { granted: false, because: "gone" };
+    }
+    if (!(await this.take(pool, jobId, limit, now))) return { granted: false, because: "full" };
+    this.queueOf(pool).delete(jobId);
+    return { granted: true, wakeToken: waiting.wakeToken };
+  }
+
+  async leave(pool: SlotPool, jobId: string): Promise<void> {
+    this.queueOf(pool).delete(jobId);
+  }
+
+  async position(pool: SlotPool, queued: QueuedCopy): Promise<number> {
+    const key = `${queued.queuedAt}#${queued.jobId}`;
+    return this.ordered(pool).filter((w) => `${w.queuedAt}#${w.jobId}` < key).length;
+  }
+
+  async view(pool: SlotPool): Promise<SlotPoolView> {
+    return {
+      holders: [...this.holdersOf(pool)]
+        .map(([jobId, since]) => ({ jobId, since }))
+        .sort((a, b) => a.since.localeCompare(b.since)),
+      queueLength: this.queueOf(pool).size,
+    };
+  }
+
+  async pools(): Promise<SlotPool[]> {
+    const keys = new Set([...this.holders.keys(), ...this.queues.keys()]);
+    return [...keys].map((key) => {
+      const [accountId = "", region = ""] = key.split("#");
+      return { accountId, region };
+    });
+  }
+}
+
 /**
  * Runs nothing; remembers what it was asked to start, or fails as told. A started execution is
  * RUNNING until a test says otherwise with `executions`.
@@ -353,6 +469,17 @@ export class RecordingWorkflow implements Workflow {
   async describe(executionArn: string): Promise<ExecutionView | undefined> {
     const execution = this.executions.get(executionArn);
     return execution ? { ...execution } : undefined;
+  }
+
+  /** The tokens woken, in order, with their outputs. */
+  readonly woken: Array<{ token: string; output: Record<string, unknown> }> = [];
+  /** Tokens whose task no longer waits: waking them answers false. */
+  readonly goneTokens = new Set<string>();
+
+  async wake(token: string, output: Record<string, unknown>): Promise<boolean> {
+    if (this.goneTokens.has(token)) return false;
+    this.woken.push({ token, output });
+    return true;
   }
 
   async isReachable(): Promise<boolean> {
@@ -392,12 +519,15 @@ export const settings = (fields: Partial<StepSettings> = {}): StepSettings => ({
   copyStartLeaseSeconds: 120,
   snapshotQuotaPerRegion: 1000,
   copyStallSeconds: 3600,
+  copySlots: { default: 20, byRegion: {} },
   ...fields,
 });
 
 export interface Fakes {
   jobs: InMemoryJobStore;
   snapshots: InMemorySnapshots;
+  slots: InMemoryCopySlots;
+  workflow: RecordingWorkflow;
   clock: FixedClock;
   deps: StepDeps;
 }
@@ -406,12 +536,16 @@ export interface Fakes {
 export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
   const jobs = new InMemoryJobStore();
   const snapshots = new InMemorySnapshots();
+  const slots = new InMemoryCopySlots();
+  const workflow = new RecordingWorkflow();
   const clock = new FixedClock();
   return {
     jobs,
     snapshots,
+    slots,
+    workflow,
     clock,
-    deps: { jobs, snapshots, clock, settings: stepSettings, random: () => 0 },
+    deps: { jobs, snapshots, slots, workflow, clock, settings: stepSettings, random: () => 0 },
   };
 };
 

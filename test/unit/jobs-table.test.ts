@@ -12,6 +12,8 @@ import {
   idempotencyKey,
   jobKey,
   jobsTableDefinition,
+  POOL_INDEX,
+  QUEUE_INDEX,
   SNAPSHOT_INDEX,
   STATUS_INDEX,
   SWEEP_INDEX,
@@ -94,6 +96,8 @@ describe("the jobs table", () => {
       STATUS_INDEX,
       SNAPSHOT_INDEX,
       SWEEP_INDEX,
+      QUEUE_INDEX,
+      POOL_INDEX,
     ]);
   });
 

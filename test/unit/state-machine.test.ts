@@ -38,6 +38,7 @@ const State = z.looseObject({
   Catch: z.array(z.looseObject({ ErrorEquals: z.array(z.string()), Next: z.string() })).optional(),
   Seconds: z.unknown().optional(),
   SecondsPath: z.string().optional(),
+  Parameters: z.looseObject({ FunctionName: z.unknown().optional() }).optional(),
   ItemProcessor: z.looseObject({ States: z.record(z.string(), z.unknown()) }).optional(),
 });
 type State = z.infer<typeof State>;
@@ -55,6 +56,10 @@ const arnOf = lambdaArnOf("snaprelay", "test", "ap-shanghai", "111122223333");
 const machine = Machine.parse(loadDefinition(arnOf));
 const states = statesOf(machine.States);
 const tasks = states.filter(([, state]) => state.Type === "Task");
+/** Tasks that wait for a callback (a task token) after invoking their Lambda. */
+const isCallback = (state: State) => String(state.Resource).endsWith(".waitForTaskToken");
+const lambdaTasks = tasks.filter(([, state]) => !isCallback(state));
+const callbackTasks = tasks.filter(([, state]) => isCallback(state));
 
 describe("the replication state machine", () => {
   it("passes asl-validator once its Lambda references are resolved", () => {
@@ -68,7 +73,10 @@ describe("the replication state machine", () => {
 
   it("resolves every Lambda reference to the function's ARN", () => {
     // Act
-    const resources = tasks.map(([, state]) => state.Resource);
+    const resources = [
+      ...lambdaTasks.map(([, state]) => state.Resource),
+      ...callbackTasks.map(([, state]) => state.Parameters?.FunctionName),
+    ];
 
     // Assess
     expect(resources.length).toBeGreaterThan(0);
@@ -95,6 +103,8 @@ describe("the replication state machine", () => {
 
     // Assess
     expect([...referenced].sort()).toEqual([
+      "acquireSlot",
+      "awaitSlot",
       "fail",
       "finalize",
       "pollCopy",
@@ -125,9 +135,9 @@ describe("the replication state machine", () => {
     expect(withoutJitter).toEqual(["StartCopy: CopyStartInProgress"]);
   });
 
-  it("retries a timed-out or failing Lambda in every Task with one and the same retrier", () => {
+  it("retries a timed-out or failing Lambda in every Lambda Task with one and the same retrier", () => {
     // Act
-    const retriers = tasks.map(([, task]) =>
+    const retriers = lambdaTasks.map(([, task]) =>
       task.Retry?.find((retrier) => retrier.ErrorEquals.includes("Sandbox.Timedout")),
     );
 
@@ -203,16 +213,41 @@ describe("the replication state machine", () => {
     ]);
   });
 
-  it("waits as long as the last step computed, not a fixed time", () => {
+  it("waits between two polls of a copy as long as the last poll computed, not a fixed time", () => {
     // Act
-    const waits = states.filter(([, state]) => state.Type === "Wait");
+    const wait = states.find(([name]) => name === "WaitForCopy")?.[1];
 
     // Assess
-    expect(waits.length).toBeGreaterThan(0);
-    for (const [, wait] of waits) {
-      expect(wait.SecondsPath).toBe("$.copy.waitSeconds");
-      expect(wait.Seconds).toBeUndefined();
-    }
+    expect(wait?.SecondsPath).toBe("$.copy.waitSeconds");
+    expect(wait?.Seconds).toBeUndefined();
+  });
+
+  it("asks for a slot again when a wait in the queue times out, instead of failing the copy", () => {
+    // Prepare
+    const wait = states.find(([name]) => name === "WaitForSlot")?.[1];
+
+    // Act
+    const onTimeout = wait?.Catch?.find((c) => c.ErrorEquals.includes("States.Timeout"));
+    const retriedTimeout = wait?.Retry?.some((r) => r.ErrorEquals.includes("States.Timeout"));
+
+    // Assess
+    expect(callbackTasks.map(([name]) => name)).toEqual(["WaitForSlot"]);
+    expect(onTimeout?.Next).toBe("AcquireSlot");
+    expect(retriedTimeout).toBe(false);
+  });
+
+  it("keeps the slot and tries again when the cloud's own limit refuses a copy", () => {
+    // Prepare
+    const startCopy = states.find(([name]) => name === "StartCopy")?.[1];
+
+    // Act
+    const onFull = startCopy?.Catch?.find((c) => c.ErrorEquals.includes("CopyCapacityExceeded"));
+    const wait = states.find(([name]) => name === onFull?.Next)?.[1];
+
+    // Assess
+    expect(onFull?.Next).toBe("WaitForCloudCapacity");
+    expect(wait?.Type).toBe("Wait");
+    expect((wait as { Next?: string } | undefined)?.Next).toBe("StartCopy");
   });
 });
 

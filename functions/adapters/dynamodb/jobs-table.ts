@@ -13,6 +13,10 @@ export const STATUS_INDEX = "byAccountStatus";
 export const SNAPSHOT_INDEX = "byAccountSnapshot";
 /** Sparse: unfinished jobs by the time the sweeper should next look at them. */
 export const SWEEP_INDEX = "bySweep";
+/** The copies waiting for a slot in one pool (account and region), oldest first. */
+export const QUEUE_INDEX = "byQueue";
+/** Every slot pool, for the sweeper. */
+export const POOL_INDEX = "bySlotPool";
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
 export const idempotencyKey = (accountId: string, key: string) => ({
@@ -29,6 +33,19 @@ export const snapshotPartition = (accountId: string, snapshotId: string) =>
  * job starts, ends or is looked at (a few times in a job's life), far below a partition's limit.
  */
 export const SWEEP_PARTITION = "SWEEP";
+export const POOLS_PARTITION = "POOLS";
+
+interface Pool {
+  accountId: string;
+  region: string;
+}
+/** A pool's slots: one item, a counter and one attribute per holder. */
+export const poolKey = ({ accountId, region }: Pool) => ({ pk: `SLOTS#${accountId}#${region}` });
+/** One waiting copy. */
+export const queuedKey = ({ accountId, region }: Pool, jobId: string) => ({
+  pk: `QUEUED#${accountId}#${region}#${jobId}`,
+});
+export const queuePartition = ({ accountId, region }: Pool) => `QUEUE#${accountId}#${region}`;
 /** ISO timestamps sort as strings; the job id breaks ties between jobs made in the same ms. */
 export const accountSortKey = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;
 
@@ -60,6 +77,10 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
     { AttributeName: "gsi4pk", AttributeType: "S" },
     { AttributeName: "sweeppk", AttributeType: "S" },
     { AttributeName: "sweepAt", AttributeType: "S" },
+    { AttributeName: "queuepk", AttributeType: "S" },
+    { AttributeName: "queuedAt", AttributeType: "S" },
+    { AttributeName: "poolpk", AttributeType: "S" },
+    { AttributeName: "pool", AttributeType: "S" },
   ],
   KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
@@ -73,6 +94,11 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
     }),
     index(SNAPSHOT_INDEX, "gsi4pk", "gsi1sk", { ProjectionType: "KEYS_ONLY" }),
     index(SWEEP_INDEX, "sweeppk", "sweepAt", { ProjectionType: "KEYS_ONLY" }),
+    index(QUEUE_INDEX, "queuepk", "queuedAt", {
+      ProjectionType: "INCLUDE",
+      NonKeyAttributes: ["jobId", "wakeToken"],
+    }),
+    index(POOL_INDEX, "poolpk", "pool", { ProjectionType: "KEYS_ONLY" }),
   ],
 });
 

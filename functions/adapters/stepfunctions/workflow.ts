@@ -5,8 +5,12 @@ import {
   DescribeStateMachineCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  InvalidToken,
+  SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
 } from "@aws-sdk/client-sfn";
 import type { ExecutionView, Workflow } from "../../core/ports.js";
 
@@ -58,6 +62,23 @@ export class StepFunctionsWorkflow implements Workflow {
       };
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+  }
+
+  async wake(token: string, output: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }),
+      );
+      return true;
+    } catch (error) {
+      // The task no longer waits: answered already, timed out, or its execution ended.
+      const gone =
+        error instanceof TaskDoesNotExist ||
+        error instanceof TaskTimedOut ||
+        error instanceof InvalidToken;
+      if (gone) return false;
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 // The replication routes: start a job, read one, list the caller's jobs newest first.
 import { z } from "zod";
+import { queuePosition } from "../../core/copy-queue.js";
 import { createReplication } from "../../core/create-replication.js";
 import { DomainError } from "../../core/errors.js";
 import { JOB_STATUSES } from "../../core/job.js";
@@ -59,7 +60,13 @@ export const getReplication = async (event: ApiEvent, caller: Caller, services: 
   if (!job || job.accountId !== caller.accountId) {
     throw new DomainError("JobNotFound", `No replication job ${jobId} in this account.`);
   }
-  return json(200, presentJob(job));
+  const positions: Record<string, number> = {};
+  for (const copy of job.copies) {
+    if (copy.status !== "QUEUED") continue;
+    const position = await queuePosition(job, copy.destinationRegion, services);
+    if (position !== undefined) positions[copy.destinationRegion] = position;
+  }
+  return json(200, presentJob(job, positions));
 };
 
 const ListQuerySchema = z.strictObject({
@@ -73,7 +80,7 @@ export const listReplications = async (event: ApiEvent, caller: Caller, services
   const query = parseWith(ListQuerySchema, event.queryStringParameters ?? {}, "query");
   const page = await services.jobs.listByAccount(caller.accountId, query);
   return json(200, {
-    jobs: page.jobs.map(presentJob),
+    jobs: page.jobs.map((job) => presentJob(job)),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
   });
 };

@@ -1,0 +1,292 @@
+// The CopySlots port on DynamoDB, in the jobs table. A pool is one item (the semaphore pattern:
+// a counter and one attribute per holder, every change conditional on both), so taking or giving
+// back a slot is one write whatever the queue's length. Each waiting copy is an item of its own,
+// found oldest first through the byQueue index; a grant moves a copy from the queue into a slot
+// in one transaction.
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type {
+  CopySlots,
+  GrantOutcome,
+  QueuedCopy,
+  SlotPool,
+  SlotPoolView,
+} from "../../core/ports.js";
+import { ExpressionBuilder } from "./expression-builder.js";
+import {
+  POOL_INDEX,
+  POOLS_PARTITION,
+  poolKey,
+  QUEUE_INDEX,
+  queuedKey,
+  queuePartition,
+} from "./jobs-table.js";
+
+const HOLDER_PREFIX = "holder:";
+const holderAttribute = (jobId: string) => `${HOLDER_PREFIX}${jobId}`;
+/** Sorts the queue by arrival; the job id keeps two arrivals in the same millisecond apart. */
+const queueSortKey = (queuedAt: string, jobId: string) => `${queuedAt}#${jobId}`;
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+const toQueued = (item: Record<string, unknown>): QueuedCopy => ({
+  jobId: String(item.jobId),
+  queuedAt: String(item.queuedAt).split("#")[0] ?? "",
+  wakeToken: typeof item.wakeToken === "string" ? item.wakeToken : null,
+});
+
+export class DynamoCopySlots implements CopySlots {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The update that makes `jobId` a holder: only while a slot is free and it holds none. */
+  private holding(pool: SlotPool, jobId: string, limit: number, now: string) {
+    const update = new ExpressionBuilder();
+    const holder = update.name(holderAttribute(jobId));
+    const inUse = update.name("inUse");
+    update.condition(`attribute_not_exists(${holder})`);
+    update.condition(`(attribute_not_exists(${inUse}) OR ${inUse} < ${update.value(limit)})`);
+    const built = update.build();
+    return {
+      TableName: this.tableName,
+      Key: poolKey(pool),
+      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${update.value(now)}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}`,
+      ConditionExpression: built.ConditionExpression,
+      ...update.attributes(),
+    };
+  }
+
+  async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, now)));
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Full, or held by this copy already (a retried step).
+      return this.holds(pool, jobId);
+    }
+  }
+
+  async holds(pool: SlotPool, jobId: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: poolKey(pool),
+        ConsistentRead: true,
+        ProjectionExpression: "#holder",
+        ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
+      }),
+    );
+    return Item?.[holderAttribute(jobId)] !== undefined;
+  }
+
+  async release(pool: SlotPool, jobId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: poolKey(pool),
+          UpdateExpression: "SET inUse = inUse - :one REMOVE #holder",
+          // Only a holder gives a slot back: a second release changes nothing.
+          ConditionExpression: "attribute_exists(#holder)",
+          ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
+          ExpressionAttributeValues: { ":one": 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...queuedKey(pool, jobId),
+            queuepk: queuePartition(pool),
+            queuedAt: queueSortKey(now, jobId),
+            jobId,
+          },
+          // A copy waits once: asking again keeps its place.
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return { jobId, queuedAt: now, wakeToken: null };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const waiting = await this.queued(pool, jobId);
+      if (!waiting) return this.enqueue(pool, jobId, now);
+      return waiting;
+    }
+  }
+
+  async queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: queuedKey(pool, jobId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toQueued(Item) : undefined;
+  }
+
+  async setWakeToken(pool: SlotPool, jobId: string, token: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: queuedKey(pool, jobId),
+          UpdateExpression: "SET wakeToken = :token",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":token": token },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async head(pool: SlotPool, count: number): Promise<QueuedCopy[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: QUEUE_INDEX,
+        KeyConditionExpression: "queuepk = :queue",
+        ExpressionAttributeValues: { ":queue": queuePartition(pool) },
+        ScanIndexForward: true,
+        Limit: count,
+      }),
+    );
+    return Items.map(toQueued);
+  }
+
+  async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
+    const waiting = await this.queued(pool, jobId);
+    if (!waiting) return { granted: false, because: "gone" };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: this.holding(pool, jobId, limit, now) },
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: queuedKey(pool, jobId),
+                // The token read above is the one woken: a token recorded since means read again.
+                ConditionExpression: waiting.wakeToken
+                  ? "wakeToken = :token"
+                  : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
+                ...(waiting.wakeToken
+                  ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
+                  : {}),
+              },
+            },
+          ],
+        }),
+      );
+      return { granted: true, wakeToken: waiting.wakeToken };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [slot, entry] = error.CancellationReasons ?? [];
+      if (slot?.Code === "ConditionalCheckFailed") {
+        // Either no slot is free, or the copy holds one already and its place is stale.
+        if (await this.holds(pool, jobId)) {
+          await this.leave(pool, jobId);
+          return { granted: false, because: "gone" };
+        }
+        return { granted: false, because: "full" };
+      }
+      if (entry?.Code === "ConditionalCheckFailed") return { granted: false, because: "gone" };
+      throw error;
+    }
+  }
+
+  async leave(pool: SlotPool, jobId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: queuedKey(pool, jobId) }),
+    );
+  }
+
+  /** Counts the queue up to `before` (exclusive), a page of keys at a time. */
+  private async count(pool: SlotPool, before?: string): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: QUEUE_INDEX,
+          KeyConditionExpression: before
+            ? "queuepk = :queue AND queuedAt < :before"
+            : "queuepk = :queue",
+          ExpressionAttributeValues: {
+            ":queue": queuePartition(pool),
+            ...(before ? { ":before": before } : {}),
+          },
+          Select: "COUNT",
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      total += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return total;
+  }
+
+  position(pool: SlotPool, queued: QueuedCopy): Promise<number> {
+    return this.count(pool, queueSortKey(queued.queuedAt, queued.jobId));
+  }
+
+  async view(pool: SlotPool): Promise<SlotPoolView> {
+    const { Item = {} } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: poolKey(pool), ConsistentRead: true }),
+    );
+    const holders = Object.entries(Item)
+      .filter(([name]) => name.startsWith(HOLDER_PREFIX))
+      .map(([name, since]) => ({ jobId: name.slice(HOLDER_PREFIX.length), since: String(since) }))
+      .sort((a, b) => a.since.localeCompare(b.since));
+    return { holders, queueLength: await this.count(pool) };
+  }
+
+  async pools(): Promise<SlotPool[]> {
+    const pools: SlotPool[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: POOL_INDEX,
+          KeyConditionExpression: "poolpk = :pools",
+          ExpressionAttributeValues: { ":pools": POOLS_PARTITION },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const [accountId = "", region = ""] = String(item.pool).split("#");
+        pools.push({ accountId, region });
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return pools;
+  }
+}

@@ -1,0 +1,22 @@
+// GET /regions/{region}/copy-slots: the caller's copy slots in a destination region: the limit,
+// the copies holding a slot (and since when) and how many copies wait for one.
+import { poolOf } from "../../core/copy-queue.js";
+import { assertSupportedRegion } from "../../core/rules.js";
+import { slotLimitOf } from "../../core/step-deps.js";
+import type { Services } from "../../wiring.js";
+import { json } from "../http.js";
+import { type ApiEvent, pathParameter } from "../request-context.js";
+import type { Caller } from "./replications.js";
+
+export const getCopySlots = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const region = pathParameter(event, "region");
+  assertSupportedRegion(region, "Region", services.policy);
+  const { holders, queueLength } = await services.slots.view(poolOf(caller, region));
+  return json(200, {
+    region,
+    limit: slotLimitOf(services.config.copySlots, region),
+    inUse: holders.length,
+    holders: holders.map(({ jobId, since }) => ({ jobId, since })),
+    queueLength,
+  });
+};

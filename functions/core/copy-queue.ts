@@ -1,0 +1,149 @@
+// The copy queue. A copy takes one of its pool's slots (account and destination region, as EC2
+// counts) before it calls CopySnapshot, and gives it back when it ends. A copy that finds no
+// slot waits in its region's queue, oldest first; a copy that ends hands its slot straight to
+// the head of the queue and wakes it, so nobody polls and nobody overtakes. A lost wake-up is
+// made good by the waiter's own timeout (it asks again) and by the sweeper.
+import { isFinishedCopy, isFinishedJob, type ReplicationJob } from "./job.js";
+import { loadCopy, loadJob } from "./load-job.js";
+import type { QueuedCopy, SlotPool } from "./ports.js";
+import { type StepDeps, slotLimitOf } from "./step-deps.js";
+
+export type SlotOutcome = { acquired: true } | { acquired: false; position: number };
+
+const ACQUIRED: SlotOutcome = { acquired: true };
+
+export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
+  accountId: job.accountId,
+  region,
+});
+
+/**
+ * Hands the pool's free slots to the oldest waiting copies, waking each. A copy whose task no
+ * longer waits keeps its slot: its next AcquireSlot finds it (or the sweeper reclaims it).
+ */
+export const passOn = async (pool: SlotPool, deps: StepDeps): Promise<string[]> => {
+  const limit = slotLimitOf(deps.settings.copySlots, pool.region);
+  const granted: string[] = [];
+  // Each round grants a slot or finds the queue changed; a full pool or an empty queue ends it.
+  for (let round = 0; round < limit * 2; round++) {
+    const [head] = await deps.slots.head(pool, 1);
+    if (!head) break;
+    const outcome = await deps.slots.grant(pool, head.jobId, limit, deps.clock.now().toISOString());
+    if (!outcome.granted) {
+      if (outcome.because === "full") break;
+      continue;
+    }
+    granted.push(head.jobId);
+    if (outcome.wakeToken) await deps.workflow.wake(outcome.wakeToken, { acquired: true });
+  }
+  return granted;
+};
+
+/**
+ * The AcquireSlot step: the copy holds a slot (now or from before), or waits in the queue and
+ * learns its place. A newcomer takes a free slot only when nobody waits before it.
+ */
+export const acquireSlot = async (
+  jobId: string,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<SlotOutcome> => {
+  const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  // Started (a resumed run) or over: there is nothing to wait for; the next steps know what to do.
+  if (copy.destinationSnapshotId || isFinishedCopy(copy.status)) return ACQUIRED;
+  const pool = poolOf(job, destinationRegion);
+  if (await deps.slots.holds(pool, jobId)) return ACQUIRED;
+  const now = deps.clock.now().toISOString();
+  let queued = await deps.slots.queued(pool, jobId);
+  if (!queued) {
+    const [first] = await deps.slots.head(pool, 1);
+    const limit = slotLimitOf(deps.settings.copySlots, destinationRegion);
+    if (!first && (await deps.slots.take(pool, jobId, limit, now))) return ACQUIRED;
+    queued = await deps.slots.enqueue(pool, jobId, now);
+  }
+  // A slot may have freed with nobody to wake for it: hand free slots out (to us, if we are first).
+  await passOn(pool, deps);
+  if (await deps.slots.holds(pool, jobId)) return ACQUIRED;
+  return { acquired: false, position: await deps.slots.position(pool, queued) };
+};
+
+/**
+ * The WaitForSlot task's Lambda: records the token that wakes this copy. A copy granted a slot
+ * before its token arrived is woken at once; free slots are handed out in case a wake-up was lost.
+ */
+export const awaitSlot = async (
+  jobId: string,
+  destinationRegion: string,
+  token: string,
+  deps: StepDeps,
+): Promise<{ waiting: boolean }> => {
+  const job = await loadJob(deps.jobs, jobId);
+  const pool = poolOf(job, destinationRegion);
+  if (!(await deps.slots.setWakeToken(pool, jobId, token))) {
+    // Not waiting: granted already (wake now), or not in the queue at all (the wait times out
+    // and AcquireSlot decides again).
+    if (await deps.slots.holds(pool, jobId)) await deps.workflow.wake(token, { acquired: true });
+    return { waiting: false };
+  }
+  await passOn(pool, deps);
+  return { waiting: true };
+};
+
+/** A copy has ended (or will never start): its place in the queue and its slot go to the next. */
+export const releaseSlot = async (
+  job: Pick<ReplicationJob, "accountId" | "jobId">,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<void> => {
+  const pool = poolOf(job, destinationRegion);
+  await deps.slots.leave(pool, job.jobId);
+  if (await deps.slots.release(pool, job.jobId)) await passOn(pool, deps);
+};
+
+/** Where a waiting copy stands in its region's queue (0: next); undefined if it does not wait. */
+export const queuePosition = async (
+  job: ReplicationJob,
+  destinationRegion: string,
+  deps: Pick<StepDeps, "slots">,
+): Promise<number | undefined> => {
+  const pool = poolOf(job, destinationRegion);
+  const queued = await deps.slots.queued(pool, job.jobId);
+  return queued ? deps.slots.position(pool, queued) : undefined;
+};
+
+export interface ReclaimReport {
+  released: { pool: SlotPool; jobId: string }[];
+  dropped: { pool: SlotPool; jobId: string }[];
+  granted: { pool: SlotPool; jobId: string }[];
+}
+
+/** A holder or a waiter whose copy can never use the slot again: its job or copy has ended. */
+const isOver = (job: ReplicationJob | undefined, region: string): boolean => {
+  if (!job || isFinishedJob(job.status)) return true;
+  const copy = job.copies.find((c) => c.destinationRegion === region);
+  return !copy || isFinishedCopy(copy.status);
+};
+
+/**
+ * The sweeper's part: gives back the slots of copies that ended without giving them back (an
+ * execution stopped or failed outside its Catch), drops their queue places, and hands free slots
+ * to waiting copies whose wake-up was lost. `queueLooks` bounds how much of each queue is read.
+ */
+export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<ReclaimReport> => {
+  const report: ReclaimReport = { released: [], dropped: [], granted: [] };
+  for (const pool of await deps.slots.pools()) {
+    const { holders } = await deps.slots.view(pool);
+    for (const { jobId } of holders) {
+      if (!isOver(await deps.jobs.get(jobId), pool.region)) continue;
+      if (await deps.slots.release(pool, jobId)) report.released.push({ pool, jobId });
+    }
+    const waiting: QueuedCopy[] = await deps.slots.head(pool, queueLooks);
+    for (const { jobId } of waiting) {
+      if (!isOver(await deps.jobs.get(jobId), pool.region)) continue;
+      await deps.slots.leave(pool, jobId);
+      report.dropped.push({ pool, jobId });
+    }
+    for (const jobId of await passOn(pool, deps)) report.granted.push({ pool, jobId });
+  }
+  return report;
+};

@@ -1,0 +1,114 @@
+// The CopySlots port's promises, as one suite run against the in-memory fake and against
+// DynamoDB Local: never more holders than the limit, one slot and one place per copy, the queue
+// oldest first, and a grant that moves a copy from the queue into a slot in one step.
+import { beforeEach, describe, expect, it } from "vitest";
+import type { CopySlots, SlotPool } from "../../functions/core/ports.js";
+
+const at = (second: number) => new Date(Date.UTC(2026, 11, 3, 10, 0, second)).toISOString();
+
+export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlots>) => {
+  describe(`${name}: copy slots and their queue`, () => {
+    let slots: CopySlots;
+    let pool: SlotPool;
+    let poolCount = 0;
+
+    beforeEach(async () => {
+      slots = await makeSlots();
+      poolCount += 1;
+      // A pool of its own for each test: the store may be shared.
+      pool = { accountId: String(100000000000 + poolCount), region: "ap-mumbai" };
+    });
+
+    it("gives at most `limit` slots, even to many copies asking at once", async () => {
+      // Act
+      const taken = await Promise.all(
+        Array.from({ length: 30 }, (_, index) => slots.take(pool, `job-${index}`, 20, at(0))),
+      );
+
+      // Assess
+      expect(taken.filter(Boolean)).toHaveLength(20);
+      expect((await slots.view(pool)).holders).toHaveLength(20);
+    });
+
+    it("gives a copy one slot however often it asks, and frees it once", async () => {
+      // Act
+      await slots.take(pool, "job-a", 2, at(0));
+      const again = await slots.take(pool, "job-a", 2, at(1));
+      const first = await slots.release(pool, "job-a");
+      const second = await slots.release(pool, "job-a");
+
+      // Assess
+      expect(again).toBe(true);
+      expect([first, second]).toEqual([true, false]);
+      expect(await slots.take(pool, "job-b", 1, at(2))).toBe(true);
+      expect(await slots.take(pool, "job-c", 1, at(2))).toBe(false);
+    });
+
+    it("queues copies oldest first, keeps a place asked for twice, and counts places", async () => {
+      // Prepare
+      await slots.enqueue(pool, "job-b", at(2));
+      await slots.enqueue(pool, "job-a", at(1));
+      const c = await slots.enqueue(pool, "job-c", at(3));
+
+      // Act
+      const again = await slots.enqueue(pool, "job-a", at(9));
+      const head = await slots.head(pool, 10);
+
+      // Assess
+      expect(again.queuedAt).toBe(at(1));
+      expect(head.map((waiting) => waiting.jobId)).toEqual(["job-a", "job-b", "job-c"]);
+      expect(await slots.position(pool, c)).toBe(2);
+      expect((await slots.view(pool)).queueLength).toBe(3);
+    });
+
+    it("grants a free slot to a waiting copy with its token, taking it out of the queue", async () => {
+      // Prepare
+      await slots.enqueue(pool, "job-a", at(1));
+      await slots.setWakeToken(pool, "job-a", "token-a");
+
+      // Act
+      const outcome = await slots.grant(pool, "job-a", 1, at(2));
+
+      // Assess
+      expect(outcome).toEqual({ granted: true, wakeToken: "token-a" });
+      expect(await slots.holds(pool, "job-a")).toBe(true);
+      expect(await slots.queued(pool, "job-a")).toBeUndefined();
+    });
+
+    it("grants nothing when the pool is full, and nothing to a copy that no longer waits", async () => {
+      // Prepare
+      await slots.take(pool, "job-holder", 1, at(0));
+      await slots.enqueue(pool, "job-a", at(1));
+
+      // Act
+      const full = await slots.grant(pool, "job-a", 1, at(2));
+      const gone = await slots.grant(pool, "job-never-queued", 2, at(2));
+
+      // Assess
+      expect(full).toEqual({ granted: false, because: "full" });
+      expect(gone).toEqual({ granted: false, because: "gone" });
+      expect(await slots.queued(pool, "job-a")).toBeDefined();
+    });
+
+    it("records a wake token only for a copy that waits", async () => {
+      // Prepare
+      await slots.enqueue(pool, "job-a", at(1));
+
+      // Act
+      const waiting = await slots.setWakeToken(pool, "job-a", "token-a");
+      await slots.leave(pool, "job-a");
+      const gone = await slots.setWakeToken(pool, "job-a", "token-b");
+
+      // Assess
+      expect([waiting, gone]).toEqual([true, false]);
+    });
+
+    it("lists the pools that ever held a slot", async () => {
+      // Act
+      await slots.take(pool, "job-a", 1, at(0));
+
+      // Assess
+      expect(await slots.pools()).toContainEqual(pool);
+    });
+  });
+};

@@ -1,0 +1,294 @@
+// The copy queue: a copy holds one of its region's slots while it runs, waits oldest first when
+// none is free, and is handed a slot and woken when a copy ends. No overtaking, no leaks.
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  acquireSlot,
+  awaitSlot,
+  passOn,
+  queuePosition,
+  reclaimSlots,
+  releaseSlot,
+} from "../../functions/core/copy-queue.js";
+import { finalizeCopy } from "../../functions/core/finalize.js";
+import { recordCopyFailure } from "../../functions/core/record-failure.js";
+import {
+  ACCOUNT,
+  aCopy,
+  aJob,
+  executionArnOf,
+  type Fakes,
+  settings,
+  stepFakes,
+  stored,
+  T0,
+} from "./fakes.js";
+
+const MUMBAI = "ap-mumbai";
+const pool = { accountId: ACCOUNT, region: MUMBAI };
+
+let fakes: Fakes;
+
+/** A RUNNING job with one QUEUED copy to ap-mumbai, created `second`s after T0. */
+const seedJob = (jobId: string, second = 0, accountId = ACCOUNT) =>
+  fakes.jobs.seed(
+    aJob({
+      jobId,
+      accountId,
+      status: "RUNNING",
+      executionArn: executionArnOf(jobId),
+      createdAt: new Date(T0.getTime() + second * 1000).toISOString(),
+      copies: [aCopy(MUMBAI, { status: "QUEUED" })],
+    }),
+  );
+
+beforeEach(() => {
+  fakes = stepFakes(settings({ copySlots: { default: 2, byRegion: { "ap-beijing": 5 } } }));
+});
+
+describe("taking a slot", () => {
+  it("gives a newcomer a free slot when nobody waits", async () => {
+    // Prepare
+    seedJob("job-a");
+
+    // Act
+    const outcome = await acquireSlot("job-a", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(outcome).toEqual({ acquired: true });
+    expect(await fakes.slots.holds(pool, "job-a")).toBe(true);
+  });
+
+  it("queues copies once the region's slots are taken, each told its place", async () => {
+    // Prepare
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) seedJob(jobId);
+    await acquireSlot("job-a", MUMBAI, fakes.deps);
+    await acquireSlot("job-b", MUMBAI, fakes.deps);
+
+    // Act
+    const third = await acquireSlot("job-c", MUMBAI, fakes.deps);
+    fakes.clock.advance(1);
+    const fourth = await acquireSlot("job-d", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(third).toEqual({ acquired: false, position: 0 });
+    expect(fourth).toEqual({ acquired: false, position: 1 });
+    expect((await fakes.slots.view(pool)).holders.map((h) => h.jobId)).toEqual(["job-a", "job-b"]);
+  });
+
+  it("holds one slot however often a copy asks, and keeps a waiting copy's place", async () => {
+    // Prepare
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    await acquireSlot("job-a", MUMBAI, fakes.deps);
+    await acquireSlot("job-b", MUMBAI, fakes.deps);
+    await acquireSlot("job-c", MUMBAI, fakes.deps);
+    fakes.clock.advance(30);
+
+    // Act
+    const again = await acquireSlot("job-a", MUMBAI, fakes.deps);
+    const stillWaiting = await acquireSlot("job-c", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(again).toEqual({ acquired: true });
+    expect(stillWaiting).toEqual({ acquired: false, position: 0 });
+    expect((await fakes.slots.view(pool)).holders).toHaveLength(2);
+    expect((await fakes.slots.queued(pool, "job-c"))?.queuedAt).toBe(T0.toISOString());
+  });
+
+  it("lets no newcomer overtake a waiting copy: a free slot goes to the oldest waiter", async () => {
+    // Prepare: job-c waits (its token recorded), then a slot frees without being handed on
+    for (const jobId of ["job-a", "job-b", "job-c", "job-new"]) seedJob(jobId);
+    await acquireSlot("job-a", MUMBAI, fakes.deps);
+    await acquireSlot("job-b", MUMBAI, fakes.deps);
+    await acquireSlot("job-c", MUMBAI, fakes.deps);
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await fakes.slots.release(pool, "job-a");
+
+    // Act
+    const newcomer = await acquireSlot("job-new", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(newcomer).toEqual({ acquired: false, position: 0 });
+    expect(await fakes.slots.holds(pool, "job-c")).toBe(true);
+    expect(fakes.workflow.woken).toEqual([{ token: "token-c", output: { acquired: true } }]);
+  });
+
+  it("counts each region by its own limit", async () => {
+    // Prepare
+    for (let index = 0; index < 5; index++) {
+      fakes.jobs.seed(
+        aJob({
+          jobId: `job-${index}`,
+          status: "RUNNING",
+          copies: [aCopy("ap-beijing", { status: "QUEUED" })],
+        }),
+      );
+    }
+
+    // Act
+    const outcomes = await Promise.all(
+      [0, 1, 2, 3, 4].map((index) => acquireSlot(`job-${index}`, "ap-beijing", fakes.deps)),
+    );
+
+    // Assess
+    expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
+  });
+
+  it("counts each account apart: one account's full region does not queue another's copy", async () => {
+    // Prepare
+    for (const jobId of ["job-a", "job-b"]) seedJob(jobId);
+    seedJob("job-neighbour", 0, "444455556666");
+    await acquireSlot("job-a", MUMBAI, fakes.deps);
+    await acquireSlot("job-b", MUMBAI, fakes.deps);
+
+    // Act
+    const neighbour = await acquireSlot("job-neighbour", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(neighbour).toEqual({ acquired: true });
+  });
+
+  it("needs no slot for a copy that already started (a resumed run)", async () => {
+    // Prepare
+    fakes.jobs.seed(
+      aJob({
+        jobId: "job-a",
+        status: "RUNNING",
+        copies: [aCopy(MUMBAI, { status: "COPYING", destinationSnapshotId: "snap-copy0001" })],
+      }),
+    );
+
+    // Act
+    const outcome = await acquireSlot("job-a", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(outcome).toEqual({ acquired: true });
+    expect((await fakes.slots.view(pool)).holders).toEqual([]);
+  });
+});
+
+describe("giving a slot back", () => {
+  beforeEach(async () => {
+    for (const [index, jobId] of ["job-a", "job-b", "job-c", "job-d"].entries()) {
+      seedJob(jobId, index);
+      fakes.clock.advance(1);
+      await acquireSlot(jobId, MUMBAI, fakes.deps);
+    }
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await awaitSlot("job-d", MUMBAI, "token-d", fakes.deps);
+  });
+
+  it("hands it to the oldest waiting copy and wakes that copy alone", async () => {
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c"]);
+    expect((await fakes.slots.view(pool)).holders.map((h) => h.jobId).sort()).toEqual([
+      "job-b",
+      "job-c",
+    ]);
+    expect(await queuePosition(await stored(fakes.jobs, "job-d"), MUMBAI, fakes.deps)).toBe(0);
+  });
+
+  it("frees one slot however often it is given back", async () => {
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c"]);
+    expect((await fakes.slots.view(pool)).queueLength).toBe(1);
+  });
+
+  it("is what finishing a copy does", async () => {
+    // Prepare
+    await fakes.jobs.apply(
+      "job-a",
+      { copies: { [MUMBAI]: { status: "COPYING", destinationSnapshotId: "snap-copy0001" } } },
+      T0.toISOString(),
+    );
+
+    // Act
+    await finalizeCopy("job-a", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(await fakes.slots.holds(pool, "job-a")).toBe(false);
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c"]);
+  });
+
+  it("is what a failed copy does, and a failed waiting copy leaves the queue", async () => {
+    // Act
+    await recordCopyFailure("job-a", MUMBAI, { code: "CopyFailed", message: "x" }, fakes.deps);
+    await recordCopyFailure("job-d", MUMBAI, { code: "CopyFailed", message: "x" }, fakes.deps);
+
+    // Assess
+    expect(await fakes.slots.holds(pool, "job-a")).toBe(false);
+    expect(await fakes.slots.queued(pool, "job-d")).toBeUndefined();
+    expect((await fakes.slots.view(pool)).queueLength).toBe(0);
+  });
+
+  it("keeps the slot of a copy whose wait already ended: it finds the slot when it asks again", async () => {
+    // Prepare
+    fakes.workflow.goneTokens.add("token-c");
+
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+    const askedAgain = await acquireSlot("job-c", MUMBAI, fakes.deps);
+
+    // Assess
+    expect(askedAgain).toEqual({ acquired: true });
+    expect(await fakes.slots.queued(pool, "job-d")).toBeDefined();
+  });
+});
+
+describe("a wake-up", () => {
+  it("reaches a copy granted a slot before it recorded its token, as soon as the token comes", async () => {
+    // Prepare: job-c is queued, then granted a slot before its wait task recorded a token
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await acquireSlot(jobId, MUMBAI, fakes.deps);
+    await fakes.slots.release(pool, "job-a");
+    await passOn(pool, fakes.deps);
+
+    // Act
+    const answer = await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+
+    // Assess
+    expect(answer).toEqual({ waiting: false });
+    expect(fakes.workflow.woken).toEqual([{ token: "token-c", output: { acquired: true } }]);
+  });
+});
+
+describe("the sweeper's reclaim", () => {
+  it("takes back the slot of a copy whose job ended without giving it, and hands it on", async () => {
+    // Prepare: job-a's execution was stopped while it held a slot; the sweeper failed the job
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await acquireSlot(jobId, MUMBAI, fakes.deps);
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await fakes.jobs.apply("job-a", { status: "FAILED" }, T0.toISOString());
+
+    // Act
+    const report = await reclaimSlots(fakes.deps);
+
+    // Assess
+    expect(report.released).toEqual([{ pool, jobId: "job-a" }]);
+    expect(report.granted).toEqual([{ pool, jobId: "job-c" }]);
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c"]);
+  });
+
+  it("drops waiting copies of jobs that ended, and leaves live ones alone", async () => {
+    // Prepare
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) {
+      await acquireSlot(jobId, MUMBAI, fakes.deps);
+    }
+    await fakes.jobs.apply("job-c", { status: "FAILED" }, T0.toISOString());
+
+    // Act
+    const report = await reclaimSlots(fakes.deps);
+
+    // Assess
+    expect(report.released).toEqual([]);
+    expect(report.dropped).toEqual([{ pool, jobId: "job-c" }]);
+    expect((await fakes.slots.head(pool, 10)).map((waiting) => waiting.jobId)).toEqual(["job-d"]);
+  });
+});
