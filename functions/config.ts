@@ -72,6 +72,9 @@ const EnvSchema = z.object({
   SWEEP_CHECK_SECONDS: seconds(900),
   SWEEP_GIVE_UP_SECONDS: seconds(3_600),
   COPY_SLOTS_PER_REGION: SlotLimits.default({ default: 20, byRegion: {} }),
+  // The local stack's compressed clock (see README, Benchmark); 1 everywhere else.
+  CLOCK_SPEED: z.coerce.number().min(1).max(100_000).default(1),
+  CLOCK_ORIGIN: z.coerce.number().int().min(0).default(0),
   ACCOUNT_ROLE_NAME: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 letters, digits and +=,.@_-)")
@@ -107,6 +110,9 @@ export interface Config {
   partition: string;
   /** Copies in flight at once per account and destination region. */
   copySlots: { default: number; byRegion: Record<string, number> };
+  /** How much faster than real time the functions' clock runs, from `clockOrigin` (epoch ms). */
+  clockSpeed: number;
+  clockOrigin: number;
   /** The role assumed in each other account, and the external id its trust policy asks for. */
   accountRoleName: string;
   accountRoleExternalId: string | undefined;
@@ -142,6 +148,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     serviceAccountId: e.STATE_MACHINE_ARN.split(":")[4] ?? "",
     partition: e.STATE_MACHINE_ARN.split(":")[1] ?? "aws",
     copySlots: e.COPY_SLOTS_PER_REGION,
+    clockSpeed: e.CLOCK_SPEED,
+    clockOrigin: e.CLOCK_ORIGIN,
     accountRoleName: e.ACCOUNT_ROLE_NAME,
     accountRoleExternalId: e.ACCOUNT_ROLE_EXTERNAL_ID,
   };

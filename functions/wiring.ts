@@ -10,11 +10,11 @@ import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
 import {
+  acceleratedClock,
   type Clock,
   type CopySlots,
   type JobStore,
   type SnapshotProvider,
-  systemClock,
   type Workflow,
 } from "./core/ports.js";
 import type { ReplicationPolicy } from "./core/rules.js";
@@ -49,9 +49,10 @@ export const createServices = (config: Config): Services => {
   const snapshots = new Ec2SnapshotProvider(accounts);
   const slots = new DynamoCopySlots(documents, config.jobsTable);
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
+  const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   return {
     config,
-    clock: systemClock,
+    clock,
     policy,
     jobs,
     snapshots,
@@ -62,7 +63,7 @@ export const createServices = (config: Config): Services => {
       snapshots,
       slots,
       workflow,
-      clock: systemClock,
+      clock,
       settings: {
         policy,
         pollMinSeconds: config.pollMinSeconds,

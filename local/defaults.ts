@@ -26,6 +26,21 @@ export const localWaitScale = (): number | undefined => {
   return parsed;
 };
 
+/**
+ * SNAPRELAY_CLOCK_SPEED: the compressed clock. The local cloud's copies, the state machine's waits,
+ * retries and callback timeouts, and the functions' own clock all run this many times faster
+ * than real time, so a day-long copy takes 86 s at 1000. Default 1 (real time).
+ */
+export const localClockSpeed = (): number => {
+  const value = process.env.SNAPRELAY_CLOCK_SPEED;
+  if (value === undefined || value === "") return 1;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 1 || parsed > 100_000) {
+    throw new Error(`SNAPRELAY_CLOCK_SPEED must be a number from 1 to 100000, not "${value}"`);
+  }
+  return parsed;
+};
+
 export interface LocalPorts {
   http: number;
   lambda: number;

@@ -35,6 +35,8 @@ export interface StackOptions {
   >;
   /** Scales Wait and Retry times of the state machine (tests use less than 1). */
   waitScale?: number;
+  /** The compressed clock: everything runs this many times faster (see localClockSpeed). */
+  clockSpeed?: number;
   log?: (line: string) => void;
   /** Echo serverless-offline's own output. */
   verbose?: boolean;
@@ -59,18 +61,22 @@ const PORT_VARIABLES: Record<keyof LocalPorts, [string, string]> = {
 };
 
 // Local defaults for the functions' settings; the same environment variables override them.
-const localFunctionSettings = (): Record<string, string> => {
-  const defaults: Record<string, string> = {
-    ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
+// Under a compressed clock those times are the clock's, so AWS's own defaults apply instead.
+const localFunctionSettings = (clockSpeed: number): Record<string, string> => {
+  const realTime: Record<string, string> = {
     POLL_MIN_SECONDS: "1",
     POLL_MAX_SECONDS: "5",
     // Longer than the functions' 30 s timeout: a live attempt never loses its claim.
     COPY_START_LEASE_SECONDS: "45",
     COPY_STALL_SECONDS: "120",
-    ACCOUNT_ROLE_NAME: LOCAL.accountRoleName,
-    ACCOUNT_ROLE_EXTERNAL_ID: LOCAL.accountRoleExternalId,
     // Locally the sweeper checks a running job's execution every minute, not every 15.
     SWEEP_CHECK_SECONDS: "60",
+  };
+  const defaults: Record<string, string> = {
+    ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
+    ACCOUNT_ROLE_NAME: LOCAL.accountRoleName,
+    ACCOUNT_ROLE_EXTERNAL_ID: LOCAL.accountRoleExternalId,
+    ...(clockSpeed === 1 ? realTime : {}),
   };
   const settings: Record<string, string> = {};
   const passedThrough = [
@@ -80,7 +86,7 @@ const localFunctionSettings = (): Record<string, string> => {
     "COPY_SLOTS_PER_REGION",
     "SWEEP_GIVE_UP_SECONDS",
   ];
-  for (const name of [...Object.keys(defaults), ...passedThrough]) {
+  for (const name of [...Object.keys(realTime), ...Object.keys(defaults), ...passedThrough]) {
     const value = process.env[name] ?? defaults[name];
     if (value !== undefined) settings[name] = value;
   }
@@ -129,9 +135,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         return createJobsTable(dynamo.endpoint, jobsTableName);
       },
     );
+    const clockSpeed = options.clockSpeed ?? 1;
     const cloud = await startLocalCloud({
       port: ports.cloud,
       dataDir: join(options.dataDir, "cloud"),
+      clockSpeed,
       ...options.cloud,
     });
     stops.push(() => cloud.close());
@@ -149,7 +157,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         STATE_MACHINE_ARN: localStateMachineArn,
         AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
         AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
-        ...localFunctionSettings(),
+        ...localFunctionSettings(clockSpeed),
+        CLOCK_SPEED: String(clockSpeed),
+        CLOCK_ORIGIN: String(Date.now()),
         ...options.functionEnv,
       },
       ...(options.verbose ? { echo: (line: string) => log(`[offline] ${line}`) } : {}),
@@ -169,9 +179,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       lambdaEndpoint: endpoints.lambda,
       dataDir: join(options.dataDir, "stepfunctions"),
       onResume: (arn, state) => log(`resumed ${arn.split(":").at(-1)} at ${state}`),
-      ...(options.waitScale !== undefined
-        ? { waitScale: options.waitScale, retryScale: options.waitScale }
-        : {}),
+      // The waits shrink with the compressed clock, and further if a test asks.
+      waitScale: (options.waitScale ?? 1) / clockSpeed,
+      retryScale: (options.waitScale ?? 1) / clockSpeed,
     });
     stops.push(() => stepFunctions.close());
 

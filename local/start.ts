@@ -3,7 +3,13 @@
 import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { issueToken } from "../functions/api/tokens.js";
-import { LOCAL, localCredentialsFor, localPorts, localWaitScale } from "./defaults.js";
+import {
+  LOCAL,
+  localClockSpeed,
+  localCredentialsFor,
+  localPorts,
+  localWaitScale,
+} from "./defaults.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
 
@@ -74,6 +80,7 @@ const main = async () => {
   const waitScale = localWaitScale();
   const stack = await startStack({
     ports,
+    clockSpeed: localClockSpeed(),
     ...(waitScale === undefined ? {} : { waitScale }),
     dataDir: resolve(process.env.SNAPRELAY_DATA_DIR ?? ".local-data"),
     log,

@@ -8,9 +8,13 @@ import { loadCopy, loadJob } from "./load-job.js";
 import type { QueuedCopy, SlotPool } from "./ports.js";
 import { type StepDeps, slotLimitOf } from "./step-deps.js";
 
-export type SlotOutcome = { acquired: true } | { acquired: false; position: number };
-
-const ACQUIRED: SlotOutcome = { acquired: true };
+/**
+ * What AcquireSlot answers, and what wakes a waiting copy. The times (the queue's and the grant's,
+ * by the functions' clock) let a run be checked afterwards for fairness.
+ */
+export type SlotOutcome =
+  | { acquired: true; grantedAt: string }
+  | { acquired: false; position: number; queuedAt: string };
 
 export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
   accountId: job.accountId,
@@ -34,7 +38,9 @@ export const passOn = async (pool: SlotPool, deps: StepDeps): Promise<string[]> 
       continue;
     }
     granted.push(head.jobId);
-    if (outcome.wakeToken) await deps.workflow.wake(outcome.wakeToken, { acquired: true });
+    const grantedAt = deps.clock.now().toISOString();
+    if (outcome.wakeToken)
+      await deps.workflow.wake(outcome.wakeToken, { acquired: true, grantedAt });
   }
   return granted;
 };
@@ -49,22 +55,27 @@ export const acquireSlot = async (
   deps: StepDeps,
 ): Promise<SlotOutcome> => {
   const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
-  // Started (a resumed run) or over: there is nothing to wait for; the next steps know what to do.
-  if (copy.destinationSnapshotId || isFinishedCopy(copy.status)) return ACQUIRED;
-  const pool = poolOf(job, destinationRegion);
-  if (await deps.slots.holds(pool, jobId)) return ACQUIRED;
   const now = deps.clock.now().toISOString();
+  const acquired = (grantedAt = now): SlotOutcome => ({ acquired: true, grantedAt });
+  // Started (a resumed run) or over: there is nothing to wait for; the next steps know what to do.
+  if (copy.destinationSnapshotId || isFinishedCopy(copy.status)) return acquired();
+  const pool = poolOf(job, destinationRegion);
+  if (await deps.slots.holds(pool, jobId)) return acquired();
   let queued = await deps.slots.queued(pool, jobId);
   if (!queued) {
     const [first] = await deps.slots.head(pool, 1);
     const limit = slotLimitOf(deps.settings.copySlots, destinationRegion);
-    if (!first && (await deps.slots.take(pool, jobId, limit, now))) return ACQUIRED;
+    if (!first && (await deps.slots.take(pool, jobId, limit, now))) return acquired();
     queued = await deps.slots.enqueue(pool, jobId, now);
   }
   // A slot may have freed with nobody to wake for it: hand free slots out (to us, if we are first).
   await passOn(pool, deps);
-  if (await deps.slots.holds(pool, jobId)) return ACQUIRED;
-  return { acquired: false, position: await deps.slots.position(pool, queued) };
+  if (await deps.slots.holds(pool, jobId)) return acquired(deps.clock.now().toISOString());
+  return {
+    acquired: false,
+    position: await deps.slots.position(pool, queued),
+    queuedAt: queued.queuedAt,
+  };
 };
 
 /**
@@ -82,7 +93,12 @@ export const awaitSlot = async (
   if (!(await deps.slots.setWakeToken(pool, jobId, token))) {
     // Not waiting: granted already (wake now), or not in the queue at all (the wait times out
     // and AcquireSlot decides again).
-    if (await deps.slots.holds(pool, jobId)) await deps.workflow.wake(token, { acquired: true });
+    if (await deps.slots.holds(pool, jobId)) {
+      await deps.workflow.wake(token, {
+        acquired: true,
+        grantedAt: deps.clock.now().toISOString(),
+      });
+    }
     return { waiting: false };
   }
   await passOn(pool, deps);

@@ -19,6 +19,8 @@ export interface AccountSettings {
   maxPendingCopiesPerRegion: number;
   knobs: LocalCloudKnobs;
   faults: Faults;
+  /** Copies run this many times faster than the bandwidth says (the compressed clock). */
+  clockSpeed: number;
 }
 
 export class AccountCloud {
@@ -47,6 +49,7 @@ export class AccountCloud {
         maxPendingPerRegion: settings.maxPendingCopiesPerRegion,
         knobs: settings.knobs,
         faults: settings.faults,
+        clockSpeed: settings.clockSpeed,
       },
       saveSoon,
     );

@@ -92,6 +92,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       maxPendingCopiesPerRegion: settings.maxPendingCopiesPerRegion,
       knobs: settings.knobs,
       faults,
+      clockSpeed: settings.clockSpeed,
     });
     const roles = await RoleRegistry.open(settings.dataDir);
     const sts = new SecurityTokenService(roles, settings.accountId);

@@ -23,6 +23,11 @@ export interface LocalCloudOptions {
   copyBytesPerSecond?: number;
   /** Default 20, as EBS allows per destination region. */
   maxPendingCopiesPerRegion?: number;
+  /**
+   * The local stack's compressed clock: copies run this many times faster than their bandwidth
+   * says, so a copy of a day (by the clock) takes a day ÷ clockSpeed. Default 1.
+   */
+  clockSpeed?: number;
   /** 0..1 share of calls answered RequestLimitExceeded; default LOCAL_CLOUD_THROTTLE_RATE, else 0. */
   throttleRate?: number;
   /** 0..1 share of copies that end in state error; default LOCAL_CLOUD_COPY_FAILURE_RATE, else 0. */
@@ -50,6 +55,7 @@ export interface LocalCloudSettings {
   maxPendingCopiesPerRegion: number;
   blockSizeBytes: number;
   knobs: LocalCloudKnobs;
+  clockSpeed: number;
 }
 
 // An 8 GiB demo volume copies in about 5 s: slow enough to watch `pending`, fast enough for a demo.
@@ -88,6 +94,8 @@ export function resolveSettings(
       `maxPendingCopiesPerRegion must be a whole number of at least 1, not ${maxPendingCopiesPerRegion}.`,
     );
   }
+  const clockSpeed = options.clockSpeed ?? 1;
+  if (!(clockSpeed >= 1)) throw new RangeError(`clockSpeed must be 1 or more, not ${clockSpeed}.`);
   const accountId = options.accountId ?? "000000000000";
   if (!ACCOUNT_ID.test(accountId)) {
     throw new RangeError(`accountId must be a 12-digit account id, not '${accountId}'.`);
@@ -103,6 +111,7 @@ export function resolveSettings(
     maxPendingCopiesPerRegion,
     blockSizeBytes,
     knobs,
+    clockSpeed,
   };
 }
 

@@ -50,6 +50,8 @@ describe("loading the configuration", () => {
       serviceAccountId: expect.stringMatching(/^\d{12}$/),
       partition: "aws",
       copySlots: { default: 20, byRegion: {} },
+      clockSpeed: 1,
+      clockOrigin: 0,
       accountRoleName: "snaprelay-access",
       accountRoleExternalId: undefined,
     });

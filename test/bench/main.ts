@@ -1,0 +1,128 @@
+// `npm run bench [-- options]`: the copy queue and the poller under load, on local stacks the
+// bench starts itself, with the compressed clock. Prints a table, or with --json one document
+// {"scenarios": [...]}. Every time it reports is in the clock's seconds. Options:
+//   --jobs 1000 --destination ap-mumbai      the burst (and the burst with foreign copies)
+//   --copy-seconds 60,3600,86400             the copy-length scenarios, one copy each
+//   --poll fixed:30                          the baseline poller of the copy-length scenarios
+//   --scenarios burst,foreign,copy-seconds   which to run (all by default)
+import { parseArgs } from "node:util";
+import type { ScenarioResult } from "./metrics.js";
+import { runScenario, type ScenarioPlan } from "./run-scenario.js";
+
+const { values } = parseArgs({
+  options: {
+    json: { type: "boolean", default: false },
+    jobs: { type: "string", default: "1000" },
+    destination: { type: "string", default: "ap-mumbai" },
+    "copy-seconds": { type: "string", default: "60,3600,86400" },
+    poll: { type: "string", default: "fixed:30" },
+    scenarios: { type: "string", default: "burst,foreign,copy-seconds" },
+  },
+});
+
+const fail = (message: string): never => {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+};
+const jobs = Number(values.jobs);
+if (!Number.isInteger(jobs) || jobs < 1)
+  fail(`--jobs must be a whole number above 0, not ${values.jobs}`);
+const copySeconds = values["copy-seconds"].split(",").map(Number);
+if (copySeconds.some((seconds) => !Number.isInteger(seconds) || seconds < 1)) {
+  fail(`--copy-seconds must be whole seconds separated by commas, not ${values["copy-seconds"]}`);
+}
+const fixed = /^fixed:(\d+)$/.exec(values.poll);
+if (!fixed) fail(`--poll must be fixed:<seconds>, not ${values.poll}`);
+const fixedSeconds = Number(fixed?.[1]);
+const wanted = new Set(values.scenarios.split(","));
+const log = values.json
+  ? (line: string) => console.error(line)
+  : (line: string) => console.log(line);
+
+const burstSpeed = Number(process.env.BENCH_BURST_SPEED ?? 20);
+const burstCopySeconds = Number(process.env.BENCH_BURST_COPY_SECONDS ?? 300);
+// A five-minute copy lasts 15 s at twenty times real speed: long beside a hand-off, short in all.
+const burst: ScenarioPlan = {
+  name: "burst",
+  jobs,
+  destination: values.destination,
+  clockSpeed: burstSpeed,
+  copySeconds: [burstCopySeconds],
+  slots: 20,
+  otherAccountWhenQueued: Math.min(100, Math.floor(jobs / 2)),
+  log,
+};
+const plans: ScenarioPlan[] = [];
+if (wanted.has("burst")) plans.push(burst);
+if (wanted.has("foreign")) {
+  plans.push({
+    ...burst,
+    name: "burst, 5 cloud slots taken",
+    foreignCopies: 5,
+    otherAccountWhenQueued: undefined,
+  });
+}
+if (wanted.has("copy-seconds")) {
+  // A day's copy takes 86 s at a thousand times real speed.
+  const lengths: Omit<ScenarioPlan, "name"> = {
+    jobs: copySeconds.length,
+    destination: values.destination,
+    clockSpeed: 1000,
+    copySeconds,
+    slots: 20,
+    log,
+  };
+  plans.push({ ...lengths, name: "copy lengths, adaptive poll" });
+  plans.push({
+    ...lengths,
+    name: `copy lengths, poll fixed:${fixedSeconds}`,
+    pollFixedSeconds: fixedSeconds,
+  });
+}
+
+const results: ScenarioResult[] = [];
+for (const plan of plans) results.push(await runScenario(plan));
+
+if (values.json) {
+  console.log(JSON.stringify({ scenarios: results }, null, 2));
+} else {
+  const cell = (value: unknown) =>
+    value === null || value === undefined
+      ? "-"
+      : typeof value === "object"
+        ? Object.values(value as Record<string, unknown>).join(" / ")
+        : String(value);
+  const columns: [string, (r: ScenarioResult) => unknown][] = [
+    ["scenario", (r) => r.name],
+    ["jobs", (r) => r.jobs],
+    ["completed", (r) => r.completed],
+    ["failed", (r) => r.failed],
+    ["maxPending", (r) => r.maxPending],
+    ["limit errors", (r) => r.resourceLimitErrorsInJobs],
+    ["slot use", (r) => r.slotUtilization],
+    ["order violations", (r) => r.queueOrderViolations],
+    ["hand-off s (med / max)", (r) => r.slotHandoffSeconds],
+    ["polls/copy (med / max)", (r) => r.pollsPerCopy],
+    ["transitions/job", (r) => r.transitionsPerJob],
+    ["detect s (max)", (r) => r.detectLatencySeconds],
+    ["overhead ms (p50 / p99)", (r) => r.overheadMs],
+    ["wall s", (r) => r.wallSeconds],
+  ];
+  const rows = [
+    columns.map(([title]) => title),
+    ...results.map((r) => columns.map(([, get]) => cell(get(r)))),
+  ];
+  const widths = columns.map((_, index) =>
+    Math.max(...rows.map((row) => (row[index] ?? "").length)),
+  );
+  const line = (row: string[]) =>
+    `| ${row.map((text, index) => text.padEnd(widths[index] ?? 0)).join(" | ")} |`;
+  console.log(line(rows[0] ?? []));
+  console.log(`|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`);
+  for (const row of rows.slice(1)) console.log(line(row));
+  for (const result of results) {
+    if (result.otherAccount)
+      console.log(`${result.name}: another account's copy ${JSON.stringify(result.otherAccount)}`);
+    if (result.copies) console.log(`${result.name}: per copy ${JSON.stringify(result.copies)}`);
+  }
+}
