@@ -55,22 +55,27 @@ export const acquireSlot = async (
   deps: StepDeps,
 ): Promise<SlotOutcome> => {
   const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
-  const now = deps.clock.now().toISOString();
-  const acquired = (grantedAt = now): SlotOutcome => ({ acquired: true, grantedAt });
+  // Times are read just before the write they stamp, so they order as the writes did.
+  const now = () => deps.clock.now().toISOString();
+  const acquired = (grantedAt = now()): SlotOutcome => ({ acquired: true, grantedAt });
   // Started (a resumed run) or over: there is nothing to wait for; the next steps know what to do.
   if (copy.destinationSnapshotId || isFinishedCopy(copy.status)) return acquired();
   const pool = poolOf(job, destinationRegion);
-  if (await deps.slots.holds(pool, jobId)) return acquired();
+  const held = await deps.slots.heldSince(pool, jobId);
+  if (held) return acquired(held);
   let queued = await deps.slots.queued(pool, jobId);
   if (!queued) {
     const [first] = await deps.slots.head(pool, 1);
     const limit = slotLimitOf(deps.settings.copySlots, destinationRegion);
-    if (!first && (await deps.slots.take(pool, jobId, limit, now))) return acquired();
-    queued = await deps.slots.enqueue(pool, jobId, now);
+    if (!first && (await deps.slots.take(pool, jobId, limit, now()))) {
+      return acquired(await deps.slots.heldSince(pool, jobId));
+    }
+    queued = await deps.slots.enqueue(pool, jobId, now());
   }
   // A slot may have freed with nobody to wake for it: hand free slots out (to us, if we are first).
   await passOn(pool, deps);
-  if (await deps.slots.holds(pool, jobId)) return acquired(deps.clock.now().toISOString());
+  const granted = await deps.slots.heldSince(pool, jobId);
+  if (granted) return acquired(granted);
   return {
     acquired: false,
     position: await deps.slots.position(pool, queued),
@@ -93,12 +98,8 @@ export const awaitSlot = async (
   if (!(await deps.slots.setWakeToken(pool, jobId, token))) {
     // Not waiting: granted already (wake now), or not in the queue at all (the wait times out
     // and AcquireSlot decides again).
-    if (await deps.slots.holds(pool, jobId)) {
-      await deps.workflow.wake(token, {
-        acquired: true,
-        grantedAt: deps.clock.now().toISOString(),
-      });
-    }
+    const grantedAt = await deps.slots.heldSince(pool, jobId);
+    if (grantedAt) await deps.workflow.wake(token, { acquired: true, grantedAt });
     return { waiting: false };
   }
   await passOn(pool, deps);

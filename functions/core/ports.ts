@@ -162,7 +162,7 @@ export interface SlotPoolView {
  * moment), or found no slot free, or found the copy no longer waiting.
  */
 export type GrantOutcome =
-  | { granted: true; wakeToken: string | null }
+  | { granted: true; wakeToken: string | null; grantedAt: string }
   | { granted: false; because: "full" | "gone" };
 
 /**
@@ -171,9 +171,15 @@ export type GrantOutcome =
  * slot and waits at most once, and each call is safe to repeat.
  */
 export interface CopySlots {
-  /** Takes a free slot for the copy; true if it holds one now (or held one already). */
+  /**
+   * Takes a free slot for the copy; true if it holds one now (or held one already). Every slot given
+   * (here or by `grant`) is stamped no earlier than all those given before it in the pool: `now`,
+   * or the last stamp if that is later, so stamps order the grants as they happened.
+   */
   take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean>;
   holds(pool: SlotPool, jobId: string): Promise<boolean>;
+  /** The stamp of the slot the copy holds; undefined if it holds none. */
+  heldSince(pool: SlotPool, jobId: string): Promise<string | undefined>;
   /** Gives the copy's slot back; false if it held none. */
   release(pool: SlotPool, jobId: string): Promise<boolean>;
   /** Puts the copy at the back of the queue, or leaves it in its place if it waits already. */

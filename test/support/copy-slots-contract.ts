@@ -70,8 +70,8 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       const outcome = await slots.grant(pool, "job-a", 1, at(2));
 
       // Assess
-      expect(outcome).toEqual({ granted: true, wakeToken: "token-a" });
-      expect(await slots.holds(pool, "job-a")).toBe(true);
+      expect(outcome).toEqual({ granted: true, wakeToken: "token-a", grantedAt: at(2) });
+      expect(await slots.heldSince(pool, "job-a")).toBe(at(2));
       expect(await slots.queued(pool, "job-a")).toBeUndefined();
     });
 
@@ -101,6 +101,16 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
 
       // Assess
       expect([waiting, gone]).toEqual([true, false]);
+    });
+
+    it("stamps each slot given no earlier than the ones given before, whatever clock asks", async () => {
+      // Act: the second writer's clock lags the first's
+      await slots.take(pool, "job-a", 5, at(10));
+      await slots.take(pool, "job-b", 5, at(4));
+
+      // Assess
+      expect(await slots.heldSince(pool, "job-a")).toBe(at(10));
+      expect(await slots.heldSince(pool, "job-b")).toBe(at(10));
     });
 
     it("lists the pools that ever held a slot", async () => {

@@ -360,16 +360,27 @@ export class InMemoryCopySlots implements CopySlots {
     );
   }
 
+  private readonly lastGrantAt = new Map<string, string>();
+
   async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
     const holders = this.holdersOf(pool);
     if (holders.has(jobId)) return true;
     if (holders.size >= limit) return false;
-    holders.set(jobId, now);
+    // Stamped after every slot given before, as the DynamoDB store does.
+    const key = `${pool.accountId}#${pool.region}`;
+    const last = this.lastGrantAt.get(key);
+    const stamp = last !== undefined && last > now ? last : now;
+    this.lastGrantAt.set(key, stamp);
+    holders.set(jobId, stamp);
     return true;
   }
 
   async holds(pool: SlotPool, jobId: string): Promise<boolean> {
     return this.holdersOf(pool).has(jobId);
+  }
+
+  async heldSince(pool: SlotPool, jobId: string): Promise<string | undefined> {
+    return this.holdersOf(pool).get(jobId);
   }
 
   async release(pool: SlotPool, jobId: string): Promise<boolean> {
@@ -410,7 +421,11 @@ export class InMemoryCopySlots implements CopySlots {
     }
     if (!(await this.take(pool, jobId, limit, now))) return { granted: false, because: "full" };
     this.queueOf(pool).delete(jobId);
-    return { granted: true, wakeToken: waiting.wakeToken };
+    return {
+      granted: true,
+      wakeToken: waiting.wakeToken,
+      grantedAt: this.holdersOf(pool).get(jobId) ?? now,
+    };
   }
 
   async leave(pool: SlotPool, jobId: string): Promise<void> {

@@ -34,6 +34,8 @@ import {
 } from "./jobs-table.js";
 
 const HOLDER_PREFIX = "holder:";
+// Writers whose clocks lag retry a grant with a later stamp; this many tries is plenty.
+const STAMP_ATTEMPTS = 10;
 const holderAttribute = (jobId: string) => `${HOLDER_PREFIX}${jobId}`;
 /** Sorts the queue by arrival; the job id keeps two arrivals in the same millisecond apart. */
 const queueSortKey = (queuedAt: string, jobId: string) => `${queuedAt}#${jobId}`;
@@ -52,35 +54,73 @@ export class DynamoCopySlots implements CopySlots {
     private readonly tableName: string,
   ) {}
 
-  /** The update that makes `jobId` a holder: only while a slot is free and it holds none. */
-  private holding(pool: SlotPool, jobId: string, limit: number, now: string) {
+  /**
+   * The update that makes `jobId` a holder: only while a slot is free and it holds none. Each slot
+   * given is stamped no earlier than every one given before it in the pool (`lastGrantAt`), so the
+   * stamps order the grants as they happened, whichever writer's clock ran ahead.
+   */
+  private holding(pool: SlotPool, jobId: string, limit: number, stamp: string) {
     const update = new ExpressionBuilder();
     const holder = update.name(holderAttribute(jobId));
     const inUse = update.name("inUse");
+    const last = update.name("lastGrantAt");
+    const at = update.value(stamp);
     update.condition(`attribute_not_exists(${holder})`);
     update.condition(`(attribute_not_exists(${inUse}) OR ${inUse} < ${update.value(limit)})`);
+    update.condition(`(attribute_not_exists(${last}) OR ${last} <= ${at})`);
     const built = update.build();
     return {
       TableName: this.tableName,
       Key: poolKey(pool),
-      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${update.value(now)}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}`,
+      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}`,
       ConditionExpression: built.ConditionExpression,
       ...update.attributes(),
     };
   }
 
+  /**
+   * Why a holding write was refused, from the pool as it is now: the copy holds a slot already,
+   * no slot is free, or only the stamp was behind (then the stamp to try again with).
+   */
+  private async refusal(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    stamp: string,
+  ): Promise<{ because: "held" } | { because: "full" } | { because: "stamp"; next: string }> {
+    const { Item = {} } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: poolKey(pool), ConsistentRead: true }),
+    );
+    if (Item[holderAttribute(jobId)] !== undefined) return { because: "held" };
+    if (Number(Item.inUse ?? 0) >= limit) return { because: "full" };
+    const last = String(Item.lastGrantAt ?? stamp);
+    return { because: "stamp", next: last > stamp ? last : stamp };
+  }
+
   async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, now)));
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Full, or held by this copy already (a retried step).
-      return this.holds(pool, jobId);
+    let stamp = now;
+    for (let attempt = 0; attempt < STAMP_ATTEMPTS; attempt++) {
+      try {
+        await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp)));
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const refused = await this.refusal(pool, jobId, limit, stamp);
+        // Held already: a retried step.
+        if (refused.because !== "stamp") return refused.because === "held";
+        stamp = refused.next;
+      }
     }
+    throw new Error(
+      `The slots of ${pool.accountId} in ${pool.region} are too busy to stamp a grant.`,
+    );
   }
 
   async holds(pool: SlotPool, jobId: string): Promise<boolean> {
+    return (await this.heldSince(pool, jobId)) !== undefined;
+  }
+
+  async heldSince(pool: SlotPool, jobId: string): Promise<string | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -90,7 +130,8 @@ export class DynamoCopySlots implements CopySlots {
         ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
       }),
     );
-    return Item?.[holderAttribute(jobId)] !== undefined;
+    const since = Item?.[holderAttribute(jobId)];
+    return since === undefined ? undefined : String(since);
   }
 
   async release(pool: SlotPool, jobId: string): Promise<boolean> {
@@ -181,44 +222,53 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
-    const waiting = await this.queued(pool, jobId);
-    if (!waiting) return { granted: false, because: "gone" };
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: this.holding(pool, jobId, limit, now) },
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: queuedKey(pool, jobId),
-                // The token read above is the one woken: a token recorded since means read again.
-                ConditionExpression: waiting.wakeToken
-                  ? "wakeToken = :token"
-                  : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
-                ...(waiting.wakeToken
-                  ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
-                  : {}),
+    let stamp = now;
+    for (let attempt = 0; attempt < STAMP_ATTEMPTS; attempt++) {
+      const waiting = await this.queued(pool, jobId);
+      if (!waiting) return { granted: false, because: "gone" };
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: this.holding(pool, jobId, limit, stamp) },
+              {
+                Delete: {
+                  TableName: this.tableName,
+                  Key: queuedKey(pool, jobId),
+                  // The token read above is the one woken: a token recorded since means read again.
+                  ConditionExpression: waiting.wakeToken
+                    ? "wakeToken = :token"
+                    : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
+                  ...(waiting.wakeToken
+                    ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
+                    : {}),
+                },
               },
-            },
-          ],
-        }),
-      );
-      return { granted: true, wakeToken: waiting.wakeToken };
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [slot, entry] = error.CancellationReasons ?? [];
-      if (slot?.Code === "ConditionalCheckFailed") {
-        // Either no slot is free, or the copy holds one already and its place is stale.
-        if (await this.holds(pool, jobId)) {
-          await this.leave(pool, jobId);
-          return { granted: false, because: "gone" };
+            ],
+          }),
+        );
+        return { granted: true, wakeToken: waiting.wakeToken, grantedAt: stamp };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [slot, entry] = error.CancellationReasons ?? [];
+        if (slot?.Code === "ConditionalCheckFailed") {
+          const refused = await this.refusal(pool, jobId, limit, stamp);
+          if (refused.because === "full") return { granted: false, because: "full" };
+          if (refused.because === "held") {
+            // It holds a slot already, so its place in the queue is stale.
+            await this.leave(pool, jobId);
+            return { granted: false, because: "gone" };
+          }
+          stamp = refused.next;
+          continue;
         }
-        return { granted: false, because: "full" };
+        if (entry?.Code === "ConditionalCheckFailed") return { granted: false, because: "gone" };
+        throw error;
       }
-      if (entry?.Code === "ConditionalCheckFailed") return { granted: false, because: "gone" };
-      throw error;
     }
+    throw new Error(
+      `The slots of ${pool.accountId} in ${pool.region} are too busy to stamp a grant.`,
+    );
   }
 
   async leave(pool: SlotPool, jobId: string): Promise<void> {
