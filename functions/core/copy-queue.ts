@@ -3,6 +3,7 @@
 // slot waits in its region's queue, oldest first; a copy that ends hands its slot straight to
 // the head of the queue and wakes it, so nobody polls and nobody overtakes. A lost wake-up is
 // made good by the waiter's own timeout (it asks again) and by the sweeper.
+import { errorMessage } from "./errors.js";
 import { isFinishedCopy, isFinishedJob, type ReplicationJob } from "./job.js";
 import { loadCopy, loadJob } from "./load-job.js";
 import type { QueuedCopy, SlotPool } from "./ports.js";
@@ -14,7 +15,22 @@ import { type StepDeps, slotLimitOf } from "./step-deps.js";
  */
 export type SlotOutcome =
   | { acquired: true; grantedAt: string }
-  | { acquired: false; position: number; queuedAt: string };
+  | {
+      acquired: false;
+      /** Copies waiting before this one, counted up to twice the pool's slots. */
+      position: number;
+      queuedAt: string;
+      /**
+       * How long the wait may go without a wake-up before the copy asks again: soon near the head
+       * of the queue, where a lost wake-up would cost a slot, rarely further back, where asking
+       * costs reads for nothing.
+       */
+      waitSeconds: number;
+    };
+
+/** A wait near the head of the queue asks again after 5 minutes, further back after 30. */
+export const WAIT_NEAR_HEAD_SECONDS = 300;
+export const WAIT_FAR_BACK_SECONDS = 1800;
 
 export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
   accountId: job.accountId,
@@ -22,27 +38,51 @@ export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): 
 });
 
 /**
- * Hands the pool's free slots to the oldest waiting copies, waking each. A copy whose task no
- * longer waits keeps its slot: its next AcquireSlot finds it (or the sweeper reclaims it).
+ * Hands the pool's free slots to the oldest waiting copies, waking each, and says whom it gave
+ * them to. A copy whose task no longer waits keeps its slot: its next AcquireSlot finds it (or
+ * the sweeper reclaims it). It never fails its caller: whatever it could not do now (a busy
+ * store, a wake-up that did not go through) a waiting copy's own timeout or the sweeper does later.
  */
-export const passOn = async (pool: SlotPool, deps: StepDeps): Promise<string[]> => {
+export const passOn = async (
+  pool: SlotPool,
+  deps: StepDeps,
+): Promise<{ granted: string[]; problem?: string }> => {
   const limit = slotLimitOf(deps.settings.copySlots, pool.region);
   const granted: string[] = [];
-  // Each round grants a slot or finds the queue changed; a full pool or an empty queue ends it.
-  for (let round = 0; round < limit * 2; round++) {
-    const [head] = await deps.slots.head(pool, 1);
-    if (!head) break;
-    const outcome = await deps.slots.grant(pool, head.jobId, limit, deps.clock.now().toISOString());
-    if (!outcome.granted) {
-      if (outcome.because === "full") break;
-      continue;
+  try {
+    // Most calls find the pool full: one small read says so, and nothing more is read.
+    if ((await deps.slots.inUse(pool)) >= limit) return { granted };
+    // Each round reads the queue's head once and grants down it; an index that lags may still
+    // list a copy granted a moment ago, which is passed over. A full pool or an empty queue ends it.
+    for (let round = 0; round < 3; round++) {
+      const waiting = await deps.slots.head(pool, limit);
+      let grantedThisRound = 0;
+      for (const head of waiting) {
+        const outcome = await deps.slots.grant(
+          pool,
+          head.jobId,
+          limit,
+          deps.clock.now().toISOString(),
+        );
+        if (!outcome.granted) {
+          if (outcome.because === "full") return { granted };
+          continue;
+        }
+        grantedThisRound++;
+        granted.push(head.jobId);
+        if (outcome.wakeToken) {
+          await deps.workflow.wake(outcome.wakeToken, {
+            acquired: true,
+            grantedAt: outcome.grantedAt,
+          });
+        }
+      }
+      if (waiting.length < limit && grantedThisRound === waiting.length) break;
     }
-    granted.push(head.jobId);
-    const grantedAt = deps.clock.now().toISOString();
-    if (outcome.wakeToken)
-      await deps.workflow.wake(outcome.wakeToken, { acquired: true, grantedAt });
+    return { granted };
+  } catch (error) {
+    return { granted, problem: errorMessage(error) };
   }
-  return granted;
 };
 
 /**
@@ -76,10 +116,13 @@ export const acquireSlot = async (
   await passOn(pool, deps);
   const granted = await deps.slots.heldSince(pool, jobId);
   if (granted) return acquired(granted);
+  const nearHead = slotLimitOf(deps.settings.copySlots, destinationRegion) * 2;
+  const position = await deps.slots.position(pool, queued, nearHead);
   return {
     acquired: false,
-    position: await deps.slots.position(pool, queued),
+    position,
     queuedAt: queued.queuedAt,
+    waitSeconds: position < nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS,
   };
 };
 
@@ -114,7 +157,10 @@ export const releaseSlot = async (
 ): Promise<void> => {
   const pool = poolOf(job, destinationRegion);
   await deps.slots.leave(pool, job.jobId);
-  if (await deps.slots.release(pool, job.jobId)) await passOn(pool, deps);
+  await deps.slots.release(pool, job.jobId);
+  // Always, even when nothing was released now: a retried step's first attempt may have freed
+  // the slot and failed before handing it on.
+  await passOn(pool, deps);
 };
 
 /** Where a waiting copy stands in its region's queue (0: next); undefined if it does not wait. */
@@ -132,6 +178,7 @@ export interface ReclaimReport {
   released: { pool: SlotPool; jobId: string }[];
   dropped: { pool: SlotPool; jobId: string }[];
   granted: { pool: SlotPool; jobId: string }[];
+  problems: { pool: SlotPool; message: string }[];
 }
 
 /** A holder or a waiter whose copy can never use the slot again: its job or copy has ended. */
@@ -147,7 +194,7 @@ const isOver = (job: ReplicationJob | undefined, region: string): boolean => {
  * to waiting copies whose wake-up was lost. `queueLooks` bounds how much of each queue is read.
  */
 export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<ReclaimReport> => {
-  const report: ReclaimReport = { released: [], dropped: [], granted: [] };
+  const report: ReclaimReport = { released: [], dropped: [], granted: [], problems: [] };
   for (const pool of await deps.slots.pools()) {
     const { holders } = await deps.slots.view(pool);
     for (const { jobId } of holders) {
@@ -160,7 +207,9 @@ export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<Rec
       await deps.slots.leave(pool, jobId);
       report.dropped.push({ pool, jobId });
     }
-    for (const jobId of await passOn(pool, deps)) report.granted.push({ pool, jobId });
+    const handed = await passOn(pool, deps);
+    for (const jobId of handed.granted) report.granted.push({ pool, jobId });
+    if (handed.problem) report.problems.push({ pool, message: handed.problem });
   }
   return report;
 };

@@ -23,7 +23,8 @@ export type ErrorCode =
   | "WorkflowUnavailable"
   | "ExecutionEnded"
   | "ServiceBusy"
-  | "AccountAccessDenied";
+  | "AccountAccessDenied"
+  | "SlotsBusy";
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

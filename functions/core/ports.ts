@@ -159,11 +159,12 @@ export interface SlotPoolView {
 
 /**
  * What `grant` did: moved the copy into a slot (with the token that wakes it, as it stood at that
- * moment), or found no slot free, or found the copy no longer waiting.
+ * moment); or found no slot free, the copy no longer waiting, or its token changed since it was
+ * read (ask again).
  */
 export type GrantOutcome =
   | { granted: true; wakeToken: string | null; grantedAt: string }
-  | { granted: false; because: "full" | "gone" };
+  | { granted: false; because: "full" | "gone" | "stale" };
 
 /**
  * The copy slots of each pool and the queue of copies waiting for one, oldest first. Every change
@@ -177,7 +178,6 @@ export interface CopySlots {
    * or the last stamp if that is later, so stamps order the grants as they happened.
    */
   take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean>;
-  holds(pool: SlotPool, jobId: string): Promise<boolean>;
   /** The stamp of the slot the copy holds; undefined if it holds none. */
   heldSince(pool: SlotPool, jobId: string): Promise<string | undefined>;
   /** Gives the copy's slot back; false if it held none. */
@@ -193,10 +193,12 @@ export interface CopySlots {
   grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome>;
   /** Takes the copy out of the queue, if it is there. */
   leave(pool: SlotPool, jobId: string): Promise<void>;
-  /** How many copies wait before this one. */
-  position(pool: SlotPool, queued: QueuedCopy): Promise<number>;
+  /** How many copies wait before this one; counting stops at `upTo` (it reads the queue). */
+  position(pool: SlotPool, queued: QueuedCopy, upTo?: number): Promise<number>;
+  /** How many slots of the pool are held now: one small read. */
+  inUse(pool: SlotPool): Promise<number>;
   view(pool: SlotPool): Promise<SlotPoolView>;
-  /** Every pool that has ever held a slot or a queue, for the sweeper. */
+  /** Every pool that has ever given a slot (a pool with a queue has), for the sweeper. */
   pools(): Promise<SlotPool[]>;
 }
 

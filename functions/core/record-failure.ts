@@ -22,7 +22,9 @@ const removeHalfMadeCopy = async (
     await deps.snapshots.delete(accountId, region, snapshotId);
     return ` The unfinished copy ${snapshotId} was deleted.`;
   } catch (error) {
-    if (isDomainError(error)) throw error;
+    // Throttling passes: the step is retried. Anything else (the account's role revoked, say)
+    // must not stop the failure from being recorded: the message says what is left.
+    if (isDomainError(error, "CloudThrottled")) throw error;
     return ` The unfinished copy ${snapshotId} could not be deleted (${errorMessage(error)}) and remains in ${region}; delete it by hand.`;
   }
 };

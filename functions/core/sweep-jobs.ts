@@ -54,6 +54,14 @@ const start = async (job: ReplicationJob, deps: SweepDeps, now: Date): Promise<v
   );
 };
 
+/** A start that failed but may work later: looked at again soon, not after a full check period. */
+class StartDeferred extends Error {
+  constructor(readonly reason: unknown) {
+    super(errorMessage(reason));
+    this.name = "StartDeferred";
+  }
+}
+
 const fail = (job: ReplicationJob, error: JobError, deps: SweepDeps) =>
   recordJobFailure(job.jobId, error, deps);
 
@@ -67,14 +75,8 @@ const sweepUnstarted = async (
     return "started";
   } catch (error) {
     const waitedSeconds = (now.getTime() - Date.parse(job.createdAt)) / 1000;
-    if (waitedSeconds < deps.sweep.giveUpSeconds) {
-      await deps.jobs.apply(
-        job.jobId,
-        { nextSweepAt: inSeconds(now, deps.sweep.startGraceSeconds) },
-        now.toISOString(),
-      );
-      throw error;
-    }
+    // Too soon to give up: the next sweep but one tries again (see sweepJobs' retry schedule).
+    if (waitedSeconds < deps.sweep.giveUpSeconds) throw new StartDeferred(error);
     await fail(
       job,
       {
@@ -119,6 +121,36 @@ const sweepStarted = async (
   return outcome.status === "FAILED" ? "failed" : "running";
 };
 
+/**
+ * Slots held by copies whose execution has ended (stopped by hand, say) matter at once when
+ * copies wait for them: for every pool with a queue, each holder's execution is checked, and a
+ * job whose execution ended is failed now (its slots handed on) instead of at its next check.
+ * At most `budget` executions are described a sweep.
+ */
+export const settleHolders = async (deps: SweepDeps, budget = 100): Promise<SweepReport> => {
+  const report: SweepReport = { looked: 0, actions: {}, problems: [] };
+  const now = deps.clock.now();
+  for (const pool of await deps.slots.pools()) {
+    const { holders, queueLength } = await deps.slots.view(pool);
+    if (queueLength === 0) continue;
+    for (const { jobId } of holders) {
+      if (report.looked >= budget) return report;
+      const job = await deps.jobs.get(jobId);
+      if (!job?.executionArn || isFinishedJob(job.status)) continue;
+      report.looked++;
+      try {
+        const execution = await deps.workflow.describe(job.executionArn);
+        if (!execution || !ENDED.has(execution.status)) continue;
+        const action = await sweepStarted(job, job.executionArn, deps, now);
+        report.actions[action] = [...(report.actions[action] ?? []), jobId];
+      } catch (error) {
+        report.problems.push({ jobId, message: errorMessage(error) });
+      }
+    }
+  }
+  return report;
+};
+
 export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
   const now = deps.clock.now();
   const dueBy = new Date(now.getTime() - deps.sweep.startGraceSeconds * 1000).toISOString();
@@ -138,6 +170,13 @@ export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
     } catch (error) {
       note("deferred", job.jobId);
       report.problems.push({ jobId: job.jobId, message: errorMessage(error) });
+      // An unstarted job is tried again soon; any other job that failed a look is looked at again
+      // after a full check period, so that jobs which keep failing do not crowd out the rest.
+      const after =
+        error instanceof StartDeferred ? deps.sweep.startGraceSeconds : deps.sweep.checkSeconds;
+      await deps.jobs
+        .apply(job.jobId, { nextSweepAt: inSeconds(now, after) }, now.toISOString())
+        .catch(() => undefined);
     }
   }
   return report;

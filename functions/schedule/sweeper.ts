@@ -1,9 +1,10 @@
 // The sweeper, every minute: starts accepted jobs whose execution did not start, closes jobs
-// whose execution ended without them (see core/sweep-jobs.ts), and takes back copy slots that
-// such jobs left held (see core/copy-queue.ts). One JSON log line per sweep.
+// whose execution ended without them, at once for those holding slots that copies wait for (see
+// core/sweep-jobs.ts), and takes back copy slots that such jobs left held (see
+// core/copy-queue.ts). One JSON log line per sweep.
 import { reclaimSlots } from "../core/copy-queue.js";
 import { errorMessage } from "../core/errors.js";
-import { sweepJobs } from "../core/sweep-jobs.js";
+import { settleHolders, sweepJobs } from "../core/sweep-jobs.js";
 import { logger } from "../logger.js";
 import { servicesFromEnv } from "../wiring.js";
 
@@ -18,12 +19,17 @@ const sweep = {
 export const handler = async () => {
   const started = Date.now();
   const jobs = await sweepJobs({ ...steps, workflow, sweep });
+  const holders = await settleHolders({ ...steps, workflow, sweep });
   // After the jobs: a job the sweep just failed gives its slot back here at the latest.
   const slots = await reclaimSlots(steps).catch((error: unknown) => ({
     problem: errorMessage(error),
   }));
-  const troubled = jobs.problems.length > 0 || "problem" in slots;
+  const troubled =
+    jobs.problems.length > 0 ||
+    holders.problems.length > 0 ||
+    "problem" in slots ||
+    slots.problems.length > 0;
   const log = troubled ? logger.warn.bind(logger) : logger.info.bind(logger);
-  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...jobs, slots });
-  return { ...jobs, slots };
+  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...jobs, holders, slots });
+  return { ...jobs, holders, slots };
 };

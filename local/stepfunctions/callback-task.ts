@@ -68,8 +68,10 @@ async function invokeUnlessExpired(
 ): Promise<InvokeOutcome | undefined> {
   try {
     return await invoker.invoke(request);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // The invoker reports failures as outcomes; it throws only when the wait aborted it.
+    if (request.signal.aborted) return undefined;
+    throw error;
   }
 }
 

@@ -243,6 +243,39 @@ describe("giving a slot back", () => {
   });
 });
 
+describe("handing a slot on", () => {
+  it("never fails the step that gives a slot back, even when the wake-up does not go through", async () => {
+    // Prepare
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await acquireSlot(jobId, MUMBAI, fakes.deps);
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    fakes.workflow.wake = async () => {
+      throw new Error("ThrottlingException: Rate exceeded");
+    };
+
+    // Act
+    const releasing = releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess: the slot went to job-c; its own wait's timeout or the sweeper wakes it
+    await expect(releasing).resolves.toBeUndefined();
+    expect(await fakes.slots.heldSince(pool, "job-c")).toBeDefined();
+  });
+
+  it("hands free slots on even when a retried step finds nothing left to give back", async () => {
+    // Prepare: the first attempt freed job-a's slot, then died before handing it on
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await acquireSlot(jobId, MUMBAI, fakes.deps);
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await fakes.slots.release(pool, "job-a");
+
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c"]);
+  });
+});
+
 describe("a wake-up", () => {
   it("reaches a copy granted a slot before it recorded its token, as soon as the token comes", async () => {
     // Prepare: job-c is queued, then granted a slot before its wait task recorded a token

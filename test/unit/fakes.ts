@@ -432,9 +432,14 @@ export class InMemoryCopySlots implements CopySlots {
     this.queueOf(pool).delete(jobId);
   }
 
-  async position(pool: SlotPool, queued: QueuedCopy): Promise<number> {
+  async position(pool: SlotPool, queued: QueuedCopy, upTo = Infinity): Promise<number> {
     const key = `${queued.queuedAt}#${queued.jobId}`;
-    return this.ordered(pool).filter((w) => `${w.queuedAt}#${w.jobId}` < key).length;
+    const before = this.ordered(pool).filter((w) => `${w.queuedAt}#${w.jobId}` < key).length;
+    return Math.min(before, upTo);
+  }
+
+  async inUse(pool: SlotPool): Promise<number> {
+    return this.holdersOf(pool).size;
   }
 
   async view(pool: SlotPool): Promise<SlotPoolView> {

@@ -39,6 +39,22 @@ describe("an error answer", () => {
     expect(bodyOf(response).error.code).toBe("ServiceBusy");
   });
 
+  it("answers the cloud's throttling as 503 ServiceBusy, not as a conflict", () => {
+    // Act
+    const response = errorResponse(
+      new DomainError(
+        "CloudThrottled",
+        "Describing snap-1 in ap-mumbai: EC2 throttled the request.",
+      ),
+      REQUEST_ID,
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(bodyOf(response).error.code).toBe("ServiceBusy");
+    expect(response.headers).toMatchObject({ "retry-after": "5" });
+  });
+
   it.each([
     [
       "a throttled DynamoDB call",

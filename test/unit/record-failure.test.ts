@@ -87,6 +87,21 @@ describe("recording a copy's failure", () => {
     expect(result.error).toEqual(failure);
   });
 
+  it("still fails the copy when snaprelay may no longer enter the account, and says what remains", async () => {
+    // Prepare: the tenant revoked snaprelay's role during the copy
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+
+    // Act
+    const result = await recordCopyFailure("job-1", "ap-mumbai", failure, fakes.deps);
+
+    // Assess
+    expect(result.status).toBe("FAILED");
+    expect(result.error.message).toContain(
+      "The unfinished copy snap-copy0001 could not be deleted (snaprelay cannot act in account",
+    );
+    expect(copyTo(await stored(fakes.jobs), "ap-mumbai").status).toBe("FAILED");
+  });
+
   it("still fails the copy when the snapshot cannot be deleted, and says it remains", async () => {
     // Prepare
     fakes.snapshots.failNextDeleteWith = new Error("InvalidSnapshot.InUse");

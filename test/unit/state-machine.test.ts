@@ -148,6 +148,7 @@ describe("the replication state machine", () => {
       ...LAMBDA_SERVICE_ERRORS,
       "States.Timeout",
       "Sandbox.Timedout",
+      "SlotsBusy",
     ]);
   });
 
@@ -234,6 +235,8 @@ describe("the replication state machine", () => {
     expect(callbackTasks.map(([name]) => name)).toEqual(["WaitForSlot"]);
     expect(onTimeout?.Next).toBe("AcquireSlot");
     expect(retriedTimeout).toBe(false);
+    // How long to wait before asking again is AcquireSlot's choice, by place in the queue.
+    expect(wait?.TimeoutSecondsPath).toBe("$.slot.waitSeconds");
   });
 
   it("keeps the slot and tries again when the cloud's own limit refuses a copy", () => {

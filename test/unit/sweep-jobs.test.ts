@@ -1,7 +1,8 @@
 // The sweeper: every accepted job reaches a final state, whatever happened to its start or its
 // execution. Each look is safe to repeat.
 import { beforeEach, describe, expect, it } from "vitest";
-import { type SweepDeps, sweepJobs } from "../../functions/core/sweep-jobs.js";
+import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
+import { type SweepDeps, settleHolders, sweepJobs } from "../../functions/core/sweep-jobs.js";
 import {
   aJob,
   aRunningJob,
@@ -202,5 +203,62 @@ describe("a sweep", () => {
     // Assess
     expect(report.looked).toBe(2);
     expect(report.actions.started).toEqual(["job-0", "job-1"]);
+  });
+});
+
+describe("a job that keeps failing a look", () => {
+  it("is looked at again only after a check period, not at every sweep", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob());
+    fakes.clock.advance(31);
+    workflow.describe = async () => {
+      throw new Error("ThrottlingException");
+    };
+
+    // Act
+    const first = await sweepJobs(deps);
+    fakes.clock.advance(60);
+    const minuteLater = await sweepJobs(deps);
+
+    // Assess
+    expect(first.problems).toHaveLength(1);
+    expect(minuteLater.looked).toBe(0);
+  });
+});
+
+describe("a slot held by a job whose execution ended", () => {
+  it("is handed on at the next sweep when copies wait for it, the job failed as ExecutionEnded", async () => {
+    // Prepare: one slot in ap-mumbai; job-1 holds it, job-2 waits; job-1's execution was stopped
+    const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
+    const withOneSlot = { ...deps, settings: one };
+    fakes.jobs.seed(aRunningJob());
+    fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
+    await acquireSlot("job-1", "ap-mumbai", withOneSlot);
+    await acquireSlot("job-2", "ap-mumbai", withOneSlot);
+    await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
+    workflow.executions.set(executionArnOf("job-1"), { status: "ABORTED" });
+    workflow.executions.set(executionArnOf("job-2"), { status: "RUNNING" });
+
+    // Act
+    const report = await settleHolders(withOneSlot);
+
+    // Assess
+    expect(report.actions.failed).toEqual(["job-1"]);
+    expect((await stored(fakes.jobs, "job-1")).error?.code).toBe("ExecutionEnded");
+    expect(workflow.woken.map((wake) => wake.token)).toEqual(["token-2"]);
+  });
+
+  it("is left alone while nobody waits for it", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob());
+    await acquireSlot("job-1", "ap-mumbai", deps);
+    workflow.executions.set(executionArnOf("job-1"), { status: "ABORTED" });
+
+    // Act
+    const report = await settleHolders(deps);
+
+    // Assess
+    expect(report.looked).toBe(0);
+    expect((await stored(fakes.jobs)).status).toBe("RUNNING");
   });
 });

@@ -6,6 +6,7 @@
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
+  TransactionConflictException,
 } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
@@ -16,6 +17,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { isThrottlingError } from "@smithy/core/retry";
+import { DomainError } from "../../core/errors.js";
 import type {
   CopySlots,
   GrantOutcome,
@@ -34,8 +37,33 @@ import {
 } from "./jobs-table.js";
 
 const HOLDER_PREFIX = "holder:";
-// Writers whose clocks lag retry a grant with a later stamp; this many tries is plenty.
-const STAMP_ATTEMPTS = 10;
+// A write that met another writer (a conflict, a lagging stamp) or a throttle is tried again,
+// a little later each time; past this many tries the step fails as SlotsBusy and is retried.
+const ATTEMPTS = 8;
+
+const slotsBusy = (pool: SlotPool) =>
+  new DomainError(
+    "SlotsBusy",
+    `The copy slots of account ${pool.accountId} in ${pool.region} are too busy to change now; the step will try again.`,
+  );
+
+/** Another transaction wrote the same item at the same moment, or DynamoDB throttled: try again. */
+const isPassingConflict = (error: unknown): boolean => {
+  if (error instanceof TransactionConflictException) return true;
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).some((reason) =>
+      ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"].includes(
+        reason.Code ?? "",
+      ),
+    );
+  }
+  return (
+    error instanceof Error && isThrottlingError(error as Parameters<typeof isThrottlingError>[0])
+  );
+};
+
+const pause = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
 const holderAttribute = (jobId: string) => `${HOLDER_PREFIX}${jobId}`;
 /** Sorts the queue by arrival; the job id keeps two arrivals in the same millisecond apart. */
 const queueSortKey = (queuedAt: string, jobId: string) => `${queuedAt}#${jobId}`;
@@ -53,6 +81,47 @@ export class DynamoCopySlots implements CopySlots {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** Sends a command, again after a passing conflict or throttle (see ATTEMPTS). */
+  private async send<T>(pool: SlotPool, command: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await command();
+      } catch (error) {
+        if (!isPassingConflict(error)) throw error;
+        if (attempt + 1 >= ATTEMPTS) throw slotsBusy(pool);
+        await pause(attempt);
+      }
+    }
+  }
+
+  /**
+   * Makes `jobId` a holder with `write` (a plain update, or a transaction that also takes it out of
+   * the queue), retrying with a later stamp while only the stamp was behind. Answers how it went.
+   */
+  private async stamped(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    now: string,
+    write: (stamp: string) => Promise<void>,
+    refusedBySlot: (error: unknown) => boolean,
+  ): Promise<{ held: "now"; stamp: string } | { held: "already" } | { held: "no" }> {
+    let stamp = now;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      try {
+        await this.send(pool, () => write(stamp));
+        return { held: "now", stamp };
+      } catch (error) {
+        if (!refusedBySlot(error)) throw error;
+        const refused = await this.refusal(pool, jobId, limit, stamp);
+        if (refused.because === "held") return { held: "already" };
+        if (refused.because === "full") return { held: "no" };
+        stamp = refused.next;
+      }
+    }
+    throw slotsBusy(pool);
+  }
 
   /**
    * The update that makes `jobId` a holder: only while a slot is free and it holds none. Each slot
@@ -98,26 +167,18 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
-    let stamp = now;
-    for (let attempt = 0; attempt < STAMP_ATTEMPTS; attempt++) {
-      try {
+    const outcome = await this.stamped(
+      pool,
+      jobId,
+      limit,
+      now,
+      async (stamp) => {
         await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp)));
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const refused = await this.refusal(pool, jobId, limit, stamp);
-        // Held already: a retried step.
-        if (refused.because !== "stamp") return refused.because === "held";
-        stamp = refused.next;
-      }
-    }
-    throw new Error(
-      `The slots of ${pool.accountId} in ${pool.region} are too busy to stamp a grant.`,
+      },
+      isConditionFailure,
     );
-  }
-
-  async holds(pool: SlotPool, jobId: string): Promise<boolean> {
-    return (await this.heldSince(pool, jobId)) !== undefined;
+    // Held already: a retried step.
+    return outcome.held !== "no";
   }
 
   async heldSince(pool: SlotPool, jobId: string): Promise<string | undefined> {
@@ -136,16 +197,18 @@ export class DynamoCopySlots implements CopySlots {
 
   async release(pool: SlotPool, jobId: string): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: poolKey(pool),
-          UpdateExpression: "SET inUse = inUse - :one REMOVE #holder",
-          // Only a holder gives a slot back: a second release changes nothing.
-          ConditionExpression: "attribute_exists(#holder)",
-          ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
-          ExpressionAttributeValues: { ":one": 1 },
-        }),
+      await this.send(pool, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: poolKey(pool),
+            UpdateExpression: "SET inUse = inUse - :one REMOVE #holder",
+            // Only a holder gives a slot back: a second release changes nothing.
+            ConditionExpression: "attribute_exists(#holder)",
+            ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
+            ExpressionAttributeValues: { ":one": 1 },
+          }),
+        ),
       );
       return true;
     } catch (error) {
@@ -156,18 +219,20 @@ export class DynamoCopySlots implements CopySlots {
 
   async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...queuedKey(pool, jobId),
-            queuepk: queuePartition(pool),
-            queuedAt: queueSortKey(now, jobId),
-            jobId,
-          },
-          // A copy waits once: asking again keeps its place.
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
+      await this.send(pool, () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...queuedKey(pool, jobId),
+              queuepk: queuePartition(pool),
+              queuedAt: queueSortKey(now, jobId),
+              jobId,
+            },
+            // A copy waits once: asking again keeps its place.
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        ),
       );
       return { jobId, queuedAt: now, wakeToken: null };
     } catch (error) {
@@ -191,14 +256,16 @@ export class DynamoCopySlots implements CopySlots {
 
   async setWakeToken(pool: SlotPool, jobId: string, token: string): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: queuedKey(pool, jobId),
-          UpdateExpression: "SET wakeToken = :token",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":token": token },
-        }),
+      await this.send(pool, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: queuedKey(pool, jobId),
+            UpdateExpression: "SET wakeToken = :token",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":token": token },
+          }),
+        ),
       );
       return true;
     } catch (error) {
@@ -222,63 +289,65 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
-    let stamp = now;
-    for (let attempt = 0; attempt < STAMP_ATTEMPTS; attempt++) {
-      const waiting = await this.queued(pool, jobId);
-      if (!waiting) return { granted: false, because: "gone" };
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: this.holding(pool, jobId, limit, stamp) },
-              {
-                Delete: {
-                  TableName: this.tableName,
-                  Key: queuedKey(pool, jobId),
-                  // The token read above is the one woken: a token recorded since means read again.
-                  ConditionExpression: waiting.wakeToken
-                    ? "wakeToken = :token"
-                    : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
-                  ...(waiting.wakeToken
-                    ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
-                    : {}),
+    const waiting = await this.queued(pool, jobId);
+    if (!waiting) return { granted: false, because: "gone" };
+    const cancelledBy = (error: unknown, item: number) =>
+      error instanceof TransactionCanceledException &&
+      error.CancellationReasons?.[item]?.Code === "ConditionalCheckFailed";
+    try {
+      const outcome = await this.stamped(
+        pool,
+        jobId,
+        limit,
+        now,
+        async (stamp) => {
+          await this.client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Update: this.holding(pool, jobId, limit, stamp) },
+                {
+                  Delete: {
+                    TableName: this.tableName,
+                    Key: queuedKey(pool, jobId),
+                    // The token read above is the one woken: a token recorded since means read again.
+                    ConditionExpression: waiting.wakeToken
+                      ? "wakeToken = :token"
+                      : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
+                    ...(waiting.wakeToken
+                      ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
+                      : {}),
+                  },
                 },
-              },
-            ],
-          }),
-        );
-        return { granted: true, wakeToken: waiting.wakeToken, grantedAt: stamp };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const [slot, entry] = error.CancellationReasons ?? [];
-        if (slot?.Code === "ConditionalCheckFailed") {
-          const refused = await this.refusal(pool, jobId, limit, stamp);
-          if (refused.because === "full") return { granted: false, because: "full" };
-          if (refused.because === "held") {
-            // It holds a slot already, so its place in the queue is stale.
-            await this.leave(pool, jobId);
-            return { granted: false, because: "gone" };
-          }
-          stamp = refused.next;
-          continue;
-        }
-        if (entry?.Code === "ConditionalCheckFailed") return { granted: false, because: "gone" };
-        throw error;
+              ],
+            }),
+          );
+        },
+        (error) => cancelledBy(error, 0),
+      );
+      if (outcome.held === "now") {
+        return { granted: true, wakeToken: waiting.wakeToken, grantedAt: outcome.stamp };
       }
+      if (outcome.held === "no") return { granted: false, because: "full" };
+      // It holds a slot already, so its place in the queue is a leftover.
+      await this.leave(pool, jobId);
+      return { granted: false, because: "gone" };
+    } catch (error) {
+      // Its token changed since it was read (its wait began again): read it afresh.
+      if (cancelledBy(error, 1)) return { granted: false, because: "stale" };
+      throw error;
     }
-    throw new Error(
-      `The slots of ${pool.accountId} in ${pool.region} are too busy to stamp a grant.`,
-    );
   }
 
   async leave(pool: SlotPool, jobId: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: queuedKey(pool, jobId) }),
+    await this.send(pool, () =>
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: queuedKey(pool, jobId) }),
+      ),
     );
   }
 
-  /** Counts the queue up to `before` (exclusive), a page of keys at a time. */
-  private async count(pool: SlotPool, before?: string): Promise<number> {
+  /** Counts the queue up to `before` (exclusive), a page of keys at a time, stopping at `upTo`. */
+  private async count(pool: SlotPool, before?: string, upTo = Number.POSITIVE_INFINITY) {
     let total = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -295,16 +364,29 @@ export class DynamoCopySlots implements CopySlots {
           },
           Select: "COUNT",
           ExclusiveStartKey: startKey,
+          ...(Number.isFinite(upTo) ? { Limit: Math.max(1, upTo - total) } : {}),
         }),
       );
       total += result.Count ?? 0;
       startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return total;
+    } while (startKey && total < upTo);
+    return Math.min(total, upTo);
   }
 
-  position(pool: SlotPool, queued: QueuedCopy): Promise<number> {
-    return this.count(pool, queueSortKey(queued.queuedAt, queued.jobId));
+  position(pool: SlotPool, queued: QueuedCopy, upTo?: number): Promise<number> {
+    return this.count(pool, queueSortKey(queued.queuedAt, queued.jobId), upTo);
+  }
+
+  async inUse(pool: SlotPool): Promise<number> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: poolKey(pool),
+        ConsistentRead: true,
+        ProjectionExpression: "inUse",
+      }),
+    );
+    return Number(Item?.inUse ?? 0);
   }
 
   async view(pool: SlotPool): Promise<SlotPoolView> {

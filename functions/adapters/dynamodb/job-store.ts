@@ -224,15 +224,26 @@ export class DynamoJobStore implements JobStore {
     // full. Each read asks for no more than the page still lacks, so the last key read is exactly
     // where the next page starts and no job is skipped or shown twice.
     for (let read = 0; read < MAX_READS_PER_PAGE && found.length < query.limit; read++) {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...plan.query,
-          ScanIndexForward: false,
-          Limit: query.limit - found.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const result = await this.client
+        .send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ...plan.query,
+            ScanIndexForward: false,
+            Limit: query.limit - found.length,
+            ExclusiveStartKey: startKey,
+          }),
+        )
+        .catch((error: unknown) => {
+          // A token made up to look like ours carries a key DynamoDB refuses.
+          if (query.nextToken && error instanceof Error && error.name === "ValidationException") {
+            throw new DomainError(
+              "InvalidRequest",
+              "nextToken: not a token this API returned; omit it to start from the newest job.",
+            );
+          }
+          throw error;
+        });
       found.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
       if (!startKey) break;
@@ -254,7 +265,10 @@ export class DynamoJobStore implements JobStore {
       let wanted: Record<string, unknown>[] = keys.slice(start, start + 100).map((pk) => ({ pk }));
       for (let attempt = 0; wanted.length > 0; attempt++) {
         if (attempt === BATCH_GET_ATTEMPTS) {
-          throw new Error(`DynamoDB left ${wanted.length} jobs unread after ${attempt} attempts`);
+          throw new DomainError(
+            "ServiceBusy",
+            `DynamoDB left ${wanted.length} jobs unread after ${attempt} attempts; try again shortly.`,
+          );
         }
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
         const { Responses, UnprocessedKeys } = await this.client.send(
@@ -400,6 +414,8 @@ export class DynamoJobStore implements JobStore {
         TableName: this.tableName,
         Key: jobKey(jobId),
         ProjectionExpression: "accountId",
+        // A job written a moment ago must be found.
+        ConsistentRead: true,
       }),
     );
     if (typeof Item?.accountId !== "string") {

@@ -1,7 +1,8 @@
-// The jobs table's layout: one table for jobs and idempotency records, and the indexes that
-// list an account's jobs newest first (all, by status, by snapshot), hold its unfinished jobs,
-// and queue jobs for the sweeper. serverless.yml declares the same table for AWS (a test keeps
-// the two in step); the local stack creates it from this definition.
+// The jobs table's layout: one table for jobs, idempotency records, copy slot pools and copies
+// waiting for a slot, and the indexes that list an account's jobs newest first (all, by status,
+// by snapshot), hold its unfinished jobs, queue jobs for the sweeper, order each pool's waiting
+// copies and list the pools. serverless.yml declares the same table for AWS (a test keeps the
+// two in step); the local stack creates it from this definition.
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export const ACCOUNT_INDEX = "byAccount";

@@ -27,14 +27,15 @@ export interface Ec2Clients {
 const errorCode = (error: unknown): string | undefined =>
   error && typeof error === "object" && "name" in error ? String(error.name) : undefined;
 
-// STS's refusal to let snaprelay assume an account's role, however it reaches us.
-const ROLE_REFUSALS = new Set(["AccessDenied", "AccessDeniedException", "InvalidClientTokenId"]);
+// STS's refusal to let snaprelay assume an account's role. (InvalidClientTokenId, say, would be
+// snaprelay's own credentials at fault, not the tenant's role: it is not one of these.)
+const ROLE_REFUSALS = new Set(["AccessDenied", "AccessDeniedException"]);
 
 const accessDenied = (route: AccountRoute, error: unknown): DomainError => {
   const reason = error instanceof Error ? error.message : String(error);
   return new DomainError(
     "AccountAccessDenied",
-    `snaprelay cannot act in account ${route.accountId}: assuming the role ${route.roleArn} was refused (${reason}). Create that role in account ${route.accountId}, trusting snaprelay's account with the external id you were given, and allow it the EC2 snapshot calls listed in snaprelay's README ("Tenant accounts"); nothing was copied.`,
+    `snaprelay cannot act in account ${route.accountId}: assuming the role ${route.roleArn} was refused (${reason}). Create that role in account ${route.accountId}, trusting snaprelay's account with snaprelay's external id, and allow it the EC2 snapshot calls listed in snaprelay's README ("Tenant accounts"); nothing was copied.`,
     { cause: error },
   );
 };

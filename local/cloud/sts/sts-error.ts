@@ -8,7 +8,7 @@ export class StsError extends Error {
     readonly httpStatus = 400,
   ) {
     super(message);
-    this.name = "StsError";
+    this.name = code;
   }
 }
 
