@@ -5,15 +5,18 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
+import { DynamoPolicyStore } from "./adapters/dynamodb/policy-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
+import type { PolicyDeps } from "./core/policies/run-policy.js";
 import {
   acceleratedClock,
   type Clock,
   type CopySlots,
   type JobStore,
+  type PolicyStore,
   type SnapshotProvider,
   type Workflow,
 } from "./core/ports.js";
@@ -29,6 +32,9 @@ export interface Services {
   slots: CopySlots;
   workflow: Workflow;
   steps: StepDeps;
+  policies: PolicyStore;
+  /** What DR policies' runs, retention and scheduler need. */
+  policyDeps: PolicyDeps;
 }
 
 export const createServices = (config: Config): Services => {
@@ -50,7 +56,10 @@ export const createServices = (config: Config): Services => {
   const slots = new DynamoCopySlots(documents, config.jobsTable);
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
   const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
+  const policies = new DynamoPolicyStore(documents, config.jobsTable);
   return {
+    policies,
+    policyDeps: { policies, jobs, snapshots, workflow, clock, rules: policy },
     config,
     clock,
     policy,

@@ -13,7 +13,9 @@ const entryPoints = [
   "functions/steps/fail.ts",
   "functions/steps/acquire-slot.ts",
   "functions/steps/await-slot.ts",
+  "functions/steps/retention.ts",
   "functions/schedule/sweeper.ts",
+  "functions/schedule/scheduler.ts",
 ];
 
 await rm("dist", { recursive: true, force: true });

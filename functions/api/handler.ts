@@ -9,6 +9,14 @@ import { type ApiEvent, callerOf } from "./request-context.js";
 import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
 import {
+  createPolicy,
+  deletePolicy,
+  getPolicy,
+  listPolicies,
+  replacePolicy,
+  runPolicyNow,
+} from "./routes/policies.js";
+import {
   type Caller,
   getReplication,
   listReplications,
@@ -37,6 +45,12 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "GET /replications/{jobId}": getReplication,
   "GET /regions/{region}/snapshots/{snapshotId}": getSnapshot,
   "GET /regions/{region}/copy-slots": getCopySlots,
+  "POST /policies": createPolicy,
+  "GET /policies": listPolicies,
+  "GET /policies/{policyId}": getPolicy,
+  "PUT /policies/{policyId}": replacePolicy,
+  "DELETE /policies/{policyId}": deletePolicy,
+  "POST /policies/{policyId}/run": runPolicyNow,
 };
 
 // Room left before the function's own timeout for the busy answer to get out.

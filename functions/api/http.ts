@@ -16,6 +16,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   NotAllowlisted: 403,
   AccountAccessDenied: 403,
   JobNotFound: 404,
+  PolicyNotFound: 404,
   SnapshotNotFound: 404,
   RouteNotFound: 404,
   IdempotencyConflict: 409,

@@ -18,3 +18,14 @@ export const copyTags = (job: ReplicationJob): Record<string, string> => ({
   Name: job.name,
   ...copyIdentityTags(job),
 });
+
+/** On the copies a DR policy makes: the policy, the source volume and its snapshot's time. */
+export const TAG_POLICY_ID = "snaprelay:policy-id";
+export const TAG_VOLUME_ID = "snaprelay:volume-id";
+export const TAG_SOURCE_TIME = "snaprelay:source-time";
+
+const SERVICE_TAG_PREFIX = "snaprelay:";
+
+/** The tags a caller gave, without those snaprelay set itself (a policy's job carries some). */
+export const userTagsOf = (tags: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags).filter(([key]) => !key.startsWith(SERVICE_TAG_PREFIX)));

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "InvalidDestination"
   | "NameTooLong"
   | "JobNotFound"
+  | "PolicyNotFound"
   | "RouteNotFound"
   | "IdempotencyConflict"
   | "IllegalTransition"

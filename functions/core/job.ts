@@ -28,7 +28,7 @@ export interface JobError {
   message: string;
 }
 
-export type JobTrigger = { type: "api" } | { type: "schedule"; policyId: string };
+export type JobTrigger = { type: "api" } | { type: "schedule"; policyId: string; runId?: string };
 
 export interface CopyRecord {
   destinationRegion: string;

@@ -1,6 +1,8 @@
 // The ports the domain talks through. Adapters (DynamoDB, EC2, Step Functions) implement
 // them at the edge; tests may hand in their own.
 import type { CopyStatus, JobError, JobStatus, ReplicationJob } from "./job.js";
+import type { DrPolicy, PolicySelector } from "./policies/policy.js";
+import type { Deletion, PolicyRun, RecoveryPoint, VolumeTarget } from "./policies/records.js";
 
 export interface CopyChange {
   status?: CopyStatus;
@@ -135,6 +137,26 @@ export interface SnapshotProvider {
   delete(accountId: string, region: string, snapshotId: string): Promise<void>;
   /** Snapshots the account holds in `region`, pending copies included. */
   countOwned(accountId: string, region: string): Promise<number>;
+  /**
+   * The ids of the account's volumes in `region` that the selector names: those listed in
+   * `volumeIds` that exist, and those carrying every tag in `tags`.
+   */
+  findVolumes(accountId: string, region: string, selector: PolicySelector): Promise<string[]>;
+  /** The newest completed snapshot of each volume that has one, by volume id. */
+  newestSnapshots(
+    accountId: string,
+    region: string,
+    volumeIds: readonly string[],
+  ): Promise<Map<string, SnapshotView>>;
+  /**
+   * The account's snapshots in `region` whose tags match: for each key, one of its values (any
+   * number of values; the provider splits long lists into several calls).
+   */
+  findTagged(
+    accountId: string,
+    region: string,
+    tags: Record<string, readonly string[]>,
+  ): Promise<SnapshotView[]>;
 }
 
 /** The copy slots of one account in one destination region (EC2's limit is per account). */
@@ -200,6 +222,75 @@ export interface CopySlots {
   view(pool: SlotPool): Promise<SlotPoolView>;
   /** Every pool that has ever given a slot (a pool with a queue has), for the sweeper. */
   pools(): Promise<SlotPool[]>;
+}
+
+export interface PolicyPage {
+  policies: DrPolicy[];
+  nextToken?: string;
+}
+
+/**
+ * Scheduled DR policies and what they leave behind. Claims are conditional writes, so two
+ * schedulers never run one policy's run twice; every other write is safe to repeat.
+ */
+export interface PolicyStore {
+  create(policy: DrPolicy): Promise<void>;
+  get(policyId: string): Promise<DrPolicy | undefined>;
+  listByAccount(accountId: string, limit: number, nextToken?: string): Promise<PolicyPage>;
+  /** Replaces the policy if it still exists; false if it does not. */
+  replace(policy: DrPolicy): Promise<boolean>;
+  /** Deletes the policy and its volume targets (runs and deletions stay as history). */
+  delete(policyId: string): Promise<void>;
+  /** Enabled policies whose next run is at or before `now`, earliest first. */
+  due(now: string, limit: number): Promise<DrPolicy[]>;
+  /**
+   * Claims the run of `policy` due at `policy.nextRunAt`: moves its next run to `nextRunAt` and
+   * stores `run`, in one step; false when another scheduler claimed it (or the policy changed).
+   */
+  claimRun(policy: DrPolicy, run: PolicyRun, nextRunAt: string | null): Promise<boolean>;
+  /** Stores a run asked for now (run now); false if a run with its id exists. */
+  addRun(run: PolicyRun): Promise<boolean>;
+  getRun(policyId: string, runId: string): Promise<PolicyRun | undefined>;
+  /** Saves a run's outcome (or its progress). */
+  saveRun(run: PolicyRun): Promise<void>;
+  /** Runs still STARTING whose `resumeAt` is at or before `now`. */
+  runsToResume(now: string, limit: number): Promise<PolicyRun[]>;
+  /** The policy's newest runs, newest first. */
+  recentRuns(policyId: string, limit: number): Promise<PolicyRun[]>;
+  /** Every volume target of the policy. */
+  targets(policyId: string): Promise<VolumeTarget[]>;
+  /**
+   * Records the job copying a volume to a destination, creating the target (breaching at
+   * `breachAt` unless a copy comes first) if it is new.
+   */
+  assignJob(
+    target: Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">,
+    jobId: string,
+    now: string,
+    breachAt: string,
+  ): Promise<void>;
+  /**
+   * Records a completed copy as the target's recovery point if its source is newer than the one
+   * recorded, with the time it next breaches; clears the breach. Returns the target as it was.
+   */
+  recordCopy(
+    target: Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">,
+    point: RecoveryPoint,
+    breachAt: string,
+    now: string,
+  ): Promise<VolumeTarget | undefined>;
+  /** Targets not yet reported as breached whose `breachAt` is at or before `now`. */
+  dueBreaches(now: string, limit: number): Promise<VolumeTarget[]>;
+  /**
+   * Marks the target breached since `now` if it still breaches at `breachAt`; false when it
+   * changed meanwhile (a new copy came).
+   */
+  markBreached(target: VolumeTarget, now: string): Promise<boolean>;
+  /** Moves the target's next breach check (its policy's RPO grew). */
+  rescheduleBreach(target: VolumeTarget, breachAt: string): Promise<void>;
+  saveDeletion(deletion: Deletion): Promise<void>;
+  /** The policy's newest deletions, newest first. */
+  recentDeletions(policyId: string, limit: number): Promise<Deletion[]>;
 }
 
 export type ExecutionStatus =

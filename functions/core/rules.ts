@@ -42,7 +42,7 @@ export const assertSupportedRegion = (
   }
 };
 
-const assertDestinations = (sourceRegion: string, destinations: readonly string[]): void => {
+export const assertDestinations = (sourceRegion: string, destinations: readonly string[]): void => {
   if (destinations.length === 0) {
     throw new DomainError(
       "InvalidDestination",

@@ -1,5 +1,7 @@
 // The Validate step: the seed's rules again (a scheduled job never passed the API), then the
 // cloud's word on the source snapshot. A broken rule rejects the job and says why.
+
+import { userTagsOf } from "./copy-tags.js";
 import { DomainError, isRejection } from "./errors.js";
 import type { ReplicationJob } from "./job.js";
 import { loadJob } from "./load-job.js";
@@ -65,7 +67,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
         sourceRegion: job.sourceRegion,
         destinationRegions: job.copies.map((c) => c.destinationRegion),
         name: job.name,
-        tags: job.tags,
+        tags: userTagsOf(job.tags),
       }),
       deps.settings.policy,
     );

@@ -9,6 +9,6 @@ export const handler = stepHandler(
   async ({ jobId, destinationRegion }, steps) => {
     if (destinationRegion) return finalizeCopy(jobId, destinationRegion, steps);
     const job = await finalizeJob(jobId, steps);
-    return { jobId, status: job.status };
+    return { jobId, status: job.status, trigger: job.trigger.type };
   },
 );

@@ -12,6 +12,7 @@ import {
   type ReplicationJob,
 } from "../../functions/core/job.js";
 import { isAlreadyApplied } from "../../functions/core/job-changes.js";
+import type { PolicySelector } from "../../functions/core/policies/policy.js";
 import type {
   Clock,
   CopyRequest,
@@ -211,6 +212,10 @@ export class InMemoryJobStore implements JobStore {
  */
 export class InMemorySnapshots implements SnapshotProvider {
   private readonly snapshots = new Map<string, SnapshotView & { accountId: string }>();
+  private readonly volumes = new Map<
+    string,
+    { accountId: string; region: string; volumeId: string; tags: Record<string, string> }
+  >();
   readonly copiesStarted: CopyRequest[] = [];
   readonly deleted: string[] = [];
   /** The next delete fails with this error, once. */
@@ -239,6 +244,15 @@ export class InMemorySnapshots implements SnapshotProvider {
     };
     this.snapshots.set(key(accountId, region, snapshotId), { ...view, accountId });
     return view;
+  }
+
+  addVolume(
+    region: string,
+    volumeId: string,
+    tags: Record<string, string> = {},
+    accountId = ACCOUNT,
+  ) {
+    this.volumes.set(key(accountId, region, volumeId), { accountId, region, volumeId, tags });
   }
 
   update(region: string, snapshotId: string, fields: Partial<SnapshotView>, accountId = ACCOUNT) {
@@ -311,6 +325,45 @@ export class InMemorySnapshots implements SnapshotProvider {
     }
     this.snapshots.delete(key(accountId, region, snapshotId));
     this.deleted.push(snapshotId);
+  }
+
+  async findVolumes(accountId: string, region: string, selector: PolicySelector) {
+    this.checkAccess(accountId);
+    return [...this.volumes.values()]
+      .filter(
+        (volume) =>
+          volume.accountId === accountId &&
+          volume.region === region &&
+          (selector.volumeIds.includes(volume.volumeId) ||
+            (Object.keys(selector.tags).length > 0 &&
+              Object.entries(selector.tags).every(([tag, value]) => volume.tags[tag] === value))),
+      )
+      .map((volume) => volume.volumeId)
+      .sort();
+  }
+
+  async newestSnapshots(accountId: string, region: string, volumeIds: readonly string[]) {
+    this.checkAccess(accountId);
+    const newest = new Map<string, SnapshotView>();
+    for (const view of this.snapshots.values()) {
+      if (view.accountId !== accountId || view.region !== region) continue;
+      if (view.state !== "completed" || !volumeIds.includes(view.volumeId)) continue;
+      const held = newest.get(view.volumeId);
+      if (!held || view.startTime > held.startTime) newest.set(view.volumeId, viewOf(view));
+    }
+    return newest;
+  }
+
+  async findTagged(accountId: string, region: string, tags: Record<string, readonly string[]>) {
+    this.checkAccess(accountId);
+    return [...this.snapshots.values()]
+      .filter(
+        (view) =>
+          view.accountId === accountId &&
+          view.region === region &&
+          Object.entries(tags).every(([tag, values]) => values.includes(view.tags[tag] ?? "\0")),
+      )
+      .map(viewOf);
   }
 
   private checkAccess(accountId: string): void {

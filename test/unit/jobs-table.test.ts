@@ -9,6 +9,7 @@ import {
   ACTIVE_INDEX,
   accountPartition,
   accountSortKey,
+  DUE_INDEX,
   idempotencyKey,
   jobKey,
   jobsTableDefinition,
@@ -98,6 +99,7 @@ describe("the jobs table", () => {
       SWEEP_INDEX,
       QUEUE_INDEX,
       POOL_INDEX,
+      DUE_INDEX,
     ]);
   });
 

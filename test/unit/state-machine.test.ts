@@ -108,6 +108,7 @@ describe("the replication state machine", () => {
       "fail",
       "finalize",
       "pollCopy",
+      "retention",
       "startCopy",
       "validate",
     ]);
@@ -183,7 +184,7 @@ describe("the replication state machine", () => {
     expect(waits.reduce((total, wait) => total + wait, 0)).toBeGreaterThan(120);
   });
 
-  it.each(tasks.filter(([name]) => !FAILURE_RECORDERS.includes(name)))(
+  it.each(tasks.filter(([name]) => !FAILURE_RECORDERS.includes(name) && name !== "ApplyRetention"))(
     "catches every error in %s",
     (_name, task) => {
       // Act
@@ -193,6 +194,18 @@ describe("the replication state machine", () => {
       expect(catchAll?.Next).toMatch(/^Record(Copy|Job)Failure$/);
     },
   );
+
+  it("lets a failed retention leave the job's outcome as its copies made it", () => {
+    // Prepare
+    const retention = states.find(([name]) => name === "ApplyRetention")?.[1];
+
+    // Act
+    const catchAll = retention?.Catch?.find((c) => c.ErrorEquals.includes("States.ALL"));
+
+    // Assess
+    expect(catchAll).toMatchObject({ Next: "DidAnyCopySucceed", ResultPath: "$.retentionError" });
+    expect(retention?.Retry?.at(-1)?.ErrorEquals).toEqual(["States.ALL"]);
+  });
 
   it("has failure recorders that catch nothing, so a failure cannot loop back into them", () => {
     // Act

@@ -18,6 +18,28 @@ export const SWEEP_INDEX = "bySweep";
 export const QUEUE_INDEX = "byQueue";
 /** Every slot pool, for the sweeper. */
 export const POOL_INDEX = "bySlotPool";
+/**
+ * Sparse: what the scheduler must do by a time. Policies by their next run, runs left STARTING by
+ * when to take them up, volume targets by when their recovery point breaches its RPO.
+ */
+export const DUE_INDEX = "byDue";
+export const DUE_POLICIES = "DUE#POLICY";
+export const DUE_RUNS = "DUE#RUN";
+export const DUE_BREACHES = "DUE#RPO";
+
+export const policyKey = (policyId: string) => ({ pk: `POLICY#${policyId}` });
+export const runKey = (policyId: string, runId: string) => ({ pk: `RUN#${policyId}#${runId}` });
+export const targetItemKey = (policyId: string, volumeId: string, region: string) => ({
+  pk: `TARGET#${policyId}#${volumeId}#${region}`,
+});
+export const deletionKey = (policyId: string, region: string, snapshotId: string) => ({
+  pk: `DELETION#${policyId}#${region}#${snapshotId}`,
+});
+/** Partitions of the byAccount index that list a policy's records. */
+export const policiesPartition = (accountId: string) => `POLICIES#${accountId}`;
+export const runsPartition = (policyId: string) => `RUNS#${policyId}`;
+export const targetsPartition = (policyId: string) => `TARGETS#${policyId}`;
+export const deletionsPartition = (policyId: string) => `DELETIONS#${policyId}`;
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
 export const idempotencyKey = (accountId: string, key: string) => ({
@@ -82,6 +104,8 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
     { AttributeName: "queuedAt", AttributeType: "S" },
     { AttributeName: "poolpk", AttributeType: "S" },
     { AttributeName: "pool", AttributeType: "S" },
+    { AttributeName: "duepk", AttributeType: "S" },
+    { AttributeName: "dueAt", AttributeType: "S" },
   ],
   KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
@@ -100,6 +124,7 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
       NonKeyAttributes: ["jobId", "wakeToken"],
     }),
     index(POOL_INDEX, "poolpk", "pool", { ProjectionType: "KEYS_ONLY" }),
+    index(DUE_INDEX, "duepk", "dueAt", { ProjectionType: "ALL" }),
   ],
 });
 

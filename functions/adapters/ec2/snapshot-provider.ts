@@ -6,10 +6,13 @@ import {
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
+  type Filter,
   paginateDescribeSnapshots,
+  paginateDescribeVolumes,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
 import { DomainError } from "../../core/errors.js";
+import type { PolicySelector } from "../../core/policies/policy.js";
 import type {
   CopyRequest,
   SnapshotProvider,
@@ -73,6 +76,20 @@ const toView = (region: string, snapshot: Snapshot): SnapshotView => ({
   ...(snapshot.StateMessage ? { stateMessage: snapshot.StateMessage } : {}),
   tags: Object.fromEntries((snapshot.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
 });
+
+/** EC2 takes at most 200 values in one filter: longer lists are asked in parts. */
+const FILTER_VALUES = 200;
+
+const inParts = <T>(values: readonly T[]): T[][] => {
+  const parts: T[][] = [];
+  for (let index = 0; index < values.length; index += FILTER_VALUES) {
+    parts.push(values.slice(index, index + FILTER_VALUES));
+  }
+  return parts;
+};
+
+const tagFilters = (tags: Record<string, readonly string[]>): Filter[] =>
+  Object.entries(tags).map(([key, values]) => ({ Name: `tag:${key}`, Values: [...values] }));
 
 export class Ec2SnapshotProvider implements SnapshotProvider {
   constructor(private readonly clients: Ec2Clients) {}
@@ -188,6 +205,96 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
       } catch (error) {
         if (errorCode(error) !== "InvalidSnapshot.NotFound") throw error;
       }
+    });
+  }
+
+  /** Every snapshot of the account in `region` matching `filters`, page after page. */
+  private async snapshotsWhere(ec2: EC2Client, filters: Filter[]): Promise<Snapshot[]> {
+    const snapshots: Snapshot[] = [];
+    for await (const page of paginateDescribeSnapshots(
+      { client: ec2, pageSize: 1000 },
+      { OwnerIds: ["self"], Filters: filters },
+    )) {
+      snapshots.push(...(page.Snapshots ?? []));
+    }
+    return snapshots;
+  }
+
+  async findVolumes(
+    accountId: string,
+    region: string,
+    selector: PolicySelector,
+  ): Promise<string[]> {
+    return this.inAccount(accountId, region, `Finding the volumes in ${region}`, async (ec2) => {
+      const found = new Set<string>();
+      const collect = async (filters: Filter[]) => {
+        for await (const page of paginateDescribeVolumes(
+          { client: ec2, pageSize: 1000 },
+          { Filters: filters },
+        )) {
+          for (const volume of page.Volumes ?? []) if (volume.VolumeId) found.add(volume.VolumeId);
+        }
+      };
+      // By id through a filter: an id that names no volume is left out, not an error.
+      for (const ids of inParts(selector.volumeIds)) {
+        await collect([{ Name: "volume-id", Values: ids }]);
+      }
+      const tags = Object.entries(selector.tags);
+      if (tags.length > 0) {
+        await collect(tagFilters(Object.fromEntries(tags.map(([key, value]) => [key, [value]]))));
+      }
+      return [...found].sort();
+    });
+  }
+
+  async newestSnapshots(
+    accountId: string,
+    region: string,
+    volumeIds: readonly string[],
+  ): Promise<Map<string, SnapshotView>> {
+    return this.inAccount(
+      accountId,
+      region,
+      `Finding the newest snapshots in ${region}`,
+      async (ec2) => {
+        const newest = new Map<string, Snapshot>();
+        for (const ids of inParts(volumeIds)) {
+          const snapshots = await this.snapshotsWhere(ec2, [
+            { Name: "volume-id", Values: ids },
+            { Name: "status", Values: ["completed"] },
+          ]);
+          for (const snapshot of snapshots) {
+            const volumeId = snapshot.VolumeId ?? "";
+            const held = newest.get(volumeId);
+            if (!held || (snapshot.StartTime?.getTime() ?? 0) > (held.StartTime?.getTime() ?? 0)) {
+              newest.set(volumeId, snapshot);
+            }
+          }
+        }
+        return new Map(
+          [...newest].map(([volumeId, snapshot]) => [volumeId, toView(region, snapshot)]),
+        );
+      },
+    );
+  }
+
+  async findTagged(
+    accountId: string,
+    region: string,
+    tags: Record<string, readonly string[]>,
+  ): Promise<SnapshotView[]> {
+    return this.inAccount(accountId, region, `Finding snapshots in ${region}`, async (ec2) => {
+      // The longest list of values is asked in parts; the other filters go with each part.
+      const [longest, values = []] =
+        Object.entries(tags).sort(([, a], [, b]) => b.length - a.length)[0] ?? [];
+      const rest = Object.fromEntries(Object.entries(tags).filter(([key]) => key !== longest));
+      const parts =
+        longest === undefined ? [{}] : inParts(values).map((part) => ({ [longest]: part }));
+      const snapshots: Snapshot[] = [];
+      for (const part of parts) {
+        snapshots.push(...(await this.snapshotsWhere(ec2, tagFilters({ ...rest, ...part }))));
+      }
+      return snapshots.map((snapshot) => toView(region, snapshot));
     });
   }
 }

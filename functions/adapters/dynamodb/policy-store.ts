@@ -1,0 +1,454 @@
+// The PolicyStore port on the jobs table: policies, their runs, their volume targets and their
+// deletions, each an item listed through the byAccount index, and what is due by a time (the next
+// run, a run to take up, an RPO to check) in the sparse byDue index. A run is claimed with one
+// transaction that moves the policy's next run and stores the run, guarded by the next run time
+// read: two schedulers that read the same policy cannot both claim it.
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { DrPolicy } from "../../core/policies/policy.js";
+import type {
+  Deletion,
+  PolicyRun,
+  RecoveryPoint,
+  VolumeTarget,
+} from "../../core/policies/records.js";
+import type { PolicyPage, PolicyStore } from "../../core/ports.js";
+import { decodePageToken, encodePageToken } from "./job-list-query.js";
+import {
+  ACCOUNT_INDEX,
+  DUE_BREACHES,
+  DUE_INDEX,
+  DUE_POLICIES,
+  DUE_RUNS,
+  deletionKey,
+  deletionsPartition,
+  policiesPartition,
+  policyKey,
+  runKey,
+  runsPartition,
+  targetItemKey,
+  targetsPartition,
+} from "./jobs-table.js";
+
+type Item = Record<string, unknown>;
+type TargetRef = Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">;
+
+const KEY_ATTRIBUTES = ["pk", "gsi1pk", "gsi1sk", "duepk", "dueAt"];
+
+const withoutKeys = <T>(item: Item): T =>
+  Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_ATTRIBUTES.includes(name))) as T;
+
+const policyItem = (policy: DrPolicy): Item => ({
+  ...policyKey(policy.policyId),
+  ...policy,
+  gsi1pk: policiesPartition(policy.accountId),
+  gsi1sk: `${policy.createdAt}#${policy.policyId}`,
+  ...(policy.enabled && policy.nextRunAt ? { duepk: DUE_POLICIES, dueAt: policy.nextRunAt } : {}),
+});
+
+const runItem = (run: PolicyRun): Item => ({
+  ...runKey(run.policyId, run.runId),
+  ...run,
+  gsi1pk: runsPartition(run.policyId),
+  gsi1sk: `${run.startedAt}#${run.runId}`,
+  ...(run.status === "STARTING" && run.resumeAt ? { duepk: DUE_RUNS, dueAt: run.resumeAt } : {}),
+});
+
+const toTarget = (item: Item): VolumeTarget => {
+  const target = withoutKeys<Partial<VolumeTarget>>(item);
+  return {
+    policyId: String(target.policyId),
+    volumeId: String(target.volumeId),
+    destinationRegion: String(target.destinationRegion),
+    activeJobId: target.activeJobId ?? null,
+    recoveryPoint: target.recoveryPoint ?? null,
+    breachedSince: target.breachedSince ?? null,
+    breachAt: target.breachAt ?? null,
+    createdAt: String(target.createdAt),
+  };
+};
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException;
+
+const LIST_SIGNATURE = "policies";
+
+export class DynamoPolicyStore implements PolicyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Every item of a query, page after page. */
+  private async queryAll(input: Omit<QueryCommandInput, "TableName">): Promise<Item[]> {
+    const items: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  private async dueItems(partition: string, now: string, limit: number): Promise<Item[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DUE_INDEX,
+        KeyConditionExpression: "duepk = :due AND dueAt <= :now",
+        ExpressionAttributeValues: { ":due": partition, ":now": now },
+        Limit: limit,
+      }),
+    );
+    return Items ?? [];
+  }
+
+  private async newest(partition: string, limit: number): Promise<Item[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: ACCOUNT_INDEX,
+        KeyConditionExpression: "gsi1pk = :partition",
+        ExpressionAttributeValues: { ":partition": partition },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items ?? [];
+  }
+
+  async create(policy: DrPolicy): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: policyItem(policy),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  }
+
+  async get(policyId: string): Promise<DrPolicy | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: policyKey(policyId), ConsistentRead: true }),
+    );
+    return Item ? withoutKeys<DrPolicy>(Item) : undefined;
+  }
+
+  async listByAccount(accountId: string, limit: number, nextToken?: string): Promise<PolicyPage> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: ACCOUNT_INDEX,
+        KeyConditionExpression: "gsi1pk = :partition",
+        ExpressionAttributeValues: { ":partition": policiesPartition(accountId) },
+        Limit: limit,
+        ExclusiveStartKey: decodePageToken(LIST_SIGNATURE, nextToken),
+      }),
+    );
+    const token = encodePageToken(LIST_SIGNATURE, page.LastEvaluatedKey);
+    return {
+      policies: (page.Items ?? []).map((item) => withoutKeys<DrPolicy>(item)),
+      ...(token ? { nextToken: token } : {}),
+    };
+  }
+
+  async replace(policy: DrPolicy): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: policyItem(policy),
+          ConditionExpression: "attribute_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async delete(policyId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: policyKey(policyId) }),
+    );
+    // Its targets go too, so no RPO check outlives the policy.
+    const targets = await this.queryAll({
+      IndexName: ACCOUNT_INDEX,
+      KeyConditionExpression: "gsi1pk = :partition",
+      ExpressionAttributeValues: { ":partition": targetsPartition(policyId) },
+      ProjectionExpression: "pk",
+    });
+    for (let index = 0; index < targets.length; index += 25) {
+      let requests: Record<string, unknown>[] = targets
+        .slice(index, index + 25)
+        .map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } }));
+      while (requests.length > 0) {
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+
+  async due(now: string, limit: number): Promise<DrPolicy[]> {
+    return (await this.dueItems(DUE_POLICIES, now, limit)).map((item) =>
+      withoutKeys<DrPolicy>(item),
+    );
+  }
+
+  async claimRun(policy: DrPolicy, run: PolicyRun, nextRunAt: string | null): Promise<boolean> {
+    const next = nextRunAt
+      ? {
+          UpdateExpression: "SET nextRunAt = :next, dueAt = :next, lastRunAt = :runAt",
+          values: { ":next": nextRunAt },
+        }
+      : {
+          UpdateExpression: "SET nextRunAt = :none, lastRunAt = :runAt REMOVE duepk, dueAt",
+          values: { ":none": null },
+        };
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: policyKey(policy.policyId),
+                UpdateExpression: next.UpdateExpression,
+                ConditionExpression: "nextRunAt = :expected AND enabled = :enabled",
+                ExpressionAttributeValues: {
+                  ...next.values,
+                  ":runAt": run.scheduledFor,
+                  ":expected": policy.nextRunAt,
+                  ":enabled": true,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: runItem(run),
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async addRun(run: PolicyRun): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: runItem(run),
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getRun(policyId: string, runId: string): Promise<PolicyRun | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: runKey(policyId, runId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? withoutKeys<PolicyRun>(Item) : undefined;
+  }
+
+  async saveRun(run: PolicyRun): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: runItem(run) }));
+  }
+
+  async runsToResume(now: string, limit: number): Promise<PolicyRun[]> {
+    return (await this.dueItems(DUE_RUNS, now, limit)).map((item) => withoutKeys<PolicyRun>(item));
+  }
+
+  async recentRuns(policyId: string, limit: number): Promise<PolicyRun[]> {
+    return (await this.newest(runsPartition(policyId), limit)).map((item) =>
+      withoutKeys<PolicyRun>(item),
+    );
+  }
+
+  async targets(policyId: string): Promise<VolumeTarget[]> {
+    const items = await this.queryAll({
+      IndexName: ACCOUNT_INDEX,
+      KeyConditionExpression: "gsi1pk = :partition",
+      ExpressionAttributeValues: { ":partition": targetsPartition(policyId) },
+    });
+    return items.map(toTarget);
+  }
+
+  async assignJob(target: TargetRef, jobId: string, now: string, breachAt: string) {
+    const Key = targetItemKey(target.policyId, target.volumeId, target.destinationRegion);
+    try {
+      // A new target: its RPO clock starts now.
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...Key,
+            ...target,
+            activeJobId: jobId,
+            recoveryPoint: null,
+            breachAt,
+            createdAt: now,
+            gsi1pk: targetsPartition(target.policyId),
+            gsi1sk: `${target.volumeId}#${target.destinationRegion}`,
+            duepk: DUE_BREACHES,
+            dueAt: breachAt,
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: "SET activeJobId = :job",
+          ExpressionAttributeValues: { ":job": jobId },
+        }),
+      );
+    }
+  }
+
+  async recordCopy(
+    target: TargetRef,
+    point: RecoveryPoint,
+    breachAt: string,
+    now: string,
+  ): Promise<VolumeTarget | undefined> {
+    const Key = targetItemKey(target.policyId, target.volumeId, target.destinationRegion);
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
+    );
+    const before = Item ? toTarget(Item) : undefined;
+    // Within the RPO again: the breach ends and the next check is set. Still beyond it: the
+    // breach stands (or is reported by the next tick, if it never was).
+    const recovers = Date.parse(breachAt) > Date.parse(now);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: [
+            "SET recoveryPoint = :point, breachAt = :breachAt, dueAt = :breachAt",
+            "policyId = :policyId, volumeId = :volumeId, destinationRegion = :region",
+            "gsi1pk = :partition, gsi1sk = :sort, createdAt = if_not_exists(createdAt, :now)",
+            "activeJobId = if_not_exists(activeJobId, :job)",
+            ...(recovers ? ["duepk = :due REMOVE breachedSince"] : []),
+          ].join(", "),
+          ConditionExpression:
+            "attribute_not_exists(recoveryPoint.sourceTime) OR recoveryPoint.sourceTime < :sourceTime",
+          ExpressionAttributeValues: {
+            ":point": point,
+            ":breachAt": breachAt,
+            ":policyId": target.policyId,
+            ":volumeId": target.volumeId,
+            ":region": target.destinationRegion,
+            ":partition": targetsPartition(target.policyId),
+            ":sort": `${target.volumeId}#${target.destinationRegion}`,
+            ":now": now,
+            ":job": point.jobId,
+            ":sourceTime": point.sourceTime,
+            ...(recovers ? { ":due": DUE_BREACHES } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // A copy of an older snapshot finished after a newer one: the newer stays the point.
+      if (!isConditionFailure(error)) throw error;
+    }
+    return before;
+  }
+
+  async dueBreaches(now: string, limit: number): Promise<VolumeTarget[]> {
+    return (await this.dueItems(DUE_BREACHES, now, limit)).map(toTarget);
+  }
+
+  async markBreached(target: VolumeTarget, now: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: targetItemKey(target.policyId, target.volumeId, target.destinationRegion),
+          UpdateExpression: "SET breachedSince = :now REMOVE duepk, dueAt",
+          ConditionExpression: "breachAt = :breachAt AND attribute_not_exists(breachedSince)",
+          ExpressionAttributeValues: { ":now": now, ":breachAt": target.breachAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async rescheduleBreach(target: VolumeTarget, breachAt: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: targetItemKey(target.policyId, target.volumeId, target.destinationRegion),
+          UpdateExpression: "SET breachAt = :breachAt, dueAt = :breachAt",
+          ConditionExpression: "breachAt = :was",
+          ExpressionAttributeValues: { ":breachAt": breachAt, ":was": target.breachAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async saveDeletion(deletion: Deletion): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...deletionKey(deletion.policyId, deletion.destinationRegion, deletion.snapshotId),
+          ...deletion,
+          gsi1pk: deletionsPartition(deletion.policyId),
+          gsi1sk: `${deletion.at}#${deletion.snapshotId}`,
+        },
+      }),
+    );
+  }
+
+  async recentDeletions(policyId: string, limit: number): Promise<Deletion[]> {
+    return (await this.newest(deletionsPartition(policyId), limit)).map((item) =>
+      withoutKeys<Deletion>(item),
+    );
+  }
+}

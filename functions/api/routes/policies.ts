@@ -1,0 +1,155 @@
+// The DR policy routes: declare, list, read (with each volume's recovery point and the last runs),
+// replace, delete, and run now. Policies belong to the caller's account: another account's policy
+// is as absent as one that never was.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { DomainError } from "../../core/errors.js";
+import {
+  checkPolicyRequest,
+  type DrPolicy,
+  newPolicy,
+  type PolicyRequest,
+  replacedPolicy,
+} from "../../core/policies/policy.js";
+import type { PolicyRun } from "../../core/policies/records.js";
+import { recoveryPointOf } from "../../core/policies/recovery-point.js";
+import { executeRun, newRun } from "../../core/policies/run-policy.js";
+import { parseWith } from "../../core/request.js";
+import type { Services } from "../../wiring.js";
+import type { RequestScope } from "../handler.js";
+import { json } from "../http.js";
+import { type ApiEvent, jsonBody, pathParameter } from "../request-context.js";
+import type { Caller } from "./replications.js";
+
+const RECENT_RUNS = 5;
+const RECENT_DELETIONS = 20;
+/** A run now gives the answer this much room; what it has not done by then, the next tick does. */
+const RUN_ANSWER_MARGIN_MS = 3_000;
+
+const presentPolicy = ({ accountId, ...policy }: DrPolicy) => policy;
+const presentRun = ({ accountId, resumeAt, ...run }: PolicyRun) => run;
+
+const ownPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const policyId = pathParameter(event, "policyId");
+  const policy = await services.policies.get(policyId);
+  if (!policy || policy.accountId !== caller.accountId) {
+    throw new DomainError("PolicyNotFound", `No DR policy ${policyId} in this account.`);
+  }
+  return policy;
+};
+
+/** Warnings about a valid policy: a selector that matches no volume today. */
+const warningsFor = async (
+  accountId: string,
+  request: PolicyRequest,
+  services: Services,
+): Promise<string[]> => {
+  const volumes = await services.snapshots.findVolumes(
+    accountId,
+    request.sourceRegion,
+    request.selector,
+  );
+  return volumes.length > 0
+    ? []
+    : [
+        `selector: no volume in ${request.sourceRegion} matches it today; the policy is kept and each run copies the volumes that match then.`,
+      ];
+};
+
+export const createPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const now = services.clock.now();
+  const request = checkPolicyRequest(jsonBody(event), services.policy, now);
+  const warnings = await warningsFor(caller.accountId, request, services);
+  const policy = newPolicy(caller.accountId, request, `pol-${randomUUID()}`, now);
+  await services.policies.create(policy);
+  return json(
+    201,
+    { ...presentPolicy(policy), warnings },
+    { location: `/policies/${policy.policyId}` },
+  );
+};
+
+const ListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+export const listPolicies = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const query = parseWith(ListQuerySchema, event.queryStringParameters ?? {}, "query");
+  const page = await services.policies.listByAccount(
+    caller.accountId,
+    query.limit,
+    query.nextToken,
+  );
+  return json(200, {
+    policies: page.policies.map(presentPolicy),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  });
+};
+
+export const getPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const policy = await ownPolicy(event, caller, services);
+  const [targets, runs, deletions] = await Promise.all([
+    services.policies.targets(policy.policyId),
+    services.policies.recentRuns(policy.policyId, RECENT_RUNS),
+    services.policies.recentDeletions(policy.policyId, RECENT_DELETIONS),
+  ]);
+  const now = services.clock.now();
+  const recoveryPoints = targets
+    .filter((target) => policy.destinationRegions.includes(target.destinationRegion))
+    .map((target) => recoveryPointOf(target, policy.rpoMinutes, now));
+  const breached = recoveryPoints.filter((point) => point.status === "BREACHED").length;
+  return json(200, {
+    ...presentPolicy(policy),
+    recovery: {
+      status: breached > 0 ? "BREACHED" : "OK",
+      targets: recoveryPoints.length,
+      breached,
+      evaluatedAt: now.toISOString(),
+    },
+    recoveryPoints,
+    lastRuns: runs.map(presentRun),
+    recentDeletions: deletions.map(({ policyId, ...deletion }) => deletion),
+  });
+};
+
+export const replacePolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const current = await ownPolicy(event, caller, services);
+  const now = services.clock.now();
+  const request = checkPolicyRequest(jsonBody(event), services.policy, now);
+  const warnings = await warningsFor(caller.accountId, request, services);
+  const policy = replacedPolicy(current, request, now);
+  if (!(await services.policies.replace(policy))) {
+    throw new DomainError("PolicyNotFound", `No DR policy ${policy.policyId} in this account.`);
+  }
+  return json(200, { ...presentPolicy(policy), warnings });
+};
+
+export const deletePolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const policy = await ownPolicy(event, caller, services);
+  await services.policies.delete(policy.policyId);
+  return { statusCode: 204, headers: {}, body: "" };
+};
+
+export const runPolicyNow = async (
+  event: ApiEvent,
+  caller: Caller,
+  services: Services,
+  scope: RequestScope,
+) => {
+  const policy = await ownPolicy(event, caller, services);
+  const now = services.clock.now();
+  const run = newRun(policy, "manual", now.toISOString(), now);
+  await services.policies.addRun(run);
+  // The run's jobs are made now, as far as the request's time allows; a run left STARTING is
+  // finished by the scheduler's next tick.
+  const done = await executeRun(
+    policy,
+    run,
+    services.policyDeps,
+    scope.answerBy.getTime() - RUN_ANSWER_MARGIN_MS,
+  );
+  return json(202, presentRun(done), {
+    location: `/policies/${policy.policyId}`,
+  });
+};

@@ -1,0 +1,94 @@
+// What a policy leaves behind as it works: its runs, the state of each volume in each destination
+// (the job copying it now and its recovery point), and the copies its retention deleted.
+import type { JobError } from "../job.js";
+
+export type RunStatus = "STARTING" | "STARTED" | "FAILED";
+
+export interface RunJob {
+  volumeId: string;
+  snapshotId: string;
+  jobId: string;
+  destinationRegions: string[];
+}
+
+export interface RunSkip {
+  volumeId: string;
+  /** The volume's newest completed snapshot, when it has one. */
+  snapshotId: string | null;
+  reason: string;
+}
+
+export interface RunFailure {
+  volumeId: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * One run of a policy. STARTING until every selected volume has its job (or a stated reason
+ * why not); a run that stops half-way stays STARTING and is taken up again by the next tick.
+ */
+export interface PolicyRun {
+  policyId: string;
+  runId: string;
+  accountId: string;
+  trigger: "schedule" | "manual";
+  /** The moment the run stands for: the schedule's time, or when it was asked for. */
+  scheduledFor: string;
+  startedAt: string;
+  status: RunStatus;
+  finishedAt: string | null;
+  /** When a run still STARTING is taken up again. */
+  resumeAt: string | null;
+  selectedVolumes: number;
+  jobs: RunJob[];
+  skipped: RunSkip[];
+  failures: RunFailure[];
+  /** Why the whole run failed (no volume could be read, say). */
+  error: JobError | null;
+}
+
+/** The newest completed copy of a volume in a destination. */
+export interface RecoveryPoint {
+  sourceSnapshotId: string;
+  /** When the source snapshot was taken: the moment the copy lets you recover to. */
+  sourceTime: string;
+  copySnapshotId: string | null;
+  jobId: string;
+  copiedAt: string;
+}
+
+/** One volume in one destination region of a policy. */
+export interface VolumeTarget {
+  policyId: string;
+  volumeId: string;
+  destinationRegion: string;
+  /** The policy's job copying this volume there now (or that did last). */
+  activeJobId: string | null;
+  recoveryPoint: RecoveryPoint | null;
+  /** When the RPO breach was reported; null while within the target. */
+  breachedSince: string | null;
+  /** When the target breaches its RPO unless a newer copy comes (the scheduler checks then). */
+  breachAt: string | null;
+  createdAt: string;
+}
+
+export type DeletionStatus = "DELETING" | "DELETED";
+
+/** A copy retention deleted (or is deleting): which, when, and why. */
+export interface Deletion {
+  policyId: string;
+  volumeId: string;
+  destinationRegion: string;
+  snapshotId: string;
+  /** The copy's own time, by which retention ordered it. */
+  copyTime: string;
+  reason: string;
+  /** The job whose completion applied the retention. */
+  jobId: string;
+  status: DeletionStatus;
+  at: string;
+}
+
+export const targetKey = (volumeId: string, destinationRegion: string) =>
+  `${volumeId}#${destinationRegion}`;

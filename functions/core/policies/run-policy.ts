@@ -1,0 +1,342 @@
+// One run of a DR policy: select the volumes, find each one's newest completed snapshot, and start
+// one ordinary job per volume for the destinations that need it. A volume's copies to a destination
+// run one at a time, oldest first (so every copy after the first is incremental): while the
+// policy's previous job for it runs, the volume waits for the next run. Job ids follow from the run
+// and the volume, so a run taken up again after a crash finds the jobs it made and never makes two.
+import { createHash } from "node:crypto";
+import {
+  TAG_POLICY_ID,
+  TAG_SOURCE_SNAPSHOT,
+  TAG_SOURCE_TIME,
+  TAG_VOLUME_ID,
+} from "../copy-tags.js";
+import { newJob } from "../create-replication.js";
+import { errorMessage, isDomainError } from "../errors.js";
+import { isFinishedJob, type ReplicationJob } from "../job.js";
+import type {
+  Clock,
+  JobStore,
+  PolicyStore,
+  SnapshotProvider,
+  SnapshotView,
+  Workflow,
+} from "../ports.js";
+import type { ReplicationPolicy as SeedRules } from "../rules.js";
+import type { DrPolicy } from "./policy.js";
+import type { PolicyRun, RunFailure, RunJob, RunSkip } from "./records.js";
+import { targetKey } from "./records.js";
+import { breachTime } from "./recovery-point.js";
+
+export interface PolicyDeps {
+  policies: PolicyStore;
+  jobs: JobStore;
+  snapshots: SnapshotProvider;
+  workflow: Pick<Workflow, "start">;
+  clock: Clock;
+  rules: SeedRules;
+}
+
+/** Jobs made at once: a run of hundreds of volumes goes in batches of this many. */
+export const JOB_BATCH = 10;
+/** A run left STARTING (its maker died or ran out of time) is taken up again after this long. */
+export const RESUME_AFTER_MS = 2 * 60_000;
+/** A run that keeps failing for reasons that may pass is given up after this long. */
+export const GIVE_UP_AFTER_MS = 30 * 60_000;
+/** How long a run waits for one execution to start; the sweeper starts any that did not. */
+const START_WAIT_MS = 5_000;
+
+const MAX_JOB_NAME = 60;
+
+/** The id of the job a run makes for a volume: the same on every attempt of the run. */
+export const policyJobId = (policyId: string, runId: string, volumeId: string): string => {
+  const hex = createHash("sha256").update(`${policyId}|${runId}|${volumeId}`).digest("hex");
+  return `job-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
+export const newRun = (
+  policy: DrPolicy,
+  trigger: PolicyRun["trigger"],
+  scheduledFor: string,
+  now: Date,
+): PolicyRun => ({
+  policyId: policy.policyId,
+  runId: trigger === "schedule" ? scheduledFor : `manual-${now.toISOString()}`,
+  accountId: policy.accountId,
+  trigger,
+  scheduledFor,
+  startedAt: now.toISOString(),
+  status: "STARTING",
+  finishedAt: null,
+  resumeAt: new Date(now.getTime() + RESUME_AFTER_MS).toISOString(),
+  selectedVolumes: 0,
+  jobs: [],
+  skipped: [],
+  failures: [],
+  error: null,
+});
+
+interface VolumePlan {
+  volumeId: string;
+  snapshot: SnapshotView;
+  destinationRegions: string[];
+}
+
+interface RunPlan {
+  selected: number;
+  plans: VolumePlan[];
+  skipped: RunSkip[];
+}
+
+/** Runs `work` over `items`, `width` at a time, in order. */
+const inBatches = async <T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> => {
+  const results: R[] = [];
+  for (let index = 0; index < items.length; index += width) {
+    results.push(...(await Promise.all(items.slice(index, index + width).map(work))));
+  }
+  return results;
+};
+
+/** The unfinished jobs among `jobIds`, by id. */
+const unfinishedJobs = async (
+  jobIds: readonly string[],
+  jobs: JobStore,
+): Promise<Map<string, ReplicationJob>> => {
+  const found = await inBatches([...new Set(jobIds)], JOB_BATCH, (jobId) => jobs.get(jobId));
+  return new Map(
+    found
+      .filter((job): job is ReplicationJob => job !== undefined && !isFinishedJob(job.status))
+      .map((job) => [job.jobId, job]),
+  );
+};
+
+const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Promise<RunPlan> => {
+  const { accountId, sourceRegion, policyId } = policy;
+  const volumeIds = await deps.snapshots.findVolumes(accountId, sourceRegion, policy.selector);
+  const newest = await deps.snapshots.newestSnapshots(accountId, sourceRegion, volumeIds);
+  const targets = new Map(
+    (await deps.policies.targets(policyId)).map((target) => [
+      targetKey(target.volumeId, target.destinationRegion),
+      target,
+    ]),
+  );
+  const running = await unfinishedJobs(
+    [...targets.values()].flatMap((target) => target.activeJobId ?? []),
+    deps.jobs,
+  );
+  const sourceIds = [...newest.values()].map((snapshot) => snapshot.snapshotId);
+  // Copies already made (or being made) of these snapshots, in each destination.
+  const copied = new Map<string, Set<string>>();
+  for (const region of policy.destinationRegions) {
+    const copies =
+      sourceIds.length === 0
+        ? []
+        : await deps.snapshots.findTagged(accountId, region, { [TAG_SOURCE_SNAPSHOT]: sourceIds });
+    copied.set(
+      region,
+      new Set(
+        copies
+          .filter((copy) => copy.state !== "error")
+          .map((copy) => copy.tags[TAG_SOURCE_SNAPSHOT] ?? ""),
+      ),
+    );
+  }
+  // Jobs outside the policy (from the API) copying the same snapshots.
+  const otherJobs = new Map(
+    await inBatches(sourceIds, JOB_BATCH, async (snapshotId) => [
+      snapshotId,
+      await deps.jobs.activeJobsFor(accountId, sourceRegion, snapshotId),
+    ]),
+  );
+
+  const plan: RunPlan = { selected: volumeIds.length, plans: [], skipped: [] };
+  for (const volumeId of [...volumeIds].sort()) {
+    const snapshot = newest.get(volumeId);
+    if (!snapshot) {
+      plan.skipped.push({
+        volumeId,
+        snapshotId: null,
+        reason: `${volumeId} has no completed snapshot in ${sourceRegion}`,
+      });
+      continue;
+    }
+    const ownJobId = policyJobId(policyId, run.runId, volumeId);
+    const destinations: string[] = [];
+    const reasons: string[] = [];
+    for (const region of policy.destinationRegions) {
+      const active = running.get(targets.get(targetKey(volumeId, region))?.activeJobId ?? "");
+      if (active && active.jobId !== ownJobId) {
+        reasons.push(
+          `${region}: the copy of ${active.snapshotId} (job ${active.jobId}) is still running; the next run copies the newest snapshot after it`,
+        );
+      } else if (!active && copied.get(region)?.has(snapshot.snapshotId)) {
+        reasons.push(`${region}: ${snapshot.snapshotId} already has a copy there`);
+      } else if (
+        !active &&
+        (otherJobs.get(snapshot.snapshotId) ?? []).some((job) =>
+          job.copies.some((copy) => copy.destinationRegion === region),
+        )
+      ) {
+        reasons.push(`${region}: another job is copying ${snapshot.snapshotId} there`);
+      } else {
+        destinations.push(region);
+      }
+    }
+    if (reasons.length > 0) {
+      plan.skipped.push({ volumeId, snapshotId: snapshot.snapshotId, reason: reasons.join("; ") });
+    }
+    if (destinations.length > 0) {
+      plan.plans.push({ volumeId, snapshot, destinationRegions: destinations });
+    }
+  }
+  return plan;
+};
+
+const jobName = (policy: DrPolicy, volumeId: string): string =>
+  [...`DR copy of ${volumeId} by ${policy.name}`].slice(0, MAX_JOB_NAME).join("");
+
+/** Makes (or finds) the volume's job and starts its execution. */
+const startVolumeJob = async (
+  policy: DrPolicy,
+  run: PolicyRun,
+  plan: VolumePlan,
+  deps: PolicyDeps,
+): Promise<RunJob> => {
+  const jobId = policyJobId(policy.policyId, run.runId, plan.volumeId);
+  const now = deps.clock.now();
+  // The targets name the job before it exists: a run that dies here is taken up again, and the
+  // next run waits for this job instead of starting a second copy of the volume.
+  for (const region of plan.destinationRegions) {
+    await deps.policies.assignJob(
+      { policyId: policy.policyId, volumeId: plan.volumeId, destinationRegion: region },
+      jobId,
+      now.toISOString(),
+      breachTime(now.toISOString(), policy.rpoMinutes),
+    );
+  }
+  const fresh = newJob(
+    policy.accountId,
+    {
+      snapshotId: plan.snapshot.snapshotId,
+      sourceRegion: policy.sourceRegion,
+      destinationRegions: plan.destinationRegions,
+      name: jobName(policy, plan.volumeId),
+      tags: {
+        [TAG_POLICY_ID]: policy.policyId,
+        [TAG_VOLUME_ID]: plan.volumeId,
+        [TAG_SOURCE_TIME]: plan.snapshot.startTime,
+      },
+    },
+    jobId,
+    now,
+    { type: "schedule", policyId: policy.policyId, runId: run.runId },
+  );
+  let job: ReplicationJob;
+  try {
+    job = (await deps.jobs.create(fresh)).job;
+  } catch (error) {
+    // Made by an earlier attempt of this run.
+    const existing = await deps.jobs.get(jobId);
+    if (!existing) throw error;
+    job = existing;
+  }
+  if (job.executionArn === null) {
+    try {
+      const { executionArn } = await deps.workflow.start(
+        jobId,
+        { jobId },
+        { signal: AbortSignal.timeout(START_WAIT_MS) },
+      );
+      await deps.jobs.apply(jobId, { executionArn }, deps.clock.now().toISOString());
+    } catch {
+      // The job is stored, so it runs: the sweeper starts it (see sweep-jobs.ts).
+    }
+  }
+  return {
+    volumeId: plan.volumeId,
+    snapshotId: job.snapshotId,
+    jobId,
+    destinationRegions: job.copies.map((copy) => copy.destinationRegion),
+  };
+};
+
+/**
+ * Carries out a run (or takes up one left STARTING): every selected volume ends with a job, a
+ * reason it needs none, or a recorded failure, and the run is saved STARTED. With `deadline`
+ * (epoch ms) passed half-way, it saves what it did and stays STARTING for the next tick.
+ */
+export const executeRun = async (
+  policy: DrPolicy,
+  run: PolicyRun,
+  deps: PolicyDeps,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<PolicyRun> => {
+  if (run.status !== "STARTING") return run;
+  let plan: RunPlan;
+  try {
+    plan = await planRun(policy, run, deps);
+  } catch (error) {
+    const now = deps.clock.now();
+    const lasting =
+      isDomainError(error) || now.getTime() - Date.parse(run.startedAt) > GIVE_UP_AFTER_MS;
+    const failed: PolicyRun = {
+      ...run,
+      error: {
+        code: isDomainError(error) ? error.code : "PolicyRunFailed",
+        message: `The run could not read the volumes and snapshots of ${policy.sourceRegion}: ${errorMessage(error)}${lasting ? "" : " (it is tried again)"}`,
+      },
+      ...(lasting
+        ? { status: "FAILED", finishedAt: now.toISOString(), resumeAt: null }
+        : { resumeAt: new Date(now.getTime() + RESUME_AFTER_MS).toISOString() }),
+    };
+    await deps.policies.saveRun(failed);
+    return failed;
+  }
+
+  const jobs = new Map(run.jobs.map((job) => [job.volumeId, job]));
+  const failures: RunFailure[] = [];
+  let unfinished = false;
+  for (let index = 0; index < plan.plans.length; index += JOB_BATCH) {
+    if (Date.now() > deadline) {
+      unfinished = true;
+      break;
+    }
+    const batch = plan.plans.slice(index, index + JOB_BATCH);
+    await Promise.all(
+      batch.map(async (volume) => {
+        try {
+          jobs.set(volume.volumeId, await startVolumeJob(policy, run, volume, deps));
+        } catch (error) {
+          failures.push({
+            volumeId: volume.volumeId,
+            code: isDomainError(error) ? error.code : "JobNotCreated",
+            message: `No job was made for ${volume.volumeId} (${volume.snapshot.snapshotId}): ${errorMessage(error)}`,
+          });
+        }
+      }),
+    );
+  }
+  const now = deps.clock.now().toISOString();
+  const byVolume = <T extends { volumeId: string }>(a: T, b: T) =>
+    a.volumeId.localeCompare(b.volumeId);
+  const done: PolicyRun = {
+    ...run,
+    selectedVolumes: plan.selected,
+    jobs: [...jobs.values()].sort(byVolume),
+    skipped: [...plan.skipped].sort(byVolume),
+    failures: failures.sort(byVolume),
+    error: null,
+    ...(unfinished
+      ? { resumeAt: now }
+      : {
+          status: jobs.size === 0 && failures.length > 0 ? "FAILED" : "STARTED",
+          finishedAt: now,
+          resumeAt: null,
+        }),
+  };
+  await deps.policies.saveRun(done);
+  return done;
+};

@@ -1,0 +1,158 @@
+// The scheduler's tick, every minute, with the event's own time as "now": take up runs left
+// unfinished, claim and carry out the runs that are due (a conditional claim, so two ticks never
+// run one policy twice), and report recovery points that have just grown older than their RPO.
+// Nothing here scans a table: each question is one index query.
+import { errorMessage } from "../errors.js";
+import type { PolicyEvents } from "./events.js";
+import { type DrPolicy, nextRunOf } from "./policy.js";
+import type { PolicyRun } from "./records.js";
+import { breachTime, recoveryPointOf } from "./recovery-point.js";
+import { executeRun, newRun, type PolicyDeps } from "./run-policy.js";
+
+export interface TickOptions {
+  /** Epoch ms after which the tick starts nothing new (what it leaves, the next tick takes up). */
+  deadline: number;
+  /** Policies, runs or targets read per query. */
+  batchSize: number;
+}
+
+export interface RunSummary {
+  policyId: string;
+  runId: string;
+  status: PolicyRun["status"];
+  jobs: number;
+  skipped: number;
+  failures: number;
+}
+
+export interface TickSummary {
+  now: string;
+  runs: RunSummary[];
+  /** Due runs another tick claimed first. */
+  claimedElsewhere: number;
+  breaches: number;
+  problems: string[];
+}
+
+const summaryOf = (run: PolicyRun): RunSummary => ({
+  policyId: run.policyId,
+  runId: run.runId,
+  status: run.status,
+  jobs: run.jobs.length,
+  skipped: run.skipped.length,
+  failures: run.failures.length,
+});
+
+const resumeRuns = async (
+  now: Date,
+  deps: PolicyDeps,
+  options: TickOptions,
+  summary: TickSummary,
+) => {
+  for (const run of await deps.policies.runsToResume(now.toISOString(), options.batchSize)) {
+    if (Date.now() > options.deadline) return;
+    const policy = await deps.policies.get(run.policyId);
+    if (!policy) {
+      await deps.policies.saveRun({
+        ...run,
+        status: "FAILED",
+        finishedAt: deps.clock.now().toISOString(),
+        resumeAt: null,
+        error: { code: "PolicyNotFound", message: "The policy was deleted before its run ended." },
+      });
+      continue;
+    }
+    summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline)));
+  }
+};
+
+const runDuePolicies = async (
+  now: Date,
+  deps: PolicyDeps,
+  options: TickOptions,
+  summary: TickSummary,
+) => {
+  while (Date.now() <= options.deadline) {
+    const due = await deps.policies.due(now.toISOString(), options.batchSize);
+    let claimed = 0;
+    for (const policy of due) {
+      if (Date.now() > options.deadline || !policy.nextRunAt) break;
+      const run = newRun(policy, "schedule", policy.nextRunAt, deps.clock.now());
+      if (!(await deps.policies.claimRun(policy, run, nextRunOf(policy, now)))) {
+        summary.claimedElsewhere += 1;
+        continue;
+      }
+      claimed += 1;
+      summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline)));
+    }
+    // Everything due was claimed by this tick or another: the next query would find the same.
+    if (due.length < options.batchSize || claimed === 0) return;
+  }
+};
+
+const reportBreaches = async (
+  now: Date,
+  deps: PolicyDeps,
+  events: PolicyEvents,
+  options: TickOptions,
+  summary: TickSummary,
+) => {
+  const policies = new Map<string, DrPolicy | undefined>();
+  for (const target of await deps.policies.dueBreaches(now.toISOString(), options.batchSize)) {
+    if (!policies.has(target.policyId)) {
+      policies.set(target.policyId, await deps.policies.get(target.policyId));
+    }
+    const policy = policies.get(target.policyId);
+    if (!policy) continue;
+    const view = recoveryPointOf(target, policy.rpoMinutes, now);
+    if (view.status === "OK") {
+      // The RPO grew since the check was set: check again when the new one runs out.
+      const since = target.recoveryPoint?.sourceTime ?? target.createdAt;
+      await deps.policies.rescheduleBreach(target, breachTime(since, policy.rpoMinutes));
+      continue;
+    }
+    if (!(await deps.policies.markBreached(target, now.toISOString()))) continue;
+    summary.breaches += 1;
+    events.breached({
+      accountId: policy.accountId,
+      policyId: policy.policyId,
+      policyName: policy.name,
+      volumeId: target.volumeId,
+      destinationRegion: target.destinationRegion,
+      rpoMinutes: policy.rpoMinutes,
+      sourceSnapshotId: view.sourceSnapshotId,
+      sourceTime: view.sourceTime,
+      ageMinutes: view.ageMinutes,
+      breachedSince: now.toISOString(),
+    });
+  }
+};
+
+export const tick = async (
+  now: Date,
+  deps: PolicyDeps,
+  events: PolicyEvents,
+  options: TickOptions,
+): Promise<TickSummary> => {
+  const summary: TickSummary = {
+    now: now.toISOString(),
+    runs: [],
+    claimedElsewhere: 0,
+    breaches: 0,
+    problems: [],
+  };
+  const parts: [string, () => Promise<void>][] = [
+    ["resuming runs", () => resumeRuns(now, deps, options, summary)],
+    ["running due policies", () => runDuePolicies(now, deps, options, summary)],
+    ["checking recovery points", () => reportBreaches(now, deps, events, options, summary)],
+  ];
+  // One part failing (DynamoDB busy, say) does not stop the others; the next tick tries again.
+  for (const [what, part] of parts) {
+    try {
+      await part();
+    } catch (error) {
+      summary.problems.push(`${what}: ${errorMessage(error)}`);
+    }
+  }
+  return summary;
+};

@@ -1,0 +1,14 @@
+// Recovery-point events as structured log lines: `event` is RpoBreached or RpoRecovered, so a
+// CloudWatch metric filter such as { $.event = "RpoBreached" } can drive an alarm.
+import type { PolicyEvents } from "./core/policies/events.js";
+import { logger } from "./logger.js";
+
+export const loggedPolicyEvents: PolicyEvents = {
+  breached: (event) =>
+    logger.warn("recovery point older than the policy's RPO", { event: "RpoBreached", ...event }),
+  recovered: (event) =>
+    logger.info("recovery point back within the policy's RPO", {
+      event: "RpoRecovered",
+      ...event,
+    }),
+};

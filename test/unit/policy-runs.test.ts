@@ -1,0 +1,573 @@
+// DR policies at work, on in-memory ports: a run copies the newest completed snapshot of each
+// selected volume once, the scheduler claims each due run once, retention keeps what its rule says
+// and never what is not its own, and the recovery point is reported when it breaches and recovers.
+import { beforeEach, describe, expect, it } from "vitest";
+import { copyTags } from "../../functions/core/copy-tags.js";
+import type { ReplicationJob } from "../../functions/core/job.js";
+import type { PolicyEvents } from "../../functions/core/policies/events.js";
+import {
+  checkPolicyRequest,
+  type DrPolicy,
+  newPolicy,
+} from "../../functions/core/policies/policy.js";
+import { applyRetention } from "../../functions/core/policies/retention.js";
+import {
+  executeRun,
+  newRun,
+  type PolicyDeps,
+  policyJobId,
+} from "../../functions/core/policies/run-policy.js";
+import { tick } from "../../functions/core/policies/scheduler.js";
+import { ACCOUNT, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
+import { InMemoryPolicyStore } from "./policy-fakes.js";
+
+const SOURCE = "ap-shanghai";
+const DR = "ap-mumbai";
+const HOUR = 3_600_000;
+
+let fakes: Fakes;
+let policies: InMemoryPolicyStore;
+let deps: PolicyDeps;
+let snapshotCount = 0;
+let copyCount = 0;
+const breaches: unknown[] = [];
+const recoveries: unknown[] = [];
+const events: PolicyEvents = {
+  breached: (event) => breaches.push(event),
+  recovered: (event) => recoveries.push(event),
+};
+
+beforeEach(() => {
+  fakes = stepFakes();
+  policies = new InMemoryPolicyStore();
+  deps = {
+    policies,
+    jobs: fakes.jobs,
+    snapshots: fakes.snapshots,
+    workflow: fakes.workflow,
+    clock: fakes.clock,
+    rules: seedPolicy(),
+  };
+  snapshotCount = 0;
+  copyCount = 0;
+  breaches.length = 0;
+  recoveries.length = 0;
+});
+
+/** A snapshot of the volume in the source region, taken `hoursAgo` before the clock's now. */
+const snapshotOf = (
+  volumeId: string,
+  hoursAgo = 0,
+  state: "completed" | "pending" = "completed",
+) => {
+  snapshotCount += 1;
+  const snapshotId = `snap-src${String(snapshotCount).padStart(5, "0")}`;
+  fakes.snapshots.add(SOURCE, snapshotId, {
+    volumeId,
+    state,
+    startTime: new Date(fakes.clock.now().getTime() - hoursAgo * HOUR).toISOString(),
+  });
+  return snapshotId;
+};
+
+const aPolicy = async (fields: Record<string, unknown> = {}): Promise<DrPolicy> => {
+  const request = checkPolicyRequest(
+    {
+      name: "orders-db-dr",
+      sourceRegion: SOURCE,
+      selector: { tags: { dr: "true" } },
+      destinationRegions: [DR],
+      schedule: "rate(1 hour)",
+      retention: { count: 3 },
+      rpoMinutes: 60,
+      ...fields,
+    },
+    seedPolicy(),
+    fakes.clock.now(),
+  );
+  const policy = newPolicy(ACCOUNT, request, "pol-1", fakes.clock.now());
+  await policies.create(policy);
+  return policy;
+};
+
+const runNow = async (policy: DrPolicy) => {
+  const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+  await policies.addRun(run);
+  return executeRun(policy, run, deps);
+};
+
+/** The job ends as the state machine would end it: its copies made in the destination. */
+const complete = async (jobId: string): Promise<ReplicationJob> => {
+  const job = await fakes.jobs.get(jobId);
+  if (!job) throw new Error(`no job ${jobId}`);
+  const copies = job.copies.map((copy) => {
+    copyCount += 1;
+    const copyId = `snap-dr${String(copyCount).padStart(5, "0")}`;
+    fakes.snapshots.add(copy.destinationRegion, copyId, {
+      volumeId: "vol-ffffffff",
+      startTime: fakes.clock.now().toISOString(),
+      tags: copyTags(job),
+    });
+    return {
+      ...copy,
+      status: "COMPLETED" as const,
+      destinationSnapshotId: copyId,
+      completedAt: fakes.clock.now().toISOString(),
+    };
+  });
+  const done = { ...job, status: "COMPLETED" as const, copies };
+  fakes.jobs.seed(done);
+  return done;
+};
+
+const copiesInDr = () =>
+  fakes.snapshots
+    .findTagged(ACCOUNT, DR, { "snaprelay:policy-id": ["pol-1"] })
+    .then((found) => found.map((copy) => copy.snapshotId).sort());
+
+describe("a policy's run", () => {
+  beforeEach(() => {
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "true" });
+    fakes.snapshots.addVolume(SOURCE, "vol-0bbb0002", { dr: "true" });
+    fakes.snapshots.addVolume(SOURCE, "vol-0ccc0003", { dr: "false" });
+  });
+
+  it("copies the newest completed snapshot of each selected volume, and only those", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 3);
+    const newestA = snapshotOf("vol-0aaa0001", 1);
+    snapshotOf("vol-0aaa0001", 0, "pending");
+    const newestB = snapshotOf("vol-0bbb0002", 2);
+    snapshotOf("vol-0ccc0003", 1);
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    expect(run.status).toBe("STARTED");
+    expect(run.jobs.map((job) => [job.volumeId, job.snapshotId])).toEqual([
+      ["vol-0aaa0001", newestA],
+      ["vol-0bbb0002", newestB],
+    ]);
+    expect(fakes.workflow.started.map((start) => start.jobId).sort()).toEqual(
+      run.jobs.map((job) => job.jobId).sort(),
+    );
+  });
+
+  it("makes ordinary jobs that say which policy, volume and source time they copy", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const snapshotId = snapshotOf("vol-0aaa0001", 1);
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    const job = await fakes.jobs.get(run.jobs[0]?.jobId ?? "");
+    expect(job).toMatchObject({
+      status: "PENDING",
+      snapshotId,
+      sourceRegion: SOURCE,
+      trigger: { type: "schedule", policyId: "pol-1", runId: run.runId },
+      tags: { "snaprelay:policy-id": "pol-1", "snaprelay:volume-id": "vol-0aaa0001" },
+    });
+    expect(job?.name.length).toBeLessThanOrEqual(60);
+  });
+
+  it("selects listed volumes and tagged volumes alike", async () => {
+    // Prepare
+    const policy = await aPolicy({
+      selector: { volumeIds: ["vol-0ccc0003", "vol-0fff9999"], tags: { dr: "true" } },
+    });
+    for (const volume of ["vol-0aaa0001", "vol-0bbb0002", "vol-0ccc0003"]) snapshotOf(volume, 1);
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    expect(run.selectedVolumes).toBe(3);
+    expect(run.jobs.map((job) => job.volumeId)).toEqual([
+      "vol-0aaa0001",
+      "vol-0bbb0002",
+      "vol-0ccc0003",
+    ]);
+  });
+
+  it("records a volume with no completed snapshot as skipped, with the reason", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    snapshotOf("vol-0bbb0002", 0, "pending");
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    expect(run.skipped).toEqual([
+      {
+        volumeId: "vol-0bbb0002",
+        snapshotId: null,
+        reason: "vol-0bbb0002 has no completed snapshot in ap-shanghai",
+      },
+    ]);
+  });
+
+  it("starts nothing for a snapshot that already has a copy in the destination", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const first = await runNow(policy);
+    await complete(first.jobs[0]?.jobId ?? "");
+    fakes.clock.advance(60);
+
+    // Act
+    const second = await runNow(policy);
+
+    // Assess
+    expect(second.jobs.filter((job) => job.volumeId === "vol-0aaa0001")).toEqual([]);
+    expect(second.skipped.find((skip) => skip.volumeId === "vol-0aaa0001")?.reason).toContain(
+      "already has a copy there",
+    );
+  });
+
+  it("waits for a volume's running copy before copying its newer snapshot", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 2);
+    const first = await runNow(policy);
+    snapshotOf("vol-0aaa0001", 0);
+    fakes.clock.advance(60);
+
+    // Act
+    const second = await runNow(policy);
+
+    // Assess: one copy at a time, so that each later copy is incremental.
+    expect(second.jobs.filter((job) => job.volumeId === "vol-0aaa0001")).toEqual([]);
+    expect(second.skipped.find((skip) => skip.volumeId === "vol-0aaa0001")?.reason).toContain(
+      `job ${first.jobs[0]?.jobId}) is still running`,
+    );
+  });
+
+  it("copies the newer snapshot once the earlier copy is done", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 2);
+    const first = await runNow(policy);
+    const newer = snapshotOf("vol-0aaa0001", 0);
+    await complete(first.jobs[0]?.jobId ?? "");
+    fakes.clock.advance(60);
+
+    // Act
+    const second = await runNow(policy);
+
+    // Assess
+    expect(second.jobs.find((job) => job.volumeId === "vol-0aaa0001")?.snapshotId).toBe(newer);
+  });
+
+  it("makes no second job when a run is taken up again", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    snapshotOf("vol-0bbb0002", 1);
+    const run = newRun(policy, "schedule", policy.nextRunAt ?? "", fakes.clock.now());
+    await policies.addRun(run);
+    await executeRun(policy, run, deps);
+
+    // Act: the same run again, as if its first attempt had died before saving.
+    const again = await executeRun(policy, run, deps);
+
+    // Assess
+    expect(fakes.jobs.all()).toHaveLength(2);
+    expect(again.jobs.map((job) => job.jobId)).toEqual([
+      policyJobId("pol-1", run.runId, "vol-0aaa0001"),
+      policyJobId("pol-1", run.runId, "vol-0bbb0002"),
+    ]);
+  });
+
+  it("fails the run with the reason when the account cannot be reached", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    expect(run).toMatchObject({ status: "FAILED", error: { code: "AccountAccessDenied" } });
+    expect(fakes.jobs.all()).toEqual([]);
+  });
+
+  it("stops at its deadline and stays STARTING, to be taken up again", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    await policies.addRun(run);
+
+    // Act
+    const stopped = await executeRun(policy, run, deps, Date.now() - 1);
+
+    // Assess
+    expect(stopped.status).toBe("STARTING");
+    expect(await policies.runsToResume(fakes.clock.now().toISOString(), 10)).toHaveLength(1);
+  });
+});
+
+describe("the scheduler's tick", () => {
+  const options = { deadline: Number.POSITIVE_INFINITY, batchSize: 25 };
+
+  beforeEach(() => {
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "true" });
+    snapshotOf("vol-0aaa0001", 0);
+  });
+
+  it("runs nothing before a policy is due", async () => {
+    // Prepare
+    const policy = await aPolicy();
+
+    // Act
+    const summary = await tick(
+      new Date(Date.parse(policy.nextRunAt ?? "") - 1000),
+      deps,
+      events,
+      options,
+    );
+
+    // Assess
+    expect(summary.runs).toEqual([]);
+    expect(fakes.jobs.all()).toEqual([]);
+  });
+
+  it("runs a due policy and moves its next run on", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const due = new Date(policy.nextRunAt ?? "");
+
+    // Act
+    const summary = await tick(due, deps, events, options);
+
+    // Assess
+    expect(summary.runs).toMatchObject([{ policyId: "pol-1", status: "STARTED", jobs: 1 }]);
+    expect((await policies.get("pol-1"))?.nextRunAt).toBe(
+      new Date(due.getTime() + HOUR).toISOString(),
+    );
+  });
+
+  it("starts nothing new on a second tick for the same moment", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const due = new Date(policy.nextRunAt ?? "");
+    await tick(due, deps, events, options);
+
+    // Act
+    const second = await tick(due, deps, events, options);
+
+    // Assess
+    expect(second.runs).toEqual([]);
+    expect(fakes.jobs.all()).toHaveLength(1);
+  });
+
+  it("runs a policy once when two ticks for the same moment race", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const due = new Date(policy.nextRunAt ?? "");
+
+    // Act
+    const [one, two] = await Promise.all([
+      tick(due, deps, events, options),
+      tick(due, deps, events, options),
+    ]);
+
+    // Assess
+    expect(one.runs.length + two.runs.length).toBe(1);
+    expect(fakes.jobs.all()).toHaveLength(1);
+    expect(fakes.workflow.started).toHaveLength(1);
+  });
+
+  it("runs once after missed runs, not once per missed run", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const late = new Date(Date.parse(policy.nextRunAt ?? "") + 5 * HOUR + 60_000);
+
+    // Act
+    const summary = await tick(late, deps, events, options);
+
+    // Assess
+    expect(summary.runs).toHaveLength(1);
+    expect(Date.parse((await policies.get("pol-1"))?.nextRunAt ?? "")).toBeGreaterThan(
+      late.getTime(),
+    );
+  });
+
+  it("leaves a paused policy alone", async () => {
+    // Prepare
+    const policy = await aPolicy({ enabled: false });
+
+    // Act
+    const summary = await tick(
+      new Date(Date.parse(policy.createdAt) + 10 * HOUR),
+      deps,
+      events,
+      options,
+    );
+
+    // Assess
+    expect(summary.runs).toEqual([]);
+  });
+
+  it("takes up a run that was left STARTING", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    await policies.addRun(run);
+
+    // Act
+    const summary = await tick(new Date(run.resumeAt ?? ""), deps, events, options);
+
+    // Assess
+    expect(summary.runs).toMatchObject([{ runId: run.runId, status: "STARTED", jobs: 1 }]);
+  });
+});
+
+describe("retention after a policy's copy", () => {
+  beforeEach(() => {
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "true" });
+  });
+
+  /** Five runs, each after a new snapshot, each copy completed and retention applied. */
+  const fiveRuns = async (policy: DrPolicy) => {
+    for (let index = 0; index < 5; index += 1) {
+      snapshotOf("vol-0aaa0001", 0);
+      const run = await runNow(policy);
+      const jobId = run.jobs[0]?.jobId ?? "";
+      await complete(jobId);
+      await applyRetention(jobId, deps, events);
+      fakes.clock.advance(3600);
+    }
+  };
+
+  it("keeps exactly the newest N copies", async () => {
+    // Prepare
+    const policy = await aPolicy({ retention: { count: 3 } });
+
+    // Act
+    await fiveRuns(policy);
+
+    // Assess
+    expect(await copiesInDr()).toEqual(["snap-dr00003", "snap-dr00004", "snap-dr00005"]);
+    const deletions = await policies.recentDeletions("pol-1", 10);
+    expect(deletions.map((deletion) => [deletion.snapshotId, deletion.status])).toEqual([
+      ["snap-dr00002", "DELETED"],
+      ["snap-dr00001", "DELETED"],
+    ]);
+    expect(deletions[0]?.reason).toBe("retention deletes copies beyond the newest 3");
+  });
+
+  it("never deletes a snapshot it did not make", async () => {
+    // Prepare
+    const policy = await aPolicy({ retention: { count: 1 } });
+    fakes.snapshots.add(DR, "snap-mine0001", {
+      startTime: "2020-01-01T00:00:00.000Z",
+      tags: { "snaprelay:volume-id": "vol-0aaa0001" },
+    });
+
+    // Act
+    await fiveRuns(policy);
+
+    // Assess
+    expect(await fakes.snapshots.describe(ACCOUNT, DR, "snap-mine0001")).toBeDefined();
+    expect(await copiesInDr()).toEqual(["snap-dr00005"]);
+  });
+
+  it("spares a copy that a running job copies from", async () => {
+    // Prepare
+    const policy = await aPolicy({ retention: { count: 1 } });
+    snapshotOf("vol-0aaa0001", 0);
+    const run = await runNow(policy);
+    const copied = await complete(run.jobs[0]?.jobId ?? "");
+    fakes.jobs.seed({
+      ...copied,
+      jobId: "job-onward",
+      status: "RUNNING",
+      sourceRegion: DR,
+      snapshotId: "snap-dr00001",
+      trigger: { type: "api" },
+      tags: {},
+    });
+    fakes.clock.advance(3600);
+
+    // Act
+    await fiveRuns(policy);
+
+    // Assess
+    expect(await copiesInDr()).toEqual(["snap-dr00001", "snap-dr00006"]);
+  });
+
+  it("does nothing for a job from the API", async () => {
+    // Prepare
+    fakes.jobs.seed({ ...(await aJobFromApi()) });
+
+    // Act
+    const outcome = await applyRetention("job-api", deps, events);
+
+    // Assess
+    expect(outcome).toMatchObject({ policyId: null, recorded: [], deleted: [] });
+  });
+
+  const aJobFromApi = async (): Promise<ReplicationJob> => ({
+    jobId: "job-api",
+    accountId: ACCOUNT,
+    status: "COMPLETED",
+    snapshotId: "snap-0abc1234",
+    sourceRegion: SOURCE,
+    name: "Copied",
+    tags: {},
+    trigger: { type: "api" },
+    createdAt: fakes.clock.now().toISOString(),
+    updatedAt: fakes.clock.now().toISOString(),
+    executionArn: null,
+    copies: [],
+    error: null,
+  });
+});
+
+describe("the recovery point", () => {
+  const options = { deadline: Number.POSITIVE_INFINITY, batchSize: 25 };
+
+  beforeEach(() => {
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "true" });
+  });
+
+  it("is reported once when the newest copy's source grows older than the RPO, and again when a new copy brings it back", async () => {
+    // Prepare: a copy of a snapshot taken 90 minutes ago, against a 60-minute RPO.
+    const policy = await aPolicy({ rpoMinutes: 60, schedule: "rate(1 day)" });
+    snapshotOf("vol-0aaa0001", 1.5);
+    const first = await runNow(policy);
+    await complete(first.jobs[0]?.jobId ?? "");
+    await applyRetention(first.jobs[0]?.jobId ?? "", deps, events);
+
+    // Act
+    const firstTick = await tick(fakes.clock.now(), deps, events, options);
+    const secondTick = await tick(fakes.clock.now(), deps, events, options);
+
+    // Assess
+    expect(firstTick.breaches).toBe(1);
+    expect(secondTick.breaches).toBe(0);
+    expect(breaches).toMatchObject([
+      { policyId: "pol-1", volumeId: "vol-0aaa0001", destinationRegion: DR, rpoMinutes: 60 },
+    ]);
+
+    // Act: a fresh snapshot is copied.
+    fakes.clock.advance(60);
+    snapshotOf("vol-0aaa0001", 0);
+    const next = await runNow(policy);
+    await complete(next.jobs[0]?.jobId ?? "");
+    await applyRetention(next.jobs[0]?.jobId ?? "", deps, events);
+
+    // Assess
+    expect(recoveries).toMatchObject([{ policyId: "pol-1", volumeId: "vol-0aaa0001" }]);
+    const [target] = await policies.targets("pol-1");
+    expect(target?.breachedSince).toBeNull();
+  });
+});
