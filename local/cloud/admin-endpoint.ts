@@ -23,6 +23,8 @@ const fillBody = z.object({
   count: z.number().int().optional(),
   seed: z.string().min(1).optional(),
 });
+const startTimeBody = z.object({ startTime: z.string() });
+
 // The role registry checks the values; an account left out is the route's.
 const roleBody = z.object({
   accountId: z.string().optional(),
@@ -92,6 +94,16 @@ export function adminEndpoint({ accounts, roles, stats }: AdminEndpointDeps) {
       /^regions\/([^/]+)\/snapshots\/([^/]+)\/manifest$/,
       ({ match: [region = "", snapshotId = ""], account }) =>
         account().admin.snapshotManifest(region, snapshotId),
+    ],
+    [
+      "POST",
+      /^regions\/([^/]+)\/snapshots\/([^/]+)\/start-time$/,
+      async ({ match: [region = "", snapshotId = ""], account, body }) =>
+        account().admin.backdateSnapshot(
+          region,
+          snapshotId,
+          startTimeBody.parse(await body()).startTime,
+        ),
     ],
     [
       "GET",
