@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
 import { copySlotsContract } from "../support/copy-slots-contract.js";
 import { jobStoreListingContract } from "../support/job-store-contract.js";
+import { policyStoreContract } from "../support/policy-store-contract.js";
 import {
   ACCOUNT,
   aCopy,
@@ -15,6 +16,7 @@ import {
   stored,
   T0,
 } from "./fakes.js";
+import { InMemoryPolicyStore } from "./policy-fakes.js";
 
 const later = "2026-11-25T02:05:00.000Z";
 
@@ -207,3 +209,5 @@ describe("the in-memory snapshots", () => {
 jobStoreListingContract("the in-memory job store", async () => new InMemoryJobStore());
 
 copySlotsContract("the in-memory copy slots", async () => new InMemoryCopySlots());
+
+policyStoreContract("the in-memory policy store", async () => new InMemoryPolicyStore());
