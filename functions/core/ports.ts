@@ -253,6 +253,11 @@ export interface PolicyStore {
   getRun(policyId: string, runId: string): Promise<PolicyRun | undefined>;
   /** Saves a run's outcome (or its progress). */
   saveRun(run: PolicyRun): Promise<void>;
+  /**
+   * Takes up a run left STARTING: moves its `resumeAt` to `resumeAt`, if it still reads as it did
+   * (so two schedulers never take up one run together); false otherwise.
+   */
+  claimResume(run: PolicyRun, resumeAt: string): Promise<boolean>;
   /** Runs still STARTING whose `resumeAt` is at or before `now`. */
   runsToResume(now: string, limit: number): Promise<PolicyRun[]>;
   /** The policy's newest runs, newest first. */
@@ -261,14 +266,17 @@ export interface PolicyStore {
   targets(policyId: string): Promise<VolumeTarget[]>;
   /**
    * Records the job copying a volume to a destination, creating the target (breaching at
-   * `breachAt` unless a copy comes first) if it is new.
+   * `breachAt` unless a copy comes first) if it is new. Only if the target's job is still
+   * `seenJobId` (what the caller planned with) or already `jobId`: false when another run has
+   * given the volume a job meanwhile.
    */
   assignJob(
     target: Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">,
     jobId: string,
     now: string,
     breachAt: string,
-  ): Promise<void>;
+    seenJobId: string | null,
+  ): Promise<boolean>;
   /**
    * Records a completed copy as the target's recovery point if its source is newer than the one
    * recorded, with the time it next breaches; clears the breach. Returns the target as it was.
@@ -288,6 +296,8 @@ export interface PolicyStore {
   markBreached(target: VolumeTarget, now: string): Promise<boolean>;
   /** Moves the target's next breach check (its policy's RPO grew). */
   rescheduleBreach(target: VolumeTarget, breachAt: string): Promise<void>;
+  /** Stops checking the target's RPO (its policy or destination is gone). */
+  retireBreachCheck(target: VolumeTarget): Promise<void>;
   saveDeletion(deletion: Deletion): Promise<void>;
   /** The policy's newest deletions, newest first. */
   recentDeletions(policyId: string, limit: number): Promise<Deletion[]>;

@@ -30,7 +30,7 @@ describe("the deployment package", () => {
     );
   });
 
-  it("holds the ten functions on nodejs22.x", () => {
+  it("holds the twelve functions on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
       [
@@ -41,6 +41,8 @@ describe("the deployment package", () => {
         "fail",
         "finalize",
         "pollCopy",
+        "retention",
+        "scheduler",
         "startCopy",
         "sweeper",
         "validate",
@@ -51,10 +53,15 @@ describe("the deployment package", () => {
     expect(new Set(functions.map((f) => f.Properties.Runtime))).toEqual(new Set(["nodejs22.x"]));
   });
 
-  it("runs the sweeper every minute", () => {
+  it("runs the sweeper and the DR scheduler every minute", () => {
     const rules = ofType("AWS::Events::Rule");
-    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(1 minute)"]);
-    expect(JSON.stringify(rules[0]?.Properties.Targets)).toContain("SweeperLambdaFunction");
+    const targets = rules.map((rule) => JSON.stringify(rule.Properties.Targets));
+    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual([
+      "rate(1 minute)",
+      "rate(1 minute)",
+    ]);
+    expect(targets.some((target) => target.includes("SweeperLambdaFunction"))).toBe(true);
+    expect(targets.some((target) => target.includes("SchedulerLambdaFunction"))).toBe(true);
   });
 
   it("holds the jobs table, billed per request", () => {
@@ -73,6 +80,9 @@ describe("the deployment package", () => {
       expect.arrayContaining([
         "GET /health",
         "POST /replications",
+        "POST /policies",
+        "GET /policies/{policyId}",
+        "POST /policies/{policyId}/run",
         "GET /replications",
         "GET /replications/{jobId}",
       ]),

@@ -112,6 +112,7 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
         "job-1",
         at(0),
         at(60),
+        null,
       );
       await store.delete(policy.policyId);
       expect(await store.get(policy.policyId)).toBeUndefined();
@@ -133,6 +134,14 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       expect(await store.claimRun(policy, aRun(policy), at(120))).toBe(false);
     });
 
+    it("claims no run of a policy replaced since it was read", async () => {
+      const store = await makeStore();
+      const policy = aPolicy();
+      await store.create(policy);
+      await store.replace({ ...policy, destinationRegions: ["ap-beijing"], updatedAt: at(5) });
+      expect(await store.claimRun(policy, aRun(policy), at(120))).toBe(false);
+    });
+
     it("claims no run of a policy paused meanwhile", async () => {
       const store = await makeStore();
       const policy = aPolicy();
@@ -151,6 +160,12 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       const resumable = async () =>
         (await store.runsToResume(at(-150_000), 100)).filter((r) => r.policyId === policy.policyId);
       expect(await resumable()).toHaveLength(1);
+      const claims = await Promise.all([
+        store.claimResume(run, at(-100_000)),
+        store.claimResume(run, at(-100_000)),
+      ]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await resumable()).toEqual([]);
       await store.saveRun({ ...run, status: "STARTED", resumeAt: null, finishedAt: at(1) });
       expect(await resumable()).toEqual([]);
       expect((await store.getRun(policy.policyId, run.runId))?.status).toBe("STARTED");
@@ -177,8 +192,8 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
     it("starts a target's RPO clock on its first job, and keeps it on the next", async () => {
       const store = await makeStore();
       const policyId = aPolicy().policyId;
-      await store.assignJob(target(policyId), "job-1", at(0), at(60));
-      await store.assignJob(target(policyId), "job-2", at(30), at(90));
+      await store.assignJob(target(policyId), "job-1", at(0), at(60), null);
+      await store.assignJob(target(policyId), "job-2", at(30), at(90), "job-1");
       expect(await store.targets(policyId)).toEqual([
         {
           ...target(policyId),
@@ -191,10 +206,24 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       ]);
     });
 
+    it("gives a volume a new job only if its job is still the one the caller saw", async () => {
+      const store = await makeStore();
+      const policyId = aPolicy().policyId;
+      await store.assignJob(target(policyId), "job-1", at(0), at(60), null);
+      const race = await Promise.all([
+        store.assignJob(target(policyId), "job-2", at(1), at(61), "job-1"),
+        store.assignJob(target(policyId), "job-3", at(1), at(61), "job-1"),
+      ]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+      const winner = race[0] ? "job-2" : "job-3";
+      expect(await store.assignJob(target(policyId), winner, at(2), at(62), "job-1")).toBe(true);
+      expect((await store.targets(policyId))[0]?.activeJobId).toBe(winner);
+    });
+
     it("keeps the newer recovery point when an older copy completes late", async () => {
       const store = await makeStore();
       const policyId = aPolicy().policyId;
-      await store.assignJob(target(policyId), "job-2", at(0), at(60));
+      await store.assignJob(target(policyId), "job-2", at(0), at(60), null);
       await store.recordCopy(target(policyId), aPoint(20, "job-2"), at(80), at(25));
       await store.recordCopy(target(policyId), aPoint(10, "job-1"), at(70), at(26));
       const [stored] = await store.targets(policyId);
@@ -205,7 +234,7 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
     it("reports a breach once, and clears it when a newer copy comes within the RPO", async () => {
       const store = await makeStore();
       const policyId = aPolicy().policyId;
-      await store.assignJob(target(policyId), "job-1", at(-300_000), at(-299_000));
+      await store.assignJob(target(policyId), "job-1", at(-300_000), at(-299_000), null);
       const due = async () =>
         (await store.dueBreaches(at(-200_000), 100)).filter((t) => t.policyId === policyId);
       const [breaching] = await due();
@@ -230,7 +259,7 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
     it("moves a breach check when asked, only from the time it read", async () => {
       const store = await makeStore();
       const policyId = aPolicy().policyId;
-      await store.assignJob(target(policyId), "job-1", at(0), at(60));
+      await store.assignJob(target(policyId), "job-1", at(0), at(60), null);
       const [stored] = await store.targets(policyId);
       if (!stored) throw new Error("no target");
       await store.rescheduleBreach(stored, at(120));

@@ -36,6 +36,7 @@ export const importHandlers = async (): Promise<Record<string, Handler>> => ({
   fail: (await import("../../functions/steps/fail.js")).handler,
   acquireSlot: (await import("../../functions/steps/acquire-slot.js")).handler,
   awaitSlot: (await import("../../functions/steps/await-slot.js")).handler,
+  retention: (await import("../../functions/steps/retention.js")).handler,
 });
 
 export interface WorkflowRun {

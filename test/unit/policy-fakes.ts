@@ -67,7 +67,7 @@ export class InMemoryPolicyStore implements PolicyStore {
     const stored = this.policies.get(policy.policyId);
     const runKey = `${run.policyId}#${run.runId}`;
     if (!stored?.enabled || stored.nextRunAt !== policy.nextRunAt) return false;
-    if (this.runs.has(runKey)) return false;
+    if (stored.updatedAt !== policy.updatedAt) return false;
     this.policies.set(policy.policyId, { ...stored, nextRunAt, lastRunAt: run.scheduledFor });
     this.runs.set(runKey, copy(run));
     return true;
@@ -87,6 +87,13 @@ export class InMemoryPolicyStore implements PolicyStore {
 
   async saveRun(run: PolicyRun) {
     this.runs.set(`${run.policyId}#${run.runId}`, copy(run));
+  }
+
+  async claimResume(run: PolicyRun, resumeAt: string) {
+    const held = this.runs.get(`${run.policyId}#${run.runId}`);
+    if (held?.status !== "STARTING" || held.resumeAt !== run.resumeAt) return false;
+    held.resumeAt = resumeAt;
+    return true;
   }
 
   async runsToResume(now: string, limit: number) {
@@ -120,11 +127,18 @@ export class InMemoryPolicyStore implements PolicyStore {
       .map((target) => this.view(target));
   }
 
-  async assignJob(target: TargetRef, jobId: string, now: string, breachAt: string) {
+  async assignJob(
+    target: TargetRef,
+    jobId: string,
+    now: string,
+    breachAt: string,
+    seenJobId: string | null,
+  ) {
     const held = this.targetsById.get(targetId(target));
     if (held) {
+      if (held.activeJobId !== seenJobId && held.activeJobId !== jobId) return false;
       held.activeJobId = jobId;
-      return;
+      return true;
     }
     this.targetsById.set(targetId(target), {
       ...target,
@@ -135,6 +149,7 @@ export class InMemoryPolicyStore implements PolicyStore {
       createdAt: now,
       due: true,
     });
+    return true;
   }
 
   async recordCopy(target: TargetRef, point: RecoveryPoint, breachAt: string, now: string) {
@@ -173,6 +188,11 @@ export class InMemoryPolicyStore implements PolicyStore {
   async rescheduleBreach(target: VolumeTarget, breachAt: string) {
     const held = this.targetsById.get(targetId(target));
     if (held && held.breachAt === target.breachAt) held.breachAt = breachAt;
+  }
+
+  async retireBreachCheck(target: VolumeTarget) {
+    const held = this.targetsById.get(targetId(target));
+    if (held) held.due = false;
   }
 
   async saveDeletion(deletion: Deletion) {

@@ -285,6 +285,31 @@ describe("a policy's run", () => {
     ]);
   });
 
+  it("copies a volume once when a run now and a scheduled run plan it together", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const manual = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    const scheduled = newRun(policy, "schedule", policy.nextRunAt ?? "", fakes.clock.now());
+
+    // Act
+    const [one, two] = await Promise.all([
+      executeRun(policy, manual, deps),
+      executeRun(policy, scheduled, deps),
+    ]);
+
+    // Assess
+    const jobs = [...one.jobs, ...two.jobs].filter((job) => job.volumeId === "vol-0aaa0001");
+    expect(jobs).toHaveLength(1);
+    expect(
+      fakes.jobs.all().filter((job) => job.tags["snaprelay:volume-id"] === "vol-0aaa0001"),
+    ).toHaveLength(1);
+    const skips = [...one.skipped, ...two.skipped].filter(
+      (skip) => skip.volumeId === "vol-0aaa0001",
+    );
+    expect(skips[0]?.reason).toContain("another run of the policy gave vol-0aaa0001 a job");
+  });
+
   it("fails the run with the reason when the account cannot be reached", async () => {
     // Prepare
     const policy = await aPolicy();
@@ -502,6 +527,28 @@ describe("retention after a policy's copy", () => {
 
     // Assess
     expect(await copiesInDr()).toEqual(["snap-dr00001", "snap-dr00006"]);
+  });
+
+  it("records a copy the cloud would not delete, and prunes the others", async () => {
+    // Prepare
+    const policy = await aPolicy({ retention: { count: 1 } });
+    for (let index = 0; index < 3; index += 1) {
+      snapshotOf("vol-0aaa0001", 0);
+      const run = await runNow(policy);
+      await complete(run.jobs[0]?.jobId ?? "");
+      fakes.clock.advance(3600);
+    }
+    const last = (await policies.recentRuns("pol-1", 1))[0]?.jobs[0]?.jobId ?? "";
+    fakes.snapshots.failNextDeleteWith = new Error("InvalidSnapshot.InUse: in use");
+
+    // Act
+    const outcome = await applyRetention(last, deps, events);
+
+    // Assess
+    expect(outcome.failed).toHaveLength(1);
+    expect(outcome.deleted).toHaveLength(1);
+    const failed = (await policies.recentDeletions("pol-1", 10)).find((d) => d.status === "FAILED");
+    expect(failed?.error).toContain("in use");
   });
 
   it("does nothing for a job from the API", async () => {

@@ -84,7 +84,8 @@ const toTarget = (item: Item): VolumeTarget => {
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException;
 
-const LIST_SIGNATURE = "policies";
+/** A page token is bound to the account it lists: another account's token is refused. */
+const listSignature = (accountId: string) => `policies|${accountId}`;
 
 export class DynamoPolicyStore implements PolicyStore {
   constructor(
@@ -158,10 +159,10 @@ export class DynamoPolicyStore implements PolicyStore {
         KeyConditionExpression: "gsi1pk = :partition",
         ExpressionAttributeValues: { ":partition": policiesPartition(accountId) },
         Limit: limit,
-        ExclusiveStartKey: decodePageToken(LIST_SIGNATURE, nextToken),
+        ExclusiveStartKey: decodePageToken(listSignature(accountId), nextToken),
       }),
     );
-    const token = encodePageToken(LIST_SIGNATURE, page.LastEvaluatedKey);
+    const token = encodePageToken(listSignature(accountId), page.LastEvaluatedKey);
     return {
       policies: (page.Items ?? []).map((item) => withoutKeys<DrPolicy>(item)),
       ...(token ? { nextToken: token } : {}),
@@ -233,22 +234,22 @@ export class DynamoPolicyStore implements PolicyStore {
                 TableName: this.tableName,
                 Key: policyKey(policy.policyId),
                 UpdateExpression: next.UpdateExpression,
-                ConditionExpression: "nextRunAt = :expected AND enabled = :enabled",
+                // Unchanged since it was read: a policy replaced meanwhile is run as it is now,
+                // by the next tick.
+                ConditionExpression:
+                  "nextRunAt = :expected AND enabled = :enabled AND updatedAt = :updated",
                 ExpressionAttributeValues: {
                   ...next.values,
                   ":runAt": run.scheduledFor,
                   ":expected": policy.nextRunAt,
                   ":enabled": true,
+                  ":updated": policy.updatedAt,
                 },
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: runItem(run),
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
+            // The claim above is the guard: a run of the same time stored before (a policy whose
+            // replacement gave it the same next run) is written over, never left to block it.
+            { Put: { TableName: this.tableName, Item: runItem(run) } },
           ],
         }),
       );
@@ -290,6 +291,29 @@ export class DynamoPolicyStore implements PolicyStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: runItem(run) }));
   }
 
+  async claimResume(run: PolicyRun, resumeAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(run.policyId, run.runId),
+          UpdateExpression: "SET resumeAt = :resumeAt, dueAt = :resumeAt",
+          ConditionExpression: "#status = :starting AND resumeAt = :seen",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":resumeAt": resumeAt,
+            ":starting": "STARTING",
+            ":seen": run.resumeAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async runsToResume(now: string, limit: number): Promise<PolicyRun[]> {
     return (await this.dueItems(DUE_RUNS, now, limit)).map((item) => withoutKeys<PolicyRun>(item));
   }
@@ -309,7 +333,13 @@ export class DynamoPolicyStore implements PolicyStore {
     return items.map(toTarget);
   }
 
-  async assignJob(target: TargetRef, jobId: string, now: string, breachAt: string) {
+  async assignJob(
+    target: TargetRef,
+    jobId: string,
+    now: string,
+    breachAt: string,
+    seenJobId: string | null,
+  ): Promise<boolean> {
     const Key = targetItemKey(target.policyId, target.volumeId, target.destinationRegion);
     try {
       // A new target: its RPO clock starts now.
@@ -331,16 +361,31 @@ export class DynamoPolicyStore implements PolicyStore {
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+    const seen =
+      seenJobId === null
+        ? "attribute_not_exists(activeJobId) OR attribute_type(activeJobId, :null)"
+        : "activeJobId = :seen";
+    try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key,
           UpdateExpression: "SET activeJobId = :job",
-          ExpressionAttributeValues: { ":job": jobId },
+          ConditionExpression: `${seen} OR activeJobId = :job`,
+          ExpressionAttributeValues: {
+            ":job": jobId,
+            ...(seenJobId === null ? { ":null": "NULL" } : { ":seen": seenJobId }),
+          },
         }),
       );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 
@@ -430,6 +475,21 @@ export class DynamoPolicyStore implements PolicyStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  async retireBreachCheck(target: VolumeTarget): Promise<void> {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: targetItemKey(target.policyId, target.volumeId, target.destinationRegion),
+          UpdateExpression: "REMOVE duepk, dueAt",
+          ConditionExpression: "attribute_exists(pk)",
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 
   async saveDeletion(deletion: Deletion): Promise<void> {

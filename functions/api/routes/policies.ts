@@ -3,7 +3,7 @@
 // is as absent as one that never was.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { DomainError } from "../../core/errors.js";
+import { DomainError, errorMessage, isDomainError } from "../../core/errors.js";
 import {
   checkPolicyRequest,
   type DrPolicy,
@@ -29,9 +29,12 @@ const RUN_ANSWER_MARGIN_MS = 3_000;
 const presentPolicy = ({ accountId, ...policy }: DrPolicy) => policy;
 const presentRun = ({ accountId, resumeAt, ...run }: PolicyRun) => run;
 
+/** Policy ids are pol- and a UUID; anything else names no policy (and is never a DynamoDB key). */
+const POLICY_ID = /^pol-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const ownPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
   const policyId = pathParameter(event, "policyId");
-  const policy = await services.policies.get(policyId);
+  const policy = POLICY_ID.test(policyId) ? await services.policies.get(policyId) : undefined;
   if (!policy || policy.accountId !== caller.accountId) {
     throw new DomainError("PolicyNotFound", `No DR policy ${policyId} in this account.`);
   }
@@ -44,11 +47,21 @@ const warningsFor = async (
   request: PolicyRequest,
   services: Services,
 ): Promise<string[]> => {
-  const volumes = await services.snapshots.findVolumes(
-    accountId,
-    request.sourceRegion,
-    request.selector,
-  );
+  let volumes: string[];
+  try {
+    volumes = await services.snapshots.findVolumes(
+      accountId,
+      request.sourceRegion,
+      request.selector,
+    );
+  } catch (error) {
+    // A role snaprelay cannot assume makes the policy useless: refused, nothing stored. Anything
+    // else (EC2 busy) only leaves the advice out.
+    if (isDomainError(error, "AccountAccessDenied")) throw error;
+    return [
+      `selector: the volumes of ${request.sourceRegion} could not be read just now (${errorMessage(error)}); the policy is kept and each run selects the volumes that match then.`,
+    ];
+  }
   return volumes.length > 0
     ? []
     : [

@@ -136,8 +136,12 @@ export const checkPolicyRequest = (body: unknown, rules: SeedRules, now: Date): 
   }
   try {
     const schedule = parseSchedule(request.schedule, now, request.timeZone);
-    if (!schedule.nextAfter(now)) {
+    const next = schedule.nextAfter(now);
+    if (!next) {
       throw new InvalidSchedule(`${request.schedule} has no run after ${now.toISOString()}`);
+    }
+    if (next.getUTCFullYear() > 9999) {
+      throw new InvalidSchedule(`${request.schedule} runs next after the year 9999`);
     }
   } catch (error) {
     if (!(error instanceof InvalidSchedule)) throw error;

@@ -73,7 +73,7 @@ export interface VolumeTarget {
   createdAt: string;
 }
 
-export type DeletionStatus = "DELETING" | "DELETED";
+export type DeletionStatus = "DELETING" | "DELETED" | "FAILED";
 
 /** A copy retention deleted (or is deleting): which, when, and why. */
 export interface Deletion {
@@ -88,6 +88,8 @@ export interface Deletion {
   jobId: string;
   status: DeletionStatus;
   at: string;
+  /** Why a FAILED deletion failed (the next retention tries again). */
+  error?: string;
 }
 
 export const targetKey = (volumeId: string, destinationRegion: string) =>

@@ -4,6 +4,7 @@
 // copy that a running job reads or writes is spared. Each deletion is recorded before and after it
 // is made, so a retried step repeats it harmlessly and the record never claims more than was done.
 import { TAG_POLICY_ID, TAG_SOURCE_TIME, TAG_VOLUME_ID } from "../copy-tags.js";
+import { errorMessage, isDomainError } from "../errors.js";
 import type { CopyRecord, ReplicationJob } from "../job.js";
 import { loadJob } from "../load-job.js";
 import { type PolicyEvents, silentEvents } from "./events.js";
@@ -18,6 +19,8 @@ export interface RetentionOutcome {
   policyId: string | null;
   recorded: string[];
   deleted: string[];
+  /** Copies the cloud refused to delete (recorded as FAILED; tried again next time). */
+  failed: string[];
   spared: string[];
 }
 
@@ -36,7 +39,12 @@ const prune = async (
     })
   ).filter((copy) => copy.state === "completed");
   const now = deps.clock.now();
-  const retained = copies.map((copy) => ({ snapshotId: copy.snapshotId, time: copy.startTime }));
+  // Copies are ordered by their source's time: a copy of an older snapshot that finished late is
+  // still the older copy.
+  const retained = copies.map((copy) => ({
+    snapshotId: copy.snapshotId,
+    time: copy.tags[TAG_SOURCE_TIME] ?? copy.startTime,
+  }));
   const candidates = planRetention(retained, policy.retention, now).delete;
   const inUse = new Set<string>();
   for (const candidate of candidates) {
@@ -58,7 +66,21 @@ const prune = async (
       at: now.toISOString(),
     };
     await deps.policies.saveDeletion(deletion);
-    await deps.snapshots.delete(job.accountId, region, copy.snapshotId);
+    try {
+      await deps.snapshots.delete(job.accountId, region, copy.snapshotId);
+    } catch (error) {
+      // One copy the cloud will not delete now (in use, say) does not keep the others: it is
+      // recorded, and the next retention of the volume tries it again.
+      if (isDomainError(error, "AccountAccessDenied")) throw error;
+      await deps.policies.saveDeletion({
+        ...deletion,
+        status: "FAILED",
+        at: deps.clock.now().toISOString(),
+        error: errorMessage(error),
+      });
+      outcome.failed.push(copy.snapshotId);
+      continue;
+    }
     await deps.policies.saveDeletion({
       ...deletion,
       status: "DELETED",
@@ -113,7 +135,14 @@ export const applyRetention = async (
 ): Promise<RetentionOutcome> => {
   const job = await loadJob(deps.jobs, jobId);
   const policyId = job.trigger.type === "schedule" ? job.trigger.policyId : null;
-  const outcome: RetentionOutcome = { jobId, policyId, recorded: [], deleted: [], spared: [] };
+  const outcome: RetentionOutcome = {
+    jobId,
+    policyId,
+    recorded: [],
+    deleted: [],
+    failed: [],
+    spared: [],
+  };
   const volumeId = job.tags[TAG_VOLUME_ID];
   if (!policyId || !volumeId) return outcome;
   // A policy deleted since: its copies stay, and no rule is left to prune them by.

@@ -79,6 +79,8 @@ interface VolumePlan {
   volumeId: string;
   snapshot: SnapshotView;
   destinationRegions: string[];
+  /** The job each destination's target named when planned: the volume is taken only from it. */
+  seenJobs: Record<string, string | null>;
 }
 
 interface RunPlan {
@@ -166,8 +168,10 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
     const ownJobId = policyJobId(policyId, run.runId, volumeId);
     const destinations: string[] = [];
     const reasons: string[] = [];
+    const seenJobs: Record<string, string | null> = {};
     for (const region of policy.destinationRegions) {
-      const active = running.get(targets.get(targetKey(volumeId, region))?.activeJobId ?? "");
+      seenJobs[region] = targets.get(targetKey(volumeId, region))?.activeJobId ?? null;
+      const active = running.get(seenJobs[region] ?? "");
       if (active && active.jobId !== ownJobId) {
         reasons.push(
           `${region}: the copy of ${active.snapshotId} (job ${active.jobId}) is still running; the next run copies the newest snapshot after it`,
@@ -189,7 +193,7 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
       plan.skipped.push({ volumeId, snapshotId: snapshot.snapshotId, reason: reasons.join("; ") });
     }
     if (destinations.length > 0) {
-      plan.plans.push({ volumeId, snapshot, destinationRegions: destinations });
+      plan.plans.push({ volumeId, snapshot, destinationRegions: destinations, seenJobs });
     }
   }
   return plan;
@@ -198,31 +202,45 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
 const jobName = (policy: DrPolicy, volumeId: string): string =>
   [...`DR copy of ${volumeId} by ${policy.name}`].slice(0, MAX_JOB_NAME).join("");
 
-/** Makes (or finds) the volume's job and starts its execution. */
+/**
+ * Makes (or finds) the volume's job and starts its execution; a reason instead when another run
+ * (a run now beside a scheduled one) gave the volume a job in every destination meanwhile.
+ */
 const startVolumeJob = async (
   policy: DrPolicy,
   run: PolicyRun,
   plan: VolumePlan,
   deps: PolicyDeps,
-): Promise<RunJob> => {
+): Promise<RunJob | RunSkip> => {
   const jobId = policyJobId(policy.policyId, run.runId, plan.volumeId);
   const now = deps.clock.now();
   // The targets name the job before it exists: a run that dies here is taken up again, and the
-  // next run waits for this job instead of starting a second copy of the volume.
+  // next run waits for this job instead of starting a second copy of the volume. Each target is
+  // taken only from the job the plan saw, so two runs never both copy a volume to one region.
+  const destinationRegions: string[] = [];
   for (const region of plan.destinationRegions) {
-    await deps.policies.assignJob(
+    const taken = await deps.policies.assignJob(
       { policyId: policy.policyId, volumeId: plan.volumeId, destinationRegion: region },
       jobId,
       now.toISOString(),
       breachTime(now.toISOString(), policy.rpoMinutes),
+      plan.seenJobs[region] ?? null,
     );
+    if (taken) destinationRegions.push(region);
+  }
+  if (destinationRegions.length === 0) {
+    return {
+      volumeId: plan.volumeId,
+      snapshotId: plan.snapshot.snapshotId,
+      reason: `another run of the policy gave ${plan.volumeId} a job in ${plan.destinationRegions.join(", ")} meanwhile`,
+    };
   }
   const fresh = newJob(
     policy.accountId,
     {
       snapshotId: plan.snapshot.snapshotId,
       sourceRegion: policy.sourceRegion,
-      destinationRegions: plan.destinationRegions,
+      destinationRegions,
       name: jobName(policy, plan.volumeId),
       tags: {
         [TAG_POLICY_ID]: policy.policyId,
@@ -297,6 +315,7 @@ export const executeRun = async (
   }
 
   const jobs = new Map(run.jobs.map((job) => [job.volumeId, job]));
+  const skipped = [...plan.skipped];
   const failures: RunFailure[] = [];
   let unfinished = false;
   for (let index = 0; index < plan.plans.length; index += JOB_BATCH) {
@@ -308,7 +327,9 @@ export const executeRun = async (
     await Promise.all(
       batch.map(async (volume) => {
         try {
-          jobs.set(volume.volumeId, await startVolumeJob(policy, run, volume, deps));
+          const outcome = await startVolumeJob(policy, run, volume, deps);
+          if ("jobId" in outcome) jobs.set(volume.volumeId, outcome);
+          else skipped.push(outcome);
         } catch (error) {
           failures.push({
             volumeId: volume.volumeId,
@@ -326,7 +347,7 @@ export const executeRun = async (
     ...run,
     selectedVolumes: plan.selected,
     jobs: [...jobs.values()].sort(byVolume),
-    skipped: [...plan.skipped].sort(byVolume),
+    skipped: skipped.sort(byVolume),
     failures: failures.sort(byVolume),
     error: null,
     ...(unfinished

@@ -16,6 +16,8 @@ const ALLOWED =
   "allowed: rate(N minutes|hours|days) with N ≥ 1, or cron(minutes hours day-of-month month day-of-week year) as EventBridge writes it, with ? in day-of-month or day-of-week";
 
 const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+/** The longest rate: a year. */
+const LONGEST_RATE_MS = 366 * 86_400_000;
 
 const rateSchedule = (expression: string, amount: string, unit: string, anchor: Date): Schedule => {
   const count = Number(amount);
@@ -30,6 +32,9 @@ const rateSchedule = (expression: string, amount: string, unit: string, anchor: 
     );
   }
   const period = count * UNIT_MS[singular];
+  if (period > LONGEST_RATE_MS) {
+    throw new InvalidSchedule(`rate(${amount} ${unit}) is longer than a year; ${ALLOWED}`);
+  }
   const origin = anchor.getTime();
   return {
     expression,

@@ -7,7 +7,10 @@ import type { PolicyEvents } from "./events.js";
 import { type DrPolicy, nextRunOf } from "./policy.js";
 import type { PolicyRun } from "./records.js";
 import { breachTime, recoveryPointOf } from "./recovery-point.js";
-import { executeRun, newRun, type PolicyDeps } from "./run-policy.js";
+import { executeRun, newRun, type PolicyDeps, RESUME_AFTER_MS } from "./run-policy.js";
+
+/** The later of two times: the tick's may be ahead of the clock (a test's tick), or behind. */
+const later = (a: Date, b: Date): Date => (a.getTime() >= b.getTime() ? a : b);
 
 export interface TickOptions {
   /** Epoch ms after which the tick starts nothing new (what it leaves, the next tick takes up). */
@@ -51,6 +54,10 @@ const resumeRuns = async (
 ) => {
   for (const run of await deps.policies.runsToResume(now.toISOString(), options.batchSize)) {
     if (Date.now() > options.deadline) return;
+    // Taken up by one tick only; if this one dies too, the next takes it up after this.
+    const resumeAt = new Date(later(now, deps.clock.now()).getTime() + RESUME_AFTER_MS);
+    if (!(await deps.policies.claimResume(run, resumeAt.toISOString()))) continue;
+    run.resumeAt = resumeAt.toISOString();
     const policy = await deps.policies.get(run.policyId);
     if (!policy) {
       await deps.policies.saveRun({
@@ -77,7 +84,7 @@ const runDuePolicies = async (
     let claimed = 0;
     for (const policy of due) {
       if (Date.now() > options.deadline || !policy.nextRunAt) break;
-      const run = newRun(policy, "schedule", policy.nextRunAt, deps.clock.now());
+      const run = newRun(policy, "schedule", policy.nextRunAt, later(now, deps.clock.now()));
       if (!(await deps.policies.claimRun(policy, run, nextRunOf(policy, now)))) {
         summary.claimedElsewhere += 1;
         continue;
@@ -103,7 +110,12 @@ const reportBreaches = async (
       policies.set(target.policyId, await deps.policies.get(target.policyId));
     }
     const policy = policies.get(target.policyId);
-    if (!policy) continue;
+    // A target left by a deleted policy, or of a destination the policy no longer has: its
+    // check is retired, so it never stands in the way of the others.
+    if (!policy?.destinationRegions.includes(target.destinationRegion)) {
+      await deps.policies.retireBreachCheck(target);
+      continue;
+    }
     const view = recoveryPointOf(target, policy.rpoMinutes, now);
     if (view.status === "OK") {
       // The RPO grew since the check was set: check again when the new one runs out.
