@@ -310,6 +310,64 @@ describe("a policy's run", () => {
     expect(skips[0]?.reason).toContain("another run of the policy gave vol-0aaa0001 a job");
   });
 
+  it("still lists a job that completed before its run was taken up again", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    await policies.addRun(run);
+    const first = await executeRun(policy, run, deps);
+    await complete(first.jobs[0]?.jobId ?? "");
+
+    // Act
+    const again = await executeRun(policy, run, deps);
+
+    // Assess
+    expect(again.jobs.map((job) => job.jobId)).toEqual(first.jobs.map((job) => job.jobId));
+    expect(again.skipped.map((skip) => skip.volumeId)).not.toContain("vol-0aaa0001");
+  });
+
+  it("takes a copy made outside the policy as the volume's recovery point", async () => {
+    // Prepare: the newest snapshot was already copied to the DR region by a job from the API.
+    const policy = await aPolicy();
+    const newest = snapshotOf("vol-0aaa0001", 1);
+    fakes.snapshots.add(DR, "snap-byhand01", {
+      volumeId: "vol-ffffffff",
+      tags: { "snaprelay:source-snapshot-id": newest, "snaprelay:job-id": "job-api" },
+    });
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess
+    expect(run.jobs.map((job) => job.volumeId)).not.toContain("vol-0aaa0001");
+    const [target] = await policies.targets("pol-1");
+    expect(target?.recoveryPoint).toMatchObject({
+      sourceSnapshotId: newest,
+      copySnapshotId: "snap-byhand01",
+      jobId: "job-api",
+    });
+  });
+
+  it("stops checking the RPO of a volume the policy no longer selects", async () => {
+    // Prepare
+    const policy = await aPolicy({ rpoMinutes: 60 });
+    snapshotOf("vol-0aaa0001", 1);
+    await runNow(policy);
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "false" });
+    fakes.clock.advance(60);
+
+    // Act
+    await runNow(policy);
+    const summary = await tick(new Date(fakes.clock.now().getTime() + 10 * HOUR), deps, events, {
+      deadline: Number.POSITIVE_INFINITY,
+      batchSize: 25,
+    });
+
+    // Assess
+    expect(summary.breaches).toBe(0);
+  });
+
   it("fails the run with the reason when the account cannot be reached", async () => {
     // Prepare
     const policy = await aPolicy();

@@ -12,9 +12,10 @@ import {
   replacedPolicy,
 } from "../../core/policies/policy.js";
 import type { PolicyRun } from "../../core/policies/records.js";
-import { recoveryPointOf } from "../../core/policies/recovery-point.js";
+import { recoveryPointOf, rescheduleBreachChecks } from "../../core/policies/recovery-point.js";
 import { executeRun, newRun } from "../../core/policies/run-policy.js";
 import { parseWith } from "../../core/request.js";
+import { loggedPolicyEvents } from "../../policy-events.js";
 import type { Services } from "../../wiring.js";
 import type { RequestScope } from "../handler.js";
 import { json } from "../http.js";
@@ -135,6 +136,9 @@ export const replacePolicy = async (event: ApiEvent, caller: Caller, services: S
   if (!(await services.policies.replace(policy))) {
     throw new DomainError("PolicyNotFound", `No DR policy ${policy.policyId} in this account.`);
   }
+  if (policy.rpoMinutes !== current.rpoMinutes) {
+    await rescheduleBreachChecks(policy, services.policies);
+  }
   return json(200, { ...presentPolicy(policy), warnings });
 };
 
@@ -161,6 +165,7 @@ export const runPolicyNow = async (
     run,
     services.policyDeps,
     scope.answerBy.getTime() - RUN_ANSWER_MARGIN_MS,
+    loggedPolicyEvents,
   );
   return json(202, presentRun(done), {
     location: `/policies/${policy.policyId}`,

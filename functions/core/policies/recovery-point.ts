@@ -1,6 +1,9 @@
 // The recovery point of a volume in a destination: how old the newest copy's source is, against
 // the policy's target.
-import type { VolumeTarget } from "./records.js";
+import type { Clock, PolicyStore } from "../ports.js";
+import type { PolicyEvents } from "./events.js";
+import type { DrPolicy } from "./policy.js";
+import type { RecoveryPoint, VolumeTarget } from "./records.js";
 
 export type RpoStatus = "OK" | "BREACHED";
 
@@ -46,3 +49,44 @@ export const recoveryPointOf = (
 /** When a target whose newest source is from `since` breaches a target of `rpoMinutes`. */
 export const breachTime = (since: string, rpoMinutes: number): string =>
   new Date(Date.parse(since) + rpoMinutes * MINUTE_MS).toISOString();
+
+/**
+ * Makes a completed copy the recovery point of its volume in its region (if its source is newer
+ * than the one recorded), and reports the end of a breach it brings.
+ */
+export const recordRecoveryPoint = async (
+  policy: DrPolicy,
+  target: Pick<VolumeTarget, "volumeId" | "destinationRegion">,
+  point: RecoveryPoint,
+  deps: { policies: PolicyStore; clock: Clock },
+  events: PolicyEvents,
+): Promise<void> => {
+  const ref = { policyId: policy.policyId, ...target };
+  const now = deps.clock.now();
+  const breachAt = breachTime(point.sourceTime, policy.rpoMinutes);
+  const before = await deps.policies.recordCopy(ref, point, breachAt, now.toISOString());
+  const newer = !before?.recoveryPoint || before.recoveryPoint.sourceTime < point.sourceTime;
+  if (newer && before?.breachedSince && Date.parse(breachAt) > now.getTime()) {
+    events.recovered({
+      ...ref,
+      policyName: policy.name,
+      accountId: policy.accountId,
+      rpoMinutes: policy.rpoMinutes,
+      sourceSnapshotId: point.sourceSnapshotId,
+      sourceTime: point.sourceTime,
+      breachedSince: before.breachedSince,
+    });
+  }
+};
+
+/** After a policy's RPO changed: each target not in breach is checked at its new breach time. */
+export const rescheduleBreachChecks = async (
+  policy: DrPolicy,
+  policies: PolicyStore,
+): Promise<void> => {
+  for (const target of await policies.targets(policy.policyId)) {
+    if (target.breachedSince !== null) continue;
+    const since = target.recoveryPoint?.sourceTime ?? target.createdAt;
+    await policies.rescheduleBreach(target, breachTime(since, policy.rpoMinutes));
+  }
+};

@@ -5,12 +5,12 @@
 // is made, so a retried step repeats it harmlessly and the record never claims more than was done.
 import { TAG_POLICY_ID, TAG_SOURCE_TIME, TAG_VOLUME_ID } from "../copy-tags.js";
 import { errorMessage, isDomainError } from "../errors.js";
-import type { CopyRecord, ReplicationJob } from "../job.js";
+import type { ReplicationJob } from "../job.js";
 import { loadJob } from "../load-job.js";
 import { type PolicyEvents, silentEvents } from "./events.js";
 import type { DrPolicy } from "./policy.js";
 import type { Deletion } from "./records.js";
-import { breachTime } from "./recovery-point.js";
+import { recordRecoveryPoint } from "./recovery-point.js";
 import { planRetention } from "./retention-plan.js";
 import type { PolicyDeps } from "./run-policy.js";
 
@@ -90,43 +90,6 @@ const prune = async (
   }
 };
 
-const recordRecoveryPoint = async (
-  policy: DrPolicy,
-  job: ReplicationJob,
-  volumeId: string,
-  copy: CopyRecord,
-  deps: PolicyDeps,
-  events: PolicyEvents,
-): Promise<void> => {
-  const target = { policyId: policy.policyId, volumeId, destinationRegion: copy.destinationRegion };
-  const now = deps.clock.now();
-  const sourceTime = job.tags[TAG_SOURCE_TIME] ?? job.createdAt;
-  const breachAt = breachTime(sourceTime, policy.rpoMinutes);
-  const before = await deps.policies.recordCopy(
-    target,
-    {
-      sourceSnapshotId: job.snapshotId,
-      sourceTime,
-      copySnapshotId: copy.destinationSnapshotId,
-      jobId: job.jobId,
-      copiedAt: copy.completedAt ?? now.toISOString(),
-    },
-    breachAt,
-    now.toISOString(),
-  );
-  if (before?.breachedSince && Date.parse(breachAt) > now.getTime()) {
-    events.recovered({
-      ...target,
-      policyName: policy.name,
-      accountId: policy.accountId,
-      rpoMinutes: policy.rpoMinutes,
-      sourceSnapshotId: job.snapshotId,
-      sourceTime,
-      breachedSince: before.breachedSince,
-    });
-  }
-};
-
 /** The Retention step of a policy's job; a job from the API has nothing to do here. */
 export const applyRetention = async (
   jobId: string,
@@ -150,7 +113,19 @@ export const applyRetention = async (
   if (!policy) return outcome;
   for (const copy of job.copies) {
     if (copy.status !== "COMPLETED") continue;
-    await recordRecoveryPoint(policy, job, volumeId, copy, deps, events);
+    await recordRecoveryPoint(
+      policy,
+      { volumeId, destinationRegion: copy.destinationRegion },
+      {
+        sourceSnapshotId: job.snapshotId,
+        sourceTime: job.tags[TAG_SOURCE_TIME] ?? job.createdAt,
+        copySnapshotId: copy.destinationSnapshotId,
+        jobId: job.jobId,
+        copiedAt: copy.completedAt ?? deps.clock.now().toISOString(),
+      },
+      deps,
+      events,
+    );
     outcome.recorded.push(copy.destinationRegion);
     await prune(policy, job, volumeId, copy.destinationRegion, deps, outcome);
   }

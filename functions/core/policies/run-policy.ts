@@ -5,6 +5,7 @@
 // and the volume, so a run taken up again after a crash finds the jobs it made and never makes two.
 import { createHash } from "node:crypto";
 import {
+  TAG_JOB_ID,
   TAG_POLICY_ID,
   TAG_SOURCE_SNAPSHOT,
   TAG_SOURCE_TIME,
@@ -22,10 +23,11 @@ import type {
   Workflow,
 } from "../ports.js";
 import type { ReplicationPolicy as SeedRules } from "../rules.js";
+import { type PolicyEvents, silentEvents } from "./events.js";
 import type { DrPolicy } from "./policy.js";
-import type { PolicyRun, RunFailure, RunJob, RunSkip } from "./records.js";
+import type { PolicyRun, RunFailure, RunJob, RunSkip, VolumeTarget } from "./records.js";
 import { targetKey } from "./records.js";
-import { breachTime } from "./recovery-point.js";
+import { breachTime, recordRecoveryPoint } from "./recovery-point.js";
 
 export interface PolicyDeps {
   policies: PolicyStore;
@@ -87,6 +89,10 @@ interface RunPlan {
   selected: number;
   plans: VolumePlan[];
   skipped: RunSkip[];
+  /** Completed copies made outside the policy (the API, another policy): recovery points too. */
+  adopted: { volumeId: string; snapshot: SnapshotView; copy: SnapshotView }[];
+  /** Targets of volumes or regions the policy no longer selects: their RPO checks retire. */
+  stale: VolumeTarget[];
 }
 
 /** Runs `work` over `items`, `width` at a time, in order. */
@@ -131,7 +137,7 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
   );
   const sourceIds = [...newest.values()].map((snapshot) => snapshot.snapshotId);
   // Copies already made (or being made) of these snapshots, in each destination.
-  const copied = new Map<string, Set<string>>();
+  const copied = new Map<string, Map<string, SnapshotView>>();
   for (const region of policy.destinationRegions) {
     const copies =
       sourceIds.length === 0
@@ -139,10 +145,10 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
         : await deps.snapshots.findTagged(accountId, region, { [TAG_SOURCE_SNAPSHOT]: sourceIds });
     copied.set(
       region,
-      new Set(
+      new Map(
         copies
           .filter((copy) => copy.state !== "error")
-          .map((copy) => copy.tags[TAG_SOURCE_SNAPSHOT] ?? ""),
+          .map((copy) => [copy.tags[TAG_SOURCE_SNAPSHOT] ?? "", copy]),
       ),
     );
   }
@@ -154,7 +160,19 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
     ]),
   );
 
-  const plan: RunPlan = { selected: volumeIds.length, plans: [], skipped: [] };
+  const selected = new Set(volumeIds);
+  const plan: RunPlan = {
+    selected: volumeIds.length,
+    plans: [],
+    skipped: [],
+    adopted: [],
+    stale: [...targets.values()].filter(
+      (target) =>
+        target.breachAt !== null &&
+        (!selected.has(target.volumeId) ||
+          !policy.destinationRegions.includes(target.destinationRegion)),
+    ),
+  };
   for (const volumeId of [...volumeIds].sort()) {
     const snapshot = newest.get(volumeId);
     if (!snapshot) {
@@ -171,15 +189,22 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
     const seenJobs: Record<string, string | null> = {};
     for (const region of policy.destinationRegions) {
       seenJobs[region] = targets.get(targetKey(volumeId, region))?.activeJobId ?? null;
+      // This run's own job (made by an earlier attempt, or by another taking it up at the same
+      // time), finished or not: it stays this run's job.
+      if (seenJobs[region] === ownJobId) {
+        destinations.push(region);
+        continue;
+      }
       const active = running.get(seenJobs[region] ?? "");
-      if (active && active.jobId !== ownJobId) {
+      if (active) {
         reasons.push(
           `${region}: the copy of ${active.snapshotId} (job ${active.jobId}) is still running; the next run copies the newest snapshot after it`,
         );
-      } else if (!active && copied.get(region)?.has(snapshot.snapshotId)) {
+      } else if (copied.get(region)?.has(snapshot.snapshotId)) {
         reasons.push(`${region}: ${snapshot.snapshotId} already has a copy there`);
+        const copy = copied.get(region)?.get(snapshot.snapshotId);
+        if (copy?.state === "completed") plan.adopted.push({ volumeId, snapshot, copy });
       } else if (
-        !active &&
         (otherJobs.get(snapshot.snapshotId) ?? []).some((job) =>
           job.copies.some((copy) => copy.destinationRegion === region),
         )
@@ -291,6 +316,7 @@ export const executeRun = async (
   run: PolicyRun,
   deps: PolicyDeps,
   deadline = Number.POSITIVE_INFINITY,
+  events: PolicyEvents = silentEvents,
 ): Promise<PolicyRun> => {
   if (run.status !== "STARTING") return run;
   let plan: RunPlan;
@@ -312,6 +338,26 @@ export const executeRun = async (
     };
     await deps.policies.saveRun(failed);
     return failed;
+  }
+
+  // Bookkeeping of recovery points: best effort, the next run does it again.
+  for (const { volumeId, snapshot, copy } of plan.adopted) {
+    await recordRecoveryPoint(
+      policy,
+      { volumeId, destinationRegion: copy.region },
+      {
+        sourceSnapshotId: snapshot.snapshotId,
+        sourceTime: snapshot.startTime,
+        copySnapshotId: copy.snapshotId,
+        jobId: copy.tags[TAG_JOB_ID] ?? "",
+        copiedAt: copy.startTime,
+      },
+      deps,
+      events,
+    ).catch(() => undefined);
+  }
+  for (const target of plan.stale) {
+    await deps.policies.retireBreachCheck(target).catch(() => undefined);
   }
 
   const jobs = new Map(run.jobs.map((job) => [job.volumeId, job]));

@@ -49,6 +49,7 @@ const summaryOf = (run: PolicyRun): RunSummary => ({
 const resumeRuns = async (
   now: Date,
   deps: PolicyDeps,
+  events: PolicyEvents,
   options: TickOptions,
   summary: TickSummary,
 ) => {
@@ -69,13 +70,14 @@ const resumeRuns = async (
       });
       continue;
     }
-    summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline)));
+    summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline, events)));
   }
 };
 
 const runDuePolicies = async (
   now: Date,
   deps: PolicyDeps,
+  events: PolicyEvents,
   options: TickOptions,
   summary: TickSummary,
 ) => {
@@ -90,7 +92,7 @@ const runDuePolicies = async (
         continue;
       }
       claimed += 1;
-      summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline)));
+      summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline, events)));
     }
     // Everything due was claimed by this tick or another: the next query would find the same.
     if (due.length < options.batchSize || claimed === 0) return;
@@ -154,8 +156,8 @@ export const tick = async (
     problems: [],
   };
   const parts: [string, () => Promise<void>][] = [
-    ["resuming runs", () => resumeRuns(now, deps, options, summary)],
-    ["running due policies", () => runDuePolicies(now, deps, options, summary)],
+    ["resuming runs", () => resumeRuns(now, deps, events, options, summary)],
+    ["running due policies", () => runDuePolicies(now, deps, events, options, summary)],
     ["checking recovery points", () => reportBreaches(now, deps, events, options, summary)],
   ];
   // One part failing (DynamoDB busy, say) does not stop the others; the next tick tries again.
