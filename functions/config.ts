@@ -64,7 +64,8 @@ const EnvSchema = z.object({
     .min(32, "at least 32 characters"),
   AUTH_TOKEN_ISSUER: z.string().min(1).default("snaprelay"),
   POLL_MIN_SECONDS: seconds(15),
-  POLL_MAX_SECONDS: seconds(600),
+  POLL_MAX_SECONDS: seconds(86_400),
+  COPY_ASSUMED_MIB_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
   COPY_START_LEASE_SECONDS: seconds(120),
   SNAPSHOT_QUOTA_PER_REGION: z.coerce.number().int().min(1).default(100_000),
   COPY_STALL_SECONDS: seconds(7_200),
@@ -93,8 +94,11 @@ export interface Config {
   allowlistedAccounts: string[];
   authTokenSecret: string;
   authTokenIssuer: string;
+  /** The shortest and the longest wait for a copy's end before a safety poll. */
   pollMinSeconds: number;
   pollMaxSeconds: number;
+  /** The copy rate a copy's first wait assumes, before its own rate is seen. */
+  assumedCopyMiBPerSecond: number;
   copyStartLeaseSeconds: number;
   snapshotQuotaPerRegion: number;
   copyStallSeconds: number;
@@ -138,6 +142,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     authTokenIssuer: e.AUTH_TOKEN_ISSUER,
     pollMinSeconds: e.POLL_MIN_SECONDS,
     pollMaxSeconds: e.POLL_MAX_SECONDS,
+    assumedCopyMiBPerSecond: e.COPY_ASSUMED_MIB_PER_SECOND,
     copyStartLeaseSeconds: e.COPY_START_LEASE_SECONDS,
     snapshotQuotaPerRegion: e.SNAPSHOT_QUOTA_PER_REGION,
     copyStallSeconds: e.COPY_STALL_SECONDS,

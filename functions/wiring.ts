@@ -4,6 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
+import { DynamoCopyWaits } from "./adapters/dynamodb/copy-waits.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
 import { DynamoPolicyStore } from "./adapters/dynamodb/policy-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
@@ -54,6 +55,7 @@ export const createServices = (config: Config): Services => {
   const jobs = new DynamoJobStore(documents, config.jobsTable);
   const snapshots = new Ec2SnapshotProvider(accounts);
   const slots = new DynamoCopySlots(documents, config.jobsTable);
+  const copyWaits = new DynamoCopyWaits(documents, config.jobsTable);
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
   const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   const policies = new DynamoPolicyStore(documents, config.jobsTable);
@@ -71,12 +73,14 @@ export const createServices = (config: Config): Services => {
       jobs,
       snapshots,
       slots,
+      copyWaits,
       workflow,
       clock,
       settings: {
         policy,
         pollMinSeconds: config.pollMinSeconds,
         pollMaxSeconds: config.pollMaxSeconds,
+        assumedCopyMiBPerSecond: config.assumedCopyMiBPerSecond,
         copyStartLeaseSeconds: config.copyStartLeaseSeconds,
         snapshotQuotaPerRegion: config.snapshotQuotaPerRegion,
         copyStallSeconds: config.copyStallSeconds,

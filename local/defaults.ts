@@ -47,6 +47,9 @@ export interface LocalPorts {
   dynamodb: number;
   stepFunctions: number;
   cloud: number;
+  /** The local EventBridge (PutEvents), and the message broker it runs beside it. */
+  events: number;
+  eventsPubSub: number;
 }
 
 export const localPorts = (): LocalPorts => ({
@@ -55,6 +58,8 @@ export const localPorts = (): LocalPorts => ({
   dynamodb: port("SNAPRELAY_DYNAMODB_PORT", 8000),
   stepFunctions: port("SNAPRELAY_SFN_PORT", 8083),
   cloud: port("SNAPRELAY_CLOUD_PORT", 8084),
+  events: port("SNAPRELAY_EVENTS_PORT", 4010),
+  eventsPubSub: port("SNAPRELAY_EVENTS_PUBSUB_PORT", 4011),
 });
 
 export const LOCAL = {

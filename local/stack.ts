@@ -36,7 +36,7 @@ export interface StackOptions {
   /** Local cloud knobs: bandwidth and injected faults. */
   cloud?: Pick<
     LocalCloudOptions,
-    "copyBytesPerSecond" | "throttleRate" | "copyFailureRate" | "blockSizeBytes"
+    "copyBytesPerSecond" | "throttleRate" | "copyFailureRate" | "blockSizeBytes" | "eventDropRate"
   >;
   /** Scales Wait and Retry times of the state machine (tests use less than 1). */
   waitScale?: number;
@@ -49,7 +49,13 @@ export interface StackOptions {
 
 export interface RunningStack {
   apiUrl: string;
-  endpoints: { dynamodb: string; stepFunctions: string; cloud: string; lambda: string };
+  endpoints: {
+    dynamodb: string;
+    stepFunctions: string;
+    cloud: string;
+    lambda: string;
+    events: string;
+  };
   /** What a client of the local stack needs: the AWS SDK's endpoint variables and a dummy identity. */
   clientEnv: Record<string, string>;
   stateMachineArn: string;
@@ -63,14 +69,20 @@ const PORT_VARIABLES: Record<keyof LocalPorts, [string, string]> = {
   dynamodb: ["DynamoDB Local", "SNAPRELAY_DYNAMODB_PORT"],
   stepFunctions: ["Step Functions", "SNAPRELAY_SFN_PORT"],
   cloud: ["local cloud", "SNAPRELAY_CLOUD_PORT"],
+  events: ["local EventBridge", "SNAPRELAY_EVENTS_PORT"],
+  eventsPubSub: ["local EventBridge's broker", "SNAPRELAY_EVENTS_PUBSUB_PORT"],
 };
 
 // Local defaults for the functions' settings; the same environment variables override them.
 // Under a compressed clock those times are the clock's, so AWS's own defaults apply instead.
 const localFunctionSettings = (clockSpeed: number): Record<string, string> => {
   const realTime: Record<string, string> = {
+    // A copy's end comes by its event; a lost one is found by a safety poll within a minute.
     POLL_MIN_SECONDS: "1",
-    POLL_MAX_SECONDS: "5",
+    POLL_MAX_SECONDS: "60",
+    // Half the local cloud's default bandwidth: a first wait runs past a copy's end, so its
+    // event, not a poll, ends it.
+    COPY_ASSUMED_MIB_PER_SECOND: "800",
     // Longer than the functions' 30 s timeout: a live attempt never loses its claim.
     COPY_START_LEASE_SECONDS: "45",
     COPY_STALL_SECONDS: "120",
@@ -112,6 +124,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     stepFunctions: `http://127.0.0.1:${ports.stepFunctions}`,
     cloud: `http://127.0.0.1:${ports.cloud}`,
     lambda: `http://127.0.0.1:${ports.lambda}`,
+    events: `http://127.0.0.1:${ports.events}`,
   };
   const clientEnv = {
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
@@ -119,6 +132,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     AWS_ENDPOINT_URL_EC2: endpoints.cloud,
     // The local cloud answers STS too: it hands out each account's role credentials.
     AWS_ENDPOINT_URL_STS: endpoints.cloud,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
     AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
     AWS_REGION: LOCAL.homeRegion,
@@ -145,6 +159,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       port: ports.cloud,
       dataDir: join(options.dataDir, "cloud"),
       clockSpeed,
+      // The cloud's copy events go to the local EventBridge, as EBS's go to EventBridge.
+      eventsEndpoint: endpoints.events,
       ...options.cloud,
     });
     stops.push(() => cloud.close());
@@ -160,6 +176,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       env: {
         ...clientEnv,
         STATE_MACHINE_ARN: localStateMachineArn,
+        SNAPRELAY_EVENTS_PORT: String(ports.events),
+        SNAPRELAY_EVENTS_PUBSUB_PORT: String(ports.eventsPubSub),
+        // The local EventBridge stamps every event with one account: the demo account's copies'
+        // events are trusted; another account's copies end by their safety polls.
+        SNAPRELAY_EVENTS_ACCOUNT: LOCAL.demoAccountId,
         AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
         AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
         ...localFunctionSettings(clockSpeed),

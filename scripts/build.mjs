@@ -13,6 +13,8 @@ const entryPoints = [
   "functions/steps/fail.ts",
   "functions/steps/acquire-slot.ts",
   "functions/steps/await-slot.ts",
+  "functions/steps/await-copy.ts",
+  "functions/events/copy-events.ts",
   "functions/steps/retention.ts",
   "functions/schedule/sweeper.ts",
   "functions/schedule/scheduler.ts",

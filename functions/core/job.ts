@@ -41,6 +41,8 @@ export interface CopyRecord {
   completedAt: string | null;
   /** When progress last moved: a copy that stays still too long is stalled. */
   progressAt: string | null;
+  /** The size of what is copied (the source volume's), once the job is accepted. */
+  sizeGiB?: number | null;
 }
 
 export interface ReplicationJob {

@@ -1,23 +1,55 @@
-// The PollCopy step: ask the destination region how the copy is doing, record its progress,
-// and say when to look again. A copy the cloud failed becomes a named error.
+// The PollCopy step, the safety net under the copy's event: when a copy's wait for its end ran
+// out, ask the destination region how the copy is doing, record its progress, and say how long
+// the next wait may last. A copy the cloud failed becomes a named error.
 import { DomainError } from "./errors.js";
+import type { CopyRecord } from "./job.js";
 import { loadCopy } from "./load-job.js";
-import { nextPollDelaySeconds } from "./polling.js";
+import { copyWaitSeconds } from "./polling.js";
 import type { StepDeps } from "./step-deps.js";
 
 export interface CopyProgress {
   state: "pending" | "completed";
   progress: number;
+  /** How long the next wait for the copy's end may last before the next safety poll. */
   waitSeconds: number;
+  /** Safety polls made of this copy so far. */
+  polls: number;
 }
+
+export const COPY_COMPLETED: CopyProgress = {
+  state: "completed",
+  progress: 100,
+  waitSeconds: 0,
+  polls: 0,
+};
+
+/** The next wait for a copy's end, from what is known of it now. */
+export const nextWait = (
+  copy: Pick<CopyRecord, "sizeGiB">,
+  progress: number,
+  elapsedSeconds: number,
+  polls: number,
+  deps: Pick<StepDeps, "settings">,
+): number =>
+  copyWaitSeconds({
+    sizeGiB: copy.sizeGiB ?? null,
+    progress,
+    elapsedSeconds,
+    polls,
+    assumedMiBPerSecond: deps.settings.assumedCopyMiBPerSecond,
+    minSeconds: deps.settings.pollMinSeconds,
+    maxSeconds: deps.settings.pollMaxSeconds,
+  });
 
 export const pollCopy = async (
   jobId: string,
   destinationRegion: string,
   deps: StepDeps,
+  pollsBefore = 0,
 ): Promise<CopyProgress> => {
+  const polls = pollsBefore + 1;
   const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
-  if (copy.status === "COMPLETED") return { state: "completed", progress: 100, waitSeconds: 0 };
+  if (copy.status === "COMPLETED") return { ...COPY_COMPLETED, polls };
   if (!copy.destinationSnapshotId || copy.status !== "COPYING") {
     throw new DomainError(
       "IllegalTransition",
@@ -44,7 +76,7 @@ export const pollCopy = async (
   }
 
   const now = deps.clock.now();
-  if (snapshot.state === "completed") return { state: "completed", progress: 100, waitSeconds: 0 };
+  if (snapshot.state === "completed") return { ...COPY_COMPLETED, polls };
   const startedAt = Date.parse(copy.startedAt ?? snapshot.startTime);
   if (snapshot.progress !== copy.progress) {
     await deps.jobs.apply(
@@ -66,15 +98,11 @@ export const pollCopy = async (
       );
     }
   }
+  const elapsedSeconds = Math.max(0, (now.getTime() - startedAt) / 1000);
   return {
     state: "pending",
     progress: snapshot.progress,
-    waitSeconds: nextPollDelaySeconds({
-      progress: snapshot.progress,
-      elapsedSeconds: Math.max(0, (now.getTime() - startedAt) / 1000),
-      minSeconds: deps.settings.pollMinSeconds,
-      maxSeconds: deps.settings.pollMaxSeconds,
-      random: (deps.random ?? Math.random)(),
-    }),
+    waitSeconds: nextWait(copy, snapshot.progress, elapsedSeconds, polls, deps),
+    polls,
   };
 };

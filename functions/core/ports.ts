@@ -12,6 +12,7 @@ export interface CopyChange {
   startedAt?: string;
   completedAt?: string;
   progressAt?: string;
+  sizeGiB?: number;
 }
 
 /**
@@ -224,6 +225,46 @@ export interface CopySlots {
   pools(): Promise<SlotPool[]>;
 }
 
+/** A copy's end, as the event the destination region sent about it tells it. */
+export interface CopyEnd {
+  /** The account the event came from: only a copy of that account is ended by it. */
+  account: string;
+  result: "succeeded" | "failed";
+  /** The cloud's reason, for a failed copy. */
+  cause?: string;
+  /** When the event says the copy ended. */
+  endedAt?: string;
+}
+
+/** The wait of one copy for its end: the job it belongs to and the token that ends the wait. */
+export interface CopyWaiter {
+  jobId: string;
+  accountId: string;
+  token: string;
+}
+
+/**
+ * Where a copy's wait and its end meet, by destination region and snapshot id (a key, not a
+ * scan). Whichever comes second learns of the first in the same write, so an event that comes
+ * before the wait is recorded still ends the wait as soon as it is.
+ */
+export interface CopyWaits {
+  /** Records the wait's token; answers the copy's end if its event came first. */
+  wait(
+    region: string,
+    snapshotId: string,
+    waiter: CopyWaiter,
+    expiresAt: Date,
+  ): Promise<CopyEnd | undefined>;
+  /** Records the copy's end; answers the wait recorded, if any. */
+  end(
+    region: string,
+    snapshotId: string,
+    end: CopyEnd,
+    expiresAt: Date,
+  ): Promise<CopyWaiter | undefined>;
+}
+
 export interface PolicyPage {
   policies: DrPolicy[];
   nextToken?: string;
@@ -334,6 +375,11 @@ export interface Workflow {
    * that task no longer waits (answered, timed out, or its execution ended).
    */
   wake(token: string, output: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Fails the task that handed out `token` with a named error (its Catch sees `error` and
+   * `cause`); false when that task no longer waits.
+   */
+  fail(token: string, error: string, cause: string): Promise<boolean>;
   isReachable(): Promise<boolean>;
 }
 

@@ -4,11 +4,15 @@
 import { copyIdentityTags, copyTags } from "./copy-tags.js";
 import { DomainError } from "./errors.js";
 import { loadCopy } from "./load-job.js";
+import { nextWait } from "./poll-copy.js";
 import type { StepDeps } from "./step-deps.js";
 
 export interface CopyStarted {
   destinationSnapshotId: string;
+  /** How long the first wait for the copy's end may last before a safety poll. */
   waitSeconds: number;
+  /** Safety polls made so far: none. */
+  polls: 0;
 }
 
 export const startCopy = async (
@@ -19,7 +23,8 @@ export const startCopy = async (
   const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
   const started = (id: string): CopyStarted => ({
     destinationSnapshotId: id,
-    waitSeconds: deps.settings.pollMinSeconds,
+    waitSeconds: nextWait(copy, 0, 0, 0, deps),
+    polls: 0,
   });
   if (copy.destinationSnapshotId) return started(copy.destinationSnapshotId);
   if (copy.status !== "QUEUED") {

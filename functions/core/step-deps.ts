@@ -1,11 +1,14 @@
 // What the state machine's steps need: the ports, and the settings they read.
-import type { Clock, CopySlots, JobStore, SnapshotProvider, Workflow } from "./ports.js";
+import type { Clock, CopySlots, CopyWaits, JobStore, SnapshotProvider, Workflow } from "./ports.js";
 import type { ReplicationPolicy } from "./rules.js";
 
 export interface StepSettings {
   policy: ReplicationPolicy;
+  /** The shortest and the longest wait for a copy's end before a safety poll looks at it. */
   pollMinSeconds: number;
   pollMaxSeconds: number;
+  /** The copy rate assumed for a copy's first wait, before its own rate is seen. */
+  assumedCopyMiBPerSecond: number;
   /** How long a StartCopy's claim on a destination holds before another attempt may take it. */
   copyStartLeaseSeconds: number;
   /** Snapshots an account may hold in one region, copies in flight included. */
@@ -29,8 +32,10 @@ export interface StepDeps {
   jobs: JobStore;
   snapshots: SnapshotProvider;
   slots: CopySlots;
-  /** Wakes copies waiting for a slot. */
-  workflow: Pick<Workflow, "wake">;
+  /** Where a copy's wait for its end meets the copy's event. */
+  copyWaits: CopyWaits;
+  /** Wakes copies waiting for a slot, and ends copies' waits for their end. */
+  workflow: Pick<Workflow, "wake" | "fail">;
   clock: Clock;
   settings: StepSettings;
   random?: () => number;

@@ -14,7 +14,8 @@ export type ValidationOutcome =
   | { accepted: true; destinationRegions: string[] }
   | { accepted: false; error: { code: string; message: string } };
 
-const checkSourceSnapshot = async (deps: StepDeps, job: ReplicationJob): Promise<void> => {
+/** Checks the source snapshot can be copied; answers its volume's size. */
+const checkSourceSnapshot = async (deps: StepDeps, job: ReplicationJob): Promise<number> => {
   const { accountId, sourceRegion, snapshotId } = job;
   const snapshot = await deps.snapshots.describe(accountId, sourceRegion, snapshotId);
   if (!snapshot) {
@@ -29,6 +30,7 @@ const checkSourceSnapshot = async (deps: StepDeps, job: ReplicationJob): Promise
       `Snapshot ${snapshotId} in ${sourceRegion} is ${snapshot.state} (${snapshot.progress}%); only a completed snapshot can be copied.`,
     );
   }
+  return snapshot.volumeSizeGiB;
 };
 
 /** Rule 5: each destination must have room for one more snapshot, copies in flight included. */
@@ -58,6 +60,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
   if (job.status === "REJECTED" && job.error) return { accepted: false, error: job.error };
   job = await deps.jobs.apply(jobId, { status: "VALIDATING" }, now());
 
+  let sizeGiB: number;
   try {
     // The allowlist can change between the request and the run (an account leaves the beta).
     assertAllowlisted(job.accountId, deps.settings.policy);
@@ -71,7 +74,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
       }),
       deps.settings.policy,
     );
-    await checkSourceSnapshot(deps, job);
+    sizeGiB = await checkSourceSnapshot(deps, job);
     await checkQuota(deps, job);
   } catch (error) {
     if (!isRejection(error)) throw error;
@@ -89,7 +92,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
   }
 
   const queued: Record<string, CopyChange> = Object.fromEntries(
-    job.copies.map((copy) => [copy.destinationRegion, { status: "QUEUED" }]),
+    job.copies.map((copy) => [copy.destinationRegion, { status: "QUEUED", sizeGiB }]),
   );
   await deps.jobs.apply(jobId, { status: "RUNNING", copies: queued }, now());
   return { accepted: true, destinationRegions: job.copies.map((c) => c.destinationRegion) };

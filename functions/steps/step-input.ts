@@ -10,6 +10,11 @@ export const CopyInput = JobInput.extend({ destinationRegion: RegionSchema });
 
 export const WaitInput = CopyInput.extend({ taskToken: z.string().min(1).max(2048) });
 
+/** PollCopy: how many safety polls the copy has had (each lengthens the next wait). */
+export const PollInput = CopyInput.extend({
+  polls: z.number().int().min(0).max(10_000).optional(),
+});
+
 export const FinalizeInput = JobInput.extend({ destinationRegion: RegionSchema.optional() });
 
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -2,6 +2,7 @@
 // copies and snapshots in flight, and the admin operations on them, apart from every other account.
 import { BlockStore } from "./block-store.js";
 import { CloudAdmin } from "./cloud-admin.js";
+import type { CopyEventSink } from "./copy-events.js";
 import type { Faults } from "./faults.js";
 import type { LocalCloudKnobs } from "./options.js";
 import { SnapshotCopies } from "./snapshot-copies.js";
@@ -21,6 +22,8 @@ export interface AccountSettings {
   faults: Faults;
   /** Copies run this many times faster than the bandwidth says (the compressed clock). */
   clockSpeed: number;
+  /** Where the events of copies that end go. */
+  events: CopyEventSink;
 }
 
 export class AccountCloud {
@@ -50,6 +53,19 @@ export class AccountCloud {
         knobs: settings.knobs,
         faults: settings.faults,
         clockSpeed: settings.clockSpeed,
+        ended: (snapshot, copy) =>
+          settings.events.copyEnded({
+            accountId,
+            sourceRegion: copy.sourceRegion,
+            sourceSnapshotId: copy.sourceSnapshotId,
+            destinationRegion: copy.destinationRegion,
+            destinationSnapshotId: copy.destinationSnapshotId,
+            result: snapshot.state === "completed" ? "succeeded" : "failed",
+            ...(snapshot.state === "completed" ? {} : { cause: snapshot.stateMessage ?? "" }),
+            startTime: snapshot.startTime,
+            endTime: snapshot.completionTime ?? new Date().toISOString(),
+            incremental: (snapshot.copyReport?.blocksSkipped ?? 0) > 0,
+          }),
       },
       saveSoon,
     );

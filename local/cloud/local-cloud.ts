@@ -12,6 +12,7 @@ import type {
   FillRequest,
   FillResult,
 } from "./cloud-admin.js";
+import { copyEventSink } from "./copy-events.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ec2Endpoint } from "./ec2-endpoint.js";
 import { Faults } from "./faults.js";
@@ -87,17 +88,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const releaseLock = await lockDataDir(settings.dataDir);
   try {
     const faults = new Faults(settings.knobs);
+    const events = copyEventSink(settings.eventsEndpoint, settings.knobs);
     const accounts = await CloudAccounts.open(settings.dataDir, settings.accountId, {
       blockSizeBytes: settings.blockSizeBytes,
       maxPendingCopiesPerRegion: settings.maxPendingCopiesPerRegion,
       knobs: settings.knobs,
       faults,
       clockSpeed: settings.clockSpeed,
+      events,
     });
     const roles = await RoleRegistry.open(settings.dataDir);
     const sts = new SecurityTokenService(roles, settings.accountId);
     const traffic: Traffic = { requests: 0, throttledRequests: 0 };
-    const stats = () => cloudStats(accounts.stats(), traffic, sts.stats());
+    const stats = () => cloudStats(accounts.stats(), traffic, sts.stats(), events.counts());
     const api = queryEndpoint({
       ec2: ec2Endpoint({ accounts, faults, traffic }),
       sts: stsEndpoint(sts),
@@ -125,6 +128,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           server.closeAllConnections();
           // Nothing may write into the data dir once close() resolves: callers delete it.
           await accounts.close();
+          await events.settle();
           await roles.close();
           await releaseLock();
           await serverClosed;

@@ -32,6 +32,13 @@ export interface LocalCloudOptions {
   throttleRate?: number;
   /** 0..1 share of copies that end in state error; default LOCAL_CLOUD_COPY_FAILURE_RATE, else 0. */
   copyFailureRate?: number;
+  /** 0..1 share of copy events not sent; default LOCAL_CLOUD_EVENT_DROP_RATE, else 0. */
+  eventDropRate?: number;
+  /**
+   * The EventBridge endpoint copy events are put on; default AWS_ENDPOINT_URL_EVENTBRIDGE. Without
+   * one, no events are sent.
+   */
+  eventsEndpoint?: string;
   /**
    * Size of the blocks volumes and snapshots are stored in: a power of two from 4 KiB to 64 MiB.
    * Default LOCAL_CLOUD_BLOCK_SIZE_BYTES, else 512 KiB (EBS's own block size). A data dir keeps
@@ -45,6 +52,7 @@ export interface LocalCloudKnobs {
   copyBytesPerSecond: number;
   throttleRate: number;
   copyFailureRate: number;
+  eventDropRate: number;
 }
 
 export interface LocalCloudSettings {
@@ -56,6 +64,7 @@ export interface LocalCloudSettings {
   blockSizeBytes: number;
   knobs: LocalCloudKnobs;
   clockSpeed: number;
+  eventsEndpoint: string | undefined;
 }
 
 // An 8 GiB demo volume copies in about 5 s: slow enough to watch `pending`, fast enough for a demo.
@@ -63,6 +72,7 @@ const DEFAULT_KNOBS: LocalCloudKnobs = {
   copyBytesPerSecond: Math.round((8 * GIB) / 5),
   throttleRate: 0,
   copyFailureRate: 0,
+  eventDropRate: 0,
 };
 
 const DEFAULT_BLOCK_SIZE_BYTES = 512 * 1024;
@@ -74,6 +84,7 @@ const KNOB_VARIABLES: Record<keyof LocalCloudKnobs, string> = {
   copyBytesPerSecond: "LOCAL_CLOUD_COPY_BYTES_PER_SECOND",
   throttleRate: "LOCAL_CLOUD_THROTTLE_RATE",
   copyFailureRate: "LOCAL_CLOUD_COPY_FAILURE_RATE",
+  eventDropRate: "LOCAL_CLOUD_EVENT_DROP_RATE",
 };
 
 export function resolveSettings(
@@ -86,6 +97,7 @@ export function resolveSettings(
     copyBytesPerSecond: knob("copyBytesPerSecond"),
     throttleRate: knob("throttleRate"),
     copyFailureRate: knob("copyFailureRate"),
+    eventDropRate: knob("eventDropRate"),
   };
   checkKnobs(knobs);
   const maxPendingCopiesPerRegion = options.maxPendingCopiesPerRegion ?? 20;
@@ -112,6 +124,8 @@ export function resolveSettings(
     blockSizeBytes,
     knobs,
     clockSpeed,
+    eventsEndpoint:
+      options.eventsEndpoint ?? (env.AWS_ENDPOINT_URL_EVENTBRIDGE?.trim() || undefined),
   };
 }
 
@@ -126,7 +140,7 @@ function checkBlockSize(size: number): void {
 }
 
 export function checkKnobs(knobs: Partial<LocalCloudKnobs>): void {
-  const { copyBytesPerSecond, throttleRate, copyFailureRate } = knobs;
+  const { copyBytesPerSecond, throttleRate, copyFailureRate, eventDropRate } = knobs;
   if (copyBytesPerSecond !== undefined && !(copyBytesPerSecond > 0)) {
     throw new RangeError(
       `copyBytesPerSecond (${KNOB_VARIABLES.copyBytesPerSecond}) must be above 0, not ${copyBytesPerSecond}.`,
@@ -135,6 +149,7 @@ export function checkKnobs(knobs: Partial<LocalCloudKnobs>): void {
   for (const [name, rate] of [
     ["throttleRate", throttleRate],
     ["copyFailureRate", copyFailureRate],
+    ["eventDropRate", eventDropRate],
   ] as const) {
     if (rate !== undefined && !(rate >= 0 && rate <= 1)) {
       throw new RangeError(

@@ -52,6 +52,8 @@ export class SnapshotCopies {
       faults: Faults;
       /** Copies run this many times faster than the bandwidth says (the compressed clock). */
       clockSpeed?: number;
+      /** Told of each copy that ends, completed or failed (the cloud's copy events). */
+      ended?: (snapshot: Snapshot, copy: CopyRecord) => void;
     },
     private readonly changed: () => void,
   ) {
@@ -193,6 +195,7 @@ export class SnapshotCopies {
     if (snapshot) {
       this.record(snapshot, copy, step);
       settle(snapshot, copy);
+      this.rules.ended?.(snapshot, copy);
     }
     this.changed();
   }
@@ -240,6 +243,7 @@ export class SnapshotCopies {
 
   private fail(snapshot: Snapshot, copy: CopyRecord, reason: string): void {
     snapshot.state = "error";
+    snapshot.completionTime = new Date().toISOString();
     snapshot.progress = Math.min(99, this.progressOf(copy));
     snapshot.stateMessage = `Copy of ${copy.sourceSnapshotId} from ${copy.sourceRegion} failed at ${snapshot.progress}%: ${reason}.`;
     this.counters.failed++;

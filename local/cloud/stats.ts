@@ -1,6 +1,7 @@
 // What the admin surface reports: per-region counts and what happened since this server started,
 // for each account and summed over the whole cloud, and the local STS's AssumeRole calls.
 import type { BlockStore } from "./block-store.js";
+import type { CopyEventCounts } from "./copy-events.js";
 import { type CopyCounters, noCopies, type SnapshotCopies } from "./snapshot-copies.js";
 import type { CloudStore } from "./store.js";
 
@@ -40,6 +41,8 @@ export interface LocalCloudStats extends Traffic, AccountStats {
   /** Each account the cloud has opened (found in the data dir or met since the start). */
   accounts: Record<string, AccountStats>;
   sts: StsStats;
+  /** The copy events sent, dropped on purpose and not delivered, since this server started. */
+  events: CopyEventCounts;
 }
 
 export function accountStats(
@@ -64,6 +67,7 @@ export function cloudStats(
   accounts: Record<string, AccountStats>,
   traffic: Traffic,
   sts: StsStats,
+  events: CopyEventCounts,
 ): LocalCloudStats {
   const regions: Record<string, RegionStats> = {};
   const copies = noCopies();
@@ -84,5 +88,5 @@ export function cloudStats(
       copies[counter] += account.copies[counter];
     }
   }
-  return { regions, copies, accounts, sts, ...traffic };
+  return { regions, copies, accounts, sts, events, ...traffic };
 }

@@ -108,6 +108,8 @@ beforeAll(async () => {
       dynamodb: await freePort(),
       stepFunctions: await freePort(),
       cloud: await freePort(),
+      events: await freePort(),
+      eventsPubSub: await freePort(),
     },
     dataDir,
     functionEnv: { SNAPSHOT_QUOTA_PER_REGION: String(QUOTA) },

@@ -30,14 +30,16 @@ describe("the deployment package", () => {
     );
   });
 
-  it("holds the twelve functions on nodejs22.x", () => {
+  it("holds the fourteen functions on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
       [
         "acquireSlot",
         "api",
         "authorizer",
+        "awaitCopy",
         "awaitSlot",
+        "copyEvents",
         "fail",
         "finalize",
         "pollCopy",
@@ -54,7 +56,7 @@ describe("the deployment package", () => {
   });
 
   it("runs the sweeper and the DR scheduler every minute", () => {
-    const rules = ofType("AWS::Events::Rule");
+    const rules = ofType("AWS::Events::Rule").filter((rule) => rule.Properties.ScheduleExpression);
     const targets = rules.map((rule) => JSON.stringify(rule.Properties.Targets));
     expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual([
       "rate(1 minute)",
@@ -62,6 +64,18 @@ describe("the deployment package", () => {
     ]);
     expect(targets.some((target) => target.includes("SweeperLambdaFunction"))).toBe(true);
     expect(targets.some((target) => target.includes("SchedulerLambdaFunction"))).toBe(true);
+  });
+
+  it("sends EBS copySnapshot events of the home region's default bus to the copy events function", () => {
+    const rules = ofType("AWS::Events::Rule").filter((rule) => rule.Properties.EventPattern);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventBusName).toBeUndefined();
+    expect(rules[0]?.Properties.EventPattern).toEqual({
+      source: ["aws.ec2"],
+      "detail-type": ["EBS Snapshot Notification"],
+      detail: { event: ["copySnapshot"] },
+    });
+    expect(JSON.stringify(rules[0]?.Properties.Targets)).toContain("CopyEventsLambdaFunction");
   });
 
   it("holds the jobs table, billed per request", () => {

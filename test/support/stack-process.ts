@@ -10,6 +10,8 @@ export interface StackPorts {
   dynamodb: number;
   sfn: number;
   cloud: number;
+  events: number;
+  eventsPubSub: number;
 }
 
 export interface StackProcess {
@@ -38,6 +40,8 @@ export const freePorts = async (): Promise<StackPorts> => ({
   dynamodb: await freePort(),
   sfn: await freePort(),
   cloud: await freePort(),
+  events: await freePort(),
+  eventsPubSub: await freePort(),
 });
 
 const portsFree = async (ports: StackPorts): Promise<boolean> => {
@@ -73,6 +77,8 @@ export const startStackProcess = async (options: {
       SNAPRELAY_DYNAMODB_PORT: String(ports.dynamodb),
       SNAPRELAY_SFN_PORT: String(ports.sfn),
       SNAPRELAY_CLOUD_PORT: String(ports.cloud),
+      SNAPRELAY_EVENTS_PORT: String(ports.events),
+      SNAPRELAY_EVENTS_PUBSUB_PORT: String(ports.eventsPubSub),
       SNAPRELAY_DATA_DIR: options.dataDir,
       ...options.env,
     },

@@ -9,13 +9,22 @@ import { DEFINITION_PATH, lambdaArnOf, loadDefinition } from "../../statemachine
 
 type Handler = (event: unknown) => Promise<unknown>;
 
+type GetAtt = { "Fn::GetAtt"?: [string, string] } | undefined;
+
+/** The callback Tasks (lambda:invoke.waitForTaskToken) and the function key each invokes. */
+export const callbackTasks = (): Record<string, string> => tasksOf(true);
+
 /** The function key each Task state calls, read from the raw `Fn::GetAtt` references. */
-export const taskFunctions = (): Record<string, string> => {
+export const taskFunctions = (): Record<string, string> => tasksOf(false);
+
+const tasksOf = (callbacks: boolean): Record<string, string> => {
   const found: Record<string, string> = {};
   const walk = (states: Record<string, Record<string, unknown>>) => {
     for (const [name, state] of Object.entries(states)) {
-      const resource = state.Resource as { "Fn::GetAtt"?: [string, string] } | undefined;
-      const functionKey = resource?.["Fn::GetAtt"]?.[0];
+      const parameters = state.Parameters as { FunctionName?: GetAtt } | undefined;
+      const functionKey = callbacks
+        ? parameters?.FunctionName?.["Fn::GetAtt"]?.[0]
+        : (state.Resource as GetAtt)?.["Fn::GetAtt"]?.[0];
       if (state.Type === "Task" && functionKey) found[name] = functionKey;
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States: Record<string, Record<string, unknown>> }
@@ -36,6 +45,7 @@ export const importHandlers = async (): Promise<Record<string, Handler>> => ({
   fail: (await import("../../functions/steps/fail.js")).handler,
   acquireSlot: (await import("../../functions/steps/acquire-slot.js")).handler,
   awaitSlot: (await import("../../functions/steps/await-slot.js")).handler,
+  awaitCopy: (await import("../../functions/steps/await-copy.js")).handler,
   retention: (await import("../../functions/steps/retention.js")).handler,
 });
 
@@ -48,26 +58,66 @@ export interface WorkflowRun {
   states: string[];
 }
 
+/**
+ * The interpreter resolves a Task's TimeoutSecondsPath against its Parameters, where AWS reads the
+ * state's input; here every callback wait runs out at once anyway, so a fixed timeout stands in.
+ */
+const withFixedCallbackTimeouts = (definition: unknown) => {
+  const walk = (states: Record<string, Record<string, unknown>>) => {
+    for (const state of Object.values(states)) {
+      if (String(state.Resource).endsWith(".waitForTaskToken") && state.TimeoutSecondsPath) {
+        delete state.TimeoutSecondsPath;
+        state.TimeoutSeconds = 60;
+      }
+      const processor = state.ItemProcessor as
+        | { States: Record<string, Record<string, unknown>> }
+        | undefined;
+      if (processor) walk(processor.States);
+    }
+  };
+  walk((definition as { States: Record<string, Record<string, unknown>> }).States);
+};
+
 export const runReplication = async (
   jobId: string,
   handlers: Record<string, Handler>,
 ): Promise<WorkflowRun> => {
   const definition = loadDefinition(lambdaArnOf("snaprelay", "test", "us-east-1", "000000000000"));
+  withFixedCallbackTimeouts(definition);
   const machine = new StateMachine(definition as never);
-  const localHandlers = Object.fromEntries(
-    Object.entries(taskFunctions()).map(([state, functionKey]) => {
-      const handler = handlers[functionKey];
-      if (!handler) throw new Error(`no handler for function ${functionKey} (state ${state})`);
+  const handlerOf = (state: string, functionKey: string) => {
+    const handler = handlers[functionKey];
+    if (!handler) throw new Error(`no handler for function ${functionKey} (state ${state})`);
+    return handler;
+  };
+  const localHandlers = Object.fromEntries([
+    ...Object.entries(taskFunctions()).map(([state, functionKey]) => {
       // The handlers return plain JSON data; the interpreter's type for it is JSONValue.
+      const handler = handlerOf(state, functionKey);
       return [state, handler as unknown as (input: JSONValue) => Promise<JSONValue>];
     }),
-  );
+    // A callback Task invokes its function with the token, then waits. Here no callback ever
+    // comes: every wait runs out (States.Timeout), as when an event is lost.
+    ...Object.entries(callbackTasks()).map(([state, functionKey]) => {
+      const handler = handlerOf(state, functionKey);
+      return [
+        state,
+        async (input: JSONValue) => {
+          await handler((input as { Payload?: unknown }).Payload);
+          const timeout = new Error(`${state}: no callback came before the timeout`);
+          timeout.name = "States.Timeout";
+          throw timeout;
+        },
+      ];
+    }),
+  ]);
   const execution = machine.run(
     { jobId },
     {
+      // The interpreter gives callback Tasks no token of their own; every wait gets this one.
+      context: { Task: { Token: "local-task-token" } },
       overrides: {
         taskResourceLocalHandlers: localHandlers,
-        waitTimeOverrides: { WaitForCopy: 20 },
         retryIntervalOverrides: { StartCopy: 20, PollCopy: 20, Validate: 20 },
       },
     },

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
 import { copySlotsContract } from "../support/copy-slots-contract.js";
+import { copyWaitsContract } from "../support/copy-waits-contract.js";
 import { jobStoreListingContract } from "../support/job-store-contract.js";
 import { policyStoreContract } from "../support/policy-store-contract.js";
 import {
@@ -11,6 +12,7 @@ import {
   aJob,
   aRunningJob,
   InMemoryCopySlots,
+  InMemoryCopyWaits,
   InMemoryJobStore,
   InMemorySnapshots,
   stored,
@@ -209,5 +211,7 @@ describe("the in-memory snapshots", () => {
 jobStoreListingContract("the in-memory job store", async () => new InMemoryJobStore());
 
 copySlotsContract("the in-memory copy slots", async () => new InMemoryCopySlots());
+
+copyWaitsContract("the in-memory copy waits", async () => new InMemoryCopyWaits());
 
 policyStoreContract("the in-memory policy store", async () => new InMemoryPolicyStore());

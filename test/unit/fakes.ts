@@ -15,8 +15,11 @@ import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type { PolicySelector } from "../../functions/core/policies/policy.js";
 import type {
   Clock,
+  CopyEnd,
   CopyRequest,
   CopySlots,
+  CopyWaiter,
+  CopyWaits,
   ExecutionView,
   GrantOutcome,
   IdempotencyClaim,
@@ -555,8 +558,47 @@ export class RecordingWorkflow implements Workflow {
     return true;
   }
 
+  /** The tokens failed, in order, with their errors. */
+  readonly failed: Array<{ token: string; error: string; cause: string }> = [];
+
+  async fail(token: string, error: string, cause: string): Promise<boolean> {
+    if (this.goneTokens.has(token)) return false;
+    this.failed.push({ token, error, cause });
+    return true;
+  }
+
   async isReachable(): Promise<boolean> {
     return this.failWith === undefined;
+  }
+}
+
+/** CopyWaits in memory: the wait and the end of each copy, met by region and snapshot id. */
+export class InMemoryCopyWaits implements CopyWaits {
+  readonly records = new Map<string, { waiter?: CopyWaiter; end?: CopyEnd; expiresAt: Date }>();
+
+  async wait(
+    region: string,
+    snapshotId: string,
+    waiter: CopyWaiter,
+    expiresAt: Date,
+  ): Promise<CopyEnd | undefined> {
+    const key = `${region}#${snapshotId}`;
+    const record = { ...this.records.get(key), waiter: { ...waiter }, expiresAt };
+    this.records.set(key, record);
+    return record.end ? { ...record.end } : undefined;
+  }
+
+  async end(
+    region: string,
+    snapshotId: string,
+    end: CopyEnd,
+    expiresAt: Date,
+  ): Promise<CopyWaiter | undefined> {
+    const key = `${region}#${snapshotId}`;
+    const before = this.records.get(key);
+    const record = { ...before, end: { ...end }, expiresAt: before?.expiresAt ?? expiresAt };
+    this.records.set(key, record);
+    return record.waiter ? { ...record.waiter } : undefined;
   }
 }
 
@@ -589,6 +631,7 @@ export const settings = (fields: Partial<StepSettings> = {}): StepSettings => ({
   policy: seedPolicy(),
   pollMinSeconds: 15,
   pollMaxSeconds: 600,
+  assumedCopyMiBPerSecond: 100,
   copyStartLeaseSeconds: 120,
   snapshotQuotaPerRegion: 1000,
   copyStallSeconds: 3600,
@@ -600,6 +643,7 @@ export interface Fakes {
   jobs: InMemoryJobStore;
   snapshots: InMemorySnapshots;
   slots: InMemoryCopySlots;
+  copyWaits: InMemoryCopyWaits;
   workflow: RecordingWorkflow;
   clock: FixedClock;
   deps: StepDeps;
@@ -610,15 +654,26 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
   const jobs = new InMemoryJobStore();
   const snapshots = new InMemorySnapshots();
   const slots = new InMemoryCopySlots();
+  const copyWaits = new InMemoryCopyWaits();
   const workflow = new RecordingWorkflow();
   const clock = new FixedClock();
   return {
     jobs,
     snapshots,
     slots,
+    copyWaits,
     workflow,
     clock,
-    deps: { jobs, snapshots, slots, workflow, clock, settings: stepSettings, random: () => 0 },
+    deps: {
+      jobs,
+      snapshots,
+      slots,
+      copyWaits,
+      workflow,
+      clock,
+      settings: stepSettings,
+      random: () => 0,
+    },
   };
 };
 

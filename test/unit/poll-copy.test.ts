@@ -30,23 +30,20 @@ describe("polling a copy in progress", () => {
     expect(job.updatedAt).toBe("2026-11-25T02:01:40.000Z");
   });
 
-  it("waits half the estimated remaining time: 50% after 100 s looks again in 50 s", async () => {
+  it("waits past the copy's own expected end: 50% after 100 s waits 118 s more", async () => {
     // Act
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
 
     // Assess
-    expect(progress).toEqual({ state: "pending", progress: 50, waitSeconds: 50 });
+    expect(progress).toEqual({ state: "pending", progress: 50, waitSeconds: 118, polls: 1 });
   });
 
-  it("applies the step's jitter to the wait", async () => {
-    // Prepare
-    fakes.deps.random = () => 0.5;
-
+  it("counts its polls, and each lengthens the shortest next wait", async () => {
     // Act
-    const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
+    const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps, 4);
 
-    // Assess
-    expect(progress.waitSeconds).toBe(45);
+    // Assess: the fifth poll waits at least 15 s × 2⁵
+    expect(progress).toMatchObject({ polls: 5, waitSeconds: 480 });
   });
 
   it("writes nothing when the progress has not changed", async () => {
@@ -78,8 +75,8 @@ describe("polling a copy in progress", () => {
     // Act
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
 
-    // Assess
-    expect(progress.waitSeconds).toBe(100);
+    // Assess: 50% after 200 s, so 196 s remain, and a fifth more
+    expect(progress.waitSeconds).toBe(235);
   });
 });
 
@@ -92,7 +89,7 @@ describe("polling a finished copy", () => {
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
 
     // Assess
-    expect(progress).toEqual({ state: "completed", progress: 100, waitSeconds: 0 });
+    expect(progress).toEqual({ state: "completed", progress: 100, waitSeconds: 0, polls: 1 });
     expect(copyTo(await stored(fakes.jobs), "ap-mumbai").status).toBe("COPYING");
   });
 

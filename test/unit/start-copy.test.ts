@@ -54,12 +54,23 @@ describe("starting a copy", () => {
     });
   });
 
-  it("asks for the first look after the minimum poll interval", async () => {
+  it("waits first for the shortest wait when the copy's size is not known", async () => {
     // Act
     const started = await startCopy("job-1", "ap-mumbai", fakes.deps);
 
     // Assess
-    expect(started).toEqual({ destinationSnapshotId: "snap-copy0001", waitSeconds: 15 });
+    expect(started).toEqual({ destinationSnapshotId: "snap-copy0001", waitSeconds: 15, polls: 0 });
+  });
+
+  it("waits first as long as the copy's size takes at the assumed rate, and a fifth more", async () => {
+    // Prepare: 5 GiB at 100 MiB/s is 51.2 s
+    fakes.jobs.seed(aRunningJob({ sizeGiB: 5 }));
+
+    // Act
+    const started = await startCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(started.waitSeconds).toBe(61);
   });
 
   it("returns the recorded copy on a second call without starting another", async () => {

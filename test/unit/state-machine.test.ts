@@ -104,6 +104,7 @@ describe("the replication state machine", () => {
     // Assess
     expect([...referenced].sort()).toEqual([
       "acquireSlot",
+      "awaitCopy",
       "awaitSlot",
       "fail",
       "finalize",
@@ -227,13 +228,17 @@ describe("the replication state machine", () => {
     ]);
   });
 
-  it("waits between two polls of a copy as long as the last poll computed, not a fixed time", () => {
+  it("waits for a copy's own end event, and polls once when the wait times out, as long as the last step computed", () => {
     // Act
-    const wait = states.find(([name]) => name === "WaitForCopy")?.[1];
+    const wait = states.find(([name]) => name === "AwaitCopy")?.[1];
+    const onTimeout = wait?.Catch?.find((c) => c.ErrorEquals.includes("States.Timeout"));
 
     // Assess
-    expect(wait?.SecondsPath).toBe("$.copy.waitSeconds");
-    expect(wait?.Seconds).toBeUndefined();
+    expect(wait?.Resource).toBe("arn:aws:states:::lambda:invoke.waitForTaskToken");
+    expect(wait?.TimeoutSecondsPath).toBe("$.copy.waitSeconds");
+    expect(onTimeout?.Next).toBe("PollCopy");
+    expect(states.find(([name]) => name === "IsCopyDone")?.[1].Default).toBe("AwaitCopy");
+    expect(states.some(([, state]) => state.Type === "Wait" && state.SecondsPath)).toBe(false);
   });
 
   it("asks for a slot again when a wait in the queue times out, instead of failing the copy", () => {
@@ -245,7 +250,7 @@ describe("the replication state machine", () => {
     const retriedTimeout = wait?.Retry?.some((r) => r.ErrorEquals.includes("States.Timeout"));
 
     // Assess
-    expect(callbackTasks.map(([name]) => name)).toEqual(["WaitForSlot"]);
+    expect(callbackTasks.map(([name]) => name)).toEqual(["WaitForSlot", "AwaitCopy"]);
     expect(onTimeout?.Next).toBe("AcquireSlot");
     expect(retriedTimeout).toBe(false);
     // How long to wait before asking again is AcquireSlot's choice, by place in the queue.

@@ -68,6 +68,10 @@ export const poolKey = ({ accountId, region }: Pool) => ({ pk: `SLOTS#${accountI
 export const queuedKey = ({ accountId, region }: Pool, jobId: string) => ({
   pk: `QUEUED#${accountId}#${region}#${jobId}`,
 });
+/** Where a copy's wait and its end meet: by destination region and snapshot id. */
+export const copyWaitKey = (region: string, snapshotId: string) => ({
+  pk: `COPYWAIT#${region}#${snapshotId}`,
+});
 export const queuePartition = ({ accountId, region }: Pool) => `QUEUE#${accountId}#${region}`;
 /** ISO timestamps sort as strings; the job id breaks ties between jobs made in the same ms. */
 export const accountSortKey = (createdAt: string, jobId: string) => `${createdAt}#${jobId}`;

@@ -6,6 +6,7 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   InvalidToken,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
@@ -13,6 +14,12 @@ import {
   TaskTimedOut,
 } from "@aws-sdk/client-sfn";
 import type { ExecutionView, Workflow } from "../../core/ports.js";
+
+/** The task no longer waits: answered already, timed out, or its execution ended. */
+const isGone = (error: unknown): boolean =>
+  error instanceof TaskDoesNotExist ||
+  error instanceof TaskTimedOut ||
+  error instanceof InvalidToken;
 
 export class StepFunctionsWorkflow implements Workflow {
   constructor(
@@ -73,13 +80,18 @@ export class StepFunctionsWorkflow implements Workflow {
       );
       return true;
     } catch (error) {
-      // The task no longer waits: answered already, timed out, or its execution ended.
-      const gone =
-        error instanceof TaskDoesNotExist ||
-        error instanceof TaskTimedOut ||
-        error instanceof InvalidToken;
-      if (gone) return false;
+      if (isGone(error)) return false;
       throw error;
+    }
+  }
+
+  async fail(token: string, error: string, cause: string): Promise<boolean> {
+    try {
+      await this.client.send(new SendTaskFailureCommand({ taskToken: token, error, cause }));
+      return true;
+    } catch (failure) {
+      if (isGone(failure)) return false;
+      throw failure;
     }
   }
 

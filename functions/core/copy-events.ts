@@ -1,0 +1,161 @@
+// A copy's end, told by its own event. EBS sends one "EBS Snapshot Notification" (copySnapshot,
+// succeeded or failed) in the destination region when a copy ends; it sends nothing while a copy
+// runs. The AwaitCopy task waits for it: its Lambda records the task's token where the event will
+// look (by destination region and snapshot id), and the event's function ends the wait with it.
+// Either may come first; an event twice or late is harmless (the task no longer waits). Events
+// are best effort, so every wait also has a timeout, after which one safety poll looks.
+import { z } from "zod";
+import { DomainError } from "./errors.js";
+import { loadCopy } from "./load-job.js";
+import { COPY_COMPLETED } from "./poll-copy.js";
+import type { CopyEnd, CopyWaits, Workflow } from "./ports.js";
+import type { StepDeps } from "./step-deps.js";
+
+/** A copy's event, as far as snaprelay reads it. */
+export interface CopyEvent {
+  /** The account the event came from. */
+  account: string;
+  /** The destination region, where the copy was made and the event was sent. */
+  region: string;
+  snapshotId: string;
+  result: "succeeded" | "failed";
+  cause?: string;
+  endedAt?: string;
+}
+
+/**
+ * A snapshot's ARN in an EBS event, in either of the forms EBS has used:
+ * `arn:aws:ec2::us-west-2:snapshot/snap-…` and `arn:aws:ec2:us-west-2::snapshot/snap-…`.
+ */
+const SNAPSHOT_ARN = /^arn:[\w-]+:ec2:([\w-]*):([\w-]*):snapshot\/(snap-[0-9a-z]+)$/i;
+
+export const parseSnapshotArn = (
+  arn: string,
+): { region: string; snapshotId: string } | undefined => {
+  const match = SNAPSHOT_ARN.exec(arn.trim());
+  if (!match) return undefined;
+  const [, first = "", second = "", snapshotId = ""] = match;
+  // Two-field forms: one of the two is the region, the other the (empty) account.
+  const region = /^[a-z]{2}(-[a-z]+)+-\d+$/.test(first) ? first : second;
+  if (!region) return undefined;
+  return { region, snapshotId: snapshotId.toLowerCase() };
+};
+
+const EbsCopyEvent = z.object({
+  source: z.literal("aws.ec2"),
+  "detail-type": z.literal("EBS Snapshot Notification"),
+  account: z.string().regex(/^\d{12}$/),
+  detail: z.object({
+    // EBS has written the event's fields in more than one case over the years.
+    event: z.string().refine((name) => name.toLowerCase() === "copysnapshot"),
+    result: z
+      .string()
+      .transform((result) => result.toLowerCase())
+      .pipe(z.enum(["succeeded", "failed"])),
+    cause: z.string().optional(),
+    snapshot_id: z.string(),
+    endTime: z.string().optional(),
+  }),
+});
+
+/** The copy event in an EventBridge event; undefined for any other event. */
+export const readCopyEvent = (event: unknown): CopyEvent | undefined => {
+  const parsed = EbsCopyEvent.safeParse(event);
+  if (!parsed.success) return undefined;
+  const { account, detail } = parsed.data;
+  const snapshot = parseSnapshotArn(detail.snapshot_id);
+  if (!snapshot) return undefined;
+  return {
+    account,
+    ...snapshot,
+    result: detail.result,
+    ...(detail.cause ? { cause: detail.cause } : {}),
+    ...(detail.endTime ? { endedAt: detail.endTime } : {}),
+  };
+};
+
+/** How long a wait's record outlives its last write: well past any copy's end. */
+const KEEP_WAIT_DAYS = 7;
+/** The record of an event nobody waits for yet (early, or not snaprelay's copy). */
+const KEEP_UNCLAIMED_END_DAYS = 1;
+const daysAfter = (date: Date, days: number) => new Date(date.getTime() + days * 86_400_000);
+
+/** Ends the wait that `token` belongs to as `end` says: the copy completed, or failed with its cause. */
+const settle = async (
+  workflow: Pick<Workflow, "wake" | "fail">,
+  token: string,
+  where: { region: string; snapshotId: string },
+  end: CopyEnd,
+): Promise<boolean> => {
+  if (end.result === "succeeded") return workflow.wake(token, { ...COPY_COMPLETED });
+  return workflow.fail(
+    token,
+    "CopyFailed",
+    `Copy ${where.snapshotId} in ${where.region} failed: ${end.cause || "the cloud gave no reason"}.`,
+  );
+};
+
+export type CopyEventOutcome =
+  /** The copy's wait was ended by the event. */
+  | "ended"
+  /** Recorded: the copy's wait, when it comes, ends at once (or the snapshot is not ours). */
+  | "recorded"
+  /** The wait it met had ended already (a repeated or late event). */
+  | "late"
+  /** The event's account is not the copy's: it is not trusted. */
+  | "foreign";
+
+/** The function subscribed to copy events: ends the copy's wait, if a copy of that account waits. */
+export const onCopyEvent = async (
+  event: CopyEvent,
+  deps: { copyWaits: CopyWaits; workflow: Pick<Workflow, "wake" | "fail">; now: Date },
+): Promise<CopyEventOutcome> => {
+  const end: CopyEnd = {
+    account: event.account,
+    result: event.result,
+    ...(event.cause ? { cause: event.cause } : {}),
+    ...(event.endedAt ? { endedAt: event.endedAt } : {}),
+  };
+  const waiter = await deps.copyWaits.end(
+    event.region,
+    event.snapshotId,
+    end,
+    daysAfter(deps.now, KEEP_UNCLAIMED_END_DAYS),
+  );
+  if (!waiter) return "recorded";
+  if (waiter.accountId !== event.account) return "foreign";
+  return (await settle(deps.workflow, waiter.token, event, end)) ? "ended" : "late";
+};
+
+/**
+ * The AwaitCopy task's Lambda: records the token that ends this copy's wait. A copy whose event
+ * came first (or that is already recorded COMPLETED) ends its wait at once.
+ */
+export const awaitCopy = async (
+  jobId: string,
+  destinationRegion: string,
+  token: string,
+  deps: StepDeps,
+): Promise<{ waiting: boolean }> => {
+  const { job, copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  if (copy.status === "COMPLETED") {
+    await deps.workflow.wake(token, { ...COPY_COMPLETED });
+    return { waiting: false };
+  }
+  if (copy.status !== "COPYING" || !copy.destinationSnapshotId) {
+    throw new DomainError(
+      "IllegalTransition",
+      `The copy of job ${jobId} to ${destinationRegion} is ${copy.status}; only a started copy can be waited for.`,
+    );
+  }
+  const where = { region: destinationRegion, snapshotId: copy.destinationSnapshotId };
+  const end = await deps.copyWaits.wait(
+    where.region,
+    where.snapshotId,
+    { jobId, accountId: job.accountId, token },
+    daysAfter(deps.clock.now(), KEEP_WAIT_DAYS),
+  );
+  if (!end || end.account !== job.accountId) return { waiting: true };
+  await settle(deps.workflow, token, where, end);
+  return { waiting: false };
+};

@@ -1,0 +1,229 @@
+// A copy's end told by its own event: the event and the copy's wait meet whichever comes first,
+// only a copy of the event's own account is ended by it, and anything else changes nothing.
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  awaitCopy,
+  onCopyEvent,
+  parseSnapshotArn,
+  readCopyEvent,
+} from "../../functions/core/copy-events.js";
+import { ACCOUNT, aRunningJob, type Fakes, stepFakes, T0 } from "./fakes.js";
+
+/** An EBS copySnapshot event as EventBridge delivers it (the AWS documentation's example). */
+const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
+  version: "0",
+  id: "01234567-0123-0123-0123-012345678901",
+  "detail-type": "EBS Snapshot Notification",
+  source: "aws.ec2",
+  account,
+  time: "2026-12-03T10:00:00Z",
+  region: "ap-mumbai",
+  resources: ["arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001"],
+  detail: {
+    event: "copySnapshot",
+    result: "succeeded",
+    cause: "",
+    "request-id": "",
+    snapshot_id: "arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001",
+    source: "arn:aws:ec2::ap-shanghai:snapshot/snap-oi5spwt2",
+    startTime: "2026-12-03T09:00:00Z",
+    endTime: "2026-12-03T10:00:00Z",
+    incremental: "false",
+    ...detail,
+  },
+});
+
+let fakes: Fakes;
+const deps = () => ({ ...fakes.deps, now: T0 });
+
+beforeEach(() => {
+  fakes = stepFakes();
+  fakes.jobs.seed(
+    aRunningJob({
+      status: "COPYING",
+      destinationSnapshotId: "snap-copy0001",
+      startedAt: T0.toISOString(),
+    }),
+  );
+});
+
+describe("reading EBS events", () => {
+  it("reads a copy's end from an EBS copySnapshot event", () => {
+    // Act
+    const event = readCopyEvent(ebsEvent());
+
+    // Assess
+    expect(event).toEqual({
+      account: ACCOUNT,
+      region: "ap-mumbai",
+      snapshotId: "snap-copy0001",
+      result: "succeeded",
+      endedAt: "2026-12-03T10:00:00Z",
+    });
+  });
+
+  it("reads both forms of snapshot ARN EBS has used", () => {
+    // Act
+    const forms = [
+      "arn:aws:ec2::us-west-2:snapshot/snap-01234567",
+      "arn:aws:ec2:us-west-2::snapshot/snap-01234567",
+    ].map(parseSnapshotArn);
+
+    // Assess
+    expect(forms).toEqual([
+      { region: "us-west-2", snapshotId: "snap-01234567" },
+      { region: "us-west-2", snapshotId: "snap-01234567" },
+    ]);
+  });
+
+  it("reads a failure's cause, whatever the case of the event's fields", () => {
+    // Act
+    const event = readCopyEvent(
+      ebsEvent({
+        event: "CopySnapshot",
+        result: "Failed",
+        cause: "Source snapshot ID is not valid",
+      }),
+    );
+
+    // Assess
+    expect(event).toMatchObject({ result: "failed", cause: "Source snapshot ID is not valid" });
+  });
+
+  it("reads nothing from other events: another EBS event, another source, a broken ARN", () => {
+    // Act
+    const events = [
+      ebsEvent({ event: "createSnapshot" }),
+      { ...ebsEvent(), source: "acme.disks" },
+      ebsEvent({ snapshot_id: "snap-copy0001" }),
+      ebsEvent({ result: "pending" }),
+      "not an event",
+    ].map(readCopyEvent);
+
+    // Assess
+    expect(events).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe("an event that comes while the copy waits", () => {
+  it("ends the wait as completed", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("ended");
+    expect(fakes.workflow.woken).toEqual([
+      { token: "token-1", output: { state: "completed", progress: 100, waitSeconds: 0, polls: 0 } },
+    ]);
+  });
+
+  it("fails the wait with CopyFailed and the cloud's cause", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const event = readCopyEvent(ebsEvent({ result: "failed", cause: "the source was deleted" }));
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    await onCopyEvent(event, deps());
+
+    // Assess
+    expect(fakes.workflow.failed).toEqual([
+      {
+        token: "token-1",
+        error: "CopyFailed",
+        cause: "Copy snap-copy0001 in ap-mumbai failed: the source was deleted.",
+      },
+    ]);
+  });
+
+  it("is not trusted from another account: the wait goes on", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const event = readCopyEvent(ebsEvent({}, "999988887777"));
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("foreign");
+    expect(fakes.workflow.woken).toEqual([]);
+  });
+
+  it("is harmless the second time: the task no longer waits", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+    await onCopyEvent(event, deps());
+    fakes.workflow.goneTokens.add("token-1");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("late");
+    expect(fakes.workflow.woken).toHaveLength(1);
+  });
+});
+
+describe("an event that comes before the copy's wait", () => {
+  it("is kept, and ends the wait the moment it begins", async () => {
+    // Prepare
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+    const outcome = await onCopyEvent(event, deps());
+
+    // Act
+    const wait = await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    expect(outcome).toBe("recorded");
+    expect(wait).toEqual({ waiting: false });
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1"]);
+  });
+
+  it("of another account does not end the wait", async () => {
+    // Prepare
+    const event = readCopyEvent(ebsEvent({}, "999988887777"));
+    if (!event) throw new Error("the example event did not read");
+    await onCopyEvent(event, deps());
+
+    // Act
+    const wait = await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    expect(wait).toEqual({ waiting: true });
+    expect(fakes.workflow.woken).toEqual([]);
+  });
+});
+
+describe("waiting for a copy's end", () => {
+  it("ends at once for a copy the job already shows COMPLETED", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob({ status: "COMPLETED", destinationSnapshotId: "snap-copy0001" }));
+
+    // Act
+    const wait = await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    expect(wait).toEqual({ waiting: false });
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1"]);
+  });
+
+  it("is refused for a copy that has not started", async () => {
+    // Prepare
+    fakes.jobs.seed(aRunningJob({ status: "QUEUED" }));
+
+    // Act
+    const waiting = awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    await expect(waiting).rejects.toMatchObject({ code: "IllegalTransition" });
+  });
+});
