@@ -7,6 +7,7 @@ import type { AccountCloud } from "./account-cloud.js";
 import { AdminError } from "./admin-error.js";
 import { type CloudAccounts, checkAccountId } from "./cloud-accounts.js";
 import { messageOf } from "./error-message.js";
+import type { LocalCloudKnobs } from "./options.js";
 import type { LocalCloudStats } from "./stats.js";
 import type { RoleRegistry } from "./sts/role-registry.js";
 import { readBodyText } from "./wire/request-body.js";
@@ -24,6 +25,13 @@ const fillBody = z.object({
   seed: z.string().min(1).optional(),
 });
 const startTimeBody = z.object({ startTime: z.string() });
+// The cloud's knobs a running test may turn: bandwidth and injected faults (checked by setKnobs).
+const knobsBody = z.strictObject({
+  copyBytesPerSecond: z.number().optional(),
+  throttleRate: z.number().optional(),
+  copyFailureRate: z.number().optional(),
+  eventDropRate: z.number().optional(),
+});
 
 // The role registry checks the values; an account left out is the route's.
 const roleBody = z.object({
@@ -48,10 +56,13 @@ export interface AdminEndpointDeps {
   accounts: CloudAccounts;
   roles: RoleRegistry;
   stats(): LocalCloudStats;
+  /** Changes the knobs given; answers them all as they now are. */
+  setKnobs(knobs: Partial<LocalCloudKnobs>): LocalCloudKnobs;
 }
 
-export function adminEndpoint({ accounts, roles, stats }: AdminEndpointDeps) {
+export function adminEndpoint({ accounts, roles, stats, setKnobs }: AdminEndpointDeps) {
   const routes: [method: string, path: RegExp, route: Route][] = [
+    ["PUT", /^knobs$/, async ({ body }) => setKnobs(knobsBody.parse(await body()))],
     // The whole cloud, or only the account named.
     ["GET", /^stats$/, ({ namedAccount, account }) => (namedAccount ? account().stats() : stats())],
     [

@@ -105,7 +105,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       ec2: ec2Endpoint({ accounts, faults, traffic }),
       sts: stsEndpoint(sts),
     });
-    const adminRoutes = adminEndpoint({ accounts, roles, stats });
+    const setKnobs = (knobs: Partial<LocalCloudKnobs>): LocalCloudKnobs => {
+      const given = Object.fromEntries(
+        Object.entries(knobs).filter(([, value]) => value !== undefined),
+      ) as Partial<LocalCloudKnobs>;
+      checkKnobs(given);
+      Object.assign(settings.knobs, given);
+      return { ...settings.knobs };
+    };
+    const adminRoutes = adminEndpoint({ accounts, roles, stats, setKnobs });
     const server = createServer((request, response) => {
       const isAdmin = request.url?.startsWith(ADMIN_PATH_PREFIX) ?? false;
       void (isAdmin ? adminRoutes : api)(request, response);
@@ -136,13 +144,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         return closing;
       },
       stats,
-      setKnobs(knobs) {
-        const given = Object.fromEntries(
-          Object.entries(knobs).filter(([, value]) => value !== undefined),
-        ) as Partial<LocalCloudKnobs>;
-        checkKnobs(given);
-        Object.assign(settings.knobs, given);
-      },
+      setKnobs,
       createVolume: ({ accountId, ...request }) => admin(accountId).createVolume(request),
       writeVolume: (region, volumeId, write, accountId) =>
         admin(accountId).writeVolume(region, volumeId, write),

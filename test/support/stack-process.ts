@@ -19,6 +19,8 @@ export interface StackProcess {
   api: string;
   cloudUrl: string;
   sfnUrl: string;
+  /** The local EventBridge (PutEvents). */
+  eventsUrl: string;
   dataDir: string;
   /** What this start printed. */
   output(): string;
@@ -108,6 +110,7 @@ export const startStackProcess = async (options: {
     api: `http://127.0.0.1:${ports.http}`,
     cloudUrl: `http://127.0.0.1:${ports.cloud}`,
     sfnUrl: `http://127.0.0.1:${ports.sfn}`,
+    eventsUrl: `http://127.0.0.1:${ports.events}`,
     dataDir: options.dataDir,
     readyAfterMs,
     output: () => output,

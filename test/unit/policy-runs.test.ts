@@ -327,6 +327,24 @@ describe("a policy's run", () => {
     expect(again.skipped.map((skip) => skip.volumeId)).not.toContain("vol-0aaa0001");
   });
 
+  it("still lists its job whose copy finished before the job was recorded on the volume", async () => {
+    // Prepare: an attempt cut short made the job, which completed, but never recorded it
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    await policies.addRun(run);
+    const first = await executeRun(policy, run, deps);
+    await complete(first.jobs[0]?.jobId ?? "");
+    policies.targetsById.clear();
+
+    // Act
+    const again = await executeRun(policy, run, deps);
+
+    // Assess
+    expect(again.jobs.map((job) => job.jobId)).toEqual(first.jobs.map((job) => job.jobId));
+    expect(again.skipped.map((skip) => skip.volumeId)).not.toContain("vol-0aaa0001");
+  });
+
   it("takes a copy made outside the policy as the volume's recovery point", async () => {
     // Prepare: the newest snapshot was already copied to the DR region by a job from the API.
     const policy = await aPolicy();

@@ -190,8 +190,14 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
     for (const region of policy.destinationRegions) {
       seenJobs[region] = targets.get(targetKey(volumeId, region))?.activeJobId ?? null;
       // This run's own job (made by an earlier attempt, or by another taking it up at the same
-      // time), finished or not: it stays this run's job.
-      if (seenJobs[region] === ownJobId) {
+      // time), finished or not: it stays this run's job. An attempt cut short may have made the
+      // job, even seen its copy finish, before recording it on the volume's target.
+      const existingCopy = copied.get(region)?.get(snapshot.snapshotId);
+      const isOwn =
+        seenJobs[region] === ownJobId ||
+        existingCopy?.tags[TAG_JOB_ID] === ownJobId ||
+        (otherJobs.get(snapshot.snapshotId) ?? []).some((job) => job.jobId === ownJobId);
+      if (isOwn) {
         destinations.push(region);
         continue;
       }

@@ -1,0 +1,91 @@
+// The live progress of copies in flight, read from the cloud when someone looks (a job, a
+// snapshot's view), never by the state machine: EBS sends no progress events, and the copy's
+// wait only needs its end. One DescribeSnapshots per copy in flight, behind a short cache, so a
+// dashboard refreshing every second does not turn into a flood of EC2 calls. The ETA comes from
+// the copy's own observed rate.
+import type { CopyRecord } from "./job.js";
+import type { Clock, SnapshotProvider, SnapshotView } from "./ports.js";
+
+export interface LiveCopy {
+  progress: number;
+  /** Seconds until the copy is expected to end, from its observed rate; null when unknown. */
+  etaSeconds: number | null;
+}
+
+/**
+ * The copy's remaining seconds from its progress (a whole percent) and its age: the middle of the
+ * range the percent allows. Unknown before any progress or once done.
+ */
+export const etaSeconds = (progress: number, elapsedSeconds: number): number | null => {
+  if (progress <= 0 || progress >= 100 || elapsedSeconds <= 0) return null;
+  const done = progress + 0.5;
+  return Math.round((elapsedSeconds * (100 - done)) / done);
+};
+
+interface Cached {
+  view: SnapshotView | undefined;
+  readAt: number;
+}
+
+/** Reads each snapshot at most once per `ttlMs` (real time), whoever asks. */
+export class SnapshotReadCache {
+  private readonly entries = new Map<string, Cached>();
+
+  constructor(
+    private readonly snapshots: Pick<SnapshotProvider, "describe">,
+    private readonly ttlMs = 5_000,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async describe(
+    accountId: string,
+    region: string,
+    snapshotId: string,
+  ): Promise<SnapshotView | undefined> {
+    const key = `${accountId}#${region}#${snapshotId}`;
+    const cached = this.entries.get(key);
+    if (cached && this.now() - cached.readAt < this.ttlMs) return cached.view;
+    const view = await this.snapshots.describe(accountId, region, snapshotId);
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { view, readAt: this.now() });
+    return view;
+  }
+}
+
+/**
+ * The live progress and ETA of each copy in flight (COPYING with a snapshot), by destination
+ * region. A copy the cloud cannot show right now keeps what the job recorded: a dashboard never
+ * fails because EC2 is slow.
+ */
+export const liveCopies = async (
+  accountId: string,
+  copies: readonly CopyRecord[],
+  deps: { reads: SnapshotReadCache; clock: Clock },
+): Promise<Record<string, LiveCopy>> => {
+  const now = deps.clock.now().getTime();
+  const inFlight = copies.filter((copy) => copy.status === "COPYING" && copy.destinationSnapshotId);
+  const entries = await Promise.all(
+    inFlight.map(async (copy): Promise<[string, LiveCopy]> => {
+      let progress = copy.progress;
+      let startedAt = copy.startedAt;
+      try {
+        const view = await deps.reads.describe(
+          accountId,
+          copy.destinationRegion,
+          String(copy.destinationSnapshotId),
+        );
+        if (view && view.state === "pending") progress = Math.max(progress, view.progress);
+        startedAt ??= view?.startTime ?? null;
+      } catch {
+        // The recorded progress stands.
+      }
+      const elapsedSeconds = startedAt ? (now - Date.parse(startedAt)) / 1000 : 0;
+      return [
+        copy.destinationRegion,
+        { progress, etaSeconds: etaSeconds(progress, elapsedSeconds) },
+      ];
+    }),
+  );
+  return Object.fromEntries(entries);
+};
