@@ -11,6 +11,7 @@ import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
+import { SnapshotReadCache } from "./core/live-progress.js";
 import type { PolicyDeps } from "./core/policies/run-policy.js";
 import {
   acceleratedClock,
@@ -36,6 +37,8 @@ export interface Services {
   policies: PolicyStore;
   /** What DR policies' runs, retention and scheduler need. */
   policyDeps: PolicyDeps;
+  /** Snapshot reads for the live progress callers see, cached a few seconds. */
+  reads: SnapshotReadCache;
 }
 
 export const createServices = (config: Config): Services => {
@@ -60,6 +63,7 @@ export const createServices = (config: Config): Services => {
   const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   const policies = new DynamoPolicyStore(documents, config.jobsTable);
   return {
+    reads: new SnapshotReadCache(snapshots),
     policies,
     policyDeps: { policies, jobs, snapshots, workflow, clock, rules: policy },
     config,

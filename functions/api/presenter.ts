@@ -1,12 +1,18 @@
 // What the API shows of a job: the contract's fields in the contract's order, and nothing that
 // only the service needs (the owning account is implied by the caller).
 import type { ReplicationJob } from "../core/job.js";
+import type { LiveCopy } from "../core/live-progress.js";
 
 /**
  * `queuePositions`: for copies waiting for a slot, how many copies wait before each (by region);
- * shown with a single job, left out of listings (counting a queue costs a read of it).
+ * shown with a single job, left out of listings (counting a queue costs a read of it). `live`:
+ * the progress and ETA of copies in flight, as the cloud shows them now (a single job too).
  */
-export const presentJob = (job: ReplicationJob, queuePositions?: Record<string, number>) => ({
+export const presentJob = (
+  job: ReplicationJob,
+  queuePositions?: Record<string, number>,
+  live: Record<string, LiveCopy> = {},
+) => ({
   jobId: job.jobId,
   status: job.status,
   snapshotId: job.snapshotId,
@@ -22,7 +28,8 @@ export const presentJob = (job: ReplicationJob, queuePositions?: Record<string, 
     name: job.name,
     status: copy.status,
     ...(queuePositions ? { queuePosition: queuePositions[copy.destinationRegion] ?? null } : {}),
-    progress: copy.progress,
+    progress: live[copy.destinationRegion]?.progress ?? copy.progress,
+    etaSeconds: live[copy.destinationRegion]?.etaSeconds ?? null,
     destinationSnapshotId: copy.destinationSnapshotId,
     error: copy.error,
     startedAt: copy.startedAt,

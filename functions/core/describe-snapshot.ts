@@ -3,7 +3,8 @@
 import { TAG_JOB_ID, TAG_SOURCE_REGION, TAG_SOURCE_SNAPSHOT } from "./copy-tags.js";
 import { DomainError } from "./errors.js";
 import { isFinishedCopy } from "./job.js";
-import type { JobStore, SnapshotProvider, SnapshotView } from "./ports.js";
+import { liveCopies, type SnapshotReadCache } from "./live-progress.js";
+import type { Clock, JobStore, SnapshotProvider, SnapshotView } from "./ports.js";
 import { assertSupportedRegion, type ReplicationPolicy } from "./rules.js";
 
 /** The volume id EC2 gives every copied snapshot: it belongs to no disk. */
@@ -29,6 +30,8 @@ export interface SnapshotReport {
       destinationRegion: string;
       status: string;
       progress: number;
+      /** Seconds until the copy is expected to end (copies in flight); null when unknown. */
+      etaSeconds: number | null;
       destinationSnapshotId: string | null;
       jobId: string;
     }>;
@@ -47,7 +50,13 @@ export const describeSnapshot = async (
   accountId: string,
   region: string,
   snapshotId: string,
-  deps: { snapshots: SnapshotProvider; jobs: JobStore; policy: ReplicationPolicy },
+  deps: {
+    snapshots: SnapshotProvider;
+    jobs: JobStore;
+    policy: ReplicationPolicy;
+    reads: SnapshotReadCache;
+    clock: Clock;
+  },
 ): Promise<SnapshotReport> => {
   assertSupportedRegion(region, "Region", deps.policy);
   const snapshot = await deps.snapshots.describe(accountId, region, snapshotId);
@@ -70,13 +79,15 @@ export const describeSnapshot = async (
   const isCopy = copiedFrom !== null || snapshot.volumeId === COPY_VOLUME_ID;
 
   const jobs = await deps.jobs.activeJobsFor(accountId, region, snapshotId);
-  const destinations = jobs.flatMap((job) =>
+  const live = await Promise.all(jobs.map((job) => liveCopies(accountId, job.copies, deps)));
+  const destinations = jobs.flatMap((job, index) =>
     job.copies
       .filter((copy) => !isFinishedCopy(copy.status))
       .map((copy) => ({
         destinationRegion: copy.destinationRegion,
         status: copy.status,
-        progress: copy.progress,
+        progress: live[index]?.[copy.destinationRegion]?.progress ?? copy.progress,
+        etaSeconds: live[index]?.[copy.destinationRegion]?.etaSeconds ?? null,
         destinationSnapshotId: copy.destinationSnapshotId,
         jobId: job.jobId,
       })),

@@ -38,18 +38,20 @@ export class SnapshotReadCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The snapshot as last read, and how long ago (ms) that read was. */
   async describe(
     accountId: string,
     region: string,
     snapshotId: string,
-  ): Promise<SnapshotView | undefined> {
+  ): Promise<{ view: SnapshotView | undefined; ageMs: number }> {
     const key = `${accountId}#${region}#${snapshotId}`;
     const cached = this.entries.get(key);
-    if (cached && this.now() - cached.readAt < this.ttlMs) return cached.view;
+    const age = cached ? this.now() - cached.readAt : Number.POSITIVE_INFINITY;
+    if (cached && age < this.ttlMs) return { view: cached.view, ageMs: age };
     const view = await this.snapshots.describe(accountId, region, snapshotId);
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, { view, readAt: this.now() });
-    return view;
+    return { view, ageMs: 0 };
   }
 }
 
@@ -69,21 +71,27 @@ export const liveCopies = async (
     inFlight.map(async (copy): Promise<[string, LiveCopy]> => {
       let progress = copy.progress;
       let startedAt = copy.startedAt;
+      // The progress is as of the read, which the cache may have made a few seconds ago.
+      let ageSeconds = 0;
       try {
-        const view = await deps.reads.describe(
+        const { view, ageMs } = await deps.reads.describe(
           accountId,
           copy.destinationRegion,
           String(copy.destinationSnapshotId),
         );
-        if (view && view.state === "pending") progress = Math.max(progress, view.progress);
+        if (view && view.state === "pending" && view.progress >= progress) {
+          progress = view.progress;
+          ageSeconds = ageMs / 1000;
+        }
         startedAt ??= view?.startTime ?? null;
       } catch {
         // The recorded progress stands.
       }
-      const elapsedSeconds = startedAt ? (now - Date.parse(startedAt)) / 1000 : 0;
+      const elapsedSeconds = startedAt ? (now - Date.parse(startedAt)) / 1000 - ageSeconds : 0;
+      const eta = etaSeconds(progress, elapsedSeconds);
       return [
         copy.destinationRegion,
-        { progress, etaSeconds: etaSeconds(progress, elapsedSeconds) },
+        { progress, etaSeconds: eta === null ? null : Math.max(0, Math.round(eta - ageSeconds)) },
       ];
     }),
   );

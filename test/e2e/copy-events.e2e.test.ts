@@ -23,6 +23,9 @@ const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Copy {
   status: string;
+  progress: number;
+  etaSeconds: number | null;
+  startedAt: string | null;
   destinationSnapshotId: string | null;
   completedAt: string | null;
   error: { code: string; message: string } | null;
@@ -63,8 +66,15 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 };
 
-/** Copies one fresh snapshot of `blocks` blocks to ap-mumbai; answers the job once it ended. */
-const copyOnce = async (blocks: number, label: string): Promise<Job> => {
+/**
+ * Copies one fresh snapshot of `blocks` blocks to ap-mumbai; answers the job once it ended.
+ * `watch` sees the job body at each look while it runs.
+ */
+const copyOnce = async (
+  blocks: number,
+  label: string,
+  watch: (job: Job) => void = () => {},
+): Promise<Job> => {
   const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
     blocks,
     blockSizeBytes: BLOCK,
@@ -79,7 +89,9 @@ const copyOnce = async (blocks: number, label: string): Promise<Job> => {
   const jobId = String(posted.body.jobId);
   return until(`job ${jobId} to end`, async () => {
     const job = (await call("GET", `/replications/${jobId}`)).body as unknown as Job;
-    return FINAL.includes(job.status) ? job : undefined;
+    if (FINAL.includes(job.status)) return job;
+    watch(job);
+    return undefined;
   });
 };
 
@@ -184,6 +196,41 @@ describe("a copy's end", () => {
     expect(job.copies[0]?.error?.message).toMatch(/failed at \d+%/);
     expect(await statesOf(job)).not.toContain("PollCopy");
     expect(tookMs).toBeLessThan(15_000);
+  }, 120_000);
+
+  it("is foretold by the job's ETA: in the second half of a steady copy, within a quarter of the time left", async () => {
+    // Prepare: a copy of 30 s, looked at every 100 ms
+    const looks: { at: number; progress: number; etaSeconds: number | null }[] = [];
+
+    // Act
+    const job = await copyOnce(240, "eta", (current) => {
+      const copy = current.copies[0];
+      if (copy?.status === "COPYING") {
+        looks.push({ at: Date.now(), progress: copy.progress, etaSeconds: copy.etaSeconds });
+      }
+    });
+
+    // Assess: each look from halfway to 80% of the copy's time, against its real end
+    const endedAt = Date.parse(String(job.copies[0]?.completedAt));
+    const duration = endedAt - Date.parse(String(job.copies[0]?.startedAt));
+    const secondHalf = looks.filter(
+      (look) => endedAt - look.at <= duration * 0.5 && endedAt - look.at >= duration * 0.2,
+    );
+    expect(secondHalf.length).toBeGreaterThan(10);
+    const worst = Math.max(
+      ...secondHalf.map((look) => {
+        const left = (endedAt - look.at) / 1000;
+        return Math.abs((look.etaSeconds ?? 0) - left) / left;
+      }),
+    );
+    console.log(
+      `ETA: ${secondHalf.length} looks, worst error ${(worst * 100).toFixed(1)}% of the time left`,
+    );
+    for (const look of secondHalf) {
+      const left = (endedAt - look.at) / 1000;
+      expect(look.etaSeconds, JSON.stringify({ ...look, left })).not.toBeNull();
+      expect(Math.abs((look.etaSeconds ?? 0) - left)).toBeLessThanOrEqual(left * 0.25);
+    }
   }, 120_000);
 
   it("told twice changes nothing the first told", async () => {

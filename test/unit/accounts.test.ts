@@ -2,6 +2,7 @@
 // that never was, an account snaprelay cannot reach is told so, and limits count per account.
 import { beforeEach, describe, expect, it } from "vitest";
 import { describeSnapshot } from "../../functions/core/describe-snapshot.js";
+import { SnapshotReadCache } from "../../functions/core/live-progress.js";
 import { validateJob } from "../../functions/core/validate-job.js";
 import {
   ACCOUNT,
@@ -30,6 +31,7 @@ describe("another account's snapshot", () => {
     const viewing = describeSnapshot(ACCOUNT, "ap-shanghai", "snap-neighbour1", {
       ...fakes.deps,
       policy: seedPolicy(),
+      reads: new SnapshotReadCache(fakes.snapshots),
     });
 
     // Assess

@@ -1,12 +1,17 @@
 // How a snapshot is shown: a source with the regions and jobs copying it, a copy with where it
 // came from and no rollback (rule 6), copying then normal (rule 8).
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { describeSnapshot } from "../../functions/core/describe-snapshot.js";
-import { ACCOUNT, aCopy, aJob, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
+import { SnapshotReadCache } from "../../functions/core/live-progress.js";
+import { ACCOUNT, aCopy, aJob, type Fakes, seedPolicy, stepFakes, T0 } from "./fakes.js";
 
 let fakes: Fakes;
 const view = (region: string, snapshotId: string) =>
-  describeSnapshot(ACCOUNT, region, snapshotId, { ...fakes.deps, policy: seedPolicy() });
+  describeSnapshot(ACCOUNT, region, snapshotId, {
+    ...fakes.deps,
+    policy: seedPolicy(),
+    reads: new SnapshotReadCache(fakes.snapshots),
+  });
 
 beforeEach(() => {
   fakes = stepFakes();
@@ -41,6 +46,7 @@ describe("a source snapshot", () => {
           destinationRegion: "ap-mumbai",
           status: "COPYING",
           progress: 30,
+          etaSeconds: null,
           destinationSnapshotId: "snap-copy0001",
           jobId: "job-1",
         },
@@ -48,6 +54,55 @@ describe("a source snapshot", () => {
       jobs: ["job-1"],
     });
     expect(report).toMatchObject({ status: "normal", rollbackAvailable: true, copiedFrom: null });
+  });
+
+  it("shows a copy's live progress from the cloud, and its ETA from the copy's own rate", async () => {
+    // Prepare: 60% after 120 s
+    fakes.jobs.seed(
+      aJob({
+        status: "RUNNING",
+        copies: [
+          aCopy("ap-mumbai", {
+            status: "COPYING",
+            progress: 10,
+            destinationSnapshotId: "snap-copy0001",
+            startedAt: new Date(T0.getTime() - 120_000).toISOString(),
+          }),
+        ],
+      }),
+    );
+    fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "pending", progress: 60 });
+
+    // Act
+    const report = await view("ap-shanghai", "snap-oi5spwt2");
+
+    // Assess: 120 s × 39.5 / 60.5
+    expect(report.replication.destinations[0]).toMatchObject({ progress: 60, etaSeconds: 78 });
+  });
+
+  it("reads a copy in flight from the cloud at most once in a few seconds, however often it is shown", async () => {
+    // Prepare
+    fakes.jobs.seed(
+      aJob({
+        status: "RUNNING",
+        copies: [aCopy("ap-mumbai", { status: "COPYING", destinationSnapshotId: "snap-copy0001" })],
+      }),
+    );
+    fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "pending", progress: 60 });
+    const reads = new SnapshotReadCache(fakes.snapshots);
+    const describe = vi.spyOn(fakes.snapshots, "describe");
+
+    // Act
+    for (let look = 0; look < 10; look++) {
+      await describeSnapshot(ACCOUNT, "ap-shanghai", "snap-oi5spwt2", {
+        ...fakes.deps,
+        policy: seedPolicy(),
+        reads,
+      });
+    }
+
+    // Assess: ten looks at the source, one at the copy
+    expect(describe.mock.calls.filter(([, region]) => region === "ap-mumbai")).toHaveLength(1);
   });
 
   it("shows no replication once its jobs are finished", async () => {

@@ -4,6 +4,7 @@ import { queuePosition } from "../../core/copy-queue.js";
 import { createReplication } from "../../core/create-replication.js";
 import { DomainError } from "../../core/errors.js";
 import { JOB_STATUSES } from "../../core/job.js";
+import { liveCopies } from "../../core/live-progress.js";
 import { parseWith, SnapshotIdSchema } from "../../core/request.js";
 import { logger } from "../../logger.js";
 import type { Services } from "../../wiring.js";
@@ -66,7 +67,8 @@ export const getReplication = async (event: ApiEvent, caller: Caller, services: 
     const position = await queuePosition(job, copy.destinationRegion, services);
     if (position !== undefined) positions[copy.destinationRegion] = position;
   }
-  return json(200, presentJob(job, positions));
+  const live = await liveCopies(job.accountId, job.copies, services);
+  return json(200, presentJob(job, positions, live));
 };
 
 const ListQuerySchema = z.strictObject({
