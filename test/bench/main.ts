@@ -4,6 +4,8 @@
 //   --jobs 1000 --destination ap-mumbai      the burst (and the burst with foreign copies)
 //   --copy-seconds 60,3600,86400             the copy-length scenarios, one copy each
 //   --poll fixed:30                          the baseline poller of the copy-length scenarios
+// The copy-length scenarios run with the cloud's copy events, with 30% of them lost, with none
+// (the waits' safety polls alone), and with none and a fixed poll.
 //   --scenarios burst,foreign,copy-seconds   which to run (all by default)
 import { parseArgs } from "node:util";
 import type { ScenarioResult } from "./metrics.js";
@@ -72,10 +74,19 @@ if (wanted.has("copy-seconds")) {
     slots: 20,
     log,
   };
-  plans.push({ ...lengths, name: "copy lengths, adaptive poll" });
+  plans.push({ ...lengths, name: "copy lengths, events" });
+  // Ten of each length, so that some events of each are lost.
   plans.push({
     ...lengths,
-    name: `copy lengths, poll fixed:${fixedSeconds}`,
+    name: "copy lengths, 30% of events lost",
+    jobs: copySeconds.length * 10,
+    eventDropRate: 0.3,
+  });
+  plans.push({ ...lengths, name: "copy lengths, no events (safety polls)", eventDropRate: 1 });
+  plans.push({
+    ...lengths,
+    name: `copy lengths, no events, poll fixed:${fixedSeconds}`,
+    eventDropRate: 1,
     pollFixedSeconds: fixedSeconds,
   });
 }

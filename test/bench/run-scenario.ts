@@ -45,8 +45,10 @@ export interface ScenarioPlan {
   foreignCopies?: number;
   /** Posts one job of a second account once the first's queue is this long. */
   otherAccountWhenQueued?: number;
-  /** A fixed poll interval (clock seconds) instead of the adaptive one. */
+  /** Every wait for a copy's end this long (clock seconds): a fixed poll, as the baseline. */
   pollFixedSeconds?: number;
+  /** The share of the cloud's copy events dropped (1: none sent, the safety polls alone). */
+  eventDropRate?: number;
   /** Real ms to wait for every job to end. */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -110,6 +112,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
       COPY_SLOTS_PER_REGION: `20,${plan.destination}=${plan.slots}`,
       ALLOWLISTED_ACCOUNTS: `${A},${B}`,
       SNAPSHOT_QUOTA_PER_REGION: "100000",
+      LOCAL_CLOUD_EVENT_DROP_RATE: String(plan.eventDropRate ?? 0),
       ...(plan.pollFixedSeconds
         ? {
             POLL_MIN_SECONDS: String(plan.pollFixedSeconds),

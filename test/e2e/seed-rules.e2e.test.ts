@@ -20,6 +20,7 @@ import { jobsTableName, LOCAL, localCredentialsFor } from "../../local/defaults.
 import { dynamoClient } from "../../local/dynamodb.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
 import { type RunningStack, startStack } from "../../local/stack.js";
+import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { freePort } from "../support/free-port.js";
 
 const STRANGER = "777788889999";
@@ -328,8 +329,11 @@ describe("rule 6: a copy is not associated with the source disk", () => {
 
 describe("rules 7 and 8: the source while it is copied", () => {
   it("cannot be deleted during the copy, shows where it is copied to, and can be deleted after", async () => {
-    const { snapshotId } = await createCompletedSnapshot(ec2("ap-shanghai"), "ap-shanghai", {
-      sizeGiB: 64,
+    // Blocks of its own, which no region holds yet: neither copy can finish while copies are held.
+    const [snapshotId = ""] = await makeDistinctSnapshots(stack.endpoints.cloud, "ap-shanghai", 1, {
+      blocks: 16,
+      blockSizeBytes: 64 * 1024,
+      label: "held-source",
     });
     const release = holdCopies();
     try {

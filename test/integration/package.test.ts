@@ -1,7 +1,9 @@
 // `npm run package` (serverless package) works offline and its CloudFormation template holds
 // what a deployment needs: the state machine, every function, the table and the HTTP API.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -102,4 +104,73 @@ describe("the deployment package", () => {
       ]),
     );
   });
+
+  it("holds the copy events forwarder of a destination region, packaged and clean by cfn-lint, beside the tenants' template", () => {
+    // Prepare
+    const out = mkdtempSync(join(tmpdir(), "snaprelay-forwarder-"));
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          resolve("node_modules/serverless/bin/serverless.js"),
+          "package",
+          "--region",
+          "ap-mumbai",
+          "--param=homeRegion=us-east-1",
+          "--package",
+          out,
+        ],
+        {
+          cwd: "docs/deploy/copy-events-forwarder",
+          env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
+          stdio: "pipe",
+          timeout: 120_000,
+        },
+      );
+      const forwarder = JSON.parse(
+        readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
+      ) as { Resources: Record<string, Resource> };
+      const rule = Object.values(forwarder.Resources).find((r) => r.Type === "AWS::Events::Rule");
+
+      // Act
+      const lint = cfnLint([
+        join(out, "cloudformation-template-update-stack.json"),
+        "docs/deploy/tenant-copy-events.yml",
+      ]);
+
+      // Assess
+      expect(lint).toEqual({ status: 0, output: "" });
+      expect(JSON.stringify(rule?.Properties.Targets)).toContain('"us-east-1"');
+      expect(rule?.Properties.EventPattern).toEqual({
+        source: ["aws.ec2"],
+        "detail-type": ["EBS Snapshot Notification"],
+        detail: { event: ["copySnapshot"] },
+      });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it("admits the allowlisted accounts' forwarded copy events on the home bus", () => {
+    const [policy] = ofType("AWS::Events::EventBusPolicy");
+    expect(policy?.Properties).toMatchObject({
+      EventBusName: "default",
+      Statement: { Action: "events:PutEvents" },
+    });
+  });
 });
+
+/** cfn-lint, the CloudFormation linter; this machine's Python ships it. */
+const cfnLint = (files: string[]): { status: number; output: string } => {
+  try {
+    return { status: 0, output: execFileSync("cfn-lint", files, { encoding: "utf8" }).trim() };
+  } catch (error) {
+    const failure = error as { code?: string; status?: number; stdout?: string };
+    if (failure.code === "ENOENT") {
+      throw new Error(
+        "cfn-lint is not installed: `pip install cfn-lint` (Python 3.8+) and run again",
+      );
+    }
+    return { status: failure.status ?? 1, output: String(failure.stdout ?? "").trim() };
+  }
+};
