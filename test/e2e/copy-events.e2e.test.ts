@@ -33,6 +33,7 @@ interface Copy {
 interface Job {
   jobId: string;
   status: string;
+  updatedAt: string;
   executionArn: string | null;
   copies: Copy[];
 }
@@ -196,6 +197,11 @@ describe("a copy's end", () => {
     expect(job.copies[0]?.error?.message).toMatch(/failed at \d+%/);
     expect(await statesOf(job)).not.toContain("PollCopy");
     expect(tookMs).toBeLessThan(15_000);
+    // The copy sends for at most 2 s before it fails; its failure is recorded within 5 s of that.
+    const copy = job.copies[0];
+    expect(
+      Date.parse(String(copy?.completedAt ?? job.updatedAt)) - Date.parse(String(copy?.startedAt)),
+    ).toBeLessThan(7_000);
   }, 120_000);
 
   it("is foretold by the job's ETA: in the second half of a steady copy, within a quarter of the time left", async () => {
