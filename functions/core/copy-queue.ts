@@ -49,9 +49,12 @@ export const passOn = async (
 ): Promise<{ granted: string[]; problem?: string }> => {
   const limit = slotLimitOf(deps.settings.copySlots, pool.region);
   const granted: string[] = [];
+  const problems: string[] = [];
+  const result = () =>
+    problems.length > 0 ? { granted, problem: problems.join("; ") } : { granted };
   try {
     // Most calls find the pool full: one small read says so, and nothing more is read.
-    if ((await deps.slots.inUse(pool)) >= limit) return { granted };
+    if ((await deps.slots.inUse(pool)) >= limit) return result();
     // Each round reads the queue's head once and grants down it; an index that lags may still
     // list a copy granted a moment ago, which is passed over. A full pool or an empty queue ends it.
     for (let round = 0; round < 3; round++) {
@@ -65,23 +68,29 @@ export const passOn = async (
           deps.clock.now().toISOString(),
         );
         if (!outcome.granted) {
-          if (outcome.because === "full") return { granted };
+          if (outcome.because === "full") return result();
           continue;
         }
         grantedThisRound++;
         granted.push(head.jobId);
         if (outcome.wakeToken) {
-          await deps.workflow.wake(outcome.wakeToken, {
-            acquired: true,
-            grantedAt: outcome.grantedAt,
-          });
+          try {
+            await deps.workflow.wake(outcome.wakeToken, {
+              acquired: true,
+              grantedAt: outcome.grantedAt,
+            });
+          } catch (error) {
+            // The slot is given and its token kept with it: the sweeper wakes the copy again.
+            problems.push(`waking ${head.jobId}: ${errorMessage(error)}`);
+          }
         }
       }
       if (waiting.length < limit && grantedThisRound === waiting.length) break;
     }
-    return { granted };
+    return result();
   } catch (error) {
-    return { granted, problem: errorMessage(error) };
+    problems.push(errorMessage(error));
+    return result();
   }
 };
 
@@ -176,10 +185,24 @@ export const queuePosition = async (
 
 export interface ReclaimReport {
   released: { pool: SlotPool; jobId: string }[];
+  /** Holders whose lost wake-up was sent again. */
+  rewoken: { pool: SlotPool; jobId: string }[];
   dropped: { pool: SlotPool; jobId: string }[];
   granted: { pool: SlotPool; jobId: string }[];
   problems: { pool: SlotPool; message: string }[];
 }
+
+/** A slot given this long ago whose copy has not started lost its wake-up: send it again. */
+export const REWAKE_AFTER_SECONDS = 60;
+
+/** The copy has called CopySnapshot (or ended). */
+const hasStarted = (job: ReplicationJob, region: string): boolean => {
+  const copy = job.copies.find((c) => c.destinationRegion === region);
+  return copy?.status !== "QUEUED" || copy.destinationSnapshotId !== null;
+};
+
+const isOlderThan = (stamp: string, seconds: number, deps: Pick<StepDeps, "clock">): boolean =>
+  deps.clock.now().getTime() - Date.parse(stamp) >= seconds * 1000;
 
 /** A holder or a waiter whose copy can never use the slot again: its job or copy has ended. */
 const isOver = (job: ReplicationJob | undefined, region: string): boolean => {
@@ -194,11 +217,35 @@ const isOver = (job: ReplicationJob | undefined, region: string): boolean => {
  * to waiting copies whose wake-up was lost. `queueLooks` bounds how much of each queue is read.
  */
 export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<ReclaimReport> => {
-  const report: ReclaimReport = { released: [], dropped: [], granted: [], problems: [] };
+  const report: ReclaimReport = {
+    released: [],
+    rewoken: [],
+    dropped: [],
+    granted: [],
+    problems: [],
+  };
   for (const pool of await deps.slots.pools()) {
     const { holders } = await deps.slots.view(pool);
-    for (const { jobId } of holders) {
-      if (!isOver(await deps.jobs.get(jobId), pool.region)) continue;
+    for (const { jobId, since, wakeToken } of holders) {
+      const job = await deps.jobs.get(jobId);
+      if (!isOver(job, pool.region)) {
+        // Given its slot from the queue a while ago and still not started: its wake-up was lost.
+        if (
+          wakeToken &&
+          job &&
+          !hasStarted(job, pool.region) &&
+          isOlderThan(since, REWAKE_AFTER_SECONDS, deps)
+        ) {
+          if (
+            await deps.workflow
+              .wake(wakeToken, { acquired: true, grantedAt: since })
+              .catch(() => false)
+          ) {
+            report.rewoken.push({ pool, jobId });
+          }
+        }
+        continue;
+      }
       if (await deps.slots.release(pool, jobId)) report.released.push({ pool, jobId });
     }
     const waiting: QueuedCopy[] = await deps.slots.head(pool, queueLooks);

@@ -176,7 +176,11 @@ export interface QueuedCopy {
 }
 
 export interface SlotPoolView {
-  holders: { jobId: string; since: string }[];
+  /**
+   * Each holder since its grant; `wakeToken`, for a copy given its slot from the queue, is the
+   * token its wait was woken with (kept, so a wake-up that got lost can be sent again).
+   */
+  holders: { jobId: string; since: string; wakeToken?: string }[];
   queueLength: number;
 }
 

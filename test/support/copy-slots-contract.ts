@@ -113,6 +113,25 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       expect(await slots.heldSince(pool, "job-b")).toBe(at(10));
     });
 
+    it("keeps the token a copy was woken with beside its slot, until the slot is given back", async () => {
+      // Prepare
+      await slots.take(pool, "job-a", 1, at(0));
+      await slots.enqueue(pool, "job-b", at(1));
+      await slots.setWakeToken(pool, "job-b", "token-b");
+      await slots.release(pool, "job-a");
+
+      // Act
+      await slots.grant(pool, "job-b", 1, at(2));
+      const held = await slots.view(pool);
+      await slots.release(pool, "job-b");
+      await slots.take(pool, "job-b", 1, at(3));
+      const takenAgain = await slots.view(pool);
+
+      // Assess
+      expect(held.holders).toEqual([{ jobId: "job-b", since: at(2), wakeToken: "token-b" }]);
+      expect(takenAgain.holders).toEqual([{ jobId: "job-b", since: at(3) }]);
+    });
+
     it("lists the pools that ever held a slot", async () => {
       // Act
       await slots.take(pool, "job-a", 1, at(0));

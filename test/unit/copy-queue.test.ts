@@ -6,6 +6,7 @@ import {
   awaitSlot,
   passOn,
   queuePosition,
+  REWAKE_AFTER_SECONDS,
   reclaimSlots,
   releaseSlot,
 } from "../../functions/core/copy-queue.js";
@@ -327,5 +328,54 @@ describe("the sweeper's reclaim", () => {
     expect(report.released).toEqual([]);
     expect(report.dropped).toEqual([{ pool, jobId: "job-c" }]);
     expect((await fakes.slots.head(pool, 10)).map((waiting) => waiting.jobId)).toEqual(["job-d"]);
+  });
+
+  it("wakes again a copy given its slot from the queue a minute ago that has not started", async () => {
+    // Prepare: job-c was handed job-a's slot, but its wake-up did not go through
+    for (const jobId of ["job-a", "job-b", "job-c"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await acquireSlot(jobId, MUMBAI, fakes.deps);
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    const wake = fakes.workflow.wake.bind(fakes.workflow);
+    fakes.workflow.wake = async () => {
+      throw new Error("ThrottlingException: Rate exceeded");
+    };
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+    fakes.workflow.wake = wake;
+    fakes.clock.advance(REWAKE_AFTER_SECONDS);
+
+    // Act
+    const report = await reclaimSlots(fakes.deps);
+
+    // Assess
+    expect(report.rewoken).toEqual([{ pool, jobId: "job-c" }]);
+    expect(fakes.workflow.woken).toEqual([
+      { token: "token-c", output: { acquired: true, grantedAt: T0.toISOString() } },
+    ]);
+  });
+
+  it("leaves alone a copy given its slot moments ago, or one that has started", async () => {
+    // Prepare: job-c was handed a slot just now; job-d was handed one long ago and started
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) {
+      await acquireSlot(jobId, MUMBAI, fakes.deps);
+    }
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await awaitSlot("job-d", MUMBAI, "token-d", fakes.deps);
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+    fakes.clock.advance(REWAKE_AFTER_SECONDS);
+    await fakes.jobs.apply(
+      "job-c",
+      { copies: { [MUMBAI]: { status: "COPYING", destinationSnapshotId: "snap-copy0003" } } },
+      fakes.clock.now().toISOString(),
+    );
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-b" }, MUMBAI, fakes.deps);
+    const wokenBefore = fakes.workflow.woken.length;
+
+    // Act
+    const report = await reclaimSlots(fakes.deps);
+
+    // Assess: job-c started; job-d was handed its slot this very moment
+    expect(report.rewoken).toEqual([]);
+    expect(fakes.workflow.woken).toHaveLength(wokenBefore);
   });
 });

@@ -389,6 +389,8 @@ const viewOf = ({ accountId, ...view }: SnapshotView & { accountId: string }): S
 export class InMemoryCopySlots implements CopySlots {
   private readonly holders = new Map<string, Map<string, string>>();
   private readonly queues = new Map<string, Map<string, QueuedCopy>>();
+  /** The token each holder given its slot from the queue was woken with, by pool and job. */
+  private readonly wakeTokens = new Map<string, string>();
 
   private holdersOf(pool: SlotPool): Map<string, string> {
     const key = `${pool.accountId}#${pool.region}`;
@@ -440,6 +442,7 @@ export class InMemoryCopySlots implements CopySlots {
   }
 
   async release(pool: SlotPool, jobId: string): Promise<boolean> {
+    this.wakeTokens.delete(`${pool.accountId}#${pool.region}#${jobId}`);
     return this.holdersOf(pool).delete(jobId);
   }
 
@@ -477,6 +480,9 @@ export class InMemoryCopySlots implements CopySlots {
     }
     if (!(await this.take(pool, jobId, limit, now))) return { granted: false, because: "full" };
     this.queueOf(pool).delete(jobId);
+    if (waiting.wakeToken) {
+      this.wakeTokens.set(`${pool.accountId}#${pool.region}#${jobId}`, waiting.wakeToken);
+    }
     return {
       granted: true,
       wakeToken: waiting.wakeToken,
@@ -501,7 +507,10 @@ export class InMemoryCopySlots implements CopySlots {
   async view(pool: SlotPool): Promise<SlotPoolView> {
     return {
       holders: [...this.holdersOf(pool)]
-        .map(([jobId, since]) => ({ jobId, since }))
+        .map(([jobId, since]) => {
+          const wakeToken = this.wakeTokens.get(`${pool.accountId}#${pool.region}#${jobId}`);
+          return { jobId, since, ...(wakeToken ? { wakeToken } : {}) };
+        })
         .sort((a, b) => a.since.localeCompare(b.since)),
       queueLength: this.queueOf(pool).size,
     };

@@ -37,6 +37,8 @@ import {
 } from "./jobs-table.js";
 
 const HOLDER_PREFIX = "holder:";
+/** The token a holder given its slot from the queue was woken with. */
+const WAKE_PREFIX = "wake:";
 // A write that met another writer (a conflict, a lagging stamp) or a throttle is tried again,
 // a little later each time; past this many tries the step fails as SlotsBusy and is retried.
 const ATTEMPTS = 8;
@@ -65,6 +67,7 @@ const isPassingConflict = (error: unknown): boolean => {
 const pause = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
 const holderAttribute = (jobId: string) => `${HOLDER_PREFIX}${jobId}`;
+const wakeAttribute = (jobId: string) => `${WAKE_PREFIX}${jobId}`;
 /** Sorts the queue by arrival; the job id keeps two arrivals in the same millisecond apart. */
 const queueSortKey = (queuedAt: string, jobId: string) => `${queuedAt}#${jobId}`;
 
@@ -128,9 +131,18 @@ export class DynamoCopySlots implements CopySlots {
    * given is stamped no earlier than every one given before it in the pool (`lastGrantAt`), so the
    * stamps order the grants as they happened, whichever writer's clock ran ahead.
    */
-  private holding(pool: SlotPool, jobId: string, limit: number, stamp: string) {
+  private holding(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    stamp: string,
+    wakeToken: string | null = null,
+  ) {
     const update = new ExpressionBuilder();
     const holder = update.name(holderAttribute(jobId));
+    const wake = wakeToken
+      ? `, ${update.name(wakeAttribute(jobId))} = ${update.value(wakeToken)}`
+      : "";
     const inUse = update.name("inUse");
     const last = update.name("lastGrantAt");
     const at = update.value(stamp);
@@ -141,7 +153,7 @@ export class DynamoCopySlots implements CopySlots {
     return {
       TableName: this.tableName,
       Key: poolKey(pool),
-      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}`,
+      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}${wake}`,
       ConditionExpression: built.ConditionExpression,
       ...update.attributes(),
     };
@@ -202,10 +214,13 @@ export class DynamoCopySlots implements CopySlots {
           new UpdateCommand({
             TableName: this.tableName,
             Key: poolKey(pool),
-            UpdateExpression: "SET inUse = inUse - :one REMOVE #holder",
+            UpdateExpression: "SET inUse = inUse - :one REMOVE #holder, #wake",
             // Only a holder gives a slot back: a second release changes nothing.
             ConditionExpression: "attribute_exists(#holder)",
-            ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
+            ExpressionAttributeNames: {
+              "#holder": holderAttribute(jobId),
+              "#wake": wakeAttribute(jobId),
+            },
             ExpressionAttributeValues: { ":one": 1 },
           }),
         ),
@@ -304,7 +319,7 @@ export class DynamoCopySlots implements CopySlots {
           await this.client.send(
             new TransactWriteCommand({
               TransactItems: [
-                { Update: this.holding(pool, jobId, limit, stamp) },
+                { Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken) },
                 {
                   Delete: {
                     TableName: this.tableName,
@@ -395,7 +410,15 @@ export class DynamoCopySlots implements CopySlots {
     );
     const holders = Object.entries(Item)
       .filter(([name]) => name.startsWith(HOLDER_PREFIX))
-      .map(([name, since]) => ({ jobId: name.slice(HOLDER_PREFIX.length), since: String(since) }))
+      .map(([name, since]) => {
+        const jobId = name.slice(HOLDER_PREFIX.length);
+        const wakeToken = Item[wakeAttribute(jobId)];
+        return {
+          jobId,
+          since: String(since),
+          ...(typeof wakeToken === "string" ? { wakeToken } : {}),
+        };
+      })
       .sort((a, b) => a.since.localeCompare(b.since));
     return { holders, queueLength: await this.count(pool) };
   }
