@@ -333,6 +333,12 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
                   recorded !== undefined && job?.cloudCompletedAt !== undefined
                     ? Math.round(((recorded - job.cloudCompletedAt) * plan.clockSpeed) / 10) / 100
                     : null,
+                // The same in real time: under the compressed clock every real millisecond of
+                // the local stack's own work counts as clockSpeed milliseconds.
+                detectLatencyRealMs:
+                  recorded !== undefined && job?.cloudCompletedAt !== undefined
+                    ? recorded - job.cloudCompletedAt
+                    : null,
               };
             }),
           };
