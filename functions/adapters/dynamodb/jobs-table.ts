@@ -132,6 +132,6 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
   ],
 });
 
-/** Idempotency records expire after a day, as the time-to-live attribute says. */
+/** Idempotency records and copy waits expire when the time-to-live attribute says. */
 export const TTL_ATTRIBUTE = "expiresAt";
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
