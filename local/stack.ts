@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "./cloud/index.js";
+import { startCompressedSchedule } from "./compressed-schedule.js";
 import {
   jobsTableName,
   LOCAL,
@@ -258,6 +259,17 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       async () => (await fetch(`${apiUrl}/health`)).ok,
       30_000,
     );
+    // The sweeper and the DR scheduler on the compressed clock, as their rate(1 minute) says.
+    const schedule = startCompressedSchedule({
+      lambdaEndpoint: endpoints.lambda,
+      region: LOCAL.homeRegion,
+      functionNames: ["sweeper", "scheduler"].map(
+        (key) => `${LOCAL.service}-${LOCAL.stage}-${key}`,
+      ),
+      clockSpeed,
+      log,
+    });
+    if (schedule) stops.push(() => schedule.stop());
     return { apiUrl, endpoints, clientEnv, stateMachineArn, cloud, stop };
   } catch (error) {
     await stop();

@@ -5,7 +5,8 @@
 // Either may come first; an event twice or late is harmless (the task no longer waits). Events
 // are best effort, so every wait also has a timeout, after which one safety poll looks.
 import { z } from "zod";
-import { DomainError } from "./errors.js";
+import { releaseSlot } from "./copy-queue.js";
+import { DomainError, errorMessage } from "./errors.js";
 import { loadCopy } from "./load-job.js";
 import { COPY_COMPLETED } from "./poll-copy.js";
 import type { CopyEnd, CopyWaits, Workflow } from "./ports.js";
@@ -105,10 +106,15 @@ export type CopyEventOutcome =
   /** The event's account is not the copy's: it is not trusted. */
   | "foreign";
 
-/** The function subscribed to copy events: ends the copy's wait, if a copy of that account waits. */
+/**
+ * The function subscribed to copy events: ends the copy's wait, if a copy of that account waits,
+ * and gives the copy's slot straight to the next copy in its region's queue: EC2 counts the copy
+ * no longer, so neither need snaprelay (the FinalizeCopy step that follows finds it given back).
+ * A slot that cannot be handed on now is handed on by that step.
+ */
 export const onCopyEvent = async (
   event: CopyEvent,
-  deps: { copyWaits: CopyWaits; workflow: Pick<Workflow, "wake" | "fail">; now: Date },
+  deps: StepDeps & { now: Date; warn?: (message: string) => void },
 ): Promise<CopyEventOutcome> => {
   const end: CopyEnd = {
     account: event.account,
@@ -124,7 +130,17 @@ export const onCopyEvent = async (
   );
   if (!waiter) return "recorded";
   if (waiter.accountId !== event.account) return "foreign";
-  return (await settle(deps.workflow, waiter.token, event, end)) ? "ended" : "late";
+  // Only a wait that was still live is this copy's: a late event may be an earlier attempt's,
+  // whose slot has long gone to the copy that holds it now.
+  if (!(await settle(deps.workflow, waiter.token, event, end))) return "late";
+  try {
+    await releaseSlot(waiter, event.region, deps);
+  } catch (error) {
+    deps.warn?.(
+      `the slot of job ${waiter.jobId} in ${event.region} is left to its FinalizeCopy step: ${errorMessage(error)}`,
+    );
+  }
+  return "ended";
 };
 
 /**

@@ -28,9 +28,14 @@ export type SlotOutcome =
       waitSeconds: number;
     };
 
-/** A wait near the head of the queue asks again after 5 minutes, further back after 30. */
+/**
+ * A wait near the head of the queue asks again after 5 minutes, further back after an hour: a
+ * copy far back cannot be given a slot before those ahead of it, and a wake-up lost at the head
+ * is sent again by the sweeper within a minute or two; a thousand waits asking every half hour
+ * cost reads and state transitions for nothing.
+ */
 export const WAIT_NEAR_HEAD_SECONDS = 300;
-export const WAIT_FAR_BACK_SECONDS = 1800;
+export const WAIT_FAR_BACK_SECONDS = 3600;
 
 export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
   accountId: job.accountId,
@@ -52,6 +57,8 @@ export const passOn = async (
   const problems: string[] = [];
   const result = () =>
     problems.length > 0 ? { granted, problem: problems.join("; ") } : { granted };
+  const grantTo = (jobId: string) =>
+    deps.slots.grant(pool, jobId, limit, deps.clock.now().toISOString());
   try {
     // Most calls find the pool full: one small read says so, and nothing more is read.
     if ((await deps.slots.inUse(pool)) >= limit) return result();
@@ -61,14 +68,19 @@ export const passOn = async (
       const waiting = await deps.slots.head(pool, limit);
       let grantedThisRound = 0;
       for (const head of waiting) {
-        const outcome = await deps.slots.grant(
-          pool,
-          head.jobId,
-          limit,
-          deps.clock.now().toISOString(),
-        );
+        let outcome = await grantTo(head.jobId);
+        // Its wait began again as the grant was written (a new token): the copy still waits
+        // first, so it is granted again with the token read afresh, never passed over.
+        for (let retry = 0; !outcome.granted && outcome.because === "stale" && retry < 3; retry++) {
+          outcome = await grantTo(head.jobId);
+        }
         if (!outcome.granted) {
           if (outcome.because === "full") return result();
+          // Still waiting after its retries: nobody behind it may overtake it; the next hand-off does.
+          if (outcome.because === "stale") {
+            problems.push(`the wait of ${head.jobId} kept changing; its slot waits for it`);
+            return result();
+          }
           continue;
         }
         grantedThisRound++;

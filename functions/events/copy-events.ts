@@ -13,7 +13,11 @@ export const handler = async (event: unknown) => {
     logger.info("event ignored: not an EBS copySnapshot event", { step: "CopyEvent" });
     return { outcome: "ignored" };
   }
-  const outcome = await onCopyEvent(copyEvent, { ...steps, now: clock.now() });
+  const outcome = await onCopyEvent(copyEvent, {
+    ...steps,
+    now: clock.now(),
+    warn: (message) => logger.warn(message, { step: "CopyEvent" }),
+  });
   logger.info("copy event", { step: "CopyEvent", ...copyEvent, outcome });
   return { outcome };
 };

@@ -7,7 +7,18 @@ import {
   parseSnapshotArn,
   readCopyEvent,
 } from "../../functions/core/copy-events.js";
-import { ACCOUNT, aRunningJob, type Fakes, stepFakes, T0 } from "./fakes.js";
+import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
+import {
+  ACCOUNT,
+  aCopy,
+  aJob,
+  aRunningJob,
+  executionArnOf,
+  type Fakes,
+  settings,
+  stepFakes,
+  T0,
+} from "./fakes.js";
 
 /** An EBS copySnapshot event as EventBridge delivers it (the AWS documentation's example). */
 const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
@@ -169,6 +180,64 @@ describe("an event that comes while the copy waits", () => {
     // Assess
     expect(outcome).toBe("late");
     expect(fakes.workflow.woken).toHaveLength(1);
+  });
+});
+
+describe("the slot of a copy whose event came", () => {
+  const pool = { accountId: ACCOUNT, region: "ap-mumbai" };
+
+  beforeEach(async () => {
+    // One slot in ap-mumbai: job-1's copy holds it, job-2's copy waits for it.
+    fakes = stepFakes(settings({ copySlots: { default: 1, byRegion: {} } }));
+    fakes.jobs.seed(
+      aRunningJob({
+        status: "COPYING",
+        destinationSnapshotId: "snap-copy0001",
+        startedAt: T0.toISOString(),
+      }),
+    );
+    fakes.jobs.seed(
+      aJob({
+        jobId: "job-2",
+        status: "RUNNING",
+        executionArn: executionArnOf("job-2"),
+        copies: [aCopy("ap-mumbai", { status: "QUEUED" })],
+      }),
+    );
+    await fakes.slots.take(pool, "job-1", 1, T0.toISOString());
+    await acquireSlot("job-2", "ap-mumbai", fakes.deps);
+    await awaitSlot("job-2", "ap-mumbai", "slot-token-2", fakes.deps);
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+  });
+
+  it("goes at once to the next copy in the queue, which is woken", async () => {
+    // Prepare
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("ended");
+    expect(await fakes.slots.holds(pool, "job-1")).toBe(false);
+    expect(await fakes.slots.holds(pool, "job-2")).toBe(true);
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1", "slot-token-2"]);
+  });
+
+  it("stays with its holder when the event is late: the wait it met had ended", async () => {
+    // Prepare
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+    fakes.workflow.goneTokens.add("token-1");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("late");
+    expect(await fakes.slots.holds(pool, "job-1")).toBe(true);
+    expect(await fakes.slots.holds(pool, "job-2")).toBe(false);
   });
 });
 

@@ -115,6 +115,25 @@ describe("taking a slot", () => {
     ]);
   });
 
+  it("passes over no waiter whose wait begins again as its slot is handed out", async () => {
+    // Prepare: job-c and job-d wait; job-c's token changes under the first grant
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) seedJob(jobId);
+    for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) {
+      await acquireSlot(jobId, MUMBAI, fakes.deps);
+    }
+    await awaitSlot("job-c", MUMBAI, "token-c", fakes.deps);
+    await awaitSlot("job-d", MUMBAI, "token-d", fakes.deps);
+    fakes.slots.staleOnce.add("job-c");
+
+    // Act
+    await releaseSlot(await stored(fakes.jobs, "job-a"), MUMBAI, fakes.deps);
+
+    // Assess
+    expect(await fakes.slots.holds(pool, "job-c")).toBe(true);
+    expect(await fakes.slots.holds(pool, "job-d")).toBe(false);
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-c"]);
+  });
+
   it("counts each region by its own limit", async () => {
     // Prepare
     for (let index = 0; index < 5; index++) {

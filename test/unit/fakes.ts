@@ -471,9 +471,16 @@ export class InMemoryCopySlots implements CopySlots {
       .map((waiting) => ({ ...waiting }));
   }
 
+  /**
+   * Copies whose next grant meets a token recorded since it was read (their wait began again at
+   * that moment): the grant answers "stale" once, as DynamoCopySlots's transaction would.
+   */
+  readonly staleOnce = new Set<string>();
+
   async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
     const waiting = this.queueOf(pool).get(jobId);
     if (!waiting) return { granted: false, because: "gone" };
+    if (this.staleOnce.delete(jobId)) return { granted: false, because: "stale" };
     if (this.holdersOf(pool).has(jobId)) {
       this.queueOf(pool).delete(jobId);
       return { granted: false, because: "gone" };
