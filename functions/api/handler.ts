@@ -18,7 +18,9 @@ import {
 } from "./routes/policies.js";
 import {
   type Caller,
+  cancelReplication,
   getReplication,
+  getReplicationHistory,
   listReplications,
   startReplication,
 } from "./routes/replications.js";
@@ -43,6 +45,8 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "POST /replications": startReplication,
   "GET /replications": listReplications,
   "GET /replications/{jobId}": getReplication,
+  "POST /replications/{jobId}/cancel": cancelReplication,
+  "GET /replications/{jobId}/history": getReplicationHistory,
   "GET /regions/{region}/snapshots/{snapshotId}": getSnapshot,
   "GET /regions/{region}/copy-slots": getCopySlots,
   "POST /policies": createPolicy,

@@ -21,6 +21,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   RouteNotFound: 404,
   IdempotencyConflict: 409,
   IllegalTransition: 409,
+  JobFinished: 409,
   ServiceBusy: 503,
 };
 

@@ -35,6 +35,9 @@ export const presentJob = (
     startedAt: copy.startedAt,
     completedAt: copy.completedAt,
     progressAt: copy.progressAt,
+    // A cancelled copy's partial snapshot: DELETED, or PENDING until the cloud lets it go.
+    ...(copy.cleanup ? { cleanup: copy.cleanup } : {}),
   })),
   error: job.error,
+  ...(job.cancellation ? { cancellation: job.cancellation } : {}),
 });

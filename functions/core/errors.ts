@@ -13,6 +13,7 @@ export type ErrorCode =
   | "RouteNotFound"
   | "IdempotencyConflict"
   | "IllegalTransition"
+  | "JobFinished"
   | "SnapshotNotFound"
   | "SnapshotNotReady"
   | "QuotaExceeded"

@@ -43,6 +43,26 @@ export interface CopyRecord {
   progressAt: string | null;
   /** The size of what is copied (the source volume's), once the job is accepted. */
   sizeGiB?: number | null;
+  /** A cancelled copy's partial snapshot in its destination, and whether it is deleted yet. */
+  cleanup?: CopyCleanup | null;
+}
+
+/**
+ * What became of a cancelled copy's partial snapshot: DELETED, or PENDING while the cloud has not
+ * let it be deleted yet (the sweeper tries again until it does; `message` says why it waits).
+ */
+export interface CopyCleanup {
+  snapshotId: string;
+  state: "DELETED" | "PENDING";
+  message?: string;
+}
+
+/** Who cancelled a job, when, and why if they said. */
+export interface Cancellation {
+  /** The account whose token asked for it. */
+  by: string;
+  at: string;
+  reason?: string;
 }
 
 export interface ReplicationJob {
@@ -60,6 +80,8 @@ export interface ReplicationJob {
   /** One per destination, in the order the caller gave them. */
   copies: CopyRecord[];
   error: JobError | null;
+  /** Set when the job was cancelled. */
+  cancellation?: Cancellation | null;
 }
 
 // Each status lists the statuses it may move to. Anything else is refused by a conditional

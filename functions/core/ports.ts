@@ -1,6 +1,13 @@
 // The ports the domain talks through. Adapters (DynamoDB, EC2, Step Functions) implement
 // them at the edge; tests may hand in their own.
-import type { CopyStatus, JobError, JobStatus, ReplicationJob } from "./job.js";
+import type {
+  Cancellation,
+  CopyCleanup,
+  CopyStatus,
+  JobError,
+  JobStatus,
+  ReplicationJob,
+} from "./job.js";
 import type { DrPolicy, PolicySelector } from "./policies/policy.js";
 import type { Deletion, PolicyRun, RecoveryPoint, VolumeTarget } from "./policies/records.js";
 
@@ -13,6 +20,7 @@ export interface CopyChange {
   completedAt?: string;
   progressAt?: string;
   sizeGiB?: number;
+  cleanup?: CopyCleanup;
 }
 
 /**
@@ -25,8 +33,15 @@ export interface JobChange {
   error?: JobError | null;
   executionArn?: string;
   copies?: Record<string, CopyChange>;
-  /** When the sweeper should next look at the job (it is unfinished); see `dueForSweep`. */
+  /**
+   * When the sweeper should next look at the job; see `dueForSweep`. A job that finishes leaves
+   * the sweeper's queue unless the same change gives it a next look (a cancelled copy's partial
+   * snapshot still to delete).
+   */
   nextSweepAt?: string;
+  /** The sweeper has nothing left to do for this finished job: it leaves the sweeper's queue. */
+  sweepDone?: true;
+  cancellation?: Cancellation;
 }
 
 export interface IdempotencyClaim {
@@ -362,6 +377,23 @@ export interface ExecutionView {
   cause?: string;
 }
 
+/** One event of an execution's history, as much of it as snaprelay reads. */
+export interface ExecutionEvent {
+  id: number;
+  /** The event before it in its thread (the execution, or one Map iteration); 0 for the first. */
+  previousEventId: number;
+  /** ISO time. */
+  at: string;
+  /** Step Functions' event type: TaskStateEntered, LambdaFunctionFailed, ExecutionAborted, … */
+  type: string;
+  /** The state's name, for the …StateEntered and …StateExited events. */
+  stateName?: string;
+  /** The Map iteration's index, for MapIterationStarted. */
+  index?: number;
+  error?: string;
+  cause?: string;
+}
+
 export interface Workflow {
   /**
    * Starts the job's execution, named after the job so it cannot run twice: a second start
@@ -384,6 +416,10 @@ export interface Workflow {
    * `cause`); false when that task no longer waits.
    */
   fail(token: string, error: string, cause: string): Promise<boolean>;
+  /** Stops the execution (a cancelled job's); an execution that has ended already is left as it is. */
+  stop(executionArn: string, cause: string): Promise<void>;
+  /** The execution's events, oldest first; undefined when there is no such execution. */
+  history(executionArn: string): Promise<ExecutionEvent[] | undefined>;
   isReachable(): Promise<boolean>;
 }
 

@@ -1,6 +1,7 @@
 // The StartCopy step. Safe to run twice: a copy already recorded, or already made and tagged
 // in the destination, is returned instead of starting another; two attempts at once are kept
 // apart by a conditional claim in the job store.
+import { cleanUpCancelled } from "./cancel-job.js";
 import { copyIdentityTags, copyTags } from "./copy-tags.js";
 import { DomainError } from "./errors.js";
 import { loadCopy } from "./load-job.js";
@@ -75,18 +76,43 @@ export const startCopy = async (
     throw error;
   }
 
-  await deps.jobs.apply(
-    jobId,
-    {
-      copies: {
-        [destinationRegion]: {
-          status: "COPYING",
-          destinationSnapshotId,
-          startedAt: now.toISOString(),
+  try {
+    await deps.jobs.apply(
+      jobId,
+      {
+        copies: {
+          [destinationRegion]: {
+            status: "COPYING",
+            destinationSnapshotId,
+            startedAt: now.toISOString(),
+          },
         },
       },
-    },
+      deps.clock.now().toISOString(),
+    );
+  } catch (error) {
+    await discardIfCancelled(jobId, destinationRegion, destinationSnapshotId, deps);
+    throw error;
+  }
+  return started(destinationSnapshotId);
+};
+
+/**
+ * The job was cancelled while this copy was being started: the copy just made is nobody's, so it
+ * is deleted (or left to the sweeper, recorded on the copy, if the cloud will not delete it yet).
+ */
+const discardIfCancelled = async (
+  jobId: string,
+  destinationRegion: string,
+  snapshotId: string,
+  deps: StepDeps,
+): Promise<void> => {
+  const { copy } = await loadCopy(deps.jobs, jobId, destinationRegion);
+  if (copy.status !== "CANCELLED") return;
+  const job = await deps.jobs.apply(
+    jobId,
+    { copies: { [destinationRegion]: { cleanup: { snapshotId, state: "PENDING" } } } },
     deps.clock.now().toISOString(),
   );
-  return started(destinationSnapshotId);
+  await cleanUpCancelled(job, deps);
 };

@@ -2,6 +2,7 @@
 // job whose execution did not start (the API's start failed or ran late, or a crash fell between
 // writing the job and starting it), starts again one whose execution has vanished, and fails a
 // job whose execution ended without finishing it, saying why. Each look is safe to repeat.
+import { cleanUpCancelled } from "./cancel-job.js";
 import { errorMessage } from "./errors.js";
 import { isFinishedJob, type JobError, type ReplicationJob } from "./job.js";
 import type { ExecutionView, Workflow } from "./ports.js";
@@ -24,7 +25,14 @@ export interface SweepDeps extends StepDeps {
   sweep: SweepSettings;
 }
 
-export type SweepAction = "started" | "restarted" | "running" | "failed" | "deferred";
+export type SweepAction =
+  | "started"
+  | "restarted"
+  | "running"
+  | "failed"
+  | "deferred"
+  /** A cancelled job's leftovers (slots, places, partial copies) all cleared. */
+  | "cleaned";
 
 export interface SweepReport {
   looked: number;
@@ -122,6 +130,24 @@ const sweepStarted = async (
 };
 
 /**
+ * A finished job still in the sweeper's queue has work left: a cancelled job whose cancel did not
+ * finish its cleanup (the request died half-way, or the cloud would not delete a partial copy
+ * yet). The cleanup runs again; the job leaves the queue once nothing is left.
+ */
+const sweepFinished = async (
+  job: ReplicationJob,
+  deps: SweepDeps,
+  now: Date,
+): Promise<SweepAction> => {
+  if (job.status !== "CANCELLED") {
+    await deps.jobs.apply(job.jobId, { sweepDone: true }, now.toISOString());
+    return "cleaned";
+  }
+  const after = await cleanUpCancelled(job, deps);
+  return after.copies.some((copy) => copy.cleanup?.state === "PENDING") ? "deferred" : "cleaned";
+};
+
+/**
  * Slots held by copies whose execution has ended (stopped by hand, say) matter at once when
  * copies wait for them: for every pool with a queue, each holder's execution is checked, and a
  * job whose execution ended is failed now (its slots handed on) instead of at its next check.
@@ -160,10 +186,10 @@ export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
     report.actions[action] = [...(report.actions[action] ?? []), jobId];
   };
   for (const job of jobs) {
-    if (isFinishedJob(job.status)) continue;
     try {
-      const action =
-        job.executionArn === null
+      const action = isFinishedJob(job.status)
+        ? await sweepFinished(job, deps, now)
+        : job.executionArn === null
           ? await sweepUnstarted(job, deps, now)
           : await sweepStarted(job, job.executionArn, deps, now);
       note(action, job.jobId);

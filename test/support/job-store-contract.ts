@@ -202,5 +202,44 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
       expect(before).toEqual([]);
       expect(after).toEqual([job.jobId]);
     });
+
+    it("keeps a job cancelled with work left for the sweeper, until the sweeper is done with it", async () => {
+      // Prepare
+      const job = jobAt(ACCOUNT, 3, "RUNNING", "snap-0eee0007");
+      await store.create(job);
+      const due = async () =>
+        (await store.dueForSweep(at(3600), 100)).filter((j) => j.jobId === job.jobId);
+
+      // Act
+      const cancelled = await store.apply(
+        job.jobId,
+        {
+          status: "CANCELLED",
+          copies: { "ap-mumbai": { status: "CANCELLED" } },
+          cancellation: { by: ACCOUNT, at: at(5) },
+          nextSweepAt: at(65),
+        },
+        at(5),
+      );
+      const whileCleaning = await due();
+      await store.apply(
+        job.jobId,
+        {
+          copies: { "ap-mumbai": { cleanup: { snapshotId: "snap-0fff0001", state: "DELETED" } } },
+          sweepDone: true,
+        },
+        at(70),
+      );
+      const afterwards = await due();
+
+      // Assess
+      expect(cancelled.cancellation).toEqual({ by: ACCOUNT, at: at(5) });
+      expect(whileCleaning.map((j) => j.status)).toEqual(["CANCELLED"]);
+      expect(afterwards).toEqual([]);
+      expect((await store.get(job.jobId))?.copies[0]?.cleanup).toEqual({
+        snapshotId: "snap-0fff0001",
+        state: "DELETED",
+      });
+    });
   });
 };

@@ -20,6 +20,7 @@ import type {
   CopySlots,
   CopyWaiter,
   CopyWaits,
+  ExecutionEvent,
   ExecutionView,
   GrantOutcome,
   IdempotencyClaim,
@@ -58,13 +59,17 @@ export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, ReplicationJob>();
   private readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
   private readonly claims = new Map<string, string>();
-  /** When the sweeper should next look at each job; a new job is due at its creation. */
+  /**
+   * When the sweeper should next look at each job in its queue; a new job is due at its creation,
+   * a finished one leaves unless it still has work for the sweeper.
+   */
   private readonly sweepAt = new Map<string, string>();
 
   /** Puts a job in the store as it is, for a test's Prepare. */
   seed(job: ReplicationJob): void {
     this.jobs.set(job.jobId, structuredClone(job));
-    this.sweepAt.set(job.jobId, job.createdAt);
+    if (isFinishedJob(job.status)) this.sweepAt.delete(job.jobId);
+    else this.sweepAt.set(job.jobId, job.createdAt);
   }
 
   all(): ReplicationJob[] {
@@ -129,7 +134,7 @@ export class InMemoryJobStore implements JobStore {
 
   async dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]> {
     return [...this.jobs.values()]
-      .filter((job) => !isFinishedJob(job.status) && (this.sweepAt.get(job.jobId) ?? "") <= dueBy)
+      .filter((job) => this.sweepAt.has(job.jobId) && (this.sweepAt.get(job.jobId) ?? "") <= dueBy)
       .sort((a, b) =>
         (this.sweepAt.get(a.jobId) ?? "").localeCompare(this.sweepAt.get(b.jobId) ?? ""),
       )
@@ -149,7 +154,12 @@ export class InMemoryJobStore implements JobStore {
     if (change.status) next.status = change.status;
     if (change.error !== undefined) next.error = change.error;
     if (change.executionArn) next.executionArn = change.executionArn;
-    if (change.nextSweepAt) this.sweepAt.set(jobId, change.nextSweepAt);
+    if (change.cancellation) next.cancellation = change.cancellation;
+    if (change.status && isFinishedJob(change.status)) this.sweepAt.delete(jobId);
+    if (change.nextSweepAt && (this.sweepAt.has(jobId) || change.status)) {
+      this.sweepAt.set(jobId, change.nextSweepAt);
+    }
+    if (change.sweepDone) this.sweepAt.delete(jobId);
     for (const [region, copyChange] of Object.entries(change.copies ?? {})) {
       const copy = next.copies.find((c) => c.destinationRegion === region);
       const defined = Object.entries(copyChange).filter(([, value]) => value !== undefined);
@@ -581,6 +591,23 @@ export class RecordingWorkflow implements Workflow {
     if (this.goneTokens.has(token)) return false;
     this.failed.push({ token, error, cause });
     return true;
+  }
+
+  /** The executions stopped, in order, with the cause given. */
+  readonly stopped: Array<{ executionArn: string; cause: string }> = [];
+
+  async stop(executionArn: string, cause: string): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.stopped.push({ executionArn, cause });
+    const execution = this.executions.get(executionArn);
+    if (execution?.status === "RUNNING") this.executions.set(executionArn, { status: "ABORTED" });
+  }
+
+  /** Each execution's history by ARN, as a test sets it. */
+  readonly histories = new Map<string, ExecutionEvent[]>();
+
+  async history(executionArn: string): Promise<ExecutionEvent[] | undefined> {
+    return this.histories.get(executionArn);
   }
 
   async isReachable(): Promise<boolean> {

@@ -353,10 +353,19 @@ export class DynamoJobStore implements JobStore {
       update.set(["status"], change.status);
       update.set(["gsi3pk"], statusPartition(await this.accountOf(jobId), change.status));
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
-      // A finished job leaves the indexes of work in flight and of the sweeper's queue.
-      if (isFinishedJob(change.status)) update.remove(["gsi2pk"]).remove(["sweeppk"]);
+      // A finished job leaves the indexes of work in flight and of the sweeper's queue (unless
+      // the sweeper has work left with it).
+      if (isFinishedJob(change.status)) {
+        update.remove(["gsi2pk"]);
+        if (!change.nextSweepAt) update.remove(["sweeppk"]);
+      }
     }
-    if (change.nextSweepAt) update.set(["sweepAt"], change.nextSweepAt);
+    if (change.nextSweepAt) {
+      update.set(["sweepAt"], change.nextSweepAt);
+      if (change.status && isFinishedJob(change.status)) update.set(["sweeppk"], SWEEP_PARTITION);
+    }
+    if (change.sweepDone) update.remove(["sweeppk"]);
+    if (change.cancellation) update.set(["cancellation"], change.cancellation);
     if (change.error !== undefined) update.set(["error"], change.error);
     if (change.executionArn) {
       update.set(["executionArn"], change.executionArn);

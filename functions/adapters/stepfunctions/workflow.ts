@@ -3,6 +3,7 @@
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  type HistoryEvent,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   InvalidToken,
@@ -10,10 +11,30 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
+  paginateGetExecutionHistory,
 } from "@aws-sdk/client-sfn";
-import type { ExecutionView, Workflow } from "../../core/ports.js";
+import type { ExecutionEvent, ExecutionView, Workflow } from "../../core/ports.js";
+
+/** The part of a history event snaprelay reads: its type's details hold the rest. */
+const toExecutionEvent = (event: HistoryEvent): ExecutionEvent => {
+  const details = Object.entries(event).find(
+    ([key, value]) => key.endsWith("EventDetails") && value && typeof value === "object",
+  )?.[1] as { name?: string; index?: number; error?: string; cause?: string } | undefined;
+  const isState = event.type?.endsWith("StateEntered") || event.type?.endsWith("StateExited");
+  return {
+    id: Number(event.id ?? 0),
+    previousEventId: Number(event.previousEventId ?? 0),
+    at: (event.timestamp ?? new Date(0)).toISOString(),
+    type: event.type ?? "Unknown",
+    ...(isState && details?.name ? { stateName: details.name } : {}),
+    ...(typeof details?.index === "number" ? { index: details.index } : {}),
+    ...(details?.error ? { error: details.error } : {}),
+    ...(details?.cause ? { cause: details.cause } : {}),
+  };
+};
 
 /** The task no longer waits: answered already, timed out, or its execution ended. */
 const isGone = (error: unknown): boolean =>
@@ -93,6 +114,37 @@ export class StepFunctionsWorkflow implements Workflow {
       if (isGone(failure)) return false;
       throw failure;
     }
+  }
+
+  async stop(executionArn: string, cause: string): Promise<void> {
+    try {
+      // An execution that has ended already is left as it ended (StopExecution changes nothing).
+      await this.client.send(
+        new StopExecutionCommand({
+          executionArn,
+          error: "Cancelled",
+          cause: cause.slice(0, 32768),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    }
+  }
+
+  async history(executionArn: string): Promise<ExecutionEvent[] | undefined> {
+    const events: ExecutionEvent[] = [];
+    try {
+      for await (const page of paginateGetExecutionHistory(
+        { client: this.client, pageSize: 1000 },
+        { executionArn, includeExecutionData: false },
+      )) {
+        for (const event of page.events ?? []) events.push(toExecutionEvent(event));
+      }
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+    return events;
   }
 
   async isReachable(): Promise<boolean> {

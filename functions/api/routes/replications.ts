@@ -1,9 +1,11 @@
 // The replication routes: start a job, read one, list the caller's jobs newest first.
 import { z } from "zod";
+import { cancelJob } from "../../core/cancel-job.js";
 import { queuePosition } from "../../core/copy-queue.js";
 import { createReplication } from "../../core/create-replication.js";
 import { DomainError } from "../../core/errors.js";
-import { JOB_STATUSES } from "../../core/job.js";
+import { JOB_STATUSES, type ReplicationJob } from "../../core/job.js";
+import { historyPage, readableHistory } from "../../core/job-history.js";
 import { liveCopies } from "../../core/live-progress.js";
 import { parseWith, SnapshotIdSchema } from "../../core/request.js";
 import { logger } from "../../logger.js";
@@ -54,13 +56,22 @@ export const startReplication = async (
   });
 };
 
-export const getReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
+/** The caller's job named in the path; another account's job is as absent as one that never was. */
+const callersJob = async (
+  event: ApiEvent,
+  caller: Caller,
+  services: Services,
+): Promise<ReplicationJob> => {
   const jobId = pathParameter(event, "jobId");
   const job = await services.jobs.get(jobId);
-  // Another account's job is as absent as a job that never was.
   if (!job || job.accountId !== caller.accountId) {
     throw new DomainError("JobNotFound", `No replication job ${jobId} in this account.`);
   }
+  return job;
+};
+
+export const getReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const job = await callersJob(event, caller, services);
   const positions: Record<string, number> = {};
   for (const copy of job.copies) {
     if (copy.status !== "QUEUED") continue;
@@ -84,5 +95,45 @@ export const listReplications = async (event: ApiEvent, caller: Caller, services
   return json(200, {
     jobs: page.jobs.map((job) => presentJob(job)),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  });
+};
+
+export const CancelBodySchema = z.strictObject({
+  reason: z.string().trim().min(1).max(200).optional(),
+});
+
+export const cancelReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
+  const jobId = pathParameter(event, "jobId");
+  // The body is optional: a reason, if the caller gives one.
+  const body = event.body ? parseWith(CancelBodySchema, jsonBody(event), "body") : {};
+  const job = await cancelJob(
+    { jobId, accountId: caller.accountId, ...(body.reason ? { reason: body.reason } : {}) },
+    { ...services.steps, workflow: services.workflow },
+  );
+  return json(202, presentJob(job));
+};
+
+const HistoryQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  nextToken: z.string().min(1).max(64).optional(),
+});
+
+export const getReplicationHistory = async (
+  event: ApiEvent,
+  caller: Caller,
+  services: Services,
+) => {
+  const query = parseWith(HistoryQuerySchema, event.queryStringParameters ?? {}, "query");
+  const job = await callersJob(event, caller, services);
+  const events = job.executionArn ? await services.workflow.history(job.executionArn) : undefined;
+  const entries = readableHistory(
+    events ?? [],
+    job.copies.map((copy) => copy.destinationRegion),
+  );
+  const page = historyPage(entries, query.limit, query.nextToken);
+  return json(200, {
+    jobId: job.jobId,
+    executionArn: job.executionArn,
+    ...page,
   });
 };
