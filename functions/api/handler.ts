@@ -4,7 +4,8 @@
 import type { Context } from "aws-lambda";
 import { DomainError } from "../core/errors.js";
 import { servicesFromEnv } from "../wiring.js";
-import { answerInTime, errorResponse, type HttpResponse } from "./http.js";
+import { answerInTime, errorResponse, type HttpResponse, json } from "./http.js";
+import { openApiDocument } from "./openapi/document.js";
 import { type ApiEvent, callerOf } from "./request-context.js";
 import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
@@ -72,6 +73,7 @@ export const handler = async (
   try {
     response = await answerInTime(scope.answerBy, async () => {
       if (event.routeKey === "GET /health") return health(services);
+      if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
       const route = privateRoutes[event.routeKey];
       if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
       return route(event, callerOf(event, services.policy), services, scope);

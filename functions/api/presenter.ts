@@ -1,7 +1,9 @@
 // What the API shows of a job: the contract's fields in the contract's order, and nothing that
-// only the service needs (the owning account is implied by the caller).
+// only the service needs (the owning account is implied by the caller). Its type is the OpenAPI
+// document's Job schema, so the two cannot drift apart.
 import type { ReplicationJob } from "../core/job.js";
 import type { LiveCopy } from "../core/live-progress.js";
+import type { JobBody } from "./openapi/schemas.js";
 
 /**
  * `queuePositions`: for copies waiting for a slot, how many copies wait before each (by region);
@@ -12,7 +14,7 @@ export const presentJob = (
   job: ReplicationJob,
   queuePositions?: Record<string, number>,
   live: Record<string, LiveCopy> = {},
-) => ({
+): JobBody => ({
   jobId: job.jobId,
   status: job.status,
   snapshotId: job.snapshotId,

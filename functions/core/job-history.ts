@@ -101,7 +101,8 @@ export const readableHistory = (
     }
   }
   const ended = entries.some(
-    (entry) => entry.state === "Execution" && entry.event !== "Started" && entry.event !== "Redriven",
+    (entry) =>
+      entry.state === "Execution" && entry.event !== "Started" && entry.event !== "Redriven",
   );
   return entries.map(({ attempts, ...entry }) => ({
     ...entry,

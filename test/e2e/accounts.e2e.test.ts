@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -32,17 +33,8 @@ let stack: StackProcess;
 const tokens: Record<string, string> = {};
 const snapshotOf: Record<string, string> = {};
 
-const call = async (account: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.api}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${tokens[account]}`,
-      "content-type": "application/json",
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const call = (account: string, method: string, path: string, body?: unknown) =>
+  apiCall(stack.api, method, path, { token: tokens[account], body });
 
 const replicate = async (account: string, snapshotId: string, destination = "ap-mumbai") => {
   const { status, body } = await call(account, "POST", "/replications", {

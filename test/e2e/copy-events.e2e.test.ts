@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { copyEventEntry } from "../../local/cloud/copy-events.js";
 import { LOCAL } from "../../local/defaults.js";
+import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -48,14 +49,8 @@ let stack: StackProcess;
 let token: string;
 let sfn: SFNClient;
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const call = (method: string, path: string, body?: unknown) =>
+  apiCall(stack.api, method, path, { token, body });
 
 const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000) => {
   const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@ import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
+import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -38,14 +39,8 @@ let dataDir: string;
 let stack: StackProcess;
 const tokens: Record<string, string> = {};
 
-const call = async (account: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${tokens[account]}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const call = (account: string, method: string, path: string, body?: unknown) =>
+  apiCall(stack.api, method, path, { token: tokens[account], body });
 
 const replicate = async (account: string, snapshotId: string, destination: string) => {
   const { status, body } = await call(account, "POST", "/replications", {

@@ -11,8 +11,10 @@ import {
   SFNClient,
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../functions/api/openapi/document.js";
 import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { apiCall } from "../support/api-call.js";
 import { credentials } from "../support/services.js";
 import { type StackPorts, type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -30,31 +32,11 @@ let token: string;
 const tokenFor = (account: string) =>
   issueToken(account, { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer });
 
-const call = async (
+const call = (
   method: string,
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) => {
-  const response = await fetch(`${api}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
-      ...options.headers,
-    },
-    ...(options.body !== undefined
-      ? { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }
-      : {}),
-  });
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = { raw: text };
-  }
-  return { status: response.status, headers: response.headers, body };
-};
+) => apiCall(api, method, path, options);
 
 const replicationOf = (snapshotId: string, destinationRegions = ["ap-mumbai"]) => ({
   snapshotId,
@@ -114,6 +96,13 @@ describe("npm start", () => {
     const { status, body } = await call("GET", "/health");
     expect(status).toBe(200);
     expect(body).toEqual({ status: "ok" });
+  });
+
+  it("serves its OpenAPI document without a token, the one generated from its schemas", async () => {
+    const { status, body, headers } = await call("GET", "/openapi.json");
+    expect(status).toBe(200);
+    expect(headers.get("content-type")).toContain("application/json");
+    expect(body).toEqual(openApiDocument());
   });
 });
 

@@ -1,10 +1,12 @@
 // A DR policy at fleet scale, on the local stack with the compressed clock: one run selects 300
 // volumes by tag, makes 300 ordinary jobs in batches, and every one of them goes through the copy
 // queue of one destination region and completes.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall } from "../support/api-call.js";
 import { type CloudVolumes, cloudVolumes } from "../support/cloud-volumes.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -16,14 +18,8 @@ let dataDir: string;
 let stack: StackProcess;
 let cloud: CloudVolumes;
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.token()}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const call = (method: string, path: string, body?: unknown) =>
+  apiCall(stack.api, method, path, { token: stack.token(), body });
 
 /** How many of the account's jobs are in `status`, walking every page. */
 const countJobs = async (status: string): Promise<number> => {

@@ -2,11 +2,13 @@
 // waited for) copies the newest snapshot of each selected volume once, two racing ticks start each
 // job once, retention keeps the newest three and never what is not its own or in use, the recovery
 // point turns BREACHED and back to OK, bad policies are refused, and everything survives a restart.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiCall } from "../support/api-call.js";
 import { type CloudVolumes, cloudVolumes } from "../support/cloud-volumes.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -37,18 +39,8 @@ let dataDir: string;
 let stack: StackProcess;
 let cloud: CloudVolumes;
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.token()}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-  };
-};
+const call = (method: string, path: string, body?: unknown) =>
+  apiCall(stack.api, method, path, { token: stack.token(), body });
 
 /** The scheduler's tick for the moment `time`, as EventBridge would send it. */
 const tick = async (time: string): Promise<TickSummary> => {

@@ -14,7 +14,9 @@ import { newJob } from "../../functions/core/create-replication.js";
 import { JOB_STATUSES } from "../../functions/core/job.js";
 import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
+import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
+import { assertConforms } from "../support/openapi-conformance.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -40,32 +42,41 @@ const api = (stack: StackProcess) => {
   };
   return {
     async post(snapshotId: string) {
+      const request = { snapshotId, sourceRegion: SOURCE, destinationRegions: [DESTINATION] };
       const response = await fetch(`${stack.api}/replications`, {
         method: "POST",
         headers,
-        body: JSON.stringify({
-          snapshotId,
-          sourceRegion: SOURCE,
-          destinationRegions: [DESTINATION],
-        }),
+        body: JSON.stringify(request),
       });
-      return {
+      // The raw text is kept: the tests look for a runtime's error in it.
+      const text = await response.text();
+      let responseBody: unknown;
+      try {
+        responseBody = JSON.parse(text);
+      } catch {
+        responseBody = text;
+      }
+      assertConforms({
+        method: "POST",
+        path: "/replications",
         status: response.status,
-        text: await response.text(),
-        requestId: response.headers.get("x-request-id"),
-      };
+        requestBody: request,
+        responseBody,
+      });
+      return { status: response.status, text, requestId: response.headers.get("x-request-id") };
     },
     async job(jobId: string): Promise<Job> {
-      const response = await fetch(`${stack.api}/replications/${jobId}`, { headers });
-      return (await response.json()) as Job;
+      return (await apiCall(stack.api, "GET", `/replications/${jobId}`, { token: stack.token() }))
+        .body as unknown as Job;
     },
     async listed(): Promise<string[]> {
       const ids: string[] = [];
       let nextToken: string | undefined;
       do {
         const query = `limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
-        const response = await fetch(`${stack.api}/replications?${query}`, { headers });
-        const page = (await response.json()) as { jobs: Job[]; nextToken?: string };
+        const page = (
+          await apiCall(stack.api, "GET", `/replications?${query}`, { token: stack.token() })
+        ).body as unknown as { jobs: Job[]; nextToken?: string };
         ids.push(...page.jobs.map((job) => job.jobId));
         nextToken = page.nextToken;
       } while (nextToken);
@@ -266,11 +277,9 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
       let nextToken: string | undefined;
       do {
         const query = `status=${status}&limit=10${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
-        const response = await fetch(`${stack.api}/replications?${query}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
+        const response = await apiCall(stack.api, "GET", `/replications?${query}`, { token });
         expect(response.status, `GET /replications?${query}`).toBe(200);
-        const page = (await response.json()) as { jobs: Job[]; nextToken?: string };
+        const page = response.body as unknown as { jobs: Job[]; nextToken?: string };
         seen.push(...page.jobs.map((job) => job.jobId));
         nextToken = page.nextToken;
         pages++;

@@ -1,6 +1,7 @@
 // The seed's eight rules, each through the HTTP API of the real local stack (the one `npm start`
 // runs), asserting the status, `error.code`, and that a refused request created and started
 // nothing: no job in the table, no copy in the cloud.
+
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -20,6 +21,7 @@ import { jobsTableName, LOCAL, localCredentialsFor } from "../../local/defaults.
 import { dynamoClient } from "../../local/dynamodb.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
 import { type RunningStack, startStack } from "../../local/stack.js";
+import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { freePort } from "../support/free-port.js";
 
@@ -47,14 +49,8 @@ const ec2 = (region: string) => {
   return client;
 };
 
-const call = async (method: string, path: string, body?: unknown, as = token) => {
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${as}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const call = (method: string, path: string, body?: unknown, as = token) =>
+  apiCall(stack.apiUrl, method, path, { token: as, body });
 
 const errorOf = (body: Record<string, unknown>) => body.error as { code: string; message: string };
 

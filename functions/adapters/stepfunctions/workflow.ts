@@ -3,10 +3,11 @@
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
-  type HistoryEvent,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  type HistoryEvent,
   InvalidToken,
+  paginateGetExecutionHistory,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -14,7 +15,6 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
-  paginateGetExecutionHistory,
 } from "@aws-sdk/client-sfn";
 import type { ExecutionEvent, ExecutionView, Workflow } from "../../core/ports.js";
 

@@ -83,13 +83,13 @@ export const createPolicy = async (event: ApiEvent, caller: Caller, services: Se
   );
 };
 
-const ListQuerySchema = z.strictObject({
+export const PolicyListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   nextToken: z.string().min(1).max(2048).optional(),
 });
 
 export const listPolicies = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const query = parseWith(ListQuerySchema, event.queryStringParameters ?? {}, "query");
+  const query = parseWith(PolicyListQuerySchema, event.queryStringParameters ?? {}, "query");
   const page = await services.policies.listByAccount(
     caller.accountId,
     query.limit,

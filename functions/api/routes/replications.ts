@@ -82,7 +82,7 @@ export const getReplication = async (event: ApiEvent, caller: Caller, services: 
   return json(200, presentJob(job, positions, live));
 };
 
-const ListQuerySchema = z.strictObject({
+export const JobListQuerySchema = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   snapshotId: SnapshotIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -90,7 +90,7 @@ const ListQuerySchema = z.strictObject({
 });
 
 export const listReplications = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const query = parseWith(ListQuerySchema, event.queryStringParameters ?? {}, "query");
+  const query = parseWith(JobListQuerySchema, event.queryStringParameters ?? {}, "query");
   const page = await services.jobs.listByAccount(caller.accountId, query);
   return json(200, {
     jobs: page.jobs.map((job) => presentJob(job)),
@@ -113,7 +113,7 @@ export const cancelReplication = async (event: ApiEvent, caller: Caller, service
   return json(202, presentJob(job));
 };
 
-const HistoryQuerySchema = z.strictObject({
+export const HistoryQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   nextToken: z.string().min(1).max(64).optional(),
 });

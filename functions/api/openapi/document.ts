@@ -1,0 +1,218 @@
+// The OpenAPI 3.1 document of the HTTP API (GET /openapi.json), generated from the same zod
+// schemas the routes check requests with and the presenters are typed by: it cannot drift from
+// the code. Built once per Lambda instance.
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type RouteConfig,
+} from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import { PolicyRequestSchema } from "../../core/policies/policy.js";
+import { RegionSchema, ReplicationRequestSchema, SnapshotIdSchema } from "../../core/request.js";
+import { PolicyListQuerySchema } from "../routes/policies.js";
+import {
+  CancelBodySchema,
+  HistoryQuerySchema,
+  JobListQuerySchema,
+} from "../routes/replications.js";
+import {
+  CopySlotsSchema,
+  ErrorBodySchema,
+  HealthSchema,
+  HistorySchema,
+  JobBodySchema,
+  JobListSchema,
+  PolicyDetailSchema,
+  PolicyListSchema,
+  PolicyRunSchema,
+  PolicySchema,
+  PolicyWithWarningsSchema,
+  SnapshotSchema,
+} from "./schemas.js";
+
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const errors = (...statuses: number[]) => {
+  const meaning: Record<number, string> = {
+    400: "Bad input: the message names the field and what is allowed.",
+    401: "No token, or a bad one.",
+    403: "The account is not allowlisted, or snaprelay cannot act in it.",
+    404: "No such resource in the caller's account.",
+    409: "A conflict with the resource's state (the message says which).",
+    503: "Busy: try again after Retry-After seconds.",
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [status, json(ErrorBodySchema, meaning[status] ?? "Refused.")]),
+  );
+};
+
+const JobIdParams = z.object({ jobId: z.string().openapi({ example: "job-5f1b2c3d-…" }) });
+const PolicyIdParams = z.object({ policyId: z.string().openapi({ example: "pol-3f2e…" }) });
+const RegionParams = z.object({ region: RegionSchema });
+const IdempotencyHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .optional()
+    .openapi({ description: "The same key and body again answers the first job." }),
+});
+
+const PRIVATE = [401, 403, 503];
+
+const routes: RouteConfig[] = [
+  {
+    method: "get",
+    path: "/health",
+    summary: "Whether the stack can serve",
+    responses: { 200: json(HealthSchema, "It can."), 503: json(ErrorBodySchema, "It cannot.") },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document",
+    responses: { 200: { description: "The OpenAPI 3.1 document." } },
+  },
+  {
+    method: "post",
+    path: "/replications",
+    summary: "Start copying a snapshot to one or more regions",
+    request: {
+      headers: IdempotencyHeaders,
+      body: { content: { "application/json": { schema: ReplicationRequestSchema } } },
+    },
+    responses: { 202: json(JobBodySchema, "The job, accepted."), ...errors(400, 409, ...PRIVATE) },
+  },
+  {
+    method: "get",
+    path: "/replications",
+    summary: "The account's jobs, newest first",
+    request: { query: JobListQuerySchema },
+    responses: { 200: json(JobListSchema, "A page of jobs."), ...errors(400, ...PRIVATE) },
+  },
+  {
+    method: "get",
+    path: "/replications/{jobId}",
+    summary: "A job, with each copy's live progress, ETA and queue position",
+    request: { params: JobIdParams },
+    responses: { 200: json(JobBodySchema, "The job."), ...errors(404, ...PRIVATE) },
+  },
+  {
+    method: "post",
+    path: "/replications/{jobId}/cancel",
+    summary: "Cancel a running job: stop it and clean up its copies",
+    request: {
+      params: JobIdParams,
+      body: { required: false, content: { "application/json": { schema: CancelBodySchema } } },
+    },
+    responses: {
+      202: json(JobBodySchema, "The job, CANCELLED (again, if it was already)."),
+      ...errors(400, 404, 409, ...PRIVATE),
+    },
+  },
+  {
+    method: "get",
+    path: "/replications/{jobId}/history",
+    summary: "The job's execution, one entry per state, oldest first",
+    request: { params: JobIdParams, query: HistoryQuerySchema },
+    responses: { 200: json(HistorySchema, "A page of history."), ...errors(400, 404, ...PRIVATE) },
+  },
+  {
+    method: "get",
+    path: "/regions/{region}/snapshots/{snapshotId}",
+    summary: "A snapshot as the cloud shows it, with its replication status",
+    request: { params: RegionParams.extend({ snapshotId: SnapshotIdSchema }) },
+    responses: { 200: json(SnapshotSchema, "The snapshot."), ...errors(400, 404, ...PRIVATE) },
+  },
+  {
+    method: "get",
+    path: "/regions/{region}/copy-slots",
+    summary: "The region's copy slots: limit, holders and queue length",
+    request: { params: RegionParams },
+    responses: { 200: json(CopySlotsSchema, "The slots."), ...errors(400, ...PRIVATE) },
+  },
+  {
+    method: "post",
+    path: "/policies",
+    summary: "Declare a scheduled DR policy",
+    request: { body: { content: { "application/json": { schema: PolicyRequestSchema } } } },
+    responses: {
+      201: json(PolicyWithWarningsSchema, "The policy, with advice."),
+      ...errors(400, ...PRIVATE),
+    },
+  },
+  {
+    method: "get",
+    path: "/policies",
+    summary: "The account's DR policies",
+    request: { query: PolicyListQuerySchema },
+    responses: { 200: json(PolicyListSchema, "A page of policies."), ...errors(400, ...PRIVATE) },
+  },
+  {
+    method: "get",
+    path: "/policies/{policyId}",
+    summary: "A policy, with each volume's recovery point, its last runs and deletions",
+    request: { params: PolicyIdParams },
+    responses: { 200: json(PolicyDetailSchema, "The policy."), ...errors(404, ...PRIVATE) },
+  },
+  {
+    method: "put",
+    path: "/policies/{policyId}",
+    summary: "Replace a policy",
+    request: {
+      params: PolicyIdParams,
+      body: { content: { "application/json": { schema: PolicyRequestSchema } } },
+    },
+    responses: {
+      200: json(PolicyWithWarningsSchema, "The policy, with advice."),
+      ...errors(400, 404, ...PRIVATE),
+    },
+  },
+  {
+    method: "delete",
+    path: "/policies/{policyId}",
+    summary: "Delete a policy (its copies stay)",
+    request: { params: PolicyIdParams },
+    responses: { 204: { description: "Deleted." }, ...errors(404, ...PRIVATE) },
+  },
+  {
+    method: "post",
+    path: "/policies/{policyId}/run",
+    summary: "Run a policy now",
+    request: { params: PolicyIdParams },
+    responses: { 202: json(PolicyRunSchema, "The run, started."), ...errors(404, ...PRIVATE) },
+  },
+];
+
+/** Routes anyone may call; every other needs a bearer token. */
+const PUBLIC = new Set(["/health", "/openapi.json"]);
+
+let built: object | undefined;
+
+export const openApiDocument = (): object => {
+  if (built) return built;
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent("securitySchemes", "bearerToken", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A token whose subject is the caller's 12-digit account id (npm run token).",
+  });
+  for (const route of routes) {
+    registry.registerPath({
+      ...route,
+      ...(PUBLIC.has(route.path) ? {} : { security: [{ [bearer.name]: [] }] }),
+    });
+  }
+  built = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "snaprelay",
+      version: "1",
+      description:
+        "Cross-region snapshot replication: start copies, watch jobs, cancel them, read their history, and declare scheduled DR policies.",
+    },
+  });
+  return built;
+};

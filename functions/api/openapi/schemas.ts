@@ -1,0 +1,257 @@
+// What the API answers, as zod schemas: the single source of the OpenAPI document's response
+// bodies (see document.ts), and the types the presenters are held to at compile time. Objects are
+// open (a field may be added, never changed in meaning), as the contract says.
+import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import { COPY_STATUSES, JOB_STATUSES } from "../../core/job.js";
+
+extendZodWithOpenApi(z);
+
+const Time = z.string().openapi({ format: "date-time", example: "2026-11-25T02:00:00.000Z" });
+const Region = z.string().openapi({ example: "ap-mumbai" });
+const SnapshotId = z.string().openapi({ example: "snap-0123abcd" });
+const JobId = z.string().openapi({ example: "job-5f1b2c3d-…" });
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "InvalidRequest" }),
+      message: z.string().openapi({
+        example: "destinationRegions[0]: must be a region name such as ap-shanghai or us-east-1",
+      }),
+    }),
+  })
+  .openapi("Error", { description: "Every refusal: what was wrong and what is allowed." });
+
+const JobErrorSchema = z
+  .object({ code: z.string(), message: z.string() })
+  .nullable()
+  .openapi("JobError");
+
+export const CopyBodySchema = z
+  .object({
+    destinationRegion: Region,
+    name: z.string(),
+    status: z.enum(COPY_STATUSES),
+    queuePosition: z
+      .number()
+      .int()
+      .nullable()
+      .optional()
+      .openapi({ description: "While QUEUED: copies waiting before this one (single job only)." }),
+    progress: z.number().min(0).max(100),
+    etaSeconds: z.number().nullable().openapi({ description: "Seconds left; null when unknown." }),
+    destinationSnapshotId: SnapshotId.nullable(),
+    error: JobErrorSchema,
+    startedAt: Time.nullable(),
+    completedAt: Time.nullable(),
+    progressAt: Time.nullable(),
+    cleanup: z
+      .object({
+        snapshotId: SnapshotId,
+        state: z.enum(["DELETED", "PENDING"]),
+        message: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: "A cancelled copy's partial snapshot, and whether it is deleted." }),
+  })
+  .openapi("Copy");
+
+export const JobBodySchema = z
+  .object({
+    jobId: JobId,
+    status: z.enum(JOB_STATUSES),
+    snapshotId: SnapshotId,
+    sourceRegion: Region,
+    name: z.string(),
+    tags: z.record(z.string(), z.string()),
+    trigger: z.union([
+      z.object({ type: z.literal("api") }),
+      z.object({
+        type: z.literal("schedule"),
+        policyId: z.string(),
+        runId: z.string().optional(),
+      }),
+    ]),
+    createdAt: Time,
+    updatedAt: Time,
+    executionArn: z.string().nullable(),
+    copies: z.array(CopyBodySchema),
+    error: JobErrorSchema,
+    cancellation: z
+      .object({ by: z.string(), at: Time, reason: z.string().optional() })
+      .optional()
+      .openapi({ description: "Who cancelled the job, when, and why if they said." }),
+  })
+  .openapi("Job");
+
+export type JobBody = z.infer<typeof JobBodySchema>;
+
+export const JobListSchema = z
+  .object({ jobs: z.array(JobBodySchema), nextToken: z.string().optional() })
+  .openapi("JobList");
+
+export const HistorySchema = z
+  .object({
+    jobId: JobId,
+    executionArn: z.string().nullable(),
+    entries: z.array(
+      z
+        .object({
+          state: z.string().openapi({ example: "StartCopy" }),
+          event: z.string().openapi({ example: "Succeeded" }),
+          enteredAt: Time,
+          exitedAt: Time.nullable(),
+          durationMs: z.number().nullable(),
+          retries: z.number().int(),
+          error: z.string().nullable(),
+          cause: z.string().nullable(),
+          destinationRegion: Region.nullable(),
+        })
+        .openapi("HistoryEntry"),
+    ),
+    nextToken: z.string().optional(),
+  })
+  .openapi("History");
+
+export const CopySlotsSchema = z
+  .object({
+    region: Region,
+    limit: z.number().int(),
+    inUse: z.number().int(),
+    holders: z.array(z.object({ jobId: JobId, since: Time })),
+    queueLength: z.number().int(),
+  })
+  .openapi("CopySlots");
+
+export const SnapshotSchema = z
+  .object({
+    snapshotId: SnapshotId,
+    region: Region,
+    name: z.string(),
+    status: z.enum(["creating", "copying", "normal", "error"]),
+    state: z.string(),
+    progress: z.number(),
+    volumeId: z.string(),
+    volumeSizeGiB: z.number(),
+    startTime: Time,
+    stateMessage: z.string().nullable(),
+    copiedFrom: z
+      .object({ region: Region, snapshotId: SnapshotId, jobId: JobId.nullable() })
+      .nullable(),
+    rollbackAvailable: z.boolean(),
+    replication: z.object({
+      copying: z.boolean(),
+      destinations: z.array(
+        z.object({
+          destinationRegion: Region,
+          status: z.string(),
+          progress: z.number(),
+          etaSeconds: z.number().nullable(),
+          destinationSnapshotId: SnapshotId.nullable(),
+          jobId: JobId,
+        }),
+      ),
+      jobs: z.array(JobId),
+    }),
+    tags: z.record(z.string(), z.string()),
+  })
+  .openapi("Snapshot");
+
+export const PolicySchema = z
+  .object({
+    policyId: z.string().openapi({ example: "pol-3f2e…" }),
+    name: z.string(),
+    sourceRegion: Region,
+    selector: z.object({
+      volumeIds: z.array(z.string()),
+      tags: z.record(z.string(), z.string()),
+    }),
+    destinationRegions: z.array(Region),
+    schedule: z.string().openapi({ example: "rate(6 hours)" }),
+    timeZone: z.string(),
+    retention: z.object({
+      count: z.number().int().optional(),
+      maxAgeDays: z.number().int().optional(),
+    }),
+    rpoMinutes: z.number().int(),
+    enabled: z.boolean(),
+    createdAt: Time,
+    updatedAt: Time,
+    nextRunAt: Time.nullable(),
+    lastRunAt: Time.nullable(),
+  })
+  .openapi("Policy");
+
+export const PolicyWithWarningsSchema = PolicySchema.extend({
+  warnings: z.array(z.string()),
+}).openapi("PolicyWithWarnings");
+
+export const PolicyListSchema = z
+  .object({ policies: z.array(PolicySchema), nextToken: z.string().optional() })
+  .openapi("PolicyList");
+
+export const PolicyRunSchema = z
+  .object({
+    policyId: z.string(),
+    runId: z.string(),
+    trigger: z.enum(["schedule", "manual"]),
+    scheduledFor: Time,
+    startedAt: Time,
+    status: z.enum(["STARTING", "STARTED", "FAILED"]),
+    finishedAt: Time.nullable(),
+    selectedVolumes: z.number().int(),
+    jobs: z.array(
+      z.object({
+        volumeId: z.string(),
+        snapshotId: SnapshotId,
+        jobId: JobId,
+        destinationRegions: z.array(Region),
+      }),
+    ),
+    skipped: z.array(
+      z.object({ volumeId: z.string(), snapshotId: SnapshotId.nullable(), reason: z.string() }),
+    ),
+    failures: z.array(z.object({ volumeId: z.string(), code: z.string(), message: z.string() })),
+    error: JobErrorSchema,
+  })
+  .openapi("PolicyRun");
+
+export const PolicyDetailSchema = PolicySchema.extend({
+  recovery: z.object({
+    status: z.enum(["OK", "BREACHED"]),
+    targets: z.number().int(),
+    breached: z.number().int(),
+    evaluatedAt: Time,
+  }),
+  recoveryPoints: z.array(
+    z.object({
+      volumeId: z.string(),
+      destinationRegion: Region,
+      status: z.enum(["OK", "BREACHED"]),
+      ageMinutes: z.number().nullable(),
+      sourceSnapshotId: SnapshotId.nullable(),
+      sourceTime: Time.nullable(),
+      copySnapshotId: SnapshotId.nullable(),
+      latestJobId: JobId.nullable(),
+    }),
+  ),
+  lastRuns: z.array(PolicyRunSchema),
+  recentDeletions: z.array(
+    z.object({
+      volumeId: z.string(),
+      destinationRegion: Region,
+      snapshotId: SnapshotId,
+      copyTime: Time,
+      reason: z.string(),
+      jobId: JobId,
+      status: z.enum(["DELETING", "DELETED", "FAILED"]),
+      at: Time,
+      error: z.string().optional(),
+    }),
+  ),
+}).openapi("PolicyDetail");
+
+export const HealthSchema = z
+  .object({ status: z.string().openapi({ example: "ok" }) })
+  .openapi("Health");

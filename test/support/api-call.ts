@@ -1,0 +1,54 @@
+// One call to the stack's HTTP API as the end-to-end tests make it: JSON in and out, a bearer
+// token if given, and every exchange held to the OpenAPI document (see openapi-conformance.ts).
+import { assertConforms } from "./openapi-conformance.js";
+
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+export const apiCall = async (
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: {
+    token?: string | undefined;
+    /** A value is sent as JSON; a string as it is (to send what is not JSON). */
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiAnswer> => {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined
+      ? { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }
+      : {}),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  if (text) {
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new Error(
+        `${method} ${path} answered ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`,
+      );
+    }
+  }
+  assertConforms({
+    method,
+    path,
+    status: response.status,
+    ...(options.body !== undefined && typeof options.body !== "string"
+      ? { requestBody: options.body }
+      : {}),
+    responseBody: text ? body : undefined,
+  });
+  return { status: response.status, body, headers: response.headers };
+};

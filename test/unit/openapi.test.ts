@@ -1,0 +1,89 @@
+// The OpenAPI document: a valid OpenAPI 3.1 document, generated from the routes' own zod schemas,
+// covering every route serverless.yml gives the HTTP API, each private route behind the token.
+import { readFileSync } from "node:fs";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { openApiDocument } from "../../functions/api/openapi/document.js";
+import { presentJob } from "../../functions/api/presenter.js";
+import { assertConforms } from "../support/openapi-conformance.js";
+import { aCopy, aJob } from "./fakes.js";
+
+interface Document {
+  paths: Record<string, Record<string, { security?: unknown[] }>>;
+}
+
+/** Every route serverless.yml gives the API function, as "METHOD /path". */
+const routesInServerlessYml = (): string[] => {
+  const config = parse(readFileSync("serverless.yml", "utf8")) as {
+    functions: Record<string, { events?: { httpApi?: { method: string; path: string } }[] }>;
+  };
+  return Object.values(config.functions).flatMap((fn) =>
+    (fn.events ?? []).flatMap((event) =>
+      event.httpApi ? [`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`] : [],
+    ),
+  );
+};
+
+describe("the OpenAPI document", () => {
+  const document = openApiDocument() as Document;
+
+  it("validates against the OpenAPI 3.1 schema", async () => {
+    // Act
+    const validator = new Validator();
+    const result = await validator.validate(
+      structuredClone(document) as unknown as Parameters<Validator["validate"]>[0],
+    );
+
+    // Assess
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("describes every route of serverless.yml, and no route it does not serve", () => {
+    // Prepare
+    const served = routesInServerlessYml();
+    const described = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+
+    // Assess
+    expect(served.length).toBeGreaterThan(10);
+    expect([...described].sort()).toEqual([...served].sort());
+  });
+
+  it("asks for the bearer token on every route but /health and /openapi.json", () => {
+    // Assess
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const open = path === "/health" || path === "/openapi.json";
+        expect(operation.security, `${method} ${path}`).toEqual(
+          open ? undefined : [{ bearerToken: [] }],
+        );
+      }
+    }
+  });
+
+  it("holds a job body as the API presents it, and refuses one that breaks it", () => {
+    // Prepare
+    const job = aJob({
+      status: "CANCELLED",
+      copies: [aCopy("ap-mumbai", { status: "CANCELLED" })],
+      cancellation: { by: "123456789012", at: "2026-12-03T10:00:00.000Z" },
+    });
+    const body = presentJob(job, { "ap-mumbai": 0 });
+    const exchange = { method: "GET", path: `/replications/${job.jobId}`, status: 200 };
+
+    // Act
+    const good = () => assertConforms({ ...exchange, responseBody: body });
+    const bad = () =>
+      assertConforms({ ...exchange, responseBody: { ...body, status: "SOMEWHERE" } });
+    const unlisted = () => assertConforms({ ...exchange, status: 418, responseBody: body });
+
+    // Assess
+    expect(good).not.toThrow();
+    expect(bad).toThrow(/answer 200 does not match the document: .*status/);
+    expect(unlisted).toThrow(/answered 418, which the document does not list/);
+  });
+});
