@@ -297,8 +297,9 @@ export class DynamoJobStore implements JobStore {
         Limit: limit,
       }),
     );
-    const jobs = await this.getMany((Items ?? []).map((item) => String(item.pk)));
-    return jobs.filter((job) => !isFinishedJob(job.status));
+    // A finished job is here only while the sweeper has work left with it (or for the moment the
+    // index lags its leaving): the sweeper tells which.
+    return this.getMany((Items ?? []).map((item) => String(item.pk)));
   }
 
   /** Every item of one account's unfinished jobs that matches `filter` (built on `names`). */

@@ -18,6 +18,7 @@ import {
 import {
   CopySlotsSchema,
   ErrorBodySchema,
+  GatewayRefusalSchema,
   HealthSchema,
   HistorySchema,
   JobBodySchema,
@@ -45,7 +46,13 @@ const errors = (...statuses: number[]) => {
     503: "Busy: try again after Retry-After seconds.",
   };
   return Object.fromEntries(
-    statuses.map((status) => [status, json(ErrorBodySchema, meaning[status] ?? "Refused.")]),
+    statuses.map((status) => [
+      status,
+      // A request with no Authorization header at all is refused by API Gateway, in its words.
+      status === 401
+        ? json(z.union([ErrorBodySchema, GatewayRefusalSchema]), meaning[status] ?? "")
+        : json(ErrorBodySchema, meaning[status] ?? "Refused."),
+    ]),
   );
 };
 

@@ -23,6 +23,11 @@ export const ErrorBodySchema = z
   })
   .openapi("Error", { description: "Every refusal: what was wrong and what is allowed." });
 
+/** API Gateway's own refusal of a request with no Authorization header at all. */
+export const GatewayRefusalSchema = z
+  .object({ message: z.string().openapi({ example: "Unauthorized" }) })
+  .openapi("GatewayRefusal");
+
 const JobErrorSchema = z
   .object({ code: z.string(), message: z.string() })
   .nullable()
