@@ -3,6 +3,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoAccessStore } from "./adapters/dynamodb/access-store.js";
 import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoCopyWaits } from "./adapters/dynamodb/copy-waits.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
@@ -11,9 +12,11 @@ import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
+import { type Allowlist, allowlistOf } from "./core/access.js";
 import { SnapshotReadCache } from "./core/live-progress.js";
 import type { PolicyDeps } from "./core/policies/run-policy.js";
 import {
+  type AccessStore,
   acceleratedClock,
   type Clock,
   type CopySlots,
@@ -27,6 +30,10 @@ import type { StepDeps } from "./core/step-deps.js";
 
 export interface Services {
   config: Config;
+  /** Access requests, and the accounts approved by them. */
+  access: AccessStore;
+  /** Who may replicate now: the seed (ALLOWLISTED_ACCOUNTS) and every approved account. */
+  allowlist: Allowlist;
   clock: Clock;
   policy: ReplicationPolicy;
   jobs: JobStore;
@@ -62,7 +69,11 @@ export const createServices = (config: Config): Services => {
   const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
   const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   const policies = new DynamoPolicyStore(documents, config.jobsTable);
+  const access = new DynamoAccessStore(documents, config.jobsTable);
+  const allowlist = allowlistOf(config.allowlistedAccounts, access);
   return {
+    access,
+    allowlist,
     reads: new SnapshotReadCache(snapshots),
     policies,
     policyDeps: { policies, jobs, snapshots, workflow, clock, rules: policy },
@@ -80,6 +91,7 @@ export const createServices = (config: Config): Services => {
       copyWaits,
       workflow,
       clock,
+      allowlist,
       settings: {
         policy,
         pollMinSeconds: config.pollMinSeconds,

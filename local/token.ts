@@ -1,13 +1,15 @@
-// `npm run token -- --account 111122223333`: prints, on one line, a bearer token for the local
-// stack (signed with AUTH_TOKEN_SECRET, or the local default).
+// `npm run token -- --account 111122223333 [--admin]`: prints, on one line, a bearer token for
+// the local stack (signed with AUTH_TOKEN_SECRET, or the local default); with --admin it carries
+// the admin role, which decides access requests.
 import { parseArgs } from "node:util";
-import { issueToken } from "../functions/api/tokens.js";
+import { ADMIN_ROLE, issueToken } from "../functions/api/tokens.js";
 import { LOCAL } from "./defaults.js";
 
 const { values } = parseArgs({
   options: {
     account: { type: "string", default: LOCAL.demoAccountId },
     "ttl-hours": { type: "string", default: "12" },
+    admin: { type: "boolean", default: false },
   },
 });
 
@@ -28,5 +30,6 @@ const token = await issueToken(
   account,
   { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer },
   Math.round(ttlHours * 3600),
+  values.admin ? [ADMIN_ROLE] : [],
 );
 console.log(token);

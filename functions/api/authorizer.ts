@@ -10,7 +10,7 @@ import { isDomainError } from "../core/errors.js";
 import { headerValue } from "./request-context.js";
 import { bearerToken, verifyToken } from "./tokens.js";
 
-export type AuthorizerContext = { accountId: string } | { refusal: string };
+export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
 
 // Only the token settings: the authorizer needs no AWS client.
 const config = loadConfig();
@@ -20,11 +20,13 @@ export const handler = async (
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
   try {
-    const { accountId } = await verifyToken(
+    const { accountId, admin } = await verifyToken(
       bearerToken(headerValue(event.headers, "authorization")),
       settings,
     );
-    return { isAuthorized: true, context: { accountId } };
+    // Only who the caller is: whether its account may replicate is read per request, so an
+    // approval takes effect at once, whatever the authorizer's cache holds.
+    return { isAuthorized: true, context: { accountId, admin } };
   } catch (error) {
     if (!isDomainError(error, "Unauthorized")) throw error;
     return { isAuthorized: true, context: { refusal: error.message } };

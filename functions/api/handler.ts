@@ -2,11 +2,19 @@
 // outcome as JSON within the function's time: an answer that cannot be ready in time is a 503
 // ServiceBusy with Retry-After, never the runtime's timeout. Each route is a small function.
 import type { Context } from "aws-lambda";
+import { assertAllowlisted } from "../core/access.js";
 import { DomainError } from "../core/errors.js";
 import { servicesFromEnv } from "../wiring.js";
 import { answerInTime, errorResponse, type HttpResponse, json } from "./http.js";
 import { openApiDocument } from "./openapi/document.js";
-import { type ApiEvent, callerOf } from "./request-context.js";
+import { type ApiEvent, type Caller, callerOf } from "./request-context.js";
+import {
+  applyForAccess,
+  approveAccessRequest,
+  getAccessRequest,
+  listAccessRequests,
+  rejectAccessRequest,
+} from "./routes/access-requests.js";
 import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
 import {
@@ -18,7 +26,6 @@ import {
   runPolicyNow,
 } from "./routes/policies.js";
 import {
-  type Caller,
   cancelReplication,
   getReplication,
   getReplicationHistory,
@@ -58,6 +65,15 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "POST /policies/{policyId}/run": runPolicyNow,
 };
 
+/** Routes any authenticated account may call, allowlisted or not (admin routes check the role). */
+const accountRoutes: Record<string, PrivateRoute> = {
+  "POST /access-requests": applyForAccess,
+  "GET /access-requests/{requestId}": getAccessRequest,
+  "GET /admin/access-requests": listAccessRequests,
+  "POST /admin/access-requests/{requestId}/approve": approveAccessRequest,
+  "POST /admin/access-requests/{requestId}/reject": rejectAccessRequest,
+};
+
 // Room left before the function's own timeout for the busy answer to get out.
 const ANSWER_MARGIN_MS = 1_500;
 
@@ -74,9 +90,14 @@ export const handler = async (
     response = await answerInTime(scope.answerBy, async () => {
       if (event.routeKey === "GET /health") return health(services);
       if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
+      const caller = callerOf(event);
+      const open = accountRoutes[event.routeKey];
+      if (open) return open(event, caller, services, scope);
       const route = privateRoutes[event.routeKey];
       if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
-      return route(event, callerOf(event, services.policy), services, scope);
+      // Read at each request: an approval lets the account in at once.
+      await assertAllowlisted(caller.accountId, services.allowlist);
+      return route(event, caller, services, scope);
     });
   } catch (error) {
     response = errorResponse(error, scope.requestId);

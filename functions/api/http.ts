@@ -22,6 +22,11 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   IdempotencyConflict: 409,
   IllegalTransition: 409,
   JobFinished: 409,
+  NotAdmin: 403,
+  AccessRequestNotFound: 404,
+  AccessRequestOpen: 409,
+  AccessRequestDecided: 409,
+  AlreadyAllowlisted: 409,
   ServiceBusy: 503,
 };
 

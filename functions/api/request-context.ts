@@ -2,13 +2,18 @@
 // query parameters. Each refusal is a named error with the contract's message.
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from "aws-lambda";
 import { DomainError } from "../core/errors.js";
-import { assertAllowlisted, type ReplicationPolicy } from "../core/rules.js";
 import type { AuthorizerContext } from "./authorizer.js";
 
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
 
-/** The allowlisted account making the request; 401 or 403 otherwise. */
-export const callerOf = (event: ApiEvent, policy: ReplicationPolicy): { accountId: string } => {
+/** Who is calling, as the authorizer vouched for it: the account, and whether it is an admin. */
+export interface Caller {
+  accountId: string;
+  admin: boolean;
+}
+
+/** The authenticated caller; 401 with the authorizer's reason otherwise. */
+export const callerOf = (event: ApiEvent): Caller => {
   const verdict = event.requestContext.authorizer?.lambda;
   if (!verdict || !("accountId" in verdict) || typeof verdict.accountId !== "string") {
     const refusal = verdict && "refusal" in verdict ? verdict.refusal : undefined;
@@ -17,8 +22,9 @@ export const callerOf = (event: ApiEvent, policy: ReplicationPolicy): { accountI
       refusal ?? "Authorization refused: send the header `Authorization: Bearer <token>`.",
     );
   }
-  assertAllowlisted(verdict.accountId, policy);
-  return { accountId: verdict.accountId };
+  // The context's values come through as the authorizer gave them, or as strings.
+  const admin = "admin" in verdict && String(verdict.admin) === "true";
+  return { accountId: verdict.accountId, admin };
 };
 
 export const jsonBody = (event: ApiEvent): unknown => {

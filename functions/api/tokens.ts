@@ -1,5 +1,6 @@
-// API tokens: HS256 JWTs (jose) whose subject is the caller's account id. The authorizer
-// verifies them; `npm run token` issues them for the local stack.
+// API tokens: HS256 JWTs (jose) whose subject is the caller's account id, and whose `roles`
+// claim may name the admin role. The authorizer verifies them; `npm run token` issues them for
+// the local stack.
 import { errors, jwtVerify, SignJWT } from "jose";
 import { DomainError } from "../core/errors.js";
 
@@ -12,12 +13,16 @@ export interface TokenSettings {
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
+/** The role a token carries to decide access requests (`npm run token -- --admin`). */
+export const ADMIN_ROLE = "admin";
+
 export const issueToken = (
   accountId: string,
   settings: TokenSettings,
   ttlSeconds = 12 * 60 * 60,
+  roles: readonly string[] = [],
 ): Promise<string> =>
-  new SignJWT({})
+  new SignJWT(roles.length > 0 ? { roles: [...roles] } : {})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(accountId)
     .setIssuer(settings.issuer)
@@ -40,7 +45,7 @@ const reasonFor = (error: unknown): string => {
 export const verifyToken = async (
   token: string,
   settings: TokenSettings,
-): Promise<{ accountId: string }> => {
+): Promise<{ accountId: string; admin: boolean }> => {
   try {
     const { payload } = await jwtVerify(token, keyOf(settings.secret), {
       algorithms: ["HS256"],
@@ -51,7 +56,8 @@ export const verifyToken = async (
     if (!payload.sub || !/^\d{12}$/.test(payload.sub)) {
       throw new DomainError("Unauthorized", "The token's subject is not a 12-digit account id.");
     }
-    return { accountId: payload.sub };
+    const roles = Array.isArray(payload.roles) ? payload.roles : [];
+    return { accountId: payload.sub, admin: roles.includes(ADMIN_ROLE) };
   } catch (error) {
     if (error instanceof DomainError) throw error;
     throw new DomainError("Unauthorized", `Authorization refused: ${reasonFor(error)}.`);

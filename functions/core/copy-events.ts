@@ -9,7 +9,7 @@ import { releaseSlot } from "./copy-queue.js";
 import { DomainError, errorMessage } from "./errors.js";
 import { loadCopy } from "./load-job.js";
 import { COPY_COMPLETED } from "./poll-copy.js";
-import type { CopyEnd, CopyWaits, Workflow } from "./ports.js";
+import type { CopyEnd, Workflow } from "./ports.js";
 import type { StepDeps } from "./step-deps.js";
 
 /** A copy's event, as far as snaprelay reads it. */

@@ -1,23 +1,22 @@
 // Starting a replication from the API: check the caller and the request, store the job
 // (idempotently), and start its workflow. A refused request stores and starts nothing; a stored
 // job is accepted and always runs: if its start fails or runs late, the sweeper starts it.
+
 import { createHash, randomUUID } from "node:crypto";
+import { type Allowlist, assertAllowlisted } from "./access.js";
 import { DomainError, errorMessage } from "./errors.js";
 import { newCopy, type ReplicationJob } from "./job.js";
 import type { Clock, JobStore, Workflow } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
-import {
-  assertAllowlisted,
-  type CheckedRequest,
-  checkReplicationRequest,
-  type ReplicationPolicy,
-} from "./rules.js";
+import { type CheckedRequest, checkReplicationRequest, type ReplicationPolicy } from "./rules.js";
 
 export interface CreateReplicationDeps {
   jobs: JobStore;
   workflow: Workflow;
   clock: Clock;
   policy: ReplicationPolicy;
+  /** Who may replicate now: the seed and every approved account. */
+  allowlist: Allowlist;
   newJobId?: () => string;
 }
 
@@ -79,7 +78,7 @@ export const createReplication = async (
   input: CreateReplicationInput,
   deps: CreateReplicationDeps,
 ): Promise<CreatedReplication> => {
-  assertAllowlisted(input.accountId, deps.policy);
+  await assertAllowlisted(input.accountId, deps.allowlist);
   const request = checkReplicationRequest(parseReplicationRequest(input.body), deps.policy);
   // The caller's deadline is in real time, whatever the clock the job's times are read from.
   const timeLeft = () =>

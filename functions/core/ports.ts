@@ -435,3 +435,45 @@ export const systemClock: Clock = { now: () => new Date() };
  */
 export const acceleratedClock = (origin: number, speed: number): Clock =>
   speed === 1 ? systemClock : { now: () => new Date(origin + (Date.now() - origin) * speed) };
+
+export type AccessRequestStatus = "OPEN" | "APPROVED" | "REJECTED";
+
+/** An account's application to use the feature while it is in beta (the seed's form). */
+export interface AccessRequest {
+  requestId: string;
+  accountId: string;
+  reason: string;
+  contact: string;
+  status: AccessRequestStatus;
+  createdAt: string;
+  /** Who decided, when and why; null while OPEN. */
+  decision: { by: string; at: string; note: string | null } | null;
+}
+
+export interface AccessRequestPage {
+  requests: AccessRequest[];
+  nextToken?: string;
+}
+
+/**
+ * Access requests and the accounts granted access by them. An account has at most one OPEN
+ * request; a decision is taken once, and an approval grants access in the same write.
+ */
+export interface AccessStore {
+  /** Whether an approved request granted the account access. */
+  isGranted(accountId: string): Promise<boolean>;
+  /** Stores a new OPEN request; throws AccessRequestOpen if the account has one open already. */
+  submit(request: AccessRequest): Promise<void>;
+  get(requestId: string): Promise<AccessRequest | undefined>;
+  /** Requests in `status`, newest first, a page at a time. */
+  list(status: AccessRequestStatus, limit: number, nextToken?: string): Promise<AccessRequestPage>;
+  /**
+   * Decides an OPEN request (an approval grants its account access in the same write); throws
+   * AccessRequestDecided if it was decided already.
+   */
+  decide(
+    requestId: string,
+    status: "APPROVED" | "REJECTED",
+    decision: NonNullable<AccessRequest["decision"]>,
+  ): Promise<AccessRequest>;
+}

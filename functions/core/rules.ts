@@ -20,15 +20,6 @@ export interface CheckedRequest {
 export const defaultSnapshotName = (snapshotId: string, sourceRegion: string): string =>
   `Copied ${snapshotId} from ${sourceRegion}`;
 
-export const assertAllowlisted = (accountId: string, policy: ReplicationPolicy): void => {
-  if (!policy.allowlistedAccounts.includes(accountId)) {
-    throw new DomainError(
-      "NotAllowlisted",
-      `Account ${accountId} is not on the cross-region replication allowlist; only allowlisted accounts may replicate snapshots while the feature is in beta. Ask for this account to be added.`,
-    );
-  }
-};
-
 export const assertSupportedRegion = (
   region: string,
   role: string,

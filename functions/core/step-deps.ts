@@ -1,4 +1,5 @@
 // What the state machine's steps need: the ports, and the settings they read.
+import type { Allowlist } from "./access.js";
 import type { Clock, CopySlots, CopyWaits, JobStore, SnapshotProvider, Workflow } from "./ports.js";
 import type { ReplicationPolicy } from "./rules.js";
 
@@ -38,5 +39,7 @@ export interface StepDeps {
   workflow: Pick<Workflow, "wake" | "fail">;
   clock: Clock;
   settings: StepSettings;
+  /** Who may replicate now: the seed and every approved account. */
+  allowlist: Allowlist;
   random?: () => number;
 }

@@ -1,13 +1,14 @@
 // The Validate step: the seed's rules again (a scheduled job never passed the API), then the
 // cloud's word on the source snapshot. A broken rule rejects the job and says why.
 
+import { assertAllowlisted } from "./access.js";
 import { userTagsOf } from "./copy-tags.js";
 import { DomainError, isRejection } from "./errors.js";
 import type { ReplicationJob } from "./job.js";
 import { loadJob } from "./load-job.js";
 import type { CopyChange } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
-import { assertAllowlisted, checkReplicationRequest } from "./rules.js";
+import { checkReplicationRequest } from "./rules.js";
 import type { StepDeps } from "./step-deps.js";
 
 export type ValidationOutcome =
@@ -63,7 +64,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
   let sizeGiB: number;
   try {
     // The allowlist can change between the request and the run (an account leaves the beta).
-    assertAllowlisted(job.accountId, deps.settings.policy);
+    await assertAllowlisted(job.accountId, deps.allowlist);
     checkReplicationRequest(
       parseReplicationRequest({
         snapshotId: job.snapshotId,

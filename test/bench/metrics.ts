@@ -136,7 +136,17 @@ export const slotHandoffMs = (timelines: readonly CopyTimeline[]): number[] => {
 export const scenarioResult = (input: ScenarioInput): ScenarioResult => {
   const { clockSpeed } = input;
   const clockSeconds = (realMs: number) => round((realMs * clockSpeed) / 1000);
-  const handoffs = slotHandoffMs(input.timelines).map(clockSeconds);
+  // A copy's slot is given back when its end is recorded, or earlier, when its event hands the
+  // slot on: the cloud's end of the copy bounds the release from below, so the earlier of the two
+  // is taken (a hand-off may read a little long, never short).
+  const endedInCloud = new Map(input.jobs.map((job) => [job.jobId, job.cloudCompletedAt]));
+  const released = input.timelines.map((timeline) => {
+    const cloudEnd = endedInCloud.get(timeline.jobId);
+    return cloudEnd !== undefined && timeline.releasedAt !== undefined
+      ? { ...timeline, releasedAt: Math.min(timeline.releasedAt, cloudEnd) }
+      : timeline;
+  });
+  const handoffs = slotHandoffMs(released).map(clockSeconds);
   const detect = input.jobs.flatMap((job) => {
     const recorded = input.timelines.find((t) => t.jobId === job.jobId)?.completionRecordedAt;
     return recorded !== undefined && job.cloudCompletedAt !== undefined

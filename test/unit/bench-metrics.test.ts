@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   quantile,
   queueOrderViolations,
+  scenarioResult,
   slotHandoffMs,
   slotUtilization,
 } from "../bench/metrics.js";
@@ -100,6 +101,35 @@ describe("slot hand-off", () => {
 
     // Assess
     expect(handoffs).toEqual([250, 400]);
+  });
+
+  it("counts from the copy's end in the cloud when its event gave the slot back before its end was recorded", () => {
+    // Prepare: a's copy ended in the cloud at 900; its FinalizeCopy came after c had started
+    const ended = (jobId: string, cloudCompletedAt: number) => ({
+      jobId,
+      status: "COMPLETED",
+      errors: [],
+      durationMs: 0,
+      transferMs: 0,
+      cloudCompletedAt,
+    });
+
+    // Act
+    const result = scenarioResult({
+      name: "events",
+      clockSpeed: 1,
+      slots: 1,
+      jobs: [ended("a", 900), ended("c", 3_000)],
+      timelines: [
+        copy("a", { startedAt: 0, releasedAt: 2_000 }),
+        copy("c", { askedAt: 100, queuedAt: 90, slotAt: 1_000, startedAt: 1_100 }),
+      ],
+      samples: [],
+      maxPending: 1,
+    });
+
+    // Assess
+    expect(result.slotHandoffSeconds).toEqual({ median: 0.2, max: 0.2 });
   });
 });
 

@@ -1,6 +1,7 @@
 // Starting a replication from the API: a refused request leaves nothing behind, an accepted one
 // is stored and started once, however often it is replayed.
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { seededAllowlist } from "../../functions/core/access.js";
 import {
   type CreateReplicationDeps,
   createReplication,
@@ -35,6 +36,7 @@ beforeEach(() => {
     workflow,
     clock: new FixedClock(),
     policy: seedPolicy(),
+    allowlist: seededAllowlist(seedPolicy().allowlistedAccounts),
     newJobId: () => `job-${++next}`,
   };
 });

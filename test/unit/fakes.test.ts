@@ -2,6 +2,7 @@
 // test could pass against a store that DynamoDB would never be.
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../functions/core/errors.js";
+import { accessStoreContract } from "../support/access-store-contract.js";
 import { copySlotsContract } from "../support/copy-slots-contract.js";
 import { copyWaitsContract } from "../support/copy-waits-contract.js";
 import { jobStoreListingContract } from "../support/job-store-contract.js";
@@ -11,6 +12,7 @@ import {
   aCopy,
   aJob,
   aRunningJob,
+  InMemoryAccessStore,
   InMemoryCopySlots,
   InMemoryCopyWaits,
   InMemoryJobStore,
@@ -215,3 +217,5 @@ copySlotsContract("the in-memory copy slots", async () => new InMemoryCopySlots(
 copyWaitsContract("the in-memory copy waits", async () => new InMemoryCopyWaits());
 
 policyStoreContract("the in-memory policy store", async () => new InMemoryPolicyStore());
+
+accessStoreContract("the in-memory access store", async () => new InMemoryAccessStore());

@@ -2,6 +2,7 @@
 // adapters keep: the job store enforces job.ts's transition tables as DynamoDB's conditional
 // writes do, and accepts a change the job already shows, so a test cannot pass on a lenient fake.
 import { SEED_REGIONS } from "../../functions/config.js";
+import { allowlistOf } from "../../functions/core/access.js";
 import { DomainError } from "../../functions/core/errors.js";
 import {
   type CopyRecord,
@@ -14,6 +15,9 @@ import {
 import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type { PolicySelector } from "../../functions/core/policies/policy.js";
 import type {
+  AccessRequest,
+  AccessRequestStatus,
+  AccessStore,
   Clock,
   CopyEnd,
   CopyRequest,
@@ -689,6 +693,7 @@ export interface Fakes {
   copyWaits: InMemoryCopyWaits;
   workflow: RecordingWorkflow;
   clock: FixedClock;
+  access: InMemoryAccessStore;
   deps: StepDeps;
 }
 
@@ -700,6 +705,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
   const copyWaits = new InMemoryCopyWaits();
   const workflow = new RecordingWorkflow();
   const clock = new FixedClock();
+  const access = new InMemoryAccessStore();
   return {
     jobs,
     snapshots,
@@ -707,6 +713,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
     copyWaits,
     workflow,
     clock,
+    access,
     deps: {
       jobs,
       snapshots,
@@ -715,6 +722,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
       workflow,
       clock,
       settings: stepSettings,
+      allowlist: allowlistOf(stepSettings.policy.allowlistedAccounts, access),
       random: () => 0,
     },
   };
@@ -764,3 +772,64 @@ export const copyTo = (job: ReplicationJob, region: string): CopyRecord => {
   if (!copy) throw new Error(`job ${job.jobId} has no copy to ${region}`);
   return copy;
 };
+
+/** AccessStore in memory: requests by id, one open per account, granted accounts. */
+export class InMemoryAccessStore implements AccessStore {
+  private readonly requests = new Map<string, AccessRequest>();
+  private readonly granted = new Set<string>();
+
+  async isGranted(accountId: string): Promise<boolean> {
+    return this.granted.has(accountId);
+  }
+
+  async submit(request: AccessRequest): Promise<void> {
+    const open = [...this.requests.values()].find(
+      (r) => r.accountId === request.accountId && r.status === "OPEN",
+    );
+    if (open) {
+      throw new DomainError(
+        "AccessRequestOpen",
+        `Account ${request.accountId} has an access request open already (${open.requestId}); an admin decides it before another can be made.`,
+      );
+    }
+    this.requests.set(request.requestId, structuredClone(request));
+  }
+
+  async get(requestId: string): Promise<AccessRequest | undefined> {
+    const request = this.requests.get(requestId);
+    return request ? structuredClone(request) : undefined;
+  }
+
+  async list(status: AccessRequestStatus, limit: number, nextToken?: string) {
+    const all = [...this.requests.values()]
+      .filter((r) => r.status === status)
+      .sort((a, b) =>
+        `${b.createdAt}#${b.requestId}`.localeCompare(`${a.createdAt}#${a.requestId}`),
+      );
+    const from = nextToken ? Number(nextToken) : 0;
+    if (!Number.isInteger(from)) throw new DomainError("InvalidRequest", "bad nextToken");
+    const page = all.slice(from, from + limit).map((r) => structuredClone(r));
+    return from + limit < all.length
+      ? { requests: page, nextToken: String(from + limit) }
+      : { requests: page };
+  }
+
+  async decide(
+    requestId: string,
+    status: "APPROVED" | "REJECTED",
+    decision: NonNullable<AccessRequest["decision"]>,
+  ): Promise<AccessRequest> {
+    const current = this.requests.get(requestId);
+    if (!current) throw new DomainError("AccessRequestNotFound", `No access request ${requestId}.`);
+    if (current.status !== "OPEN") {
+      throw new DomainError(
+        "AccessRequestDecided",
+        `Access request ${requestId} was decided already: ${current.status}${current.decision ? ` by ${current.decision.by} at ${current.decision.at}` : ""}.`,
+      );
+    }
+    const decided = { ...current, status, decision };
+    this.requests.set(requestId, decided);
+    if (status === "APPROVED") this.granted.add(current.accountId);
+    return structuredClone(decided);
+  }
+}

@@ -1,49 +1,14 @@
 // The seed's rules 1–4 as the API and the Validate step apply them.
 import { describe, expect, it } from "vitest";
 import { parseReplicationRequest, type ReplicationRequest } from "../../functions/core/request.js";
-import {
-  assertAllowlisted,
-  checkReplicationRequest,
-  defaultSnapshotName,
-} from "../../functions/core/rules.js";
-import { ACCOUNT, seedPolicy } from "./fakes.js";
+import { checkReplicationRequest, defaultSnapshotName } from "../../functions/core/rules.js";
+import { seedPolicy } from "./fakes.js";
 
 const request = (fields: Partial<ReplicationRequest> = {}): ReplicationRequest => ({
   snapshotId: "snap-oi5spwt2",
   sourceRegion: "ap-shanghai",
   destinationRegions: ["ap-mumbai", "ap-beijing"],
   ...fields,
-});
-
-describe("the allowlist", () => {
-  it("lets an allowlisted account through", () => {
-    // Act
-    const act = () => assertAllowlisted(ACCOUNT, seedPolicy());
-
-    // Assess
-    expect(act).not.toThrow();
-  });
-
-  it("refuses any other account with NotAllowlisted, naming the account", () => {
-    // Act
-    const act = () => assertAllowlisted("999988887777", seedPolicy());
-
-    // Assess
-    expect(act).toThrowError(
-      expect.objectContaining({
-        code: "NotAllowlisted",
-        message: expect.stringContaining("Account 999988887777 is not on the"),
-      }),
-    );
-  });
-
-  it("refuses everyone when nobody is allowlisted", () => {
-    // Act
-    const act = () => assertAllowlisted(ACCOUNT, seedPolicy({ allowlistedAccounts: [] }));
-
-    // Assess
-    expect(act).toThrowError(expect.objectContaining({ code: "NotAllowlisted" }));
-  });
 });
 
 describe("checking a replication request", () => {

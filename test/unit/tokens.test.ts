@@ -2,6 +2,7 @@
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  ADMIN_ROLE,
   bearerToken,
   issueToken,
   TOKEN_AUDIENCE,
@@ -41,7 +42,18 @@ describe("verifying a token", () => {
     const verified = await verifyToken(token, settings);
 
     // Assess
-    expect(verified).toEqual({ accountId: ACCOUNT });
+    expect(verified).toEqual({ accountId: ACCOUNT, admin: false });
+  });
+
+  it("says a token carrying the admin role is an admin's", async () => {
+    // Prepare
+    const token = await issueToken(ACCOUNT, settings, 3600, [ADMIN_ROLE]);
+
+    // Act
+    const verified = await verifyToken(token, settings);
+
+    // Assess
+    expect(verified).toEqual({ accountId: ACCOUNT, admin: true });
   });
 
   it("accepts a token until it expires", async () => {

@@ -1,6 +1,8 @@
 // The Validate step: the seed's rules again, then the source snapshot; a broken rule rejects
 // the job and says why, and a retried step answers as the first one did.
+
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { seededAllowlist } from "../../functions/core/access.js";
 import { DomainError } from "../../functions/core/errors.js";
 import { validateJob } from "../../functions/core/validate-job.js";
 import { aJob, type Fakes, seedPolicy, settings, stepFakes, stored } from "./fakes.js";
@@ -157,7 +159,7 @@ describe("a rejected job", () => {
 
   it("is rejected with NotAllowlisted when its account left the allowlist", async () => {
     // Prepare
-    fakes.deps.settings = settings({ policy: seedPolicy({ allowlistedAccounts: [] }) });
+    fakes.deps.allowlist = seededAllowlist([]);
 
     // Act
     const outcome = await validateJob("job-1", fakes.deps);

@@ -7,8 +7,10 @@ import {
   type RouteConfig,
 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { AccessApplicationSchema, AccessDecisionSchema } from "../../core/access.js";
 import { PolicyRequestSchema } from "../../core/policies/policy.js";
 import { RegionSchema, ReplicationRequestSchema, SnapshotIdSchema } from "../../core/request.js";
+import { AccessListQuerySchema } from "../routes/access-requests.js";
 import { PolicyListQuerySchema } from "../routes/policies.js";
 import {
   CancelBodySchema,
@@ -16,6 +18,8 @@ import {
   JobListQuerySchema,
 } from "../routes/replications.js";
 import {
+  AccessRequestListSchema,
+  AccessRequestSchema,
   CopySlotsSchema,
   ErrorBodySchema,
   GatewayRefusalSchema,
@@ -26,7 +30,6 @@ import {
   PolicyDetailSchema,
   PolicyListSchema,
   PolicyRunSchema,
-  PolicySchema,
   PolicyWithWarningsSchema,
   SnapshotSchema,
 } from "./schemas.js";
@@ -59,6 +62,7 @@ const errors = (...statuses: number[]) => {
 const JobIdParams = z.object({ jobId: z.string().openapi({ example: "job-5f1b2c3d-…" }) });
 const PolicyIdParams = z.object({ policyId: z.string().openapi({ example: "pol-3f2e…" }) });
 const RegionParams = z.object({ region: RegionSchema });
+const RequestIdParams = z.object({ requestId: z.string().openapi({ example: "acc-7d0c…" }) });
 const IdempotencyHeaders = z.object({
   "Idempotency-Key": z
     .string()
@@ -189,6 +193,59 @@ const routes: RouteConfig[] = [
     summary: "Run a policy now",
     request: { params: PolicyIdParams },
     responses: { 202: json(PolicyRunSchema, "The run, started."), ...errors(404, ...PRIVATE) },
+  },
+  {
+    method: "post",
+    path: "/access-requests",
+    summary: "Apply for access while the feature is in beta (any authenticated account)",
+    request: { body: { content: { "application/json": { schema: AccessApplicationSchema } } } },
+    responses: {
+      201: json(AccessRequestSchema, "The request, OPEN."),
+      ...errors(400, 409, 401, 503),
+    },
+  },
+  {
+    method: "get",
+    path: "/access-requests/{requestId}",
+    summary: "The caller's own access request",
+    request: { params: RequestIdParams },
+    responses: { 200: json(AccessRequestSchema, "The request."), ...errors(404, 401, 503) },
+  },
+  {
+    method: "get",
+    path: "/admin/access-requests",
+    summary: "Access requests by status, newest first (admin)",
+    request: { query: AccessListQuerySchema },
+    responses: {
+      200: json(AccessRequestListSchema, "A page of requests."),
+      ...errors(400, ...PRIVATE),
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/access-requests/{requestId}/approve",
+    summary: "Approve a request: the account may replicate at once (admin)",
+    request: {
+      params: RequestIdParams,
+      body: { required: false, content: { "application/json": { schema: AccessDecisionSchema } } },
+    },
+    responses: {
+      200: json(AccessRequestSchema, "The request, APPROVED."),
+      ...errors(400, 404, 409, ...PRIVATE),
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/access-requests/{requestId}/reject",
+    summary: "Reject a request (admin)",
+    request: {
+      params: RequestIdParams,
+      body: { required: false, content: { "application/json": { schema: AccessDecisionSchema } } },
+    },
+    responses: {
+      200: json(AccessRequestSchema, "The request, REJECTED."),
+      ...errors(400, 404, 409, ...PRIVATE),
+    },
   },
 ];
 

@@ -260,3 +260,22 @@ export const PolicyDetailSchema = PolicySchema.extend({
 export const HealthSchema = z
   .object({ status: z.string().openapi({ example: "ok" }) })
   .openapi("Health");
+
+export const AccessRequestSchema = z
+  .object({
+    requestId: z.string().openapi({ example: "acc-7d0c…" }),
+    accountId: z.string().openapi({ example: "999988887777" }),
+    reason: z.string(),
+    contact: z.string(),
+    status: z.enum(["OPEN", "APPROVED", "REJECTED"]),
+    createdAt: Time,
+    decision: z
+      .object({ by: z.string(), at: Time, note: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "Who decided, when and why; null while OPEN." }),
+  })
+  .openapi("AccessRequest");
+
+export const AccessRequestListSchema = z
+  .object({ requests: z.array(AccessRequestSchema), nextToken: z.string().optional() })
+  .openapi("AccessRequestList");

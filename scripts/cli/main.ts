@@ -1,0 +1,272 @@
+// `npx snaprelay <command>`: the ops CLI over snaprelay's HTTP API. It reads the API's address
+// and a token from --api / --token or SNAPRELAY_API_URL / SNAPRELAY_TOKEN, prints tables and
+// progress bars for people and, with --json, the API's JSON for scripts. A refusal prints the
+// API's code and message and exits 1; bad usage exits 2. Never a stack trace.
+import { parseArgs } from "node:util";
+import { ApiRefusal, type Client, httpClient } from "./client.js";
+import { duration, type JobView, progressBar, renderJob, table } from "./render.js";
+
+const USAGE = `usage: snaprelay <command> [options]
+
+commands:
+  jobs [--status S] [--limit N]     the account's jobs, newest first
+  job <jobId>                       one job, a progress bar per copy
+  watch <jobId> [--every SECONDS]   the job, redrawn until it ends (exit 0 if COMPLETED)
+  cancel <jobId> [--reason TEXT]    cancel a running job and clean up its copies
+  history <jobId>                   what the job's execution did, state by state
+  slots <region>                    the region's copy slots and queue
+  policies                          the account's DR policies and their recovery points
+  run <policyId>                    run a DR policy now
+
+options:
+  --api URL      the API (or SNAPRELAY_API_URL; npm start prints it)
+  --token TOKEN  a bearer token (or SNAPRELAY_TOKEN; npm run token prints one)
+  --json         print the API's JSON, for scripts`;
+
+const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED"]);
+
+class UsageError extends Error {}
+
+interface Options {
+  json: boolean;
+  status?: string | undefined;
+  limit?: string | undefined;
+  reason?: string | undefined;
+  every?: string | undefined;
+}
+
+const print = (value: unknown) =>
+  console.log(typeof value === "string" ? value : JSON.stringify(value, null, 2));
+
+const argument = (args: string[], name: string): string => {
+  const value = args[0];
+  if (!value) throw new UsageError(`the command needs a ${name}`);
+  return encodeURIComponent(value);
+};
+
+const jobsCommand = async (client: Client, options: Options) => {
+  const query = new URLSearchParams();
+  if (options.status) query.set("status", options.status);
+  query.set("limit", options.limit ?? "20");
+  const page = await client.get<{ jobs: JobView[]; nextToken?: string }>(`/replications?${query}`);
+  if (options.json) return print(page);
+  if (page.jobs.length === 0) return print("no jobs");
+  print(
+    table(
+      ["job", "status", "snapshot", "from", "copies", "created"],
+      page.jobs.map((job) => [
+        job.jobId,
+        job.status,
+        job.snapshotId,
+        job.sourceRegion,
+        job.copies.map((copy) => `${copy.destinationRegion}:${copy.status}`).join(" "),
+        job.createdAt,
+      ]),
+    ),
+  );
+  if (page.nextToken) print("(more: narrow with --status, or raise --limit up to 100)");
+};
+
+const watchCommand = async (client: Client, jobId: string, options: Options): Promise<number> => {
+  const everyMs = Math.max(0.2, Number(options.every ?? 2)) * 1000;
+  if (!Number.isFinite(everyMs)) throw new UsageError("--every must be a number of seconds");
+  const live = process.stdout.isTTY && !options.json;
+  let drawn = 0;
+  for (;;) {
+    const job = await client.get<JobView>(`/replications/${jobId}`);
+    if (options.json) print(job);
+    else {
+      const text = renderJob(job);
+      // On a terminal the picture is redrawn in place; in a pipe each look is a new block.
+      if (live && drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+      print(text);
+      drawn = text.split("\n").length;
+    }
+    if (FINAL.has(job.status)) return job.status === "COMPLETED" ? 0 : 1;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+};
+
+const historyCommand = async (client: Client, jobId: string, options: Options) => {
+  type Entry = {
+    state: string;
+    event: string;
+    enteredAt: string;
+    durationMs: number | null;
+    retries: number;
+    error: string | null;
+    cause: string | null;
+    destinationRegion: string | null;
+  };
+  const entries: Entry[] = [];
+  let nextToken: string | undefined;
+  do {
+    const query = `limit=1000${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
+    const page = await client.get<{ entries: Entry[]; nextToken?: string }>(
+      `/replications/${jobId}/history?${query}`,
+    );
+    entries.push(...page.entries);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (options.json) return print({ jobId: decodeURIComponent(jobId), entries });
+  print(
+    table(
+      ["entered", "state", "copy", "outcome", "took", "retries", "error"],
+      entries.map((entry) => [
+        entry.enteredAt,
+        entry.state,
+        entry.destinationRegion ?? "",
+        entry.event,
+        entry.durationMs === null ? "" : duration(entry.durationMs / 1000),
+        entry.retries > 0 ? String(entry.retries) : "",
+        entry.error ? `${entry.error}${entry.cause ? `: ${entry.cause.slice(0, 120)}` : ""}` : "",
+      ]),
+    ),
+  );
+};
+
+const slotsCommand = async (client: Client, region: string, options: Options) => {
+  const view = await client.get<{
+    region: string;
+    limit: number;
+    inUse: number;
+    holders: { jobId: string; since: string }[];
+    queueLength: number;
+  }>(`/regions/${region}/copy-slots`);
+  if (options.json) return print(view);
+  print(
+    `${view.region}: ${view.inUse} of ${view.limit} slots in use ${progressBar((view.inUse / Math.max(1, view.limit)) * 100)}, ${view.queueLength} waiting`,
+  );
+  if (view.holders.length > 0) {
+    print(
+      table(
+        ["holder", "since"],
+        view.holders.map((h) => [h.jobId, h.since]),
+      ),
+    );
+  }
+};
+
+const policiesCommand = async (client: Client, options: Options) => {
+  type Policy = {
+    policyId: string;
+    name: string;
+    sourceRegion: string;
+    destinationRegions: string[];
+    schedule: string;
+    enabled: boolean;
+    nextRunAt: string | null;
+  };
+  const page = await client.get<{ policies: Policy[] }>("/policies?limit=100");
+  // Each policy's recovery status comes with the policy itself.
+  const details = await Promise.all(
+    page.policies.map((policy) =>
+      client.get<Policy & { recovery: { status: string; breached: number; targets: number } }>(
+        `/policies/${encodeURIComponent(policy.policyId)}`,
+      ),
+    ),
+  );
+  if (options.json) return print({ policies: details });
+  if (details.length === 0) return print("no policies");
+  print(
+    table(
+      ["policy", "name", "from", "to", "schedule", "rpo", "next run"],
+      details.map((policy) => [
+        policy.policyId,
+        policy.name,
+        policy.sourceRegion,
+        policy.destinationRegions.join(","),
+        policy.enabled ? policy.schedule : `${policy.schedule} (paused)`,
+        `${policy.recovery.status} (${policy.recovery.breached}/${policy.recovery.targets} breached)`,
+        policy.nextRunAt ?? "-",
+      ]),
+    ),
+  );
+};
+
+const run = async (argv: string[]): Promise<number> => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: "string" },
+      token: { type: "string" },
+      json: { type: "boolean", default: false },
+      status: { type: "string" },
+      limit: { type: "string" },
+      reason: { type: "string" },
+      every: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    print(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const apiUrl = values.api ?? process.env.SNAPRELAY_API_URL;
+  if (!apiUrl)
+    throw new UsageError(
+      "say where the API is: --api URL or SNAPRELAY_API_URL (npm start prints it)",
+    );
+  const client = httpClient(apiUrl, values.token ?? process.env.SNAPRELAY_TOKEN);
+  const options: Options = { ...values, json: values.json ?? false };
+  switch (command) {
+    case "jobs":
+      await jobsCommand(client, options);
+      return 0;
+    case "job": {
+      const job = await client.get<JobView>(`/replications/${argument(args, "job id")}`);
+      print(options.json ? job : renderJob(job));
+      return 0;
+    }
+    case "watch":
+      return watchCommand(client, argument(args, "job id"), options);
+    case "cancel": {
+      const job = await client.post<JobView>(
+        `/replications/${argument(args, "job id")}/cancel`,
+        options.reason ? { reason: options.reason } : undefined,
+      );
+      print(options.json ? job : renderJob(job));
+      return 0;
+    }
+    case "history":
+      await historyCommand(client, argument(args, "job id"), options);
+      return 0;
+    case "slots":
+      await slotsCommand(client, argument(args, "region"), options);
+      return 0;
+    case "policies":
+      await policiesCommand(client, options);
+      return 0;
+    case "run": {
+      const started = await client.post<{ runId: string; status: string; jobs: unknown[] }>(
+        `/policies/${argument(args, "policy id")}/run`,
+      );
+      print(
+        options.json
+          ? started
+          : `run ${started.runId}: ${started.status}, ${started.jobs.length} jobs`,
+      );
+      return 0;
+    }
+    default:
+      throw new UsageError(`no command ${command}`);
+  }
+};
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ApiRefusal) {
+    console.error(`snaprelay: ${error.code}: ${error.message}`);
+    process.exitCode = 1;
+  } else if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
+    // parseArgs' own refusals (an unknown option) are TypeErrors with a code.
+    console.error(`snaprelay: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`snaprelay: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
