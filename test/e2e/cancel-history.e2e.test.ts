@@ -14,6 +14,7 @@ import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+import { until } from "../support/until.js";
 
 const A = LOCAL.demoAccountId;
 const SOURCE = "ap-shanghai";
@@ -55,16 +56,6 @@ const replicate = async (snapshotId: string) => {
 
 const job = async (jobId: string) =>
   (await call("GET", `/replications/${jobId}`)).body as unknown as Job;
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 const ended = (jobId: string) =>
   until(`job ${jobId} to end`, async () => {

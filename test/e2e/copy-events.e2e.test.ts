@@ -15,6 +15,7 @@ import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+import { until as waitUntil } from "../support/until.js";
 
 const SOURCE = "ap-shanghai";
 const BLOCK = 512 * 1024;
@@ -52,15 +53,8 @@ let sfn: SFNClient;
 const call = (method: string, path: string, body?: unknown) =>
   apiCall(stack.api, method, path, { token, body });
 
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000) =>
+  waitUntil(what, probe, timeoutMs, 100);
 
 /**
  * Copies one fresh snapshot of `blocks` blocks to ap-mumbai; answers the job once it ended.

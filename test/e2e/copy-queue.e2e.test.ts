@@ -12,6 +12,7 @@ import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+import { until } from "../support/until.js";
 
 const A = LOCAL.demoAccountId;
 const B = "444455556666";
@@ -54,16 +55,6 @@ const replicate = async (account: string, snapshotId: string, destination: strin
 
 const job = async (account: string, jobId: string) =>
   (await call(account, "GET", `/replications/${jobId}`)).body as unknown as Job;
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-};
 
 const ended = (account: string, jobId: string) =>
   until(`job ${jobId} to end`, async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiCall } from "../support/api-call.js";
 import { type CloudVolumes, cloudVolumes } from "../support/cloud-volumes.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+import { until as waitUntil } from "../support/until.js";
 
 const SOURCE = "ap-shanghai";
 const DR = "ap-mumbai";
@@ -55,15 +56,8 @@ const tick = async (time: string): Promise<TickSummary> => {
   return (await response.json()) as TickSummary;
 };
 
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-};
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000) =>
+  waitUntil(what, probe, timeoutMs, 300);
 
 const jobStatus = async (jobId: string) =>
   String((await call("GET", `/replications/${jobId}`)).body.status);
