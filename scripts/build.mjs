@@ -1,6 +1,7 @@
 // Bundles every Lambda handler into dist/ with esbuild: one ESM file per function, which both
-// serverless-offline and the deployed package run as they are.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+// serverless-offline and the deployed package run as they are; and the ops console's page.
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 const entryPoints = [
@@ -40,4 +41,31 @@ await build({
 });
 await mkdir("dist", { recursive: true });
 await writeFile("dist/package.json", `${JSON.stringify({ type: "module" })}\n`);
-console.log(`built ${entryPoints.length} handlers into dist/`);
+
+// The ops console: its script bundled for the browser and inlined into its page, which the API
+// serves at GET /console with a Content-Security-Policy that admits that script alone (by hash).
+const consoleScript = await build({
+  entryPoints: ["functions/api/console/app.ts"],
+  bundle: true,
+  platform: "browser",
+  target: "es2022",
+  format: "esm",
+  minify: true,
+  write: false,
+  logLevel: "warning",
+});
+const script = (consoleScript.outputFiles[0]?.text ?? "").replaceAll("</script", "<\\/script");
+const page = (await readFile("functions/api/console/index.html", "utf8")).replace(
+  "/* app */",
+  () => script,
+);
+const scriptHash = createHash("sha256").update(script).digest("base64");
+await mkdir("dist/console", { recursive: true });
+await writeFile(
+  "dist/console/page.json",
+  JSON.stringify({
+    html: page,
+    contentSecurityPolicy: `default-src 'self'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'`,
+  }),
+);
+console.log(`built ${entryPoints.length} handlers and the console into dist/`);

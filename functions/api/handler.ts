@@ -15,6 +15,7 @@ import {
   listAccessRequests,
   rejectAccessRequest,
 } from "./routes/access-requests.js";
+import { consolePage } from "./routes/console.js";
 import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
 import {
@@ -90,6 +91,7 @@ export const handler = async (
     response = await answerInTime(scope.answerBy, async () => {
       if (event.routeKey === "GET /health") return health(services);
       if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
+      if (event.routeKey === "GET /console") return consolePage();
       const caller = callerOf(event);
       const open = accountRoutes[event.routeKey];
       if (open) return open(event, caller, services, scope);

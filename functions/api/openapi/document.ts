@@ -86,6 +86,15 @@ const routes: RouteConfig[] = [
     responses: { 200: { description: "The OpenAPI 3.1 document." } },
   },
   {
+    method: "get",
+    path: "/console",
+    summary: "The ops console's page (it signs in with a token in the browser)",
+    responses: {
+      200: { description: "The page.", content: { "text/html": { schema: z.string() } } },
+      503: json(ErrorBodySchema, "The console is not built into this package."),
+    },
+  },
+  {
     method: "post",
     path: "/replications",
     summary: "Start copying a snapshot to one or more regions",
@@ -250,7 +259,7 @@ const routes: RouteConfig[] = [
 ];
 
 /** Routes anyone may call; every other needs a bearer token. */
-const PUBLIC = new Set(["/health", "/openapi.json"]);
+const PUBLIC = new Set(["/health", "/openapi.json", "/console"]);
 
 let built: object | undefined;
 

@@ -1,0 +1,394 @@
+/// <reference lib="dom" />
+// The ops console: one page that signs in with a bearer token and reads the same public API as
+// every other client. It shows the account's jobs newest first (a progress bar, ETA, status colour
+// and error per copy, live for jobs in flight), a job's timeline from its history, the copy slots
+// and queue of each region the jobs copy to, and the DR policies with their RPO status; it can
+// cancel a job and run a policy now. Bundled for the browser by the project's build.
+
+interface Copy {
+  destinationRegion: string;
+  status: string;
+  progress: number;
+  etaSeconds: number | null;
+  queuePosition?: number | null;
+  destinationSnapshotId: string | null;
+  error: { code: string; message: string } | null;
+  cleanup?: { snapshotId: string; state: string };
+}
+interface Job {
+  jobId: string;
+  status: string;
+  snapshotId: string;
+  sourceRegion: string;
+  name: string;
+  createdAt: string;
+  copies: Copy[];
+  error: { code: string; message: string } | null;
+  cancellation?: { by: string; at: string; reason?: string };
+}
+interface HistoryEntry {
+  state: string;
+  event: string;
+  enteredAt: string;
+  durationMs: number | null;
+  retries: number;
+  error: string | null;
+  cause: string | null;
+  destinationRegion: string | null;
+}
+interface Slots {
+  region: string;
+  limit: number;
+  inUse: number;
+  queueLength: number;
+}
+interface Policy {
+  policyId: string;
+  name: string;
+  sourceRegion: string;
+  destinationRegions: string[];
+  schedule: string;
+  enabled: boolean;
+  nextRunAt: string | null;
+  recovery?: { status: string; targets: number; breached: number };
+}
+
+const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED"]);
+const TOKEN_KEY = "snaprelay-token";
+const REFRESH_MS = 2000;
+
+const $ = <T extends HTMLElement>(selector: string) => {
+  const element = document.querySelector<T>(selector);
+  if (!element) throw new Error(`the page has no ${selector}`);
+  return element;
+};
+
+/** An element with attributes and children; text is always set as text, never as HTML. */
+const h = (
+  tag: string,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string | null)[]
+): HTMLElement => {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  for (const child of children) if (child !== null) element.append(child);
+  return element;
+};
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let token = sessionStorage.getItem(TOKEN_KEY) ?? "";
+
+const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const parsed = (await response.json().catch(() => ({}))) as {
+    error?: { code: string; message: string };
+    message?: string;
+  };
+  if (!response.ok) {
+    throw new ApiError(
+      response.status,
+      parsed.error?.code ?? `HTTP ${response.status}`,
+      parsed.error?.message ?? parsed.message ?? response.statusText,
+    );
+  }
+  return parsed as T;
+};
+
+const say = (message: string, isError = false) => {
+  const notice = $("#notice");
+  notice.textContent = message;
+  notice.className = isError ? "notice error" : "notice";
+};
+
+const eta = (seconds: number | null) => {
+  if (seconds === null) return "";
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole >= 3600) return `eta ${Math.floor(whole / 3600)}h${Math.floor((whole % 3600) / 60)}m`;
+  if (whole >= 60) return `eta ${Math.floor(whole / 60)}m${whole % 60}s`;
+  return `eta ${whole}s`;
+};
+
+const badge = (status: string) => h("span", { class: `badge ${status.toLowerCase()}` }, status);
+
+const copyRow = (copy: Copy) => {
+  const bar = h("div", { class: "bar" }, h("div", { class: `fill ${copy.status.toLowerCase()}` }));
+  (bar.firstChild as HTMLElement).style.width = `${Math.max(0, Math.min(100, copy.progress))}%`;
+  const where =
+    copy.status === "QUEUED" && typeof copy.queuePosition === "number"
+      ? `${copy.queuePosition} ahead in the queue`
+      : copy.status === "COPYING"
+        ? eta(copy.etaSeconds)
+        : "";
+  const note = copy.error
+    ? h("span", { class: "error" }, `${copy.error.code}: ${copy.error.message}`)
+    : copy.cleanup
+      ? `partial copy ${copy.cleanup.snapshotId} ${copy.cleanup.state.toLowerCase()}`
+      : (copy.destinationSnapshotId ?? "");
+  return h(
+    "div",
+    {
+      class: "copy",
+      "data-region": copy.destinationRegion,
+      "data-progress": String(copy.progress),
+    },
+    h("span", { class: "region" }, copy.destinationRegion),
+    badge(copy.status),
+    bar,
+    h("span", { class: "percent" }, `${copy.progress}%`),
+    h("span", { class: "eta" }, where),
+    h("span", { class: "note" }, note),
+  );
+};
+
+let openTimeline: string | null = null;
+
+const jobCard = (job: Job) => {
+  const actions = h("span", { class: "actions" });
+  const timeline = h("button", { class: "timeline-button" }, "Timeline");
+  timeline.addEventListener("click", () => void showTimeline(job.jobId));
+  actions.append(timeline);
+  if (!FINAL.has(job.status)) {
+    const cancel = h("button", { class: "cancel-button" }, "Cancel");
+    cancel.addEventListener("click", () => void cancelJob(job.jobId));
+    actions.append(cancel);
+  }
+  return h(
+    "div",
+    { class: "job", "data-job": job.jobId, "data-status": job.status },
+    h(
+      "div",
+      { class: "job-head" },
+      badge(job.status),
+      h("span", { class: "job-id" }, job.jobId),
+      h("span", { class: "job-what" }, `${job.snapshotId} from ${job.sourceRegion}`),
+      h("span", { class: "job-when" }, new Date(job.createdAt).toLocaleString()),
+      actions,
+    ),
+    ...job.copies.map(copyRow),
+    job.error ? h("div", { class: "error" }, `${job.error.code}: ${job.error.message}`) : null,
+    job.cancellation
+      ? h(
+          "div",
+          { class: "cancelled" },
+          `cancelled by ${job.cancellation.by} at ${job.cancellation.at}${job.cancellation.reason ? `: ${job.cancellation.reason}` : ""}`,
+        )
+      : null,
+  );
+};
+
+const showTimeline = async (jobId: string) => {
+  openTimeline = jobId;
+  const panel = $("#timeline");
+  panel.replaceChildren(h("h2", {}, `Timeline of ${jobId}`), h("p", {}, "reading…"));
+  try {
+    const { entries } = await api<{ entries: HistoryEntry[] }>(
+      "GET",
+      `/replications/${encodeURIComponent(jobId)}/history?limit=1000`,
+    );
+    const longest = Math.max(1, ...entries.map((entry) => entry.durationMs ?? 0));
+    const rows = entries.map((entry) => {
+      const bar = h("div", { class: "span" });
+      bar.style.width = `${Math.max(1, ((entry.durationMs ?? 0) / longest) * 100)}%`;
+      return h(
+        "tr",
+        { class: `entry ${entry.event.toLowerCase()}` },
+        h("td", {}, new Date(entry.enteredAt).toLocaleTimeString()),
+        h("td", { class: "state" }, entry.state),
+        h("td", {}, entry.destinationRegion ?? ""),
+        h("td", {}, badge(entry.event.toUpperCase())),
+        h(
+          "td",
+          { class: "duration" },
+          bar,
+          entry.durationMs === null ? "" : `${entry.durationMs} ms`,
+        ),
+        h("td", {}, entry.retries > 0 ? `${entry.retries} retries` : ""),
+        h("td", { class: "error" }, entry.error ? `${entry.error}: ${entry.cause ?? ""}` : ""),
+      );
+    });
+    const close = h("button", {}, "Close");
+    close.addEventListener("click", () => {
+      openTimeline = null;
+      panel.replaceChildren();
+    });
+    panel.replaceChildren(
+      h("h2", {}, `Timeline of ${jobId} `, close),
+      h(
+        "table",
+        { class: "timeline" },
+        h(
+          "tr",
+          {},
+          ...["entered", "state", "copy", "outcome", "duration", "", "error"].map((t) =>
+            h("th", {}, t),
+          ),
+        ),
+        ...rows,
+      ),
+    );
+  } catch (error) {
+    panel.replaceChildren(h("p", { class: "error" }, describe(error)));
+  }
+};
+
+const cancelJob = async (jobId: string) => {
+  try {
+    await api("POST", `/replications/${encodeURIComponent(jobId)}/cancel`, {
+      reason: "cancelled from the console",
+    });
+    say(`Cancelled ${jobId}.`);
+    await refresh();
+  } catch (error) {
+    say(describe(error), true);
+  }
+};
+
+const runPolicy = async (policyId: string) => {
+  try {
+    const run = await api<{ runId: string; jobs: unknown[] }>(
+      "POST",
+      `/policies/${encodeURIComponent(policyId)}/run`,
+    );
+    say(`Policy run ${run.runId} started ${run.jobs.length} jobs.`);
+    await refresh();
+  } catch (error) {
+    say(describe(error), true);
+  }
+};
+
+const describe = (error: unknown) =>
+  error instanceof ApiError ? `${error.code}: ${error.message}` : String(error);
+
+const renderSlots = (slots: Slots[]) =>
+  $("#slots").replaceChildren(
+    h("h2", {}, "Copy slots"),
+    ...slots.map((view) => {
+      const bar = h("div", { class: "bar" }, h("div", { class: "fill copying" }));
+      (bar.firstChild as HTMLElement).style.width =
+        `${(view.inUse / Math.max(1, view.limit)) * 100}%`;
+      return h(
+        "div",
+        { class: "slots", "data-region": view.region },
+        h("span", { class: "region" }, view.region),
+        bar,
+        h("span", {}, `${view.inUse} of ${view.limit} in use, ${view.queueLength} waiting`),
+      );
+    }),
+  );
+
+const renderPolicies = (policies: Policy[]) =>
+  $("#policies").replaceChildren(
+    h("h2", {}, "DR policies"),
+    ...(policies.length === 0 ? [h("p", {}, "no policies")] : []),
+    ...policies.map((policy) => {
+      const run = h("button", { class: "run-button" }, "Run now");
+      run.addEventListener("click", () => void runPolicy(policy.policyId));
+      const recovery = policy.recovery;
+      return h(
+        "div",
+        { class: "policy", "data-policy": policy.policyId },
+        badge(recovery?.status ?? "OK"),
+        h("span", { class: "policy-name" }, policy.name),
+        h(
+          "span",
+          {},
+          `${policy.sourceRegion} → ${policy.destinationRegions.join(", ")}, ${policy.enabled ? policy.schedule : "paused"}`,
+        ),
+        h(
+          "span",
+          {},
+          recovery ? `${recovery.breached} of ${recovery.targets} recovery points breached` : "",
+        ),
+        run,
+      );
+    }),
+  );
+
+let refreshing = false;
+
+const refresh = async () => {
+  if (refreshing || !token) return;
+  refreshing = true;
+  try {
+    const page = await api<{ jobs: Job[] }>("GET", "/replications?limit=50");
+    // A job in flight is read on its own: that view carries live progress, ETA and queue places.
+    const jobs = await Promise.all(
+      page.jobs.map((job) =>
+        FINAL.has(job.status)
+          ? job
+          : api<Job>("GET", `/replications/${encodeURIComponent(job.jobId)}`).catch(() => job),
+      ),
+    );
+    $("#jobs").replaceChildren(
+      h("h2", {}, `Jobs (${jobs.length})`),
+      ...(jobs.length === 0 ? [h("p", {}, "no jobs yet")] : jobs.map(jobCard)),
+    );
+    const regions = [...new Set(jobs.flatMap((job) => job.copies.map((c) => c.destinationRegion)))];
+    renderSlots(
+      await Promise.all(
+        regions.sort().map((region) => api<Slots>("GET", `/regions/${region}/copy-slots`)),
+      ),
+    );
+    const { policies } = await api<{ policies: Policy[] }>("GET", "/policies?limit=100");
+    renderPolicies(
+      await Promise.all(
+        policies.map((policy) =>
+          api<Policy>("GET", `/policies/${encodeURIComponent(policy.policyId)}`).catch(
+            () => policy,
+          ),
+        ),
+      ),
+    );
+    $("#signed-in").textContent = "signed in";
+  } catch (error) {
+    say(describe(error), true);
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) signOut();
+  } finally {
+    refreshing = false;
+  }
+};
+
+const signOut = () => {
+  token = "";
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("#signed-in").textContent = "";
+  $("#sign-in").hidden = false;
+};
+
+const start = () => {
+  const form = $<HTMLFormElement>("#sign-in");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    token = $<HTMLInputElement>("#token").value.trim();
+    sessionStorage.setItem(TOKEN_KEY, token);
+    form.hidden = true;
+    say("");
+    void refresh();
+  });
+  if (token) {
+    form.hidden = true;
+    void refresh();
+  }
+  setInterval(() => {
+    void refresh();
+    if (openTimeline) void showTimeline(openTimeline);
+  }, REFRESH_MS);
+};
+
+start();

@@ -1,0 +1,168 @@
+// The ops console in a real browser (headless Chromium, driven by playwright-core) against the
+// real local stack: it signs in with a token, lists the account's jobs, moves a running job's
+// progress bar as the copy goes on, opens the job's timeline, and cancels another job. A
+// screenshot of the job list is written under the test output folder (.test-results/).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueToken } from "../../functions/api/tokens.js";
+import { LOCAL } from "../../local/defaults.js";
+import { apiCall } from "../support/api-call.js";
+import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { type StackProcess, startStackProcess } from "../support/stack-process.js";
+import { until } from "../support/until.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SOURCE = "ap-shanghai";
+const SCREENSHOT = join(".test-results", "console.png");
+
+let dataDir: string;
+let stack: StackProcess;
+let browser: Browser;
+let page: Page;
+let token: string;
+
+const startJob = async (blocks: number, label: string) => {
+  const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
+    blocks,
+    blockSizeBytes: 512 * 1024,
+    label,
+  });
+  const { status, body } = await apiCall(stack.api, "POST", "/replications", {
+    token,
+    body: { snapshotId, sourceRegion: SOURCE, destinationRegions: ["ap-mumbai"] },
+  });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return String(body.jobId);
+};
+
+/** The progress a job's copy shows on the page now, or undefined while the job is not listed. */
+const shownProgress = async (jobId: string): Promise<number | undefined> => {
+  const copy = page.locator(`.job[data-job="${jobId}"] .copy`).first();
+  if ((await copy.count()) === 0) return undefined;
+  return Number(await copy.getAttribute("data-progress"));
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The console test drives Chromium at ${CHROMIUM}, which is not installed. Install Debian's: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`,
+    );
+  }
+  dataDir = mkdtempSync(join(tmpdir(), "snaprelay-console-"));
+  stack = await startStackProcess({
+    dataDir,
+    // 1 MiB/s: a copy of n blocks of 512 KiB lasts n/2 seconds.
+    env: { LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024) },
+  });
+  token = await issueToken(LOCAL.demoAccountId, {
+    secret: LOCAL.authTokenSecret,
+    issuer: LOCAL.authTokenIssuer,
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // As root on a closed network: no sandbox, and none of Chromium's own calls home.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+}, 200_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe("the ops console", () => {
+  it("is served without a token, with a policy that admits its own script only", async () => {
+    // Act
+    const response = await fetch(`${stack.api}/console`);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    expect(response.headers.get("content-security-policy")).toMatch(/script-src 'sha256-/);
+  });
+
+  it("signs in, moves a running job's progress bar, opens its timeline, and cancels another job", async () => {
+    // Prepare: a copy of about 30 s to watch, and one of about 100 s to cancel
+    const watched = await startJob(60, "console-watch");
+    const doomed = await startJob(200, "console-cancel");
+    await page.goto(`${stack.api}/console`);
+    await page.fill("#token", token);
+    await page.click("#sign-in button[type=submit]");
+
+    // Act: the progress bar, read twice while the copy runs
+    const first = await until(
+      "the watched job's copy to show progress",
+      async () => {
+        const progress = await shownProgress(watched);
+        return progress !== undefined && progress > 0 && progress < 100 ? progress : undefined;
+      },
+      60_000,
+    );
+    const later = await until(
+      "the progress bar to move",
+      async () => {
+        const progress = await shownProgress(watched);
+        return progress !== undefined && progress > first ? progress : undefined;
+      },
+      30_000,
+    );
+    mkdirSync(".test-results", { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    // The timeline
+    await page.click(`.job[data-job="${watched}"] .timeline-button`);
+    await page.waitForSelector("#timeline tr.entry td.state");
+    const states = await page.locator("#timeline td.state").allTextContents();
+    // Cancel the other job
+    await page.click(`.job[data-job="${doomed}"] .cancel-button`);
+    const cancelled = await until(
+      "the cancelled job to show CANCELLED",
+      async () =>
+        (await page.getAttribute(`.job[data-job="${doomed}"]`, "data-status")) === "CANCELLED"
+          ? true
+          : undefined,
+      30_000,
+    );
+    const slots = await page.locator(`#slots .slots[data-region="ap-mumbai"]`).textContent();
+
+    // Assess
+    expect(first).toBeGreaterThan(0);
+    expect(later).toBeGreaterThan(first);
+    expect(states).toEqual(expect.arrayContaining(["Validate", "AcquireSlot", "StartCopy"]));
+    expect(cancelled).toBe(true);
+    const job = await apiCall(stack.api, "GET", `/replications/${doomed}`, { token });
+    expect(job.body).toMatchObject({
+      status: "CANCELLED",
+      cancellation: { reason: "cancelled from the console" },
+    });
+    expect(slots).toMatch(/\d+ of 20 in use, \d+ waiting/);
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+  }, 180_000);
+
+  it("says why a bad token is refused, and asks to sign in again", async () => {
+    // Prepare
+    const fresh = await browser.newPage();
+    await fresh.goto(`${stack.api}/console`);
+
+    // Act
+    await fresh.fill("#token", "not-a-token");
+    await fresh.click("#sign-in button[type=submit]");
+    await fresh.waitForSelector("#notice.error");
+
+    // Assess
+    expect(await fresh.textContent("#notice")).toMatch(/^Unauthorized: /);
+    expect(await fresh.isVisible("#sign-in")).toBe(true);
+    await fresh.close();
+  }, 60_000);
+});
