@@ -3,8 +3,17 @@
 // progress bars for people and, with --json, the API's JSON for scripts. A refusal prints the
 // API's code and message and exits 1; bad usage exits 2. Never a stack trace.
 import { parseArgs } from "node:util";
+import type {
+  CopySlotsBody,
+  HistoryBody,
+  JobBody,
+  JobListBody,
+  PolicyDetailBody,
+  PolicyListBody,
+  PolicyRunBody,
+} from "../../functions/api/openapi/schemas.js";
 import { ApiRefusal, type Client, httpClient } from "./client.js";
-import { duration, type JobView, progressBar, renderJob, table } from "./render.js";
+import { duration, progressBar, renderJob, table } from "./render.js";
 
 const USAGE = `usage: snaprelay <command> [options]
 
@@ -48,7 +57,7 @@ const jobsCommand = async (client: Client, options: Options) => {
   const query = new URLSearchParams();
   if (options.status) query.set("status", options.status);
   query.set("limit", options.limit ?? "20");
-  const page = await client.get<{ jobs: JobView[]; nextToken?: string }>(`/replications?${query}`);
+  const page = await client.get<JobListBody>(`/replications?${query}`);
   if (options.json) return print(page);
   if (page.jobs.length === 0) return print("no jobs");
   print(
@@ -73,7 +82,7 @@ const watchCommand = async (client: Client, jobId: string, options: Options): Pr
   const live = process.stdout.isTTY && !options.json;
   let drawn = 0;
   for (;;) {
-    const job = await client.get<JobView>(`/replications/${jobId}`);
+    const job = await client.get<JobBody>(`/replications/${jobId}`);
     if (options.json) print(job);
     else {
       const text = renderJob(job);
@@ -88,23 +97,11 @@ const watchCommand = async (client: Client, jobId: string, options: Options): Pr
 };
 
 const historyCommand = async (client: Client, jobId: string, options: Options) => {
-  type Entry = {
-    state: string;
-    event: string;
-    enteredAt: string;
-    durationMs: number | null;
-    retries: number;
-    error: string | null;
-    cause: string | null;
-    destinationRegion: string | null;
-  };
-  const entries: Entry[] = [];
+  const entries: HistoryBody["entries"] = [];
   let nextToken: string | undefined;
   do {
     const query = `limit=1000${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`;
-    const page = await client.get<{ entries: Entry[]; nextToken?: string }>(
-      `/replications/${jobId}/history?${query}`,
-    );
+    const page = await client.get<HistoryBody>(`/replications/${jobId}/history?${query}`);
     entries.push(...page.entries);
     nextToken = page.nextToken;
   } while (nextToken);
@@ -126,13 +123,7 @@ const historyCommand = async (client: Client, jobId: string, options: Options) =
 };
 
 const slotsCommand = async (client: Client, region: string, options: Options) => {
-  const view = await client.get<{
-    region: string;
-    limit: number;
-    inUse: number;
-    holders: { jobId: string; since: string }[];
-    queueLength: number;
-  }>(`/regions/${region}/copy-slots`);
+  const view = await client.get<CopySlotsBody>(`/regions/${region}/copy-slots`);
   if (options.json) return print(view);
   print(
     `${view.region}: ${view.inUse} of ${view.limit} slots in use ${progressBar((view.inUse / Math.max(1, view.limit)) * 100)}, ${view.queueLength} waiting`,
@@ -148,22 +139,11 @@ const slotsCommand = async (client: Client, region: string, options: Options) =>
 };
 
 const policiesCommand = async (client: Client, options: Options) => {
-  type Policy = {
-    policyId: string;
-    name: string;
-    sourceRegion: string;
-    destinationRegions: string[];
-    schedule: string;
-    enabled: boolean;
-    nextRunAt: string | null;
-  };
-  const page = await client.get<{ policies: Policy[] }>("/policies?limit=100");
+  const page = await client.get<PolicyListBody>("/policies?limit=100");
   // Each policy's recovery status comes with the policy itself.
   const details = await Promise.all(
     page.policies.map((policy) =>
-      client.get<Policy & { recovery: { status: string; breached: number; targets: number } }>(
-        `/policies/${encodeURIComponent(policy.policyId)}`,
-      ),
+      client.get<PolicyDetailBody>(`/policies/${encodeURIComponent(policy.policyId)}`),
     ),
   );
   if (options.json) return print({ policies: details });
@@ -216,14 +196,14 @@ const run = async (argv: string[]): Promise<number> => {
       await jobsCommand(client, options);
       return 0;
     case "job": {
-      const job = await client.get<JobView>(`/replications/${argument(args, "job id")}`);
+      const job = await client.get<JobBody>(`/replications/${argument(args, "job id")}`);
       print(options.json ? job : renderJob(job));
       return 0;
     }
     case "watch":
       return watchCommand(client, argument(args, "job id"), options);
     case "cancel": {
-      const job = await client.post<JobView>(
+      const job = await client.post<JobBody>(
         `/replications/${argument(args, "job id")}/cancel`,
         options.reason ? { reason: options.reason } : undefined,
       );
@@ -240,7 +220,7 @@ const run = async (argv: string[]): Promise<number> => {
       await policiesCommand(client, options);
       return 0;
     case "run": {
-      const started = await client.post<{ runId: string; status: string; jobs: unknown[] }>(
+      const started = await client.post<PolicyRunBody>(
         `/policies/${argument(args, "policy id")}/run`,
       );
       print(

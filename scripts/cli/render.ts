@@ -1,5 +1,6 @@
 // How the CLI shows things to a person: aligned tables, progress bars, a job with its copies.
 // With --json the CLI prints the API's own JSON instead, for scripts.
+import type { CopyBody, JobBody } from "../../functions/api/openapi/schemas.js";
 
 /** `[########------------]  40%` */
 export const progressBar = (percent: number, width = 20): string => {
@@ -33,30 +34,7 @@ export const duration = (seconds: number | null | undefined): string => {
   return `${rest}s`;
 };
 
-export interface CopyView {
-  destinationRegion: string;
-  status: string;
-  progress: number;
-  etaSeconds: number | null;
-  queuePosition?: number | null;
-  destinationSnapshotId: string | null;
-  error: { code: string; message: string } | null;
-  cleanup?: { snapshotId: string; state: string; message?: string };
-}
-
-export interface JobView {
-  jobId: string;
-  status: string;
-  snapshotId: string;
-  sourceRegion: string;
-  name: string;
-  createdAt: string;
-  copies: CopyView[];
-  error: { code: string; message: string } | null;
-  cancellation?: { by: string; at: string; reason?: string };
-}
-
-const copyLine = (copy: CopyView): string[] => {
+const copyLine = (copy: CopyBody): string[] => {
   const where =
     copy.status === "QUEUED" && typeof copy.queuePosition === "number"
       ? `queued, ${copy.queuePosition} ahead`
@@ -72,7 +50,7 @@ const copyLine = (copy: CopyView): string[] => {
 };
 
 /** A job as a person reads it: a title line, then one line per copy with its progress bar. */
-export const renderJob = (job: JobView): string => {
+export const renderJob = (job: JobBody): string => {
   const title = `${job.jobId}  ${job.status}  ${job.snapshotId} from ${job.sourceRegion}  (${job.name})`;
   const lines = [
     title,

@@ -8,13 +8,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
-import { apiCall } from "../support/api-call.js";
-import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { apiCall, replicateNewSnapshot } from "../support/api-call.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
-const SOURCE = "ap-shanghai";
 const DESTINATION = "ap-mumbai";
-const BLOCK = 512 * 1024;
+const _BLOCK = 512 * 1024;
 
 let dataDir: string;
 let stack: StackProcess;
@@ -37,19 +35,8 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
     );
   });
 
-const startJob = async (blocks: number, label: string) => {
-  const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
-    blocks,
-    blockSizeBytes: BLOCK,
-    label,
-  });
-  const { status, body } = await apiCall(stack.api, "POST", "/replications", {
-    token,
-    body: { snapshotId, sourceRegion: SOURCE, destinationRegions: [DESTINATION] },
-  });
-  expect(status, JSON.stringify(body)).toBe(202);
-  return String(body.jobId);
-};
+const startJob = (blocks: number, label: string) =>
+  replicateNewSnapshot(stack, token, { blocks, label });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "snaprelay-cli-"));

@@ -9,13 +9,11 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
-import { apiCall } from "../support/api-call.js";
-import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { apiCall, replicateNewSnapshot } from "../support/api-call.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 import { until } from "../support/until.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SOURCE = "ap-shanghai";
 const SCREENSHOT = join(".test-results", "console.png");
 
 let dataDir: string;
@@ -24,19 +22,8 @@ let browser: Browser;
 let page: Page;
 let token: string;
 
-const startJob = async (blocks: number, label: string) => {
-  const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
-    blocks,
-    blockSizeBytes: 512 * 1024,
-    label,
-  });
-  const { status, body } = await apiCall(stack.api, "POST", "/replications", {
-    token,
-    body: { snapshotId, sourceRegion: SOURCE, destinationRegions: ["ap-mumbai"] },
-  });
-  expect(status, JSON.stringify(body)).toBe(202);
-  return String(body.jobId);
-};
+const startJob = (blocks: number, label: string) =>
+  replicateNewSnapshot(stack, token, { blocks, label });
 
 /** The progress a job's copy shows on the page now, or undefined while the job is not listed. */
 const shownProgress = async (jobId: string): Promise<number | undefined> => {

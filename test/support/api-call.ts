@@ -1,5 +1,6 @@
 // One call to the stack's HTTP API as the end-to-end tests make it: JSON in and out, a bearer
 // token if given, and every exchange held to the OpenAPI document (see openapi-conformance.ts).
+import { makeDistinctSnapshots } from "./cloud-snapshots.js";
 import { assertConforms } from "./openapi-conformance.js";
 
 export interface ApiAnswer {
@@ -51,4 +52,31 @@ export const apiCall = async (
     responseBody: text ? body : undefined,
   });
   return { status: response.status, body, headers: response.headers };
+};
+
+/**
+ * Makes a distinct snapshot of `blocks` blocks of 512 KiB in ap-shanghai (the demo account's) and
+ * starts a job copying it to `destination`; answers the job's id.
+ */
+export const replicateNewSnapshot = async (
+  stack: { api: string; cloudUrl: string },
+  token: string,
+  options: { blocks: number; label: string; destination?: string },
+): Promise<string> => {
+  const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, "ap-shanghai", 1, {
+    blocks: options.blocks,
+    blockSizeBytes: 512 * 1024,
+    label: options.label,
+  });
+  const { status, body } = await apiCall(stack.api, "POST", "/replications", {
+    token,
+    body: {
+      snapshotId,
+      sourceRegion: "ap-shanghai",
+      destinationRegions: [options.destination ?? "ap-mumbai"],
+    },
+  });
+  if (status !== 202)
+    throw new Error(`POST /replications answered ${status}: ${JSON.stringify(body)}`);
+  return String(body.jobId);
 };

@@ -5,53 +5,23 @@
 // and queue of each region the jobs copy to, and the DR policies with their RPO status; it can
 // cancel a job and run a policy now. Bundled for the browser by the project's build.
 
-interface Copy {
-  destinationRegion: string;
-  status: string;
-  progress: number;
-  etaSeconds: number | null;
-  queuePosition?: number | null;
-  destinationSnapshotId: string | null;
-  error: { code: string; message: string } | null;
-  cleanup?: { snapshotId: string; state: string };
-}
-interface Job {
-  jobId: string;
-  status: string;
-  snapshotId: string;
-  sourceRegion: string;
-  name: string;
-  createdAt: string;
-  copies: Copy[];
-  error: { code: string; message: string } | null;
-  cancellation?: { by: string; at: string; reason?: string };
-}
-interface HistoryEntry {
-  state: string;
-  event: string;
-  enteredAt: string;
-  durationMs: number | null;
-  retries: number;
-  error: string | null;
-  cause: string | null;
-  destinationRegion: string | null;
-}
-interface Slots {
-  region: string;
-  limit: number;
-  inUse: number;
-  queueLength: number;
-}
-interface Policy {
-  policyId: string;
-  name: string;
-  sourceRegion: string;
-  destinationRegions: string[];
-  schedule: string;
-  enabled: boolean;
-  nextRunAt: string | null;
-  recovery?: { status: string; targets: number; breached: number };
-}
+import type {
+  CopyBody,
+  CopySlotsBody,
+  HistoryBody,
+  JobBody,
+  JobListBody,
+  PolicyDetailBody,
+  PolicyListBody,
+  PolicyRunBody,
+} from "../openapi/schemas.js";
+
+// The API's own response types (type-only: nothing of the schemas reaches the browser bundle).
+type Copy = CopyBody;
+type Job = JobBody;
+type Slots = CopySlotsBody;
+/** A policy as listed, with its recovery status once its own view is read. */
+type Policy = PolicyListBody["policies"][number] & Partial<Pick<PolicyDetailBody, "recovery">>;
 
 const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED"]);
 const TOKEN_KEY = "snaprelay-token";
@@ -197,7 +167,7 @@ const showTimeline = async (jobId: string) => {
   const panel = $("#timeline");
   panel.replaceChildren(h("h2", {}, `Timeline of ${jobId}`), h("p", {}, "reading…"));
   try {
-    const { entries } = await api<{ entries: HistoryEntry[] }>(
+    const { entries } = await api<HistoryBody>(
       "GET",
       `/replications/${encodeURIComponent(jobId)}/history?limit=1000`,
     );
@@ -261,10 +231,7 @@ const cancelJob = async (jobId: string) => {
 
 const runPolicy = async (policyId: string) => {
   try {
-    const run = await api<{ runId: string; jobs: unknown[] }>(
-      "POST",
-      `/policies/${encodeURIComponent(policyId)}/run`,
-    );
+    const run = await api<PolicyRunBody>("POST", `/policies/${encodeURIComponent(policyId)}/run`);
     say(`Policy run ${run.runId} started ${run.jobs.length} jobs.`);
     await refresh();
   } catch (error) {
@@ -326,7 +293,7 @@ const refresh = async () => {
   if (refreshing || !token) return;
   refreshing = true;
   try {
-    const page = await api<{ jobs: Job[] }>("GET", "/replications?limit=50");
+    const page = await api<JobListBody>("GET", "/replications?limit=50");
     // A job in flight is read on its own: that view carries live progress, ETA and queue places.
     const jobs = await Promise.all(
       page.jobs.map((job) =>
@@ -345,11 +312,11 @@ const refresh = async () => {
         regions.sort().map((region) => api<Slots>("GET", `/regions/${region}/copy-slots`)),
       ),
     );
-    const { policies } = await api<{ policies: Policy[] }>("GET", "/policies?limit=100");
+    const { policies } = await api<PolicyListBody>("GET", "/policies?limit=100");
     renderPolicies(
       await Promise.all(
         policies.map((policy) =>
-          api<Policy>("GET", `/policies/${encodeURIComponent(policy.policyId)}`).catch(
+          api<PolicyDetailBody>("GET", `/policies/${encodeURIComponent(policy.policyId)}`).catch(
             () => policy,
           ),
         ),

@@ -1,5 +1,6 @@
 // What the API answers, as zod schemas: the single source of the OpenAPI document's response
-// bodies (see document.ts), and the types the presenters are held to at compile time. Objects are
+// bodies (see document.ts), and the types the presenters are held to at compile time and the
+// API's own clients (the CLI, the console) read with. Objects are
 // open (a field may be added, never changed in meaning), as the contract says.
 import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
@@ -91,10 +92,13 @@ export const JobBodySchema = z
   .openapi("Job");
 
 export type JobBody = z.infer<typeof JobBodySchema>;
+export type CopyBody = z.infer<typeof CopyBodySchema>;
 
 export const JobListSchema = z
   .object({ jobs: z.array(JobBodySchema), nextToken: z.string().optional() })
   .openapi("JobList");
+
+export type JobListBody = z.infer<typeof JobListSchema>;
 
 export const HistorySchema = z
   .object({
@@ -119,6 +123,8 @@ export const HistorySchema = z
   })
   .openapi("History");
 
+export type HistoryBody = z.infer<typeof HistorySchema>;
+
 export const CopySlotsSchema = z
   .object({
     region: Region,
@@ -128,6 +134,8 @@ export const CopySlotsSchema = z
     queueLength: z.number().int(),
   })
   .openapi("CopySlots");
+
+export type CopySlotsBody = z.infer<typeof CopySlotsSchema>;
 
 export const SnapshotSchema = z
   .object({
@@ -196,6 +204,8 @@ export const PolicyListSchema = z
   .object({ policies: z.array(PolicySchema), nextToken: z.string().optional() })
   .openapi("PolicyList");
 
+export type PolicyListBody = z.infer<typeof PolicyListSchema>;
+
 export const PolicyRunSchema = z
   .object({
     policyId: z.string(),
@@ -221,6 +231,8 @@ export const PolicyRunSchema = z
     error: JobErrorSchema,
   })
   .openapi("PolicyRun");
+
+export type PolicyRunBody = z.infer<typeof PolicyRunSchema>;
 
 export const PolicyDetailSchema = PolicySchema.extend({
   recovery: z.object({
@@ -256,6 +268,8 @@ export const PolicyDetailSchema = PolicySchema.extend({
     }),
   ),
 }).openapi("PolicyDetail");
+
+export type PolicyDetailBody = z.infer<typeof PolicyDetailSchema>;
 
 export const HealthSchema = z
   .object({ status: z.string().openapi({ example: "ok" }) })

@@ -9,24 +9,18 @@ import {
   submitAccessRequest,
 } from "../../core/access.js";
 import { DomainError } from "../../core/errors.js";
-import type { AccessRequest } from "../../core/ports.js";
 import { parseWith } from "../../core/request.js";
 import type { Services } from "../../wiring.js";
 import { json } from "../http.js";
 import { type ApiEvent, type Caller, jsonBody, pathParameter } from "../request-context.js";
 
-const present = (request: AccessRequest) => request;
-
 export const applyForAccess = async (event: ApiEvent, caller: Caller, services: Services) => {
   const request = await submitAccessRequest(caller.accountId, jsonBody(event), services);
-  return json(201, present(request), { location: `/access-requests/${request.requestId}` });
+  return json(201, request, { location: `/access-requests/${request.requestId}` });
 };
 
 export const getAccessRequest = async (event: ApiEvent, caller: Caller, services: Services) =>
-  json(
-    200,
-    present(await ownAccessRequest(caller.accountId, pathParameter(event, "requestId"), services)),
-  );
+  json(200, await ownAccessRequest(caller.accountId, pathParameter(event, "requestId"), services));
 
 export const AccessListQuerySchema = z.strictObject({
   status: z.enum(ACCESS_STATUSES as ["OPEN", "APPROVED", "REJECTED"]).default("OPEN"),
@@ -49,7 +43,7 @@ export const listAccessRequests = async (event: ApiEvent, caller: Caller, servic
   const query = parseWith(AccessListQuerySchema, event.queryStringParameters ?? {}, "query");
   const page = await services.access.list(query.status, query.limit, query.nextToken);
   return json(200, {
-    requests: page.requests.map(present),
+    requests: page.requests,
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
   });
 };
@@ -65,7 +59,7 @@ const decide =
       event.body ? jsonBody(event) : {},
       services,
     );
-    return json(200, present(decided));
+    return json(200, decided);
   };
 
 export const approveAccessRequest = decide("APPROVED");
