@@ -21,7 +21,7 @@ export const startServerlessOffline = async (options: {
     [
       // The handlers run in this process (useInProcess): their stack traces name our sources.
       "--enable-source-maps",
-      `${projectRoot}node_modules/serverless/bin/serverless.js`,
+      `${projectRoot}node_modules/osls/bin/serverless.js`,
       "offline",
       "start",
       "--httpPort",

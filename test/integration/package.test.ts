@@ -1,4 +1,4 @@
-// `npm run package` (serverless package) works offline and its CloudFormation template holds
+// `npm run package` (osls package) works offline and its CloudFormation template holds
 // what a deployment needs: the state machine, every function, the table and the HTTP API.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  execFileSync(process.execPath, ["node_modules/serverless/bin/serverless.js", "package"], {
+  execFileSync(process.execPath, ["node_modules/osls/bin/serverless.js", "package"], {
     env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" },
     stdio: "pipe",
     timeout: 120_000,
@@ -112,10 +112,10 @@ describe("the deployment package", () => {
       execFileSync(
         process.execPath,
         [
-          resolve("node_modules/serverless/bin/serverless.js"),
+          resolve("node_modules/osls/bin/serverless.js"),
           "package",
           "--region",
-          "ap-mumbai",
+          "us-west-2",
           "--param=homeRegion=us-east-1",
           "--package",
           out,
