@@ -59,9 +59,15 @@ const EnvSchema = z.object({
     "12-digit account ids",
     z.string().regex(/^\d{12}$/, "12 digits"),
   ).default([]),
-  AUTH_TOKEN_SECRET: z
-    .string({ error: "required: the secret that signs API tokens (at least 32 characters)" })
-    .min(32, "at least 32 characters"),
+  AUTH_TOKEN_SECRET_PARAMETER: z
+    .string({
+      error:
+        "required: the SSM parameter (a SecureString) that holds the secret signing API tokens, e.g. /snaprelay/prod/token-secret",
+    })
+    .regex(
+      /^\/[\w.\-/]{1,1010}$/,
+      "an SSM parameter name: a path starting with / of letters, digits and _.-/, e.g. /snaprelay/prod/token-secret",
+    ),
   AUTH_TOKEN_ISSUER: z.string().min(1).default("snaprelay"),
   POLL_MIN_SECONDS: seconds(15),
   POLL_MAX_SECONDS: seconds(86_400),
@@ -92,7 +98,8 @@ export interface Config {
   stateMachineArn: string;
   supportedRegions: string[];
   allowlistedAccounts: string[];
-  authTokenSecret: string;
+  /** The SSM parameter (SecureString) holding the secret that signs API tokens. */
+  authTokenSecretParameter: string;
   authTokenIssuer: string;
   /** The shortest and the longest wait for a copy's end before a safety poll. */
   pollMinSeconds: number;
@@ -138,7 +145,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     stateMachineArn: e.STATE_MACHINE_ARN,
     supportedRegions: e.SUPPORTED_REGIONS,
     allowlistedAccounts: e.ALLOWLISTED_ACCOUNTS,
-    authTokenSecret: e.AUTH_TOKEN_SECRET,
+    authTokenSecretParameter: e.AUTH_TOKEN_SECRET_PARAMETER,
     authTokenIssuer: e.AUTH_TOKEN_ISSUER,
     pollMinSeconds: e.POLL_MIN_SECONDS,
     pollMaxSeconds: e.POLL_MAX_SECONDS,

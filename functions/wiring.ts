@@ -27,6 +27,8 @@ import {
 } from "./core/ports.js";
 import type { ReplicationPolicy } from "./core/rules.js";
 import type { StepDeps } from "./core/step-deps.js";
+import { cloudWatchMetrics } from "./metrics.js";
+import { instrumented } from "./tracing.js";
 
 export interface Services {
   config: Config;
@@ -49,7 +51,7 @@ export interface Services {
 }
 
 export const createServices = (config: Config): Services => {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const documents = DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const accounts = new AccountAccess({
@@ -57,6 +59,7 @@ export const createServices = (config: Config): Services => {
     partition: config.partition,
     roleName: config.accountRoleName,
     externalId: config.accountRoleExternalId,
+    instrument: instrumented,
   });
   const policy = {
     supportedRegions: config.supportedRegions,
@@ -66,7 +69,10 @@ export const createServices = (config: Config): Services => {
   const snapshots = new Ec2SnapshotProvider(accounts);
   const slots = new DynamoCopySlots(documents, config.jobsTable);
   const copyWaits = new DynamoCopyWaits(documents, config.jobsTable);
-  const workflow = new StepFunctionsWorkflow(new SFNClient({}), config.stateMachineArn);
+  const workflow = new StepFunctionsWorkflow(
+    instrumented(new SFNClient({})),
+    config.stateMachineArn,
+  );
   const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   const policies = new DynamoPolicyStore(documents, config.jobsTable);
   const access = new DynamoAccessStore(documents, config.jobsTable);
@@ -92,6 +98,7 @@ export const createServices = (config: Config): Services => {
       workflow,
       clock,
       allowlist,
+      metrics: cloudWatchMetrics,
       settings: {
         policy,
         pollMinSeconds: config.pollMinSeconds,

@@ -73,8 +73,12 @@ export const LOCAL = {
   demoAccountId: "111122223333",
   accessKeyId: "local",
   secretAccessKey: "local",
-  /** Signs local tokens only; a deployment sets its own AUTH_TOKEN_SECRET. */
+  /**
+   * Signs local tokens only: the stack puts it in the local cloud's Parameter Store, under
+   * `tokenSecretParameter`, where the authorizer reads it as it reads a deployment's from SSM.
+   */
   authTokenSecret: process.env.AUTH_TOKEN_SECRET ?? "snaprelay-local-only-token-secret-0123456789",
+  tokenSecretParameter: "/snaprelay/dev/token-secret",
   authTokenIssuer: process.env.AUTH_TOKEN_ISSUER ?? "snaprelay",
   demoRegion: "ap-shanghai",
   demoDestination: "ap-mumbai",

@@ -133,6 +133,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     AWS_ENDPOINT_URL_EC2: endpoints.cloud,
     // The local cloud answers STS too: it hands out each account's role credentials.
     AWS_ENDPOINT_URL_STS: endpoints.cloud,
+    // And SSM Parameter Store: the token secret is read from it.
+    AWS_ENDPOINT_URL_SSM: endpoints.cloud,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
     AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
@@ -171,6 +173,14 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       roleName: LOCAL.accountRoleName,
       externalId: LOCAL.accountRoleExternalId,
     });
+    // The token secret, where the authorizer reads it (in AWS: an SSM SecureString parameter).
+    cloud.putParameter({
+      name: LOCAL.tokenSecretParameter,
+      value: LOCAL.authTokenSecret,
+      type: "SecureString",
+      region: LOCAL.homeRegion,
+      accountId: LOCAL.serviceAccountId,
+    });
     const offlineStart = startServerlessOffline({
       httpPort: ports.http,
       lambdaPort: ports.lambda,
@@ -182,7 +192,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         // The local EventBridge stamps every event with one account: the demo account's copies'
         // events are trusted; another account's copies end by their safety polls.
         SNAPRELAY_EVENTS_ACCOUNT: LOCAL.demoAccountId,
-        AUTH_TOKEN_SECRET: LOCAL.authTokenSecret,
+        AUTH_TOKEN_SECRET_PARAMETER: LOCAL.tokenSecretParameter,
         AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
         ...localFunctionSettings(clockSpeed),
         CLOCK_SPEED: String(clockSpeed),

@@ -7,28 +7,43 @@ import type {
 } from "aws-lambda";
 import { loadConfig } from "../config.js";
 import { isDomainError } from "../core/errors.js";
+import { logger } from "../logger.js";
+import { traced } from "../tracing.js";
 import { headerValue } from "./request-context.js";
+import { tokenSecretFrom } from "./token-secret.js";
 import { bearerToken, verifyToken } from "./tokens.js";
 
 export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
 
-// Only the token settings: the authorizer needs no AWS client.
+// Only the token settings and the secret, from SSM Parameter Store: no other AWS client.
 const config = loadConfig();
-const settings = { secret: config.authTokenSecret, issuer: config.authTokenIssuer };
+const tokenSecret = tokenSecretFrom(config.authTokenSecretParameter);
 
-export const handler = async (
-  event: APIGatewayRequestAuthorizerEventV2,
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
+/** The secret; a deployment that cannot read it says why in its log (callers see a 500). */
+const secretOrLog = async (): Promise<string> => {
   try {
-    const { accountId, admin } = await verifyToken(
-      bearerToken(headerValue(event.headers, "authorization")),
-      settings,
-    );
-    // Only who the caller is: whether its account may replicate is read per request, so an
-    // approval takes effect at once, whatever the authorizer's cache holds.
-    return { isAuthorized: true, context: { accountId, admin } };
+    return await tokenSecret();
   } catch (error) {
-    if (!isDomainError(error, "Unauthorized")) throw error;
-    return { isAuthorized: true, context: { refusal: error.message } };
+    logger.error("the authorizer cannot verify tokens", { error: error as Error });
+    throw error;
   }
 };
+
+export const handler = traced(
+  "Authorizer",
+  async (
+    event: APIGatewayRequestAuthorizerEventV2,
+  ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {
+    try {
+      const token = bearerToken(headerValue(event.headers, "authorization"));
+      const settings = { secret: await secretOrLog(), issuer: config.authTokenIssuer };
+      const { accountId, admin } = await verifyToken(token, settings);
+      // Only who the caller is: whether its account may replicate is read per request, so an
+      // approval takes effect at once, whatever the authorizer's cache holds.
+      return { isAuthorized: true, context: { accountId, admin } };
+    } catch (error) {
+      if (!isDomainError(error, "Unauthorized")) throw error;
+      return { isAuthorized: true, context: { refusal: error.message } };
+    }
+  },
+);

@@ -4,6 +4,7 @@
 import type { Context } from "aws-lambda";
 import { assertAllowlisted } from "../core/access.js";
 import { DomainError } from "../core/errors.js";
+import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 import { answerInTime, errorResponse, type HttpResponse, json } from "./http.js";
 import { openApiDocument } from "./openapi/document.js";
@@ -78,31 +79,39 @@ const accountRoutes: Record<string, PrivateRoute> = {
 // Room left before the function's own timeout for the busy answer to get out.
 const ANSWER_MARGIN_MS = 1_500;
 
-export const handler = async (
-  event: ApiEvent,
-  context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
-): Promise<HttpResponse> => {
-  const scope: RequestScope = {
-    requestId: context.awsRequestId,
-    answerBy: new Date(Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
-  };
-  let response: HttpResponse;
-  try {
-    response = await answerInTime(scope.answerBy, async () => {
-      if (event.routeKey === "GET /health") return health(services);
-      if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
-      if (event.routeKey === "GET /console") return consolePage();
-      const caller = callerOf(event);
-      const open = accountRoutes[event.routeKey];
-      if (open) return open(event, caller, services, scope);
-      const route = privateRoutes[event.routeKey];
-      if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
-      // Read at each request: an approval lets the account in at once.
-      await assertAllowlisted(caller.accountId, services.allowlist);
-      return route(event, caller, services, scope);
-    });
-  } catch (error) {
-    response = errorResponse(error, scope.requestId);
-  }
-  return { ...response, headers: { ...response.headers, "x-request-id": scope.requestId } };
-};
+export const handler = traced(
+  "Api",
+  async (
+    event: ApiEvent,
+    context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
+  ): Promise<HttpResponse> => {
+    const scope: RequestScope = {
+      requestId: context.awsRequestId,
+      answerBy: new Date(Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
+    };
+    let response: HttpResponse;
+    try {
+      response = await answerInTime(scope.answerBy, async () => {
+        if (event.routeKey === "GET /health") return health(services);
+        if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
+        if (event.routeKey === "GET /console") return consolePage();
+        const caller = callerOf(event);
+        const open = accountRoutes[event.routeKey];
+        if (open) return open(event, caller, services, scope);
+        const route = privateRoutes[event.routeKey];
+        if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
+        // Read at each request: an approval lets the account in at once.
+        await assertAllowlisted(caller.accountId, services.allowlist);
+        return route(event, caller, services, scope);
+      });
+    } catch (error) {
+      response = errorResponse(error, scope.requestId);
+      // A refusal of the request itself (bad input, not allowed, not found, in conflict): counted
+      // by its code. Busy answers and our own failures are not refusals.
+      if (error instanceof DomainError && (response.statusCode ?? 500) < 500) {
+        services.steps.metrics.rejected(error.code);
+      }
+    }
+    return { ...response, headers: { ...response.headers, "x-request-id": scope.requestId } };
+  },
+);

@@ -273,3 +273,14 @@ export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<Rec
   }
   return report;
 };
+
+/**
+ * The sweeper's count of every pool: copies waiting and slots held, for the queue's metrics and
+ * its alarm. One small read and one count per pool.
+ */
+export const reportQueues = async (deps: Pick<StepDeps, "slots" | "metrics">): Promise<void> => {
+  for (const pool of await deps.slots.pools()) {
+    const view = await deps.slots.view(pool);
+    deps.metrics.queueLength(pool.region, view.queueLength, view.holders.length);
+  }
+};

@@ -6,6 +6,8 @@ import { outcomeOf, type ReplicationJob } from "./job.js";
 import { loadCopy, loadJob } from "./load-job.js";
 import type { StepDeps } from "./step-deps.js";
 
+const GIB = 1024 ** 3;
+
 export const finalizeCopy = async (
   jobId: string,
   destinationRegion: string,
@@ -22,6 +24,15 @@ export const finalizeCopy = async (
     { copies: { [destinationRegion]: { status: "COMPLETED", progress: 100, completedAt: now } } },
     now,
   );
+  // A retried step finds the copy completed already: it was counted the first time.
+  if (copy.status !== "COMPLETED") {
+    deps.metrics.copyCompleted(destinationRegion, {
+      bytes: (copy.sizeGiB ?? 0) * GIB,
+      seconds: copy.startedAt
+        ? Math.max(0, (Date.parse(now) - Date.parse(copy.startedAt)) / 1000)
+        : 0,
+    });
+  }
   await releaseSlot(job, destinationRegion, deps);
   return {
     destinationRegion,

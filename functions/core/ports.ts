@@ -477,3 +477,31 @@ export interface AccessStore {
     decision: NonNullable<AccessRequest["decision"]>,
   ): Promise<AccessRequest>;
 }
+
+/**
+ * What snaprelay counts and times as it works, for dashboards and alarms (CloudWatch metrics in
+ * AWS). Each call records one fact once: callers skip a retried step's second report.
+ */
+export interface Metrics {
+  /** A copy's CopySnapshot was made; `waitedSeconds` since its job was created (queueing included). */
+  copyStarted(destinationRegion: string, waitedSeconds: number): void;
+  /** The cloud finished a copy of `bytes` (the source volume's size) in `seconds`. */
+  copyCompleted(destinationRegion: string, copy: { bytes: number; seconds: number }): void;
+  copyFailed(destinationRegion: string, code: string): void;
+  /** A request or a job refused, by its error code (AccountNotAllowlisted, SnapshotNotFound, …). */
+  rejected(code: string): void;
+  /** Copies waiting for a slot in a region, and slots held there, as the sweeper reads them. */
+  queueLength(destinationRegion: string, waiting: number, inUse: number): void;
+  /** A DR target's newest recovery point grew older than its policy's RPO. */
+  rpoBreached(destinationRegion: string): void;
+}
+
+/** Metrics that go nowhere: for tools and tests that do not look at them. */
+export const noMetrics: Metrics = {
+  copyStarted: () => {},
+  copyCompleted: () => {},
+  copyFailed: () => {},
+  rejected: () => {},
+  queueLength: () => {},
+  rpoBreached: () => {},
+};

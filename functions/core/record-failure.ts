@@ -54,6 +54,7 @@ export const recordCopyFailure = async (
     { copies: { [destinationRegion]: { status: "FAILED", error } } },
     deps.clock.now().toISOString(),
   );
+  deps.metrics.copyFailed(destinationRegion, failure.code);
   await releaseSlot(job, destinationRegion, deps);
   return { destinationRegion, status: "FAILED", error };
 };

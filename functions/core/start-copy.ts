@@ -94,6 +94,10 @@ export const startCopy = async (
     await discardIfCancelled(jobId, destinationRegion, destinationSnapshotId, deps);
     throw error;
   }
+  deps.metrics.copyStarted(
+    destinationRegion,
+    Math.max(0, (now.getTime() - Date.parse(job.createdAt)) / 1000),
+  );
   return started(destinationSnapshotId);
 };
 

@@ -1,6 +1,14 @@
 // What the state machine's steps need: the ports, and the settings they read.
 import type { Allowlist } from "./access.js";
-import type { Clock, CopySlots, CopyWaits, JobStore, SnapshotProvider, Workflow } from "./ports.js";
+import type {
+  Clock,
+  CopySlots,
+  CopyWaits,
+  JobStore,
+  Metrics,
+  SnapshotProvider,
+  Workflow,
+} from "./ports.js";
 import type { ReplicationPolicy } from "./rules.js";
 
 export interface StepSettings {
@@ -41,5 +49,7 @@ export interface StepDeps {
   settings: StepSettings;
   /** Who may replicate now: the seed and every approved account. */
   allowlist: Allowlist;
+  /** Copies started, completed and failed, rejections: counted as they happen. */
+  metrics: Metrics;
   random?: () => number;
 }

@@ -89,6 +89,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
       { status: "REJECTED", error: rejection, copies: cancelled },
       now(),
     );
+    deps.metrics.rejected(rejection.code);
     return { accepted: false, error: rejection };
   }
 

@@ -3,11 +3,12 @@
 // change nothing. A failure is thrown, so EventBridge delivers the event again.
 import { onCopyEvent, readCopyEvent } from "../core/copy-events.js";
 import { logger } from "../logger.js";
+import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 
 const { steps, clock } = servicesFromEnv();
 
-export const handler = async (event: unknown) => {
+export const handler = traced("CopyEvents", async (event: unknown) => {
   const copyEvent = readCopyEvent(event);
   if (!copyEvent) {
     logger.info("event ignored: not an EBS copySnapshot event", { step: "CopyEvent" });
@@ -20,4 +21,4 @@ export const handler = async (event: unknown) => {
   });
   logger.info("copy event", { step: "CopyEvent", ...copyEvent, outcome });
   return { outcome };
-};
+});

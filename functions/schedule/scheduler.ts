@@ -4,6 +4,7 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { tick } from "../core/policies/scheduler.js";
 import { logger } from "../logger.js";
 import { loggedPolicyEvents } from "../policy-events.js";
+import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 
 const { policyDeps, clock, config } = servicesFromEnv();
@@ -20,17 +21,20 @@ const nowOf = (event: Partial<ScheduledEvent> | undefined): Date => {
   return config.clockSpeed > 1 ? new Date(Math.max(time.getTime(), clock.now().getTime())) : time;
 };
 
-export const handler = async (
-  event: Partial<ScheduledEvent> | undefined,
-  context?: Pick<Context, "getRemainingTimeInMillis">,
-) => {
-  const started = Date.now();
-  const remaining = context?.getRemainingTimeInMillis?.() ?? 120_000;
-  const summary = await tick(nowOf(event), policyDeps, loggedPolicyEvents, {
-    deadline: started + remaining - MARGIN_MS,
-    batchSize: BATCH_SIZE,
-  });
-  const log = summary.problems.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-  log("schedule tick done", { step: "Schedule", durationMs: Date.now() - started, ...summary });
-  return summary;
-};
+export const handler = traced(
+  "Scheduler",
+  async (
+    event: Partial<ScheduledEvent> | undefined,
+    context?: Pick<Context, "getRemainingTimeInMillis">,
+  ) => {
+    const started = Date.now();
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 120_000;
+    const summary = await tick(nowOf(event), policyDeps, loggedPolicyEvents, {
+      deadline: started + remaining - MARGIN_MS,
+      batchSize: BATCH_SIZE,
+    });
+    const log = summary.problems.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log("schedule tick done", { step: "Schedule", durationMs: Date.now() - started, ...summary });
+    return summary;
+  },
+);

@@ -1,11 +1,12 @@
 // The sweeper, every minute: starts accepted jobs whose execution did not start, closes jobs
 // whose execution ended without them, at once for those holding slots that copies wait for (see
 // core/sweep-jobs.ts), and takes back copy slots that such jobs left held (see
-// core/copy-queue.ts). One JSON log line per sweep.
-import { reclaimSlots } from "../core/copy-queue.js";
+// core/copy-queue.ts), and counts each region's queue for its metrics. One JSON log line per sweep.
+import { reclaimSlots, reportQueues } from "../core/copy-queue.js";
 import { errorMessage } from "../core/errors.js";
 import { settleHolders, sweepJobs } from "../core/sweep-jobs.js";
 import { logger } from "../logger.js";
+import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 
 const { steps, workflow, config } = servicesFromEnv();
@@ -16,7 +17,7 @@ const sweep = {
   batchSize: 200,
 };
 
-export const handler = async () => {
+export const handler = traced("Sweeper", async () => {
   const started = Date.now();
   const jobs = await sweepJobs({ ...steps, workflow, sweep });
   const holders = await settleHolders({ ...steps, workflow, sweep });
@@ -24,12 +25,18 @@ export const handler = async () => {
   const slots = await reclaimSlots(steps).catch((error: unknown) => ({
     problem: errorMessage(error),
   }));
+  const queues = await reportQueues(steps).then(
+    () => "reported",
+    (error: unknown) => errorMessage(error),
+  );
   const troubled =
     jobs.problems.length > 0 ||
     holders.problems.length > 0 ||
     "problem" in slots ||
-    slots.problems.length > 0;
+    slots.problems.length > 0 ||
+    queues !== "reported";
   const log = troubled ? logger.warn.bind(logger) : logger.info.bind(logger);
-  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...jobs, holders, slots });
-  return { ...jobs, holders, slots };
-};
+  const report = { ...jobs, holders, slots, queues };
+  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...report });
+  return report;
+});

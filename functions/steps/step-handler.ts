@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { parseWith } from "../core/request.js";
 import type { StepDeps } from "../core/step-deps.js";
 import { logger } from "../logger.js";
+import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 
 export const stepHandler = <
@@ -16,7 +17,7 @@ export const stepHandler = <
   run: (input: Input, deps: StepDeps) => Promise<Output>,
 ) => {
   const { steps } = servicesFromEnv();
-  return async (event: unknown): Promise<Output> => {
+  return traced(step, async (event: unknown): Promise<Output> => {
     const input = parseWith(schema, event, `${step} input`);
     const keys = {
       step,
@@ -37,5 +38,5 @@ export const stepHandler = <
       });
       throw error;
     }
-  };
+  });
 };

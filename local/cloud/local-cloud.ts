@@ -1,6 +1,6 @@
 // Starts and stops a local cloud: opens each account's state and blocks, resumes the work that was
-// in flight, serves the EC2 Query API and the local STS (and the admin tool under /_admin/) and, on
-// close, saves before letting go.
+// in flight, serves the EC2 Query API, the local STS and SSM Parameter Store (and the admin tool
+// under /_admin/) and, on close, saves before letting go.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ADMIN_PATH_PREFIX, adminEndpoint } from "./admin-endpoint.js";
@@ -24,6 +24,8 @@ import {
   resolveSettings,
 } from "./options.js";
 import { queryEndpoint } from "./query-endpoint.js";
+import { type Parameter, ParameterStore, type ParameterType } from "./ssm/parameter-store.js";
+import { isSsmRequest, ssmEndpoint } from "./ssm/ssm-endpoint.js";
 import { cloudStats, type LocalCloudStats, type Traffic } from "./stats.js";
 import { type Role, RoleRegistry } from "./sts/role-registry.js";
 import { SecurityTokenService } from "./sts/security-token-service.js";
@@ -81,6 +83,17 @@ export interface LocalCloud {
   createRole(role: Role): Promise<Role>;
   /** Every role, by account and name. */
   roles(): Role[];
+  /**
+   * Puts a parameter in the local Parameter Store (SSM GetParameter and PutParameter on this port
+   * read and write it), in `accountId` and `region`; kept in memory until the cloud stops.
+   */
+  putParameter(parameter: {
+    name: string;
+    value: string;
+    type: ParameterType;
+    region: string;
+    accountId?: string;
+  }): Parameter;
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -114,9 +127,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       return { ...settings.knobs };
     };
     const adminRoutes = adminEndpoint({ accounts, roles, stats, setKnobs });
+    const parameters = new ParameterStore();
+    const ssm = ssmEndpoint(parameters, settings.accountId);
     const server = createServer((request, response) => {
       const isAdmin = request.url?.startsWith(ADMIN_PATH_PREFIX) ?? false;
-      void (isAdmin ? adminRoutes : api)(request, response);
+      void (isAdmin ? adminRoutes : isSsmRequest(request) ? ssm : api)(request, response);
     });
     const port = await listen(server, settings.port, settings.host);
     accounts.resume();
@@ -162,6 +177,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         accounts.get(accountId).blocks.blockPath(region, sha256),
       createRole: (role) => roles.put(role),
       roles: () => roles.list(),
+      putParameter: ({ accountId, region, ...parameter }) =>
+        parameters.put(
+          { accountId: accountId ?? settings.accountId, region },
+          { ...parameter, overwrite: true },
+        ),
     };
   } catch (error) {
     await releaseLock();

@@ -59,6 +59,18 @@ const waitForJob = async (jobId: string, statuses: string[], timeoutMs = 90_000)
   }
 };
 
+/** The embedded-metric-format documents among the stack's output lines. */
+const emfLines = (output: string): Record<string, unknown>[] =>
+  output.split("\n").flatMap((line) => {
+    const start = line.indexOf('{"_aws"');
+    if (start < 0) return [];
+    try {
+      return [JSON.parse(line.slice(start)) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+
 const ec2 = (region: string) =>
   new EC2Client({
     region,
@@ -70,7 +82,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "snaprelay-e2e-"));
   stack = await startStackProcess({
     dataDir,
-    env: { ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${OTHER_ACCOUNT}` },
+    // Verbose: the functions' own output (their log and metric lines) joins the stack's.
+    env: {
+      ALLOWLISTED_ACCOUNTS: `${LOCAL.demoAccountId},${OTHER_ACCOUNT}`,
+      SNAPRELAY_VERBOSE: "1",
+    },
   });
   ports = stack.ports;
   api = stack.api;
@@ -153,6 +169,35 @@ describe("replicating over HTTP", () => {
       "StartCopy",
     ]);
     expect(entered.at(-1)).toBe("Done");
+  });
+
+  it("leaves CloudWatch EMF metric lines for the copy it started and completed, and the bytes it moved", async () => {
+    // Prepare
+    const created = await call("POST", "/replications", {
+      token,
+      body: replicationOf(demoSnapshotId, ["ap-chengdu"]),
+    });
+    const job = await waitForJob(String(created.body.jobId), ["COMPLETED", "FAILED"]);
+
+    // Act
+    const metrics = emfLines(stack.output()).filter((m) => m.DestinationRegion === "ap-chengdu");
+
+    // Assess
+    expect(job.status).toBe("COMPLETED");
+    const started = metrics.find((m) => "CopiesStarted" in m);
+    const completed = metrics.find((m) => "CopiesCompleted" in m);
+    expect(started).toMatchObject({ service: "snaprelay", CopiesStarted: 1 });
+    expect(completed).toMatchObject({ service: "snaprelay", CopiesCompleted: 1 });
+    expect(completed?.BytesMoved).toBeGreaterThan(0);
+    expect(completed?._aws).toMatchObject({
+      CloudWatchMetrics: [
+        {
+          Namespace: "snaprelay",
+          Dimensions: [["service", "DestinationRegion"], ["service"]],
+          Metrics: expect.arrayContaining([{ Name: "BytesMoved", Unit: "Bytes" }]),
+        },
+      ],
+    });
   });
 
   it("replays a POST with the same Idempotency-Key and body, and refuses it with another body", async () => {

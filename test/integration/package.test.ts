@@ -160,6 +160,137 @@ describe("the deployment package", () => {
   });
 });
 
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+type Document = { Statement: Statement[] };
+
+/** Every statement of every role and policy in the template, with the resource that holds it. */
+const statements = (): { holder: string; statement: Statement }[] =>
+  Object.entries(resources).flatMap(([holder, resource]) => {
+    if (!resource.Type.startsWith("AWS::IAM::")) return [];
+    const policies = (resource.Properties.Policies ?? []) as { PolicyDocument: Document }[];
+    const documents: Document[] = [
+      ...policies.map((policy) => policy.PolicyDocument),
+      ...(resource.Properties.PolicyDocument
+        ? [resource.Properties.PolicyDocument as Document]
+        : []),
+    ];
+    return documents.flatMap((document) =>
+      document.Statement.map((statement) => ({ holder, statement })),
+    );
+  });
+
+const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+describe("the deployment's permissions", () => {
+  it("give each function a role of its own", () => {
+    const functions = ofType("AWS::Lambda::Function");
+    const roles = functions.map((f) => JSON.stringify(f.Properties.Role));
+
+    expect(new Set(roles).size).toBe(functions.length);
+    for (const role of roles) expect(role).toMatch(/^\{"Fn::GetAtt":\["\w+Role","Arn"\]\}$/);
+  });
+
+  it("name no action with a wildcard, in any statement of any role", () => {
+    const all = statements();
+
+    expect(all.length).toBeGreaterThan(50);
+    expect(
+      all.flatMap(({ statement }) => actionsOf(statement).filter((a) => a.includes("*"))),
+    ).toEqual([]);
+  });
+
+  it("let ec2:DeleteSnapshot act only on snapshots that carry snaprelay's job tag", () => {
+    const deletes = statements().filter(({ statement }) =>
+      actionsOf(statement).includes("ec2:DeleteSnapshot"),
+    );
+
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const { statement } of deletes) {
+      expect(statement.Condition).toEqual({
+        StringLike: { "aws:ResourceTag/snaprelay:job-id": "*" },
+      });
+    }
+  });
+
+  it("let CreateTags tag only a snapshot as CopySnapshot makes it", () => {
+    const tags = statements().filter(({ statement }) =>
+      actionsOf(statement).includes("ec2:CreateTags"),
+    );
+
+    expect(tags.map(({ holder }) => holder)).toEqual(["StartCopyRole"]);
+    expect(tags[0]?.statement.Condition).toEqual({
+      StringEquals: { "ec2:CreateAction": "CopySnapshot" },
+    });
+  });
+
+  it("keep the token secret out of every function's environment; the authorizer alone reads its parameter", () => {
+    const environments = ofType("AWS::Lambda::Function").map(
+      (f) => (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    const readers = statements().filter(({ statement }) =>
+      actionsOf(statement).includes("ssm:GetParameter"),
+    );
+
+    for (const variables of environments) {
+      expect(Object.keys(variables)).not.toContain("AUTH_TOKEN_SECRET");
+      expect(variables.AUTH_TOKEN_SECRET_PARAMETER).toBe("/snaprelay/dev/token-secret");
+    }
+    expect(readers.map(({ holder }) => holder)).toEqual(["AuthorizerRole"]);
+    expect(JSON.stringify(readers[0]?.statement.Resource)).toContain(
+      ":parameter/snaprelay/dev/token-secret",
+    );
+  });
+
+  it("let the functions start and stop executions of this state machine only", () => {
+    const executionActions = statements().filter(({ statement }) =>
+      actionsOf(statement).some((a) =>
+        ["states:StartExecution", "states:StopExecution", "states:DescribeExecution"].includes(a),
+      ),
+    );
+
+    for (const { statement } of executionActions) {
+      expect(JSON.stringify(statement.Resource)).toContain("snaprelay-dev-replication");
+    }
+  });
+});
+
+describe("what there is to watch", () => {
+  it("traces every function and the state machine, and logs the state machine's failures", () => {
+    const [machine] = ofType("AWS::StepFunctions::StateMachine");
+
+    for (const f of ofType("AWS::Lambda::Function")) {
+      expect(f.Properties.TracingConfig).toEqual({ Mode: "Active" });
+    }
+    expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine?.Properties.LoggingConfiguration).toMatchObject({ Level: "ERROR" });
+  });
+
+  it("alarms on failed executions, copy failures, long queue waits and RPO breaches", () => {
+    const alarms = ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties);
+
+    expect(alarms.map((a) => `${a.Namespace}/${a.MetricName}`).sort()).toEqual([
+      "AWS/States/ExecutionsFailed",
+      "snaprelay/CopiesFailed",
+      "snaprelay/QueueWaitSeconds",
+      "snaprelay/RpoBreaches",
+    ]);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: "AlarmTopic" }]);
+  });
+
+  it("passes cfn-lint with no error", () => {
+    const lint = cfnLint([".serverless/cloudformation-template-update-stack.json"]);
+
+    const errors = lint.output.split("\n").filter((line) => /^E\d{4}/.test(line));
+    expect(errors).toEqual([]);
+  });
+});
+
 /** cfn-lint, the CloudFormation linter; this machine's Python ships it. */
 const cfnLint = (files: string[]): { status: number; output: string } => {
   try {

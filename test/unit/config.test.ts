@@ -9,7 +9,7 @@ const STATE_MACHINE_ARN =
 const required = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   JOBS_TABLE: "snaprelay-dev-jobs",
   STATE_MACHINE_ARN,
-  AUTH_TOKEN_SECRET: "s".repeat(32),
+  AUTH_TOKEN_SECRET_PARAMETER: "/snaprelay/dev/token-secret",
   ...extra,
 });
 
@@ -37,7 +37,7 @@ describe("loading the configuration", () => {
       stateMachineArn: STATE_MACHINE_ARN,
       supportedRegions: [...SEED_REGIONS],
       allowlistedAccounts: [],
-      authTokenSecret: "s".repeat(32),
+      authTokenSecretParameter: "/snaprelay/dev/token-secret",
       authTokenIssuer: "snaprelay",
       pollMinSeconds: 15,
       pollMaxSeconds: 86_400,
@@ -148,7 +148,7 @@ describe("loading the configuration", () => {
     // Prepare
     vi.stubEnv("JOBS_TABLE", "from-process-env");
     vi.stubEnv("STATE_MACHINE_ARN", STATE_MACHINE_ARN);
-    vi.stubEnv("AUTH_TOKEN_SECRET", "p".repeat(40));
+    vi.stubEnv("AUTH_TOKEN_SECRET_PARAMETER", "/snaprelay/prod/token-secret");
     vi.stubEnv("POLL_MIN_SECONDS", "20");
     vi.stubEnv("POLL_MAX_SECONDS", undefined);
 
@@ -172,7 +172,9 @@ describe("a configuration that is wrong", () => {
     expect(message).toContain(
       "STATE_MACHINE_ARN: required: the ARN of the replication state machine",
     );
-    expect(message).toContain("AUTH_TOKEN_SECRET: required: the secret that signs API tokens");
+    expect(message).toContain(
+      "AUTH_TOKEN_SECRET_PARAMETER: required: the SSM parameter (a SecureString) that holds the secret signing API tokens",
+    );
   });
 
   it("names every bad variable in one error", () => {
@@ -180,7 +182,7 @@ describe("a configuration that is wrong", () => {
     const message = refusal(
       required({
         STATE_MACHINE_ARN: "replication",
-        AUTH_TOKEN_SECRET: "short",
+        AUTH_TOKEN_SECRET_PARAMETER: "token secret",
         ALLOWLISTED_ACCOUNTS: "111122223333,12345",
         POLL_MIN_SECONDS: "soon",
         COPY_START_LEASE_SECONDS: "0",
@@ -189,7 +191,7 @@ describe("a configuration that is wrong", () => {
 
     // Assess
     expect(message).toContain("STATE_MACHINE_ARN: must be a state machine ARN");
-    expect(message).toContain("AUTH_TOKEN_SECRET: at least 32 characters");
+    expect(message).toContain("AUTH_TOKEN_SECRET_PARAMETER: an SSM parameter name");
     expect(message).toContain("ALLOWLISTED_ACCOUNTS[1]: 12 digits");
     expect(message).toContain("POLL_MIN_SECONDS");
     expect(message).toContain("COPY_START_LEASE_SECONDS");

@@ -32,6 +32,7 @@ import type {
   JobListQuery,
   JobPage,
   JobStore,
+  Metrics,
   QueuedCopy,
   SlotPool,
   SlotPoolView,
@@ -694,7 +695,31 @@ export interface Fakes {
   workflow: RecordingWorkflow;
   clock: FixedClock;
   access: InMemoryAccessStore;
+  metrics: RecordingMetrics;
   deps: StepDeps;
+}
+
+/** Metrics kept as a list of what was counted, in order: `name region-or-code value…`. */
+export class RecordingMetrics implements Metrics {
+  readonly recorded: string[] = [];
+  copyStarted(region: string, waitedSeconds: number) {
+    this.recorded.push(`CopyStarted ${region} waited=${waitedSeconds}`);
+  }
+  copyCompleted(region: string, copy: { bytes: number; seconds: number }) {
+    this.recorded.push(`CopyCompleted ${region} bytes=${copy.bytes} seconds=${copy.seconds}`);
+  }
+  copyFailed(region: string, code: string) {
+    this.recorded.push(`CopyFailed ${region} ${code}`);
+  }
+  rejected(code: string) {
+    this.recorded.push(`Rejected ${code}`);
+  }
+  queueLength(region: string, waiting: number, inUse: number) {
+    this.recorded.push(`QueueLength ${region} waiting=${waiting} inUse=${inUse}`);
+  }
+  rpoBreached(region: string) {
+    this.recorded.push(`RpoBreached ${region}`);
+  }
 }
 
 /** The ports a step needs, fresh; `random` is 0 so waits carry no jitter unless a test says so. */
@@ -706,6 +731,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
   const workflow = new RecordingWorkflow();
   const clock = new FixedClock();
   const access = new InMemoryAccessStore();
+  const metrics = new RecordingMetrics();
   return {
     jobs,
     snapshots,
@@ -714,6 +740,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
     workflow,
     clock,
     access,
+    metrics,
     deps: {
       jobs,
       snapshots,
@@ -723,6 +750,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
       clock,
       settings: stepSettings,
       allowlist: allowlistOf(stepSettings.policy.allowlistedAccounts, access),
+      metrics,
       random: () => 0,
     },
   };

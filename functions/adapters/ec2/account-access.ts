@@ -15,6 +15,8 @@ export interface AccountAccessSettings {
   roleName: string;
   /** The external id that role's trust policy asks for, if it asks for one. */
   externalId: string | undefined;
+  /** Wraps each EC2 client made (to trace its calls); none by default. */
+  instrument?: <Client extends object>(client: Client) => Client;
 }
 
 /** How snaprelay reaches one account, for the messages that explain a refusal. */
@@ -80,6 +82,7 @@ export class AccountAccess {
     if (!client) {
       const credentials = this.credentialsFor(accountId);
       client = new EC2Client({ region, ...(credentials ? { credentials } : {}) });
+      client = this.settings.instrument?.(client) ?? client;
       this.clients.set(key, client);
     }
     return client;
