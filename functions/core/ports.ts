@@ -495,13 +495,3 @@ export interface Metrics {
   /** A DR target's newest recovery point grew older than its policy's RPO. */
   rpoBreached(destinationRegion: string): void;
 }
-
-/** Metrics that go nowhere: for tools and tests that do not look at them. */
-export const noMetrics: Metrics = {
-  copyStarted: () => {},
-  copyCompleted: () => {},
-  copyFailed: () => {},
-  rejected: () => {},
-  queueLength: () => {},
-  rpoBreached: () => {},
-};
