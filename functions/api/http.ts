@@ -1,7 +1,7 @@
 // HTTP responses of the API: JSON bodies, and domain errors mapped to status codes with the
 // contract's `{"error": {"code", "message"}}` body. Unexpected errors are logged, not leaked.
-import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { isPassingTrouble } from "../adapters/passing-trouble.js";
 import { DomainError, type ErrorCode } from "../core/errors.js";
 import { logger } from "../logger.js";
 
@@ -48,12 +48,6 @@ export const json = (
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
 /** A throttled, timed-out or failing AWS call: the request may well succeed a moment later. */
-const isPassingTrouble = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  const sdkError = error as Parameters<typeof isTransientError>[0];
-  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
-};
-
 const busy = (message: string) =>
   json(503, errorBody("ServiceBusy", message), { "retry-after": String(RETRY_AFTER_SECONDS) });
 

@@ -1,12 +1,29 @@
 // What every step handler does around its one domain call: check the state machine's input,
 // log the start and the outcome with the job's keys, and let a named error through unchanged
-// for the state machine's Retry and Catch.
+// for the state machine's Retry and Catch (an AWS service busy past the SDK's retries becomes
+// ServiceBusy, which it retries).
 import type { z } from "zod";
+import { isPassingTrouble } from "../adapters/passing-trouble.js";
+import { DomainError } from "../core/errors.js";
 import { parseWith } from "../core/request.js";
 import type { StepDeps } from "../core/step-deps.js";
 import { logger } from "../logger.js";
 import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
+
+/**
+ * An AWS service that stayed busy through the SDK's retries (DynamoDB throttling, say) fails the
+ * step as ServiceBusy, which the state machine retries like a Lambda's own hiccup, rather than as
+ * an unnamed error that its Catch would turn into a failed copy or job.
+ */
+export const asNamedError = (step: string, error: unknown): unknown =>
+  !(error instanceof DomainError) && isPassingTrouble(error)
+    ? new DomainError(
+        "ServiceBusy",
+        `${step}: a service it calls is busy (${(error as Error).name}: ${(error as Error).message}); the state machine tries the step again.`,
+        { cause: error },
+      )
+    : error;
 
 export const stepHandler = <
   Input extends { jobId: string; destinationRegion?: string | undefined },
@@ -29,7 +46,8 @@ export const stepHandler = <
       const output = await run(input, steps);
       logger.info(`${step} done`, { ...keys, durationMs: Date.now() - started, output });
       return output;
-    } catch (error) {
+    } catch (caught) {
+      const error = asNamedError(step, caught);
       const { name, message } = error instanceof Error ? error : new Error(String(error));
       logger.warn(`${step} failed`, {
         ...keys,

@@ -151,6 +151,7 @@ describe("the replication state machine", () => {
       "States.Timeout",
       "Sandbox.Timedout",
       "SlotsBusy",
+      "ServiceBusy",
     ]);
   });
 
