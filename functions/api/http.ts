@@ -2,35 +2,10 @@
 // contract's `{"error": {"code", "message"}}` body. Unexpected errors are logged, not leaked.
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { isPassingTrouble } from "../adapters/passing-trouble.js";
-import { DomainError, type ErrorCode } from "../core/errors.js";
+import { DomainError, httpStatusOf } from "../core/errors.js";
 import { logger } from "../logger.js";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
-
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  InvalidRequest: 400,
-  UnsupportedRegion: 400,
-  InvalidDestination: 400,
-  NameTooLong: 400,
-  Unauthorized: 401,
-  NotAllowlisted: 403,
-  AccountAccessDenied: 403,
-  JobNotFound: 404,
-  PolicyNotFound: 404,
-  SnapshotNotFound: 404,
-  RouteNotFound: 404,
-  IdempotencyConflict: 409,
-  IllegalTransition: 409,
-  JobFinished: 409,
-  NotAdmin: 403,
-  AccessRequestNotFound: 404,
-  AccessRequestOpen: 409,
-  AccessRequestDecided: 409,
-  AlreadyAllowlisted: 409,
-  ServiceBusy: 503,
-};
-
-const PASSING_CODES = new Set<ErrorCode>(["ServiceBusy", "CloudThrottled", "SlotsBusy"]);
 
 /** How long a caller told "busy" should wait before it tries again. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -78,9 +53,11 @@ export const answerInTime = async (
 
 export const errorResponse = (error: unknown, requestId: string): HttpResponse => {
   if (error instanceof DomainError) {
-    // The service or the cloud behind it is busy for a moment: the caller may simply retry.
-    if (PASSING_CODES.has(error.code)) return busy(error.message);
-    return json(STATUS_OF[error.code] ?? 409, errorBody(error.code, error.message));
+    const status = httpStatusOf(error.code);
+    // The service or the cloud behind it is busy for a moment: the caller may simply retry,
+    // whichever code said so.
+    if (status === 503) return busy(error.message);
+    return json(status, errorBody(error.code, error.message));
   }
   logger.error("request failed", {
     requestId,

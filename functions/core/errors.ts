@@ -1,37 +1,72 @@
-// Named domain errors. `name` is the error's code, so Lambda reports it as the error type and
-// the state machine's Retry/Catch can match it; the API maps the same code to an HTTP status.
+// Named domain errors, and the one table that says what each code means to a caller and to the
+// state machine. `name` is the error's code, so Lambda reports it as the error type and the
+// state machine's Retry/Catch can match it; the API answers the code's status. The ASL's retry
+// policies (retry-policies.ts) take the codes they retry from this table.
 
-export type ErrorCode =
-  | "InvalidRequest"
-  | "Unauthorized"
-  | "NotAllowlisted"
-  | "UnsupportedRegion"
-  | "InvalidDestination"
-  | "NameTooLong"
-  | "JobNotFound"
-  | "PolicyNotFound"
-  | "RouteNotFound"
-  | "IdempotencyConflict"
-  | "IllegalTransition"
-  | "JobFinished"
-  | "NotAdmin"
-  | "AccessRequestNotFound"
-  | "AccessRequestOpen"
-  | "AccessRequestDecided"
-  | "AlreadyAllowlisted"
-  | "SnapshotNotFound"
-  | "SnapshotNotReady"
-  | "QuotaExceeded"
-  | "CopyStartInProgress"
-  | "CopyCapacityExceeded"
-  | "CloudThrottled"
-  | "CopyFailed"
-  | "CopyStalled"
-  | "WorkflowUnavailable"
-  | "ExecutionEnded"
-  | "ServiceBusy"
-  | "AccountAccessDenied"
-  | "SlotsBusy";
+/**
+ * How the state machine treats a step that failed with a code:
+ * - `transient`: the service was busy for a moment; every task's common retrier tries again.
+ * - `throttled`: the cloud throttled snaprelay; retried more slowly.
+ * - `claimed`: another attempt holds the copy's start; retried until its claim runs out.
+ * - `capacity`: the cloud refused a copy for its own copy capacity; retried a few times.
+ * A code with no class is not retried: the Catch decides.
+ */
+export type RetryClass = "transient" | "throttled" | "claimed" | "capacity";
+
+interface CodeMeaning {
+  /** The HTTP status an API caller gets for the code. */
+  readonly status: number;
+  readonly retry?: RetryClass;
+  /** The code rejects a job at validation: the request or the snapshot cannot be copied. */
+  readonly rejects?: true;
+}
+
+export const ERROR_CODES = {
+  InvalidRequest: { status: 400, rejects: true },
+  UnsupportedRegion: { status: 400, rejects: true },
+  InvalidDestination: { status: 400, rejects: true },
+  NameTooLong: { status: 400, rejects: true },
+  Unauthorized: { status: 401 },
+  NotAllowlisted: { status: 403, rejects: true },
+  AccountAccessDenied: { status: 403, rejects: true },
+  NotAdmin: { status: 403 },
+  JobNotFound: { status: 404 },
+  PolicyNotFound: { status: 404 },
+  SnapshotNotFound: { status: 404, rejects: true },
+  RouteNotFound: { status: 404 },
+  AccessRequestNotFound: { status: 404 },
+  IdempotencyConflict: { status: 409 },
+  IllegalTransition: { status: 409 },
+  JobFinished: { status: 409 },
+  AccessRequestOpen: { status: 409 },
+  AccessRequestDecided: { status: 409 },
+  AlreadyAllowlisted: { status: 409 },
+  SnapshotNotReady: { status: 409, rejects: true },
+  QuotaExceeded: { status: 409, rejects: true },
+  ExecutionEnded: { status: 409 },
+  CopyStartInProgress: { status: 409, retry: "claimed" },
+  CopyFailed: { status: 502 },
+  CopyStalled: { status: 504 },
+  SlotsBusy: { status: 503, retry: "transient" },
+  ServiceBusy: { status: 503, retry: "transient" },
+  CloudThrottled: { status: 503, retry: "throttled" },
+  CopyCapacityExceeded: { status: 503, retry: "capacity" },
+  WorkflowUnavailable: { status: 503 },
+} as const satisfies Record<string, CodeMeaning>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const meaningOf = (code: ErrorCode): CodeMeaning => ERROR_CODES[code];
+
+/** Every code, in the table's order. */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** The HTTP status the API answers for a code. */
+export const httpStatusOf = (code: ErrorCode): number => meaningOf(code).status;
+
+/** The codes a retry class covers, in the table's order. */
+export const codesRetried = (retry: RetryClass): ErrorCode[] =>
+  ERROR_CODE_LIST.filter((code) => meaningOf(code).retry === retry);
 
 export class DomainError extends Error {
   readonly code: ErrorCode;
@@ -46,23 +81,17 @@ export class DomainError extends Error {
 export const isDomainError = (error: unknown, code?: ErrorCode): error is DomainError =>
   error instanceof DomainError && (code === undefined || error.code === code);
 
-/** The codes that reject a job at validation: the request or the snapshot cannot be copied. */
-export const REJECTION_CODES = [
-  "NotAllowlisted",
-  "UnsupportedRegion",
-  "InvalidDestination",
-  "NameTooLong",
-  "InvalidRequest",
-  "SnapshotNotFound",
-  "SnapshotNotReady",
-  "QuotaExceeded",
-  "AccountAccessDenied",
-] as const satisfies readonly ErrorCode[];
+export type RejectionCode = {
+  [Code in ErrorCode]: (typeof ERROR_CODES)[Code] extends { rejects: true } ? Code : never;
+}[ErrorCode];
 
-export type RejectionCode = (typeof REJECTION_CODES)[number];
+/** The codes that reject a job at validation: the request or the snapshot cannot be copied. */
+export const REJECTION_CODES = ERROR_CODE_LIST.filter(
+  (code) => meaningOf(code).rejects === true,
+) as RejectionCode[];
 
 export const isRejection = (error: unknown): error is DomainError & { code: RejectionCode } =>
-  error instanceof DomainError && (REJECTION_CODES as readonly ErrorCode[]).includes(error.code);
+  error instanceof DomainError && meaningOf(error.code).rejects === true;
 
 export const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);

@@ -4,7 +4,7 @@ import { stepHandler } from "./step-handler.js";
 import { CopyInput } from "./step-input.js";
 
 export const handler = stepHandler(
-  "AcquireSlot",
+  "acquireSlot",
   CopyInput,
   ({ jobId, destinationRegion }, steps) => acquireSlot(jobId, destinationRegion, steps),
 );

@@ -5,7 +5,7 @@ import { stepHandler } from "./step-handler.js";
 import { WaitInput } from "./step-input.js";
 
 export const handler = stepHandler(
-  "AwaitCopy",
+  "awaitCopy",
   WaitInput,
   ({ jobId, destinationRegion, taskToken }, steps) =>
     awaitCopy(jobId, destinationRegion, taskToken, steps),

@@ -4,7 +4,7 @@ import { stepHandler } from "./step-handler.js";
 import { FinalizeInput } from "./step-input.js";
 
 export const handler = stepHandler(
-  "Finalize",
+  "finalize",
   FinalizeInput,
   async ({ jobId, destinationRegion }, steps) => {
     if (destinationRegion) return finalizeCopy(jobId, destinationRegion, steps);

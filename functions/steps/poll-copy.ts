@@ -5,7 +5,7 @@ import { stepHandler } from "./step-handler.js";
 import { PollInput } from "./step-input.js";
 
 export const handler = stepHandler(
-  "PollCopy",
+  "pollCopy",
   PollInput,
   ({ jobId, destinationRegion, polls }, steps) =>
     pollCopy(jobId, destinationRegion, steps, polls ?? 0),

@@ -3,6 +3,6 @@ import { startCopy } from "../core/start-copy.js";
 import { stepHandler } from "./step-handler.js";
 import { CopyInput } from "./step-input.js";
 
-export const handler = stepHandler("StartCopy", CopyInput, ({ jobId, destinationRegion }, steps) =>
+export const handler = stepHandler("startCopy", CopyInput, ({ jobId, destinationRegion }, steps) =>
   startCopy(jobId, destinationRegion, steps),
 );

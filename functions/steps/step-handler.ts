@@ -1,13 +1,14 @@
 // What every step handler does around its one domain call: check the state machine's input,
-// log the start and the outcome with the job's keys, and let a named error through unchanged
-// for the state machine's Retry and Catch (an AWS service busy past the SDK's retries becomes
-// ServiceBusy, which it retries).
+// log the start and the outcome with the job's keys under the step's name from the function
+// manifest, and let a named error through unchanged for the state machine's Retry and Catch (an
+// AWS service busy past the SDK's retries becomes ServiceBusy, which it retries).
 import type { z } from "zod";
 import { isPassingTrouble } from "../adapters/passing-trouble.js";
 import { DomainError } from "../core/errors.js";
 import { parseWith } from "../core/request.js";
 import type { StepDeps } from "../core/step-deps.js";
 import { logger } from "../logger.js";
+import { functionSpec, type StepKey } from "../manifest.js";
 import { traced } from "../tracing.js";
 import { servicesFromEnv } from "../wiring.js";
 
@@ -29,10 +30,11 @@ export const stepHandler = <
   Input extends { jobId: string; destinationRegion?: string | undefined },
   Output,
 >(
-  step: string,
+  key: StepKey,
   schema: z.ZodType<Input>,
   run: (input: Input, deps: StepDeps) => Promise<Output>,
 ) => {
+  const step = functionSpec(key).name;
   const { steps } = servicesFromEnv();
   return traced(step, async (event: unknown): Promise<Output> => {
     const input = parseWith(schema, event, `${step} input`);

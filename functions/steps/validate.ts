@@ -3,6 +3,6 @@ import { validateJob } from "../core/validate-job.js";
 import { stepHandler } from "./step-handler.js";
 import { JobInput } from "./step-input.js";
 
-export const handler = stepHandler("Validate", JobInput, ({ jobId }, steps) =>
+export const handler = stepHandler("validate", JobInput, ({ jobId }, steps) =>
   validateJob(jobId, steps),
 );

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { FUNCTION_KEYS } from "../../functions/manifest.js";
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
@@ -32,27 +33,17 @@ describe("the deployment package", () => {
     );
   });
 
-  it("holds the fourteen functions on nodejs22.x", () => {
+  it("deploys the expanded state machine: retriers in full, no retry policy left by name", () => {
+    const [machine] = ofType("AWS::StepFunctions::StateMachine");
+    const definition = JSON.stringify(machine?.Properties.DefinitionString);
+    expect(definition).toContain("Lambda.TooManyRequestsException");
+    expect(definition).not.toContain("LambdaTransient");
+  });
+
+  it("holds every function of the manifest, on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
-      [
-        "acquireSlot",
-        "api",
-        "authorizer",
-        "awaitCopy",
-        "awaitSlot",
-        "copyEvents",
-        "fail",
-        "finalize",
-        "pollCopy",
-        "retention",
-        "scheduler",
-        "startCopy",
-        "sweeper",
-        "validate",
-      ]
-        .map((name) => `snaprelay-dev-${name}`)
-        .sort(),
+      FUNCTION_KEYS.map((key) => `snaprelay-dev-${key}`).sort(),
     );
     expect(new Set(functions.map((f) => f.Properties.Runtime))).toEqual(new Set(["nodejs22.x"]));
   });

@@ -1,11 +1,12 @@
-// Runs the real state machine in process (aws-local-stepfunctions) with the real step handlers:
-// each Task state is mapped, through the function its Resource names, to that handler's module.
-import { readFileSync } from "node:fs";
+// Runs the built state machine in process (aws-local-stepfunctions) with the real step handlers:
+// each Task state is mapped, through the function its Resource names, to the handler the function
+// manifest gives that function.
 import { StateMachine } from "aws-local-stepfunctions";
+import { FUNCTION_KEYS, functionSpec } from "../../functions/manifest.js";
 
 type JSONValue = Parameters<StateMachine["run"]>[0];
 
-import { DEFINITION_PATH, lambdaArnOf, loadDefinition } from "../../statemachine/definition.js";
+import { lambdaArnOf, loadBuiltDefinition, loadDefinition } from "../../statemachine/definition.js";
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -32,22 +33,26 @@ const tasksOf = (callbacks: boolean): Record<string, string> => {
       if (processor) walk(processor.States);
     }
   };
-  walk(JSON.parse(readFileSync(DEFINITION_PATH, "utf8")).States);
+  walk(loadBuiltDefinition().States as Record<string, Record<string, unknown>>);
   return found;
 };
 
-/** Imports the handlers after the environment is set: they read their configuration on import. */
-export const importHandlers = async (): Promise<Record<string, Handler>> => ({
-  validate: (await import("../../functions/steps/validate.js")).handler,
-  startCopy: (await import("../../functions/steps/start-copy.js")).handler,
-  pollCopy: (await import("../../functions/steps/poll-copy.js")).handler,
-  finalize: (await import("../../functions/steps/finalize.js")).handler,
-  fail: (await import("../../functions/steps/fail.js")).handler,
-  acquireSlot: (await import("../../functions/steps/acquire-slot.js")).handler,
-  awaitSlot: (await import("../../functions/steps/await-slot.js")).handler,
-  awaitCopy: (await import("../../functions/steps/await-copy.js")).handler,
-  retention: (await import("../../functions/steps/retention.js")).handler,
-});
+/**
+ * Imports the step handlers of the function manifest, by function key, after the environment is
+ * set: they read their configuration on import.
+ */
+export const importHandlers = async (): Promise<Record<string, Handler>> => {
+  const steps = FUNCTION_KEYS.filter((key) => functionSpec(key).kind === "step");
+  const modules = await Promise.all(
+    steps.map(
+      (key) =>
+        import(`../../${functionSpec(key).entry.replace(/\.ts$/, ".js")}`) as Promise<{
+          handler: Handler;
+        }>,
+    ),
+  );
+  return Object.fromEntries(steps.map((key, index) => [key, modules[index]?.handler as Handler]));
+};
 
 export interface WorkflowRun {
   status: "SUCCEEDED" | "FAILED";

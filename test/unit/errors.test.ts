@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import {
   DomainError,
+  ERROR_CODE_LIST,
   errorMessage,
+  httpStatusOf,
   isDomainError,
   isRejection,
   REJECTION_CODES,
@@ -38,6 +40,34 @@ describe("a domain error", () => {
 
     // Assess
     expect(answers).toEqual([true, true, false, false]);
+  });
+
+  it("rejects a job for a broken rule or a snapshot that cannot be copied, and nothing else", () => {
+    // Act
+    const rejections = [...REJECTION_CODES].sort();
+
+    // Assess
+    expect(rejections).toEqual([
+      "AccountAccessDenied",
+      "InvalidDestination",
+      "InvalidRequest",
+      "NameTooLong",
+      "NotAllowlisted",
+      "QuotaExceeded",
+      "SnapshotNotFound",
+      "SnapshotNotReady",
+      "UnsupportedRegion",
+    ]);
+  });
+
+  it.each(ERROR_CODE_LIST)("gives %s an HTTP error status of its own", (code) => {
+    // Act
+    const status = httpStatusOf(code);
+
+    // Assess
+    expect(Number.isInteger(status)).toBe(true);
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(600);
   });
 
   it.each(REJECTION_CODES)("counts %s as a rejection of the job", (code) => {

@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { answerInTime, errorResponse, json } from "../../functions/api/http.js";
-import { DomainError } from "../../functions/core/errors.js";
+import { DomainError, ERROR_CODE_LIST, httpStatusOf } from "../../functions/core/errors.js";
 
 const REQUEST_ID = "c0ffee00-0000-4000-8000-000000000001";
 const bodyOf = (response: { body?: string }) => JSON.parse(response.body ?? "{}");
@@ -117,5 +117,16 @@ describe("an answer in time", () => {
 
     // Assess
     await expect(answering).rejects.toMatchObject({ code: "ServiceBusy" });
+  });
+});
+
+describe("the status of each domain error", () => {
+  it.each(ERROR_CODE_LIST)("answers %s with the status the error table gives it", (code) => {
+    // Act
+    const response = errorResponse(new DomainError(code, `${code} happened.`), REQUEST_ID);
+
+    // Assess
+    expect(response.statusCode).toBe(httpStatusOf(code));
+    expect(bodyOf(response).error.message).toBe(`${code} happened.`);
   });
 });

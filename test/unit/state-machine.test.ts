@@ -5,7 +5,16 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import { lambdaArnOf, loadDefinition } from "../../statemachine/definition.js";
+import { LAMBDA_SERVICE_ERRORS } from "../../functions/core/retry-policies.js";
+import { FUNCTION_KEYS, functionSpec } from "../../functions/manifest.js";
+import {
+  expandSource,
+  lambdaArnOf,
+  loadBuiltDefinition,
+  loadDefinition,
+  SOURCE_PATH,
+} from "../../statemachine/definition.js";
+import { DefinitionError, expandDefinition } from "../../statemachine/expand.js";
 
 // asl-validator is CommonJS without type declarations; load it through require with the
 // one signature used here, rather than declaring the module for the whole project.
@@ -15,12 +24,6 @@ type AslValidator = (definition: unknown) => {
 };
 const aslValidator = createRequire(import.meta.url)("asl-validator") as AslValidator;
 
-const LAMBDA_SERVICE_ERRORS = [
-  "Lambda.ServiceException",
-  "Lambda.AWSLambdaException",
-  "Lambda.SdkClientException",
-  "Lambda.TooManyRequestsException",
-];
 const FAILURE_RECORDERS = ["RecordCopyFailure", "RecordJobFailure"];
 
 const Retrier = z.looseObject({
@@ -102,17 +105,9 @@ describe("the replication state machine", () => {
     const undeclared = [...referenced].filter((key) => !(key in serverless.functions));
 
     // Assess
-    expect([...referenced].sort()).toEqual([
-      "acquireSlot",
-      "awaitCopy",
-      "awaitSlot",
-      "fail",
-      "finalize",
-      "pollCopy",
-      "retention",
-      "startCopy",
-      "validate",
-    ]);
+    expect([...referenced].sort()).toEqual(
+      FUNCTION_KEYS.filter((key) => functionSpec(key).kind === "step").sort(),
+    );
     expect(undeclared).toEqual([]);
   });
 
@@ -280,5 +275,98 @@ describe("the function ARNs", () => {
 
     // Assess
     expect(arn).toBe("arn:aws:lambda:us-east-1:111122223333:function:snaprelay-dev-startCopy");
+  });
+});
+
+describe("the state machine's source", () => {
+  const source = JSON.parse(readFileSync(SOURCE_PATH, "utf8")) as { States: unknown };
+  /** A source of one Task state, for the expansion's refusals. */
+  const oneTask = (state: Record<string, unknown>) => ({
+    StartAt: "Only",
+    States: { Only: { Type: "Task", End: true, ...state } },
+  });
+
+  it("is what the build expanded: the ASL that runs is the source of today", () => {
+    // Act
+    const built = loadBuiltDefinition();
+
+    // Assess
+    expect(built).toEqual(expandSource());
+  });
+
+  it("names its retry policies instead of pasting retriers", () => {
+    // Prepare
+    const SourceState = z.looseObject({
+      Retry: z.array(z.string()).optional(),
+      ItemProcessor: z.looseObject({ States: z.record(z.string(), z.unknown()) }).optional(),
+    });
+    const retriesOf = (states: Record<string, unknown>): string[][] =>
+      Object.values(states).flatMap((raw) => {
+        const state = SourceState.parse(raw);
+        const inner = state.ItemProcessor ? retriesOf(state.ItemProcessor.States) : [];
+        return [...(state.Retry ? [state.Retry] : []), ...inner];
+      });
+
+    // Act: each Retry parses as a list of names, or the test fails
+    const retries = retriesOf(Machine.parse(source).States);
+
+    // Assess
+    expect(retries.length).toBe(tasks.length);
+    expect(readFileSync(SOURCE_PATH, "utf8")).not.toContain("IntervalSeconds");
+  });
+
+  it("refuses a retry policy it does not know, naming the state and the policies", () => {
+    // Act
+    const expanding = () =>
+      expandDefinition(
+        oneTask({ Resource: "arn:aws:states:::sns:publish", Retry: ["LambdaTransent"] }),
+      );
+
+    // Assess
+    expect(expanding).toThrow(DefinitionError);
+    expect(expanding).toThrow(/Only: Retry names "LambdaTransent".*LambdaTransient, /);
+  });
+
+  it("refuses a Task whose function the manifest does not declare", () => {
+    // Act
+    const expanding = () =>
+      expandDefinition(oneTask({ Resource: { "Fn::GetAtt": ["verifyCopy", "Arn"] } }));
+
+    // Assess
+    expect(expanding).toThrow("Only invokes function verifyCopy, which functions/manifest.ts");
+  });
+
+  it("refuses a Task of a name its function does not declare", () => {
+    // Act
+    const expanding = () =>
+      expandDefinition(
+        oneTask({ Resource: { "Fn::GetAtt": ["validate", "Arn"] }, Retry: ["LambdaTransient"] }),
+      );
+
+    // Assess
+    expect(expanding).toThrow(
+      "Only invokes validate, whose manifest entry names its states Validate",
+    );
+  });
+
+  it("refuses a Task whose Retry does not start with its function's policy", () => {
+    // Prepare
+    const validate = {
+      StartAt: "Validate",
+      States: {
+        Validate: {
+          Type: "Task",
+          End: true,
+          Resource: { "Fn::GetAtt": ["validate", "Arn"] },
+          Retry: ["CloudThrottled"],
+        },
+      },
+    };
+
+    // Act
+    const expanding = () => expandDefinition(validate);
+
+    // Assess
+    expect(expanding).toThrow("Validate invokes validate, whose retry policy is LambdaTransient");
   });
 });

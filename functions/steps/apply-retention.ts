@@ -1,4 +1,4 @@
-// Retention step, after a DR policy's job: records each completed copy as its volume's recovery
+// ApplyRetention step, after a DR policy's job: records each completed copy as its volume's recovery
 // point and prunes the policy's older copies there (see core/policies/retention.ts).
 import { applyRetention } from "../core/policies/retention.js";
 import { loggedPolicyEvents } from "../policy-events.js";
@@ -8,6 +8,6 @@ import { JobInput } from "./step-input.js";
 
 const { policyDeps } = servicesFromEnv();
 
-export const handler = stepHandler("Retention", JobInput, ({ jobId }) =>
+export const handler = stepHandler("applyRetention", JobInput, ({ jobId }) =>
   applyRetention(jobId, policyDeps, loggedPolicyEvents),
 );

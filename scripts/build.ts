@@ -1,25 +1,13 @@
-// Bundles every Lambda handler into dist/ with esbuild: one ESM file per function, which both
-// serverless-offline and the deployed package run as they are; and the ops console's page.
+// Bundles every Lambda handler of the function manifest into dist/ with esbuild: one ESM file per
+// function, which both serverless-offline and the deployed package run as they are; expands the
+// state machine's source into the ASL that runs; and builds the ops console's page.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
+import { FUNCTIONS } from "../functions/manifest.js";
+import { writeBuiltDefinition } from "../statemachine/definition.js";
 
-const entryPoints = [
-  "functions/api/handler.ts",
-  "functions/api/authorizer.ts",
-  "functions/steps/validate.ts",
-  "functions/steps/start-copy.ts",
-  "functions/steps/poll-copy.ts",
-  "functions/steps/finalize.ts",
-  "functions/steps/fail.ts",
-  "functions/steps/acquire-slot.ts",
-  "functions/steps/await-slot.ts",
-  "functions/steps/await-copy.ts",
-  "functions/events/copy-events.ts",
-  "functions/steps/retention.ts",
-  "functions/schedule/sweeper.ts",
-  "functions/schedule/scheduler.ts",
-];
+const entryPoints = Object.values(FUNCTIONS).map((spec) => spec.entry);
 
 await rm("dist", { recursive: true, force: true });
 await build({
@@ -41,6 +29,7 @@ await build({
 });
 await mkdir("dist", { recursive: true });
 await writeFile("dist/package.json", `${JSON.stringify({ type: "module" })}\n`);
+writeBuiltDefinition();
 
 // The ops console: its script bundled for the browser and inlined into its page, which the API
 // serves at GET /console with a Content-Security-Policy that admits that script alone (by hash).
@@ -68,4 +57,4 @@ await writeFile(
     contentSecurityPolicy: `default-src 'self'; script-src 'sha256-${scriptHash}'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'`,
   }),
 );
-console.log(`built ${entryPoints.length} handlers and the console into dist/`);
+console.log(`built ${entryPoints.length} handlers, the state machine and the console into dist/`);

@@ -5,7 +5,7 @@ import { stepHandler } from "./step-handler.js";
 import { WaitInput } from "./step-input.js";
 
 export const handler = stepHandler(
-  "WaitForSlot",
+  "waitForSlot",
   WaitInput,
   ({ jobId, destinationRegion, taskToken }, steps) =>
     awaitSlot(jobId, destinationRegion, taskToken, steps),
