@@ -10,10 +10,9 @@ import {
   localPorts,
   localWaitScale,
 } from "./defaults.js";
+import { log, stackLog } from "./log.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
-
-const log = (line: string) => console.log(`[snaprelay] ${line}`);
 
 const DEMO_DESCRIPTION = "demo-orders-db nightly";
 
@@ -54,7 +53,7 @@ const printWelcome = (stack: RunningStack, snapshotId: string, token: string) =>
     sourceRegion: LOCAL.demoRegion,
     destinationRegions: [LOCAL.demoDestination],
   });
-  console.log(`
+  log.info(`
   HTTP API          ${stack.apiUrl}
   Step Functions    ${stack.endpoints.stepFunctions}   (state machine ${stack.stateMachineArn})
   Local cloud (EC2) ${stack.endpoints.cloud}
@@ -83,7 +82,7 @@ const main = async () => {
     clockSpeed: localClockSpeed(),
     ...(waitScale === undefined ? {} : { waitScale }),
     dataDir: resolve(process.env.SNAPRELAY_DATA_DIR ?? ".local-data"),
-    log,
+    log: stackLog.info,
     verbose: process.env.SNAPRELAY_VERBOSE === "1",
   });
 
@@ -91,9 +90,9 @@ const main = async () => {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping…`);
+    stackLog.info(`${signal}: stopping…`);
     await stack.stop();
-    log("stopped");
+    stackLog.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -108,7 +107,7 @@ const main = async () => {
     printWelcome(stack, snapshotId, token);
     const health = await fetch(`${stack.apiUrl}/health`);
     if (!health.ok) throw new Error(`/health answered ${health.status}: ${await health.text()}`);
-    log("snaprelay ready (Ctrl-C stops everything)");
+    stackLog.info("snaprelay ready (Ctrl-C stops everything)");
   } catch (error) {
     await stack.stop();
     throw error;
@@ -116,8 +115,6 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  console.error(
-    `[snaprelay] could not start: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  stackLog.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { ADMIN_ROLE, issueToken } from "../functions/api/tokens.js";
 import { LOCAL } from "./defaults.js";
+import { log } from "./log.js";
 
 const { values } = parseArgs({
   options: {
@@ -16,11 +17,11 @@ const { values } = parseArgs({
 const account = values.account;
 const ttlHours = Number(values["ttl-hours"]);
 if (!/^\d{12}$/.test(account)) {
-  console.error(`--account must be a 12-digit account id, not "${account}"`);
+  log.error(`--account must be a 12-digit account id, not "${account}"`);
   process.exit(2);
 }
 if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 30) {
-  console.error(
+  log.error(
     `--ttl-hours must be a number of hours between 0 and 720, not "${values["ttl-hours"]}"`,
   );
   process.exit(2);
@@ -32,4 +33,4 @@ const token = await issueToken(
   Math.round(ttlHours * 3600),
   values.admin ? [ADMIN_ROLE] : [],
 );
-console.log(token);
+log.info(token);

@@ -1,5 +1,6 @@
 // One account of the local cloud: its regions' volumes, snapshots and blocks in its own folder, its
 // copies and snapshots in flight, and the admin operations on them, apart from every other account.
+import { cloudLog } from "../log.js";
 import { BlockStore } from "./block-store.js";
 import { CloudAdmin } from "./cloud-admin.js";
 import type { CopyEventSink } from "./copy-events.js";
@@ -41,8 +42,7 @@ export class AccountCloud {
   ) {
     this.writer = new StateWriter(
       () => saveStore(folder, store),
-      (error) =>
-        console.error(`local cloud: saving the state of account ${accountId} failed`, error),
+      (error) => cloudLog.error(`saving the state of account ${accountId} failed`, error),
     );
     const saveSoon = () => this.writer.saveSoon();
     this.copies = new SnapshotCopies(

@@ -3,8 +3,9 @@
 // (default: the cloud's default account) and acts in it. Local use only, like the rest of the cloud.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { cloudLog } from "../log.js";
+import { WireError } from "../wire-error.js";
 import type { AccountCloud } from "./account-cloud.js";
-import { AdminError } from "./admin-error.js";
 import { type CloudAccounts, checkAccountId } from "./cloud-accounts.js";
 import { messageOf } from "./error-message.js";
 import type { LocalCloudKnobs } from "./options.js";
@@ -130,12 +131,12 @@ export function adminEndpoint({ accounts, roles, stats, setKnobs }: AdminEndpoin
       const path = url.pathname.slice(ADMIN_PATH_PREFIX.length);
       const matching = routes.filter(([, pattern]) => pattern.test(path));
       if (matching.length === 0) {
-        throw new AdminError("UnknownRoute", `There is no admin route ${url.pathname}.`, 404);
+        throw new WireError("UnknownRoute", `There is no admin route ${url.pathname}.`, 404);
       }
       const found = matching.find(([method]) => method === request.method);
       if (!found) {
         const allowed = matching.map(([method]) => method).join(", ");
-        throw new AdminError("MethodNotAllowed", `${url.pathname} takes ${allowed}.`, 405);
+        throw new WireError("MethodNotAllowed", `${url.pathname} takes ${allowed}.`, 405);
       }
       const [, pattern, route] = found;
       const named = url.searchParams.get("account") ?? undefined;
@@ -148,8 +149,8 @@ export function adminEndpoint({ accounts, roles, stats, setKnobs }: AdminEndpoin
       });
       send(response, 200, answer);
     } catch (error) {
-      if (error instanceof AdminError) {
-        send(response, error.httpStatus, { error: { code: error.code, message: error.message } });
+      if (error instanceof WireError) {
+        send(response, error.status, { error: { code: error.code, message: error.message } });
       } else if (error instanceof URIError) {
         send(response, 400, {
           error: { code: "InvalidRequest", message: "The path is not valid." },
@@ -158,7 +159,7 @@ export function adminEndpoint({ accounts, roles, stats, setKnobs }: AdminEndpoin
         const message = `The request body is not valid: ${z.prettifyError(error)}`;
         send(response, 400, { error: { code: "InvalidRequest", message } });
       } else {
-        console.error("local cloud: admin request failed", error);
+        cloudLog.error("admin request failed", error);
         send(response, 500, { error: { code: "InternalError", message: messageOf(error) } });
       }
     }
@@ -170,16 +171,12 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     request,
     MAX_BODY_BYTES,
     () =>
-      new AdminError(
-        "RequestTooLarge",
-        `Admin requests take at most ${MAX_BODY_BYTES} bytes.`,
-        413,
-      ),
+      new WireError("RequestTooLarge", `Admin requests take at most ${MAX_BODY_BYTES} bytes.`, 413),
   );
   try {
     return text ? JSON.parse(text) : {};
   } catch {
-    throw new AdminError("InvalidRequest", "The request body is not JSON.");
+    throw new WireError("InvalidRequest", "The request body is not JSON.");
   }
 }
 

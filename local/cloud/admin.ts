@@ -1,6 +1,8 @@
 // The local cloud's admin tool: `npx tsx local/cloud/admin.ts <command>`. It talks to a running
 // cloud (npm start, or main.ts) over its /_admin/ routes and prints JSON; `help` lists the commands.
 import { parseArgs } from "node:util";
+import { log } from "../log.js";
+import { UsageError } from "../usage-error.js";
 import { messageOf } from "./error-message.js";
 
 const USAGE = `Usage: npx tsx local/cloud/admin.ts <command> [options]
@@ -47,8 +49,6 @@ const OPTIONS = {
 type Option = Exclude<keyof typeof OPTIONS, "help">;
 
 const UNITS: Record<string, number> = { "": 1, B: 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };
-
-class UsageError extends Error {}
 
 /** What the command line asked for, checked. */
 class CommandLine {
@@ -175,7 +175,7 @@ function routeFor(line: CommandLine): [method: string, path: string, body?: unkn
 async function main(): Promise<number> {
   const line = new CommandLine(process.argv.slice(2));
   if (line.help) {
-    console.log(USAGE);
+    log.info(USAGE);
     return 0;
   }
   const [method, path, body] = requestFor(line);
@@ -188,14 +188,14 @@ async function main(): Promise<number> {
     });
   } catch (error) {
     const reason = messageOf(error);
-    console.error(
+    log.error(
       `No local cloud answers at ${line.endpoint()} (${reason}); start it (npm start) or pass --endpoint.`,
     );
     return 1;
   }
   const text = await response.text();
   if (!response.ok) {
-    console.error(`${response.status}: ${text.trim()}`);
+    log.error(`${response.status}: ${text.trim()}`);
     return 1;
   }
   process.stdout.write(text);
@@ -208,11 +208,11 @@ main().then(
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
+      log.error(`${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
       return;
     }
-    console.error(error);
+    log.error(error);
     process.exitCode = 1;
   },
 );

@@ -1,15 +1,15 @@
 // Every account of the local cloud, each opened once: at the start for each folder the data dir
 // holds (so that its copies in flight resume), or on first use for an account not met before.
 
+import { WireError } from "../wire-error.js";
 import { AccountCloud, type AccountSettings } from "./account-cloud.js";
-import { AdminError } from "./admin-error.js";
 import { accountDir, accountIdsIn, adoptSingleAccountData } from "./data-dir-layout.js";
 import type { AccountStats } from "./stats.js";
 import { ACCOUNT_ID, accountOfAccessKey } from "./wire/signing-identity.js";
 
 export function checkAccountId(accountId: string): string {
   if (!ACCOUNT_ID.test(accountId)) {
-    throw new AdminError(
+    throw new WireError(
       "InvalidParameterValue",
       `'${accountId}' is not an account id: 12 digits, e.g. 123456789012.`,
     );

@@ -1,7 +1,8 @@
 // The local admin tool's operations, behind both the LocalCloud methods and the /_admin HTTP routes:
 // small volumes, data written into chosen blocks, and what snapshots hold and copies moved.
 import { randomBytes } from "node:crypto";
-import { AdminError, adminNotFound } from "./admin-error.js";
+import { WireError } from "../wire-error.js";
+import { adminNotFound } from "./admin-error.js";
 import { denseHashes, emptyVolumeBlocks, type Manifest, sizeBytesOf } from "./block-map.js";
 import type { BlockStore } from "./block-store.js";
 import { type CopyReport, GIB, type Volume } from "./model.js";
@@ -81,14 +82,14 @@ export class CloudAdmin {
       sizeBytes % blockSize !== 0 ||
       sizeBytes > MAX_VOLUME_BYTES
     ) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `sizeBytes must be a whole number of ${blockSize}-byte blocks, from ${blockSize} to ${MAX_VOLUME_BYTES}, not ${sizeBytes}.`,
       );
     }
     const zone = availabilityZone ?? `${region}a`;
     if (!zone.startsWith(region)) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `Zones of ${region} start with '${region}', not '${zone}'.`,
       );
@@ -156,7 +157,7 @@ export class CloudAdmin {
     if (!snapshot) throw adminNotFound(`The snapshot '${snapshotId}' in ${region}`);
     const time = new Date(startTime);
     if (Number.isNaN(time.getTime()) || time.getTime() > Date.now()) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `startTime must be an ISO 8601 time in the past, not '${startTime}'.`,
       );
@@ -187,7 +188,7 @@ export class CloudAdmin {
     const snapshot = this.deps.store.peekRegion(region)?.snapshots.get(snapshotId);
     if (!snapshot) throw adminNotFound(`The snapshot '${snapshotId}' in ${region}`);
     if (!snapshot.copyReport) {
-      throw new AdminError(
+      throw new WireError(
         "NotACopy",
         `The snapshot '${snapshotId}' was not made by CopySnapshot.`,
         404,
@@ -207,7 +208,7 @@ export class CloudAdmin {
     const manifest = this.deps.store.manifest(region, snapshotId);
     if (!manifest) {
       // A copy has its manifest only once every block has arrived and been checked.
-      throw new AdminError(
+      throw new WireError(
         "NoManifest",
         `The snapshot '${snapshotId}' in ${region} has no manifest: it is a copy in state ${snapshot.state}.`,
         409,
@@ -243,7 +244,7 @@ export class CloudAdmin {
 
 function checkRegion(region: string): void {
   if (!REGION_NAME.test(region)) {
-    throw new AdminError(
+    throw new WireError(
       "InvalidParameterValue",
       `'${region}' is not a region name (e.g. ap-shanghai).`,
     );

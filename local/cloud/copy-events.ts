@@ -4,6 +4,7 @@
 // they are best effort: a share of them can be dropped on purpose (the eventDropRate knob), and one
 // that cannot be delivered is counted and let go.
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { cloudLog } from "../log.js";
 import type { LocalCloudKnobs } from "./options.js";
 
 /** What the cloud knows of a copy when it ends. */
@@ -92,8 +93,8 @@ export const copyEventSink = (
           },
           (error: unknown) => {
             counts.undelivered++;
-            console.error(
-              `local cloud: the copySnapshot event of ${ending.destinationSnapshotId} could not be delivered to ${endpoint}: ${error instanceof Error ? error.message : String(error)}`,
+            cloudLog.warn(
+              `the copySnapshot event of ${ending.destinationSnapshotId} could not be delivered to ${endpoint}: ${error instanceof Error ? error.message : String(error)}`,
             );
           },
         )

@@ -1,11 +1,13 @@
 // The EC2 side of the Query API: the account from the access key, the region from the SigV4 scope,
 // one operation on that account's resources, one XML answer in EC2's form.
+import { cloudLog } from "../log.js";
+import { WireError } from "../wire-error.js";
 import { operationFor } from "./api/operations.js";
 import type { CloudAccounts } from "./cloud-accounts.js";
 import { messageOf } from "./error-message.js";
 import type { Faults } from "./faults.js";
 import type { Traffic } from "./stats.js";
-import { Ec2Error, requestLimitExceeded } from "./wire/errors.js";
+import { requestLimitExceeded } from "./wire/errors.js";
 import type { QueryAnswer, QueryHandler } from "./wire/query-request.js";
 import { type CredentialScope, REGION_NAME } from "./wire/signing-identity.js";
 import { errorDocument, successDocument } from "./wire/xml.js";
@@ -30,7 +32,7 @@ export function ec2Endpoint({ accounts, faults, traffic }: Ec2EndpointDeps): Que
       // DryRun is answered as a permitted call without checking the other parameters: nothing
       // here checks permissions, and validating alone would need each operation split in two.
       if (params.boolean("DryRun")) {
-        throw new Ec2Error(
+        throw new WireError(
           "DryRunOperation",
           "Request would have succeeded, but DryRun flag is set.",
           412,
@@ -50,15 +52,15 @@ export function ec2Endpoint({ accounts, faults, traffic }: Ec2EndpointDeps): Que
   };
 }
 
-/** An Ec2Error as EC2 answers it; anything else is the cloud's fault: InternalError, logged. */
+/** A WireError as EC2 answers it; anything else is the cloud's fault: InternalError, logged. */
 export function ec2ErrorAnswer(error: unknown, requestId: string): QueryAnswer {
-  if (error instanceof Ec2Error) {
+  if (error instanceof WireError) {
     return {
-      httpStatus: error.httpStatus,
+      httpStatus: error.status,
       xml: errorDocument(error.code, error.message, requestId),
     };
   }
-  console.error(`local cloud: request ${requestId} failed`, error);
+  cloudLog.error(`request ${requestId} failed`, error);
   const message = `The local cloud failed to answer: ${messageOf(error)}`;
   return { httpStatus: 500, xml: errorDocument("InternalError", message, requestId) };
 }
@@ -66,7 +68,7 @@ export function ec2ErrorAnswer(error: unknown, requestId: string): QueryAnswer {
 // With a custom endpoint EC2 clients carry the region only in the credential scope.
 function signedFor(scope: CredentialScope | undefined): CredentialScope {
   if (!scope) {
-    throw new Ec2Error(
+    throw new WireError(
       "MissingAuthenticationToken",
       "The request is not signed: the local cloud takes the account from the access key and the region from the SigV4 credential scope " +
         "(Authorization header or X-Amz-Credential), so sign requests as an AWS SDK or the AWS CLI does, with any credentials.",
@@ -74,7 +76,7 @@ function signedFor(scope: CredentialScope | undefined): CredentialScope {
     );
   }
   if (!REGION_NAME.test(scope.region)) {
-    throw new Ec2Error(
+    throw new WireError(
       "AuthFailure",
       `The credential scope of ${scope.accessKeyId} does not name a region (expected <key>/<date>/<region>/ec2/aws4_request).`,
       401,

@@ -1,7 +1,7 @@
 // The local cloud: an EC2-compatible endpoint (a subset of the EC2 Query API) with many isolated
 // accounts and regions holding real block data, asynchronous snapshot copies, a local STS, fault
 // knobs and an admin tool.
-export { AdminError } from "./admin-error.js";
+export { WireError } from "../wire-error.js";
 export type {
   AdminVolume,
   AdminVolumeRequest,

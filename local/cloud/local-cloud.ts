@@ -48,7 +48,7 @@ export interface LocalCloud {
   /** Changes bandwidth or fault injection while running; running copies take the new bandwidth. */
   setKnobs(knobs: Partial<LocalCloudKnobs>): void;
 
-  // The admin tool: what EC2 has no call for. Errors are AdminErrors with a code and a message.
+  // The admin tool: what EC2 has no call for. Errors are WireErrors with a code and a message.
   // Each acts in `accountId`, 12 digits, default the default account.
   /** A volume of any whole number of blocks (EC2 volumes are whole GiB): small test volumes. */
   createVolume(request: AdminVolumeRequest & { accountId?: string }): Promise<AdminVolume>;

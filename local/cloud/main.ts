@@ -1,6 +1,7 @@
 // Runs the local cloud on its own: `npx tsx local/cloud/main.ts`. Port from LOCAL_CLOUD_PORT
 // (default 8084), state and blocks in .local-data/cloud at the repository root (LOCAL_CLOUD_DATA_DIR).
 import { fileURLToPath } from "node:url";
+import { cloudLog, log } from "../log.js";
 import { startLocalCloud } from "./index.js";
 
 const DEFAULT_PORT = 8084;
@@ -8,14 +9,14 @@ const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 const port = Number(process.env.LOCAL_CLOUD_PORT || DEFAULT_PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`LOCAL_CLOUD_PORT must be a port number, not '${process.env.LOCAL_CLOUD_PORT}'.`);
+  log.error(`LOCAL_CLOUD_PORT must be a port number, not '${process.env.LOCAL_CLOUD_PORT}'.`);
   process.exit(1);
 }
 const dataDir = process.env.LOCAL_CLOUD_DATA_DIR || `${repositoryRoot}.local-data/cloud`;
 
 const cloud = await startLocalCloud({ port, dataDir });
-console.log(`local cloud (EC2 and STS) listening on ${cloud.url}, state in ${dataDir}`);
-console.log("admin tool: npx tsx local/cloud/admin.ts help");
+log.info(`local cloud (EC2 and STS) listening on ${cloud.url}, state in ${dataDir}`);
+log.info("admin tool: npx tsx local/cloud/admin.ts help");
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -26,7 +27,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     cloud.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error("local cloud: stopping failed", error);
+        cloudLog.error("stopping failed", error);
         process.exit(1);
       },
     );

@@ -2,9 +2,9 @@
 // (signed for sts, or an STS action) or to EC2, and writes back the XML answer it gives.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { WireError } from "../wire-error.js";
 import { ec2ErrorAnswer } from "./ec2-endpoint.js";
 import { isStsRequest } from "./sts/sts-endpoint.js";
-import { Ec2Error } from "./wire/errors.js";
 import { type QueryAnswer, type QueryHandler, readQueryRequest } from "./wire/query-request.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,7 +17,7 @@ export function queryEndpoint(handlers: { ec2: QueryHandler; sts: QueryHandler }
       const query = await readQueryRequest(request, requestId, {
         maxBodyBytes: MAX_BODY_BYTES,
         tooLarge: () =>
-          new Ec2Error(
+          new WireError(
             "RequestEntityTooLarge",
             `The request body is larger than ${MAX_BODY_BYTES} bytes.`,
             413,

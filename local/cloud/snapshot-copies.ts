@@ -1,5 +1,6 @@
 // The CopySnapshot rules of one account around the copy engine: at most N copies pending per region,
 // what each copy sends, the destination snapshot's state, progress and report, and its manifest.
+import { WireError } from "../wire-error.js";
 import { sizeBytesOf } from "./block-map.js";
 import type { BlockStore } from "./block-store.js";
 import { blockCopyEngine, type CopyEngine, type CopyStep } from "./copy-engine.js";
@@ -8,7 +9,6 @@ import type { Faults } from "./faults.js";
 import type { CopyRecord, Snapshot } from "./model.js";
 import type { LocalCloudKnobs } from "./options.js";
 import type { CloudStore } from "./store.js";
-import { Ec2Error } from "./wire/errors.js";
 
 export interface CopyCounters {
   started: number;
@@ -83,7 +83,7 @@ export class SnapshotCopies {
   begin({ sourceRegion, source, destinationRegion, destination }: CopyRequest): void {
     const limit = this.rules.maxPendingPerRegion;
     if (this.pendingInto(destinationRegion).length >= limit) {
-      throw new Ec2Error(
+      throw new WireError(
         "ResourceLimitExceeded",
         `Too many snapshot copies in progress in ${destinationRegion}: at most ${limit} copies may be pending per destination region. Retry when one of them has completed.`,
       );

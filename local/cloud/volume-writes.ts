@@ -1,7 +1,8 @@
 // Writes into a volume for the admin tool: each new block goes to the region's block store first,
 // then the volume's map points at it, so the map never names a block the store lacks.
 
-import { AdminError, adminNotFound } from "./admin-error.js";
+import { WireError } from "../wire-error.js";
+import { adminNotFound } from "./admin-error.js";
 import type { VolumeBlocks } from "./block-map.js";
 import { type BlockStore, sha256Of } from "./block-store.js";
 import { pseudoRandomBlock } from "./pseudo-random-block.js";
@@ -37,13 +38,13 @@ export class VolumeWriter {
     const volume = this.volume(region, volumeId);
     const sizeBytes = volume.blockCount * volume.blockSizeBytes;
     if (!Number.isSafeInteger(offsetBytes) || offsetBytes < 0 || data.length === 0) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `A write needs a whole offsetBytes of at least 0 and at least one byte of data (offset ${offsetBytes}, ${data.length} bytes).`,
       );
     }
     if (offsetBytes + data.length > sizeBytes) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `Writing ${data.length} bytes at ${offsetBytes} would pass the end of ${volumeId} (${sizeBytes} bytes).`,
       );
@@ -88,7 +89,7 @@ export class VolumeWriter {
       blockCount >= 1 &&
       firstBlock + blockCount <= volume.blockCount;
     if (!inRange) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `Blocks ${firstBlock} to ${firstBlock + blockCount - 1} are not all in ${volumeId}, which has blocks 0 to ${volume.blockCount - 1}.`,
       );

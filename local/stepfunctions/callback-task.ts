@@ -10,11 +10,11 @@ import { type CallbackInput, readCallbackInput, withTaskToken } from "./callback
 import type { WaitEnd, WaitLimits } from "./callback-wait.js";
 import type { StateInfo } from "./definition.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json.js";
-import { invokeRequest, invokeResponse } from "./lambda-invoke-task.js";
+import { invokeRequest, invokeResponse } from "./lambda-invoke-integration.js";
 import type { InvokeOutcome, InvokeRequest, LambdaInvoker } from "./lambda-invoker.js";
 import { statesTimeout } from "./states-timeout.js";
 import { CallbackFailure, cancelledTask, TaskFailure } from "./task-errors.js";
-import type { TaskRuntime } from "./task-handlers.js";
+import type { TaskRuntime } from "./task-runtime.js";
 
 const RESOURCE = { resourceType: "lambda", resource: "invoke.waitForTaskToken" };
 const NO_TRUNCATION = { truncated: false };

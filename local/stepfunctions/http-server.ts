@@ -3,10 +3,11 @@
 
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { WireError } from "../wire-error.js";
 import { isJsonObject, type JsonObject, tryParseJson } from "./json.js";
 import { operations } from "./operations.js";
 import type { ServiceContext } from "./service-context.js";
-import { ServiceError, serializationError } from "./service-errors.js";
+import { serializationError, unknownOperation } from "./service-errors.js";
 
 const TARGET_PREFIX = "AWSStepFunctions.";
 const CONTENT_TYPE = "application/x-amz-json-1.0";
@@ -25,8 +26,14 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
     const body = await readBody(request);
     send(response, requestId, 200, operation(body, context));
   } catch (error) {
-    if (error instanceof ServiceError) {
-      send(response, requestId, 400, { __type: error.type, message: error.message }, error.type);
+    if (error instanceof WireError) {
+      send(
+        response,
+        requestId,
+        error.status,
+        { __type: error.code, message: error.message },
+        error.code,
+      );
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -42,10 +49,7 @@ function resolveOperation(request: IncomingMessage) {
       : undefined;
   const operation = name === undefined ? undefined : operations.get(name);
   if (operation === undefined) {
-    throw new ServiceError(
-      "UnknownOperationException",
-      `Unknown operation: '${String(target ?? `${request.method} ${request.url}`)}'`,
-    );
+    throw unknownOperation(String(target ?? `${request.method} ${request.url}`));
   }
   return operation;
 }

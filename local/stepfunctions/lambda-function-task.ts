@@ -4,8 +4,8 @@
 import type { StateInfo } from "./definition.js";
 import type { JsonObject, JsonValue } from "./json.js";
 import { TaskFailure } from "./task-errors.js";
-import type { TaskInvocation, TaskRuntime } from "./task-handlers.js";
 import type { TaskResource } from "./task-resources.js";
+import type { TaskInvocation, TaskRuntime } from "./task-runtime.js";
 
 const NO_TRUNCATION = { truncated: false };
 

@@ -9,7 +9,7 @@ import { requireName } from "./names.js";
 import { readPageRequest } from "./paging.js";
 import { optionalString, requiredString } from "./request-fields.js";
 import type { Operation } from "./service-context.js";
-import { ServiceError, validationError } from "./service-errors.js";
+import { missingRequiredParameter, validationError } from "./service-errors.js";
 import type { StateMachineChanges, StateMachineRecord } from "./state-machines.js";
 
 const MACHINE_TYPES = new Set(["STANDARD", "EXPRESS"]);
@@ -62,8 +62,7 @@ export const updateStateMachine: Operation = (body, { machines }) => {
   const tracing = optionalObject(body, "tracingConfiguration");
   if (tracing !== undefined) changes.tracingConfiguration = tracing;
   if (Object.keys(changes).length === 0) {
-    throw new ServiceError(
-      "MissingRequiredParameter",
+    throw missingRequiredParameter(
       "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified",
     );
   }

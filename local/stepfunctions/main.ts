@@ -2,6 +2,7 @@
 // LOCAL_LAMBDA_ENDPOINT (serverless-offline, http://127.0.0.1:3002), keeping its machines and
 // executions in LOCAL_SFN_DATA_DIR when set; stops on SIGINT/SIGTERM.
 
+import { log } from "../log.js";
 import { startLocalStepFunctions } from "./index.js";
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -23,16 +24,16 @@ const stepFunctions = await startLocalStepFunctions({
   waitScale: numberFromEnv("LOCAL_SFN_WAIT_SCALE", 1),
   retryScale: numberFromEnv("LOCAL_SFN_RETRY_SCALE", 1),
   dataDir: process.env.LOCAL_SFN_DATA_DIR || undefined,
-  onResume: (arn, state) => console.log(`resumed ${arn} at ${state}`),
+  onResume: (arn, state) => log.info(`resumed ${arn} at ${state}`),
 });
-console.log(`local Step Functions on ${stepFunctions.url}, Lambda at ${lambdaEndpoint}`);
+log.info(`local Step Functions on ${stepFunctions.url}, Lambda at ${lambdaEndpoint}`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping local Step Functions`);
+    log.info(`${signal}: stopping local Step Functions`);
     void stepFunctions.close().then(() => process.exit(0));
   });
 }

@@ -15,5 +15,5 @@ export interface ServiceContext {
   taskTokens: TaskTokens;
 }
 
-/** Takes the request body, returns the response body, throws ServiceError for 400s. */
+/** Takes the request body, returns the response body, throws a WireError for 400s. */
 export type Operation = (body: JsonObject, context: ServiceContext) => JsonObject;

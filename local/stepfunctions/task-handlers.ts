@@ -4,34 +4,15 @@
 
 import { runCallbackTask } from "./callback-task.js";
 import type { StateInfo } from "./definition.js";
-import type { HistoryRecorder } from "./history-recorder.js";
 import type { TaskHandlers } from "./interpreter-types.js";
 import type { JsonValue } from "./json.js";
 import { lambdaFunctionTask } from "./lambda-function-task.js";
 import { lambdaInvokeTask } from "./lambda-invoke-task.js";
-import type { InvokeOutcome, InvokeRequest, LambdaInvoker } from "./lambda-invoker.js";
-import type { TaskAttempts } from "./task-attempts.js";
+import type { InvokeOutcome } from "./lambda-invoker.js";
 import { cancelledTask, RuntimeFailure } from "./task-errors.js";
 import { classifyResource } from "./task-resources.js";
-import type { TaskTokens } from "./task-tokens.js";
-import { runWait, type WaitRuntime } from "./wait-task.js";
-
-export interface TaskRuntime extends WaitRuntime {
-  invoker: LambdaInvoker;
-  recorder: HistoryRecorder;
-  attempts: TaskAttempts;
-  taskTokens: TaskTokens;
-  region: string;
-}
-
-/** What one kind of Task records in the history and returns to the state machine. */
-export interface TaskInvocation {
-  request: Omit<InvokeRequest, "signal">;
-  recordStart(): void;
-  recordTimeout(): void;
-  /** Records success and returns the state's result, or records failure and throws. */
-  settle(outcome: InvokeOutcome): JsonValue;
-}
+import type { TaskInvocation, TaskRuntime } from "./task-runtime.js";
+import { runWait } from "./wait-task.js";
 
 export function buildTaskHandlers(
   states: ReadonlyMap<string, StateInfo>,

@@ -1,7 +1,8 @@
 // CreateTags: sets tags on snapshots and volumes of the region, all of them or, if any id is
 // unknown or a limit is hit, none.
+import { WireError } from "../../wire-error.js";
 import type { Tag } from "../model.js";
-import { Ec2Error, missingParameter, snapshotNotFound, volumeNotFound } from "../wire/errors.js";
+import { missingParameter, snapshotNotFound, volumeNotFound } from "../wire/errors.js";
 import type { Operation } from "./context.js";
 import { tagsFromCreateTags, withTags } from "./tags.js";
 
@@ -23,7 +24,7 @@ export const createTags: Operation = {
         if (!volume) throw volumeNotFound([id]);
         return volume;
       }
-      throw new Ec2Error(
+      throw new WireError(
         "InvalidID",
         `The ID '${id}' is not valid: the local cloud tags snapshots (snap-…) and volumes (vol-…).`,
       );

@@ -1,9 +1,9 @@
 // CreateVolume: an empty volume (all zeros, no blocks stored), or one restored from a completed
 // snapshot of the same region, holding its blocks. A repeated ClientToken returns the first volume.
+import { WireError } from "../../wire-error.js";
 import { emptyVolumeBlocks, sizeBytesOf, volumeFrom } from "../block-map.js";
 import { GIB, type Volume } from "../model.js";
 import {
-  Ec2Error,
   incorrectState,
   invalidParameterValue,
   missingParameter,
@@ -56,7 +56,7 @@ export const createVolume: Operation = {
     if (remembered) {
       const volume = world?.volumes.get(remembered.volumeId);
       if (remembered.fingerprint !== fingerprint || !volume) {
-        throw new Ec2Error(
+        throw new WireError(
           "IdempotentParameterMismatch",
           `ClientToken '${clientToken}' was already used by a CreateVolume call with other parameters.`,
         );

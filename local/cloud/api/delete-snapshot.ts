@@ -1,6 +1,7 @@
 // DeleteSnapshot: refused while a copy reads from the snapshot; deleting a copy that is still
 // pending cancels that copy.
-import { Ec2Error, snapshotNotFound } from "../wire/errors.js";
+import { WireError } from "../../wire-error.js";
+import { snapshotNotFound } from "../wire/errors.js";
 import type { Operation } from "./context.js";
 
 export const deleteSnapshot: Operation = {
@@ -14,7 +15,7 @@ export const deleteSnapshot: Operation = {
       const targets = readers
         .map((copy) => `${copy.destinationSnapshotId} in ${copy.destinationRegion}`)
         .join(", ");
-      throw new Ec2Error(
+      throw new WireError(
         "InvalidSnapshot.InUse",
         `The snapshot ${snapshotId} is in use: it is the source of ${readers.length === 1 ? "a pending copy" : `${readers.length} pending copies`} (${targets}). Delete it once the copy has completed, or delete the copy to cancel it.`,
       );

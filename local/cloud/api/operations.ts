@@ -1,5 +1,5 @@
 // The EC2 actions the local cloud answers, by their Action name.
-import { Ec2Error } from "../wire/errors.js";
+import { WireError } from "../../wire-error.js";
 import type { Operation } from "./context.js";
 import { copySnapshot } from "./copy-snapshot.js";
 import { createSnapshot } from "./create-snapshot.js";
@@ -22,7 +22,7 @@ const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
 export function operationFor(action: string): Operation {
   const operation = OPERATIONS.get(action);
   if (!operation) {
-    throw new Ec2Error(
+    throw new WireError(
       "InvalidAction",
       `The action ${action} is not valid for this web service. The local cloud answers ${[...OPERATIONS.keys()].join(", ")}.`,
     );

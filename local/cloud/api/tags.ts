@@ -1,7 +1,8 @@
 // Tags as EC2 takes them: `TagSpecification.N` on create calls, `Tag.N` on CreateTags, with EC2's
 // limits (50 per resource, 128-character keys, 256-character values, no `aws:` keys).
+import { WireError } from "../../wire-error.js";
 import type { Tag } from "../model.js";
-import { Ec2Error, invalidParameterValue, missingParameter } from "../wire/errors.js";
+import { invalidParameterValue, missingParameter } from "../wire/errors.js";
 import type { QueryParams } from "../wire/query-params.js";
 
 const MAX_TAGS_PER_RESOURCE = 50;
@@ -34,7 +35,7 @@ export function withTags(existing: readonly Tag[], added: readonly Tag[]): Tag[]
   const byKey = new Map(existing.map((tag) => [tag.key, tag.value]));
   for (const tag of added) byKey.set(tag.key, tag.value);
   if (byKey.size > MAX_TAGS_PER_RESOURCE) {
-    throw new Ec2Error(
+    throw new WireError(
       "TagLimitExceeded",
       `A resource can have at most ${MAX_TAGS_PER_RESOURCE} tags; this request would give it ${byKey.size}.`,
     );

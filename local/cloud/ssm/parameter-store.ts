@@ -1,6 +1,8 @@
 // The local cloud's Parameter Store: named values per account and region, as SSM keeps them, in
 // memory (the stack puts what its functions read at each start). A SecureString is handed out
 // only to a caller that asks for it decrypted, as SSM does; nothing is really encrypted here.
+import { WireError } from "../../wire-error.js";
+
 export type ParameterType = "String" | "SecureString";
 
 export interface Parameter {
@@ -11,19 +13,14 @@ export interface Parameter {
   lastModified: Date;
 }
 
-export class ParameterNotFound extends Error {
-  constructor(name: string) {
-    super(`Parameter ${name} not found.`);
-    this.name = "ParameterNotFound";
-  }
-}
+const parameterNotFound = (name: string) =>
+  new WireError("ParameterNotFound", `Parameter ${name} not found.`);
 
-export class ParameterAlreadyExists extends Error {
-  constructor(name: string) {
-    super(`The parameter ${name} already exists; pass Overwrite to replace it.`);
-    this.name = "ParameterAlreadyExists";
-  }
-}
+const parameterAlreadyExists = (name: string) =>
+  new WireError(
+    "ParameterAlreadyExists",
+    `The parameter ${name} already exists; pass Overwrite to replace it.`,
+  );
 
 export class ParameterStore {
   private readonly parameters = new Map<string, Parameter>();
@@ -34,7 +31,7 @@ export class ParameterStore {
   ): Parameter {
     const key = `${where.accountId}/${where.region}/${request.name}`;
     const existing = this.parameters.get(key);
-    if (existing && !request.overwrite) throw new ParameterAlreadyExists(request.name);
+    if (existing && !request.overwrite) throw parameterAlreadyExists(request.name);
     const parameter: Parameter = {
       name: request.name,
       type: request.type,
@@ -48,7 +45,7 @@ export class ParameterStore {
 
   get(where: { accountId: string; region: string }, name: string): Parameter {
     const parameter = this.parameters.get(`${where.accountId}/${where.region}/${name}`);
-    if (!parameter) throw new ParameterNotFound(name);
+    if (!parameter) throw parameterNotFound(name);
     return parameter;
   }
 }

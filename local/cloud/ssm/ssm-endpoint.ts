@@ -3,16 +3,12 @@
 // Parameters and `aws ssm put-parameter`. Errors carry SSM's own `__type`.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { WireError } from "../../wire-error.js";
 import { messageOf } from "../error-message.js";
 import { QueryParams } from "../wire/query-params.js";
 import { readBodyText } from "../wire/request-body.js";
 import { accountOfAccessKey, credentialScope } from "../wire/signing-identity.js";
-import {
-  ParameterAlreadyExists,
-  ParameterNotFound,
-  type ParameterStore,
-  type ParameterType,
-} from "./parameter-store.js";
+import type { ParameterStore, ParameterType } from "./parameter-store.js";
 
 const TARGET_PREFIX = "AmazonSSM.";
 const MAX_BODY_BYTES = 64 * 1024;
@@ -20,20 +16,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 export const isSsmRequest = (request: IncomingMessage): boolean =>
   String(request.headers["x-amz-target"] ?? "").startsWith(TARGET_PREFIX);
 
-class SsmError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 const text = (body: Record<string, unknown>, field: string): string => {
   const value = body[field];
   if (typeof value !== "string" || value.length === 0) {
-    throw new SsmError("ValidationException", `${field} is required and must be a string.`);
+    throw new WireError("ValidationException", `${field} is required and must be a string.`);
   }
   return value;
 };
@@ -48,7 +34,7 @@ export function ssmEndpoint(store: ParameterStore, defaultAccountId: string) {
       const raw = await readBodyText(
         request,
         MAX_BODY_BYTES,
-        () => new SsmError("ValidationException", "The request body is too large.", 413),
+        () => new WireError("ValidationException", "The request body is too large.", 413),
       );
       const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
       const scope = credentialScope(request.headers.authorization, QueryParams.from());
@@ -77,7 +63,7 @@ export function ssmEndpoint(store: ParameterStore, defaultAccountId: string) {
       } else if (action === "PutParameter") {
         const type = (body.Type ?? "String") as ParameterType;
         if (type !== "String" && type !== "SecureString") {
-          throw new SsmError("ValidationException", "Type must be String or SecureString here.");
+          throw new WireError("ValidationException", "Type must be String or SecureString here.");
         }
         const parameter = store.put(where, {
           name: text(body, "Name"),
@@ -87,22 +73,20 @@ export function ssmEndpoint(store: ParameterStore, defaultAccountId: string) {
         });
         answer = { Version: parameter.version, Tier: "Standard" };
       } else {
-        throw new SsmError(
+        throw new WireError(
           "InvalidAction",
           `The local cloud's SSM answers GetParameter and PutParameter, not ${action}.`,
         );
       }
     } catch (error) {
       const failure =
-        error instanceof SsmError
+        error instanceof WireError
           ? error
-          : error instanceof ParameterNotFound || error instanceof ParameterAlreadyExists
-            ? new SsmError(error.name, error.message)
-            : error instanceof SyntaxError
-              ? new SsmError("SerializationException", "The request body is not JSON.")
-              : new SsmError("InternalServerError", messageOf(error), 500);
+          : error instanceof SyntaxError
+            ? new WireError("SerializationException", "The request body is not JSON.")
+            : new WireError("InternalServerError", messageOf(error), 500);
       status = failure.status;
-      answer = { __type: failure.type, message: failure.message };
+      answer = { __type: failure.code, message: failure.message };
     }
     if (response.headersSent || response.destroyed) return;
     response.writeHead(status, {

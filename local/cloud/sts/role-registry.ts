@@ -2,7 +2,8 @@
 // account in roles.json at the data dir's top; a role created is on disk before the call returns.
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { AdminError } from "../admin-error.js";
+import { cloudLog } from "../../log.js";
+import { WireError } from "../../wire-error.js";
 import { writeFileAtomically } from "../atomic-file.js";
 import { rolesFilePath } from "../data-dir-layout.js";
 import { StateWriter } from "../state-writer.js";
@@ -35,7 +36,7 @@ export class RoleRegistry {
   private constructor(file: string) {
     this.writer = new StateWriter(
       () => writeFileAtomically(file, JSON.stringify({ version: 1, roles: this.list() })),
-      (error) => console.error("local cloud: saving the roles failed", error),
+      (error) => cloudLog.error("saving the roles failed", error),
     );
   }
 
@@ -78,7 +79,7 @@ export class RoleRegistry {
   async put(request: Role): Promise<Role> {
     const parsed = roleSchema.safeParse(request);
     if (!parsed.success) {
-      throw new AdminError(
+      throw new WireError(
         "InvalidParameterValue",
         `The role is not valid: ${z.prettifyError(parsed.error)}`,
       );

@@ -1,11 +1,12 @@
 // The STS side of the Query API (awsQuery, as AWS STS speaks it): AssumeRole and GetCallerIdentity,
 // each answered in <…Result> and <ResponseMetadata>, errors as an <ErrorResponse>.
+import { cloudLog } from "../../log.js";
+import { WireError } from "../../wire-error.js";
 import { messageOf } from "../error-message.js";
 import type { QueryParams } from "../wire/query-params.js";
 import type { QueryHandler, QueryRequest } from "../wire/query-request.js";
 import { awsQueryErrorDocument, awsQuerySuccessDocument, type XmlMembers } from "../wire/xml.js";
 import type { SecurityTokenService } from "./security-token-service.js";
-import { StsError } from "./sts-error.js";
 
 const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 const STS_VERSION = "2011-06-15";
@@ -56,7 +57,7 @@ export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
   return async ({ requestId, params, scope }) => {
     try {
       if (!scope) {
-        throw new StsError(
+        throw new WireError(
           "MissingAuthenticationToken",
           "Request is missing Authentication Token",
           403,
@@ -65,7 +66,7 @@ export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
       const name = params.optional("Action") ?? "";
       const action = ACTIONS.get(name);
       if (!action) {
-        throw new StsError(
+        throw new WireError(
           "InvalidAction",
           `Could not find operation ${name} for version ${params.optional("Version") ?? STS_VERSION}: the local STS answers ${[...ACTIONS.keys()].join(", ")}.`,
         );
@@ -76,14 +77,14 @@ export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
         xml: awsQuerySuccessDocument(STS_NAMESPACE, name, requestId, result),
       };
     } catch (error) {
-      if (error instanceof StsError) {
+      if (error instanceof WireError) {
         const refusal = { type: "Sender", code: error.code, message: error.message } as const;
         return {
-          httpStatus: error.httpStatus,
+          httpStatus: error.status,
           xml: awsQueryErrorDocument(STS_NAMESPACE, refusal, requestId),
         };
       }
-      console.error(`local cloud: STS request ${requestId} failed`, error);
+      cloudLog.error(`STS request ${requestId} failed`, error);
       const message = `The local STS failed to answer: ${messageOf(error)}`;
       const failure = { type: "Receiver", code: "InternalFailure", message } as const;
       return { httpStatus: 500, xml: awsQueryErrorDocument(STS_NAMESPACE, failure, requestId) };
