@@ -1,5 +1,6 @@
 // The replication job and its copies: statuses, the transitions allowed between them, and the
-// outcome a finished set of copies gives the job.
+// outcome a finished set of copies gives the job. It imports nothing, so the ops console can bundle
+// it for the browser.
 
 export const JOB_STATUSES = [
   "PENDING",
@@ -12,6 +13,15 @@ export const JOB_STATUSES = [
   "REJECTED",
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The statuses a job ends in: the ones the transition table below lets nothing follow. */
+export const FINISHED_JOB_STATUSES = [
+  "COMPLETED",
+  "PARTIAL",
+  "FAILED",
+  "CANCELLED",
+  "REJECTED",
+] as const satisfies readonly JobStatus[];
 
 export const COPY_STATUSES = [
   "PENDING",
@@ -122,7 +132,9 @@ export const canMoveJob = (from: JobStatus, to: JobStatus): boolean =>
 export const canMoveCopy = (from: CopyStatus, to: CopyStatus): boolean =>
   COPY_TRANSITIONS[from].includes(to);
 
-export const isFinishedJob = (status: JobStatus): boolean => JOB_TRANSITIONS[status].length === 0;
+/** Takes any string, so a client that reads a job's status off the wire can ask too. */
+export const isFinishedJob = (status: string): boolean =>
+  (FINISHED_JOB_STATUSES as readonly string[]).includes(status);
 
 export const isFinishedCopy = (status: CopyStatus): boolean =>
   COPY_TRANSITIONS[status].length === 0;

@@ -19,6 +19,7 @@ import {
   SFNClient,
 } from "@aws-sdk/client-sfn";
 import { issueToken } from "../../functions/api/tokens.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
@@ -64,7 +65,6 @@ const A = LOCAL.demoAccountId;
 const B = "444455556666";
 const SOURCE = "ap-shanghai";
 const BLOCK = 4096;
-const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"]);
 
 interface JobBody {
   jobId: string;
@@ -238,7 +238,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
           headers: { authorization: `Bearer ${tokens[A]}` },
         });
         const { status } = (await response.json()) as JobBody;
-        if (FINAL.has(status)) {
+        if (isFinishedJob(status)) {
           log(`${plan.name}: warm-up copy ${status} in ${Date.now() - warmStart} ms`);
           break;
         }
@@ -294,7 +294,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
             headers: { authorization: `Bearer ${tokens[account]}` },
           });
           const body = (await response.json()) as JobBody;
-          if (FINAL.has(body.status)) bodies.set(jobId, body);
+          if (isFinishedJob(body.status)) bodies.set(jobId, body);
         },
       );
       if (bodies.size < everyone.length) await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -8,6 +8,7 @@ import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
@@ -19,7 +20,6 @@ const WITHOUT_ROLE = "555566667777";
 const WRONG_EXTERNAL_ID = "666677778888";
 const QUOTA = 25;
 const SOURCE = "ap-shanghai";
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Job {
   jobId: string;
@@ -50,7 +50,7 @@ const ended = async (account: string, jobId: string): Promise<Job> => {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const { body } = await call(account, "GET", `/replications/${jobId}`);
-    if (FINAL.includes(String(body.status))) return body as unknown as Job;
+    if (isFinishedJob(String(body.status))) return body as unknown as Job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${String(body.status)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

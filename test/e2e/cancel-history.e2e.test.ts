@@ -9,6 +9,7 @@ import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
@@ -21,7 +22,6 @@ const SOURCE = "ap-shanghai";
 // One slot in ap-chongqing: one copy runs, the others wait.
 const REGION = "ap-chongqing";
 const BLOCK = 512 * 1024;
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Copy {
   status: string;
@@ -60,7 +60,7 @@ const job = async (jobId: string) =>
 const ended = (jobId: string) =>
   until(`job ${jobId} to end`, async () => {
     const current = await job(jobId);
-    return FINAL.includes(current.status) ? current : undefined;
+    return isFinishedJob(current.status) ? current : undefined;
   });
 
 const inStatus = (jobId: string, status: string) =>

@@ -9,6 +9,7 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { copyEventEntry } from "../../local/cloud/copy-events.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
@@ -21,7 +22,6 @@ const SOURCE = "ap-shanghai";
 const BLOCK = 512 * 1024;
 // 4 MiB/s: a copy of n blocks of 512 KiB lasts n/8 seconds.
 const BYTES_PER_SECOND = 4 * 1024 * 1024;
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Copy {
   status: string;
@@ -79,7 +79,7 @@ const copyOnce = async (
   const jobId = String(posted.body.jobId);
   return until(`job ${jobId} to end`, async () => {
     const job = (await call("GET", `/replications/${jobId}`)).body as unknown as Job;
-    if (FINAL.includes(job.status)) return job;
+    if (isFinishedJob(job.status)) return job;
     watch(job);
     return undefined;
   });

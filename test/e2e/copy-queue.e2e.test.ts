@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
@@ -20,7 +21,6 @@ const SOURCE = "ap-shanghai";
 // Three slots in ap-chengdu, one in ap-chongqing; every other region has EC2's 20.
 const SLOTS = "20,ap-chengdu=3,ap-chongqing=1";
 const BLOCK = 512 * 1024;
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Copy {
   status: string;
@@ -59,7 +59,7 @@ const job = async (account: string, jobId: string) =>
 const ended = (account: string, jobId: string) =>
   until(`job ${jobId} to end`, async () => {
     const current = await job(account, jobId);
-    return FINAL.includes(current.status) ? current : undefined;
+    return isFinishedJob(current.status) ? current : undefined;
   });
 
 const snapshots = (account: string, count: number, blocks: number, label: string) =>

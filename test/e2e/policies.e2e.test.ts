@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { apiCall } from "../support/api-call.js";
 import { type CloudVolumes, cloudVolumes } from "../support/cloud-volumes.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -15,7 +16,6 @@ import { until as waitUntil } from "../support/until.js";
 
 const SOURCE = "ap-shanghai";
 const DR = "ap-mumbai";
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 
 interface Run {
   runId: string;
@@ -65,7 +65,7 @@ const jobStatus = async (jobId: string) =>
 const ended = (jobId: string) =>
   until(`job ${jobId} to end`, async () => {
     const status = await jobStatus(jobId);
-    return FINAL.includes(status) ? status : undefined;
+    return isFinishedJob(status) ? status : undefined;
   });
 
 const policyBody = (fields: Record<string, unknown>) => ({

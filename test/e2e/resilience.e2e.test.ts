@@ -11,7 +11,7 @@ import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { newJob } from "../../functions/core/create-replication.js";
-import { JOB_STATUSES } from "../../functions/core/job.js";
+import { isFinishedJob, JOB_STATUSES } from "../../functions/core/job.js";
 import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
 import { apiCall } from "../support/api-call.js";
@@ -24,7 +24,6 @@ const SOURCE = "ap-shanghai";
 const LISTING_ACCOUNT = "444455556666";
 const DESTINATION = "ap-mumbai";
 const BLOCK_SIZE = 512 * 1024;
-const FINAL = ["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"];
 // What a runtime's error object or a stack trace looks like in a body.
 const RUNTIME_ERROR = /errorType|errorMessage|stackTrace|"trace"|\n\s+at\s|Lambda timeout/;
 
@@ -94,7 +93,7 @@ const untilAllEnded = async (stack: StackProcess, jobIds: string[], timeoutMs: n
     for (const jobId of jobIds) {
       if (ended.has(jobId)) continue;
       const job = await client.job(jobId);
-      if (FINAL.includes(job.status)) ended.set(jobId, job);
+      if (isFinishedJob(job.status)) ended.set(jobId, job);
     }
     if (ended.size === jobIds.length) break;
     if (Date.now() > deadline) {

@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { issueToken } from "../../functions/api/tokens.js";
+import { isFinishedJob } from "../../functions/core/job.js";
 import { jobsTableName, LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
@@ -65,8 +66,7 @@ const waitForJob = async (jobId: string, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await call("GET", `/replications/${jobId}`);
-    if (["COMPLETED", "PARTIAL", "FAILED", "REJECTED", "CANCELLED"].includes(String(body.status)))
-      return body;
+    if (isFinishedJob(String(body.status))) return body;
     if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${String(body.status)}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }

@@ -44,6 +44,20 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       expect(await slots.take(pool, "job-c", 1, at(2))).toBe(false);
     });
 
+    it("counts the slots in use, none in a pool never used", async () => {
+      // Prepare
+      const unused = await slots.inUse(pool);
+      await slots.take(pool, "job-a", 5, at(0));
+      await slots.take(pool, "job-b", 5, at(1));
+      await slots.release(pool, "job-a");
+
+      // Act
+      const inUse = await slots.inUse(pool);
+
+      // Assess
+      expect([unused, inUse]).toEqual([0, 1]);
+    });
+
     it("queues copies oldest first, keeps a place asked for twice, and counts places", async () => {
       // Prepare
       await slots.enqueue(pool, "job-b", at(2));

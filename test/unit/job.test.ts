@@ -6,6 +6,7 @@ import {
   canMoveCopy,
   canMoveJob,
   copyStatusesLeadingTo,
+  FINISHED_JOB_STATUSES,
   findCopy,
   isFinishedCopy,
   isFinishedJob,
@@ -107,6 +108,19 @@ describe("the job's transitions", () => {
     // Assess
     expect(finished).toBe(FINISHED_JOB.includes(status));
     expect(finished).toBe(next.length === 0);
+  });
+
+  it("exports the finished statuses for clients, in the order JOB_STATUSES gives them", () => {
+    // Assess
+    expect(FINISHED_JOB_STATUSES).toEqual(FINISHED_JOB);
+  });
+
+  it("calls a status it does not know unfinished, as a client reading the API may pass one", () => {
+    // Act
+    const finished = ["DONE", "completed", ""].map(isFinishedJob);
+
+    // Assess
+    expect(finished).toEqual([false, false, false]);
   });
 
   it("agrees with itself: jobStatusesLeadingTo lists exactly the moves canMoveJob allows", () => {

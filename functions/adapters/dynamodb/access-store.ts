@@ -3,10 +3,7 @@
 // request is marked by an item of its own, written with the request in one transaction, so a
 // second open request is refused by a condition, not by a read. A decision changes the request,
 // drops the mark and (approving) grants the account in one transaction.
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -21,6 +18,7 @@ import type {
   AccessStore,
 } from "../../core/ports.js";
 import { ACCOUNT_INDEX } from "./jobs-table.js";
+import { refusedAt } from "./transaction-refusal.js";
 
 const requestKey = (requestId: string) => ({ pk: `ACCESSREQ#${requestId}` });
 const openKey = (accountId: string) => ({ pk: `ACCESSOPEN#${accountId}` });
@@ -38,10 +36,6 @@ const toRequest = (item: Record<string, unknown>): AccessRequest => ({
   createdAt: String(item.createdAt),
   decision: (item.decision as AccessRequest["decision"]) ?? null,
 });
-
-const cancelledAt = (error: unknown, index: number) =>
-  error instanceof TransactionCanceledException &&
-  error.CancellationReasons?.[index]?.Code === "ConditionalCheckFailed";
 
 const badToken = () =>
   new DomainError(
@@ -90,7 +84,7 @@ export class DynamoAccessStore implements AccessStore {
         }),
       );
     } catch (error) {
-      if (!cancelledAt(error, 0)) throw error;
+      if (!refusedAt(error, 0)) throw error;
       const { Item } = await this.client.send(
         new GetCommand({
           TableName: this.tableName,
@@ -208,7 +202,7 @@ export class DynamoAccessStore implements AccessStore {
       );
       return decided;
     } catch (error) {
-      if (!cancelledAt(error, 0) && !(error instanceof ConditionalCheckFailedException)) {
+      if (!refusedAt(error, 0) && !(error instanceof ConditionalCheckFailedException)) {
         throw error;
       }
       const now = await this.get(requestId);

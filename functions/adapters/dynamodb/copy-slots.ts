@@ -3,11 +3,7 @@
 // back a slot is one write whatever the queue's length. Each waiting copy is an item of its own,
 // found oldest first through the byQueue index; a grant moves a copy from the queue into a slot
 // in one transaction.
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  TransactionConflictException,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -17,7 +13,6 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { isThrottlingError } from "@smithy/core/retry";
 import { DomainError } from "../../core/errors.js";
 import type {
   CopySlots,
@@ -26,6 +21,7 @@ import type {
   SlotPool,
   SlotPoolView,
 } from "../../core/ports.js";
+import { isPassingConflict } from "../passing-trouble.js";
 import { ExpressionBuilder } from "./expression-builder.js";
 import {
   POOL_INDEX,
@@ -35,6 +31,8 @@ import {
   queuedKey,
   queuePartition,
 } from "./jobs-table.js";
+import { queryAll } from "./query-all.js";
+import { refusedAt } from "./transaction-refusal.js";
 
 const HOLDER_PREFIX = "holder:";
 /** The token a holder given its slot from the queue was woken with. */
@@ -48,21 +46,6 @@ const slotsBusy = (pool: SlotPool) =>
     "SlotsBusy",
     `The copy slots of account ${pool.accountId} in ${pool.region} are too busy to change now; the step will try again.`,
   );
-
-/** Another transaction wrote the same item at the same moment, or DynamoDB throttled: try again. */
-const isPassingConflict = (error: unknown): boolean => {
-  if (error instanceof TransactionConflictException) return true;
-  if (error instanceof TransactionCanceledException) {
-    return (error.CancellationReasons ?? []).some((reason) =>
-      ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"].includes(
-        reason.Code ?? "",
-      ),
-    );
-  }
-  return (
-    error instanceof Error && isThrottlingError(error as Parameters<typeof isThrottlingError>[0])
-  );
-};
 
 const pause = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
@@ -99,24 +82,26 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   /**
-   * Makes `jobId` a holder with `write` (a plain update, or a transaction that also takes it out of
-   * the queue), retrying with a later stamp while only the stamp was behind. Answers how it went.
+   * Makes `jobId` a holder, retrying with a later stamp while only the stamp was behind; a copy
+   * given its slot from the queue (`waiting`) leaves the queue in the same transaction. Answers
+   * how it went.
    */
   private async stamped(
     pool: SlotPool,
     jobId: string,
     limit: number,
     now: string,
-    write: (stamp: string) => Promise<void>,
-    refusedBySlot: (error: unknown) => boolean,
+    waiting?: QueuedCopy,
   ): Promise<{ held: "now"; stamp: string } | { held: "already" } | { held: "no" }> {
     let stamp = now;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
-        await this.send(pool, () => write(stamp));
+        await this.send(pool, () => this.hold(pool, jobId, limit, stamp, waiting));
         return { held: "now", stamp };
       } catch (error) {
-        if (!refusedBySlot(error)) throw error;
+        // In the transaction the holding update is the first item.
+        const refusedBySlot = waiting ? refusedAt(error, 0) : isConditionFailure(error);
+        if (!refusedBySlot) throw error;
         const refused = await this.refusal(pool, jobId, limit, stamp);
         if (refused.because === "held") return { held: "already" };
         if (refused.because === "full") return { held: "no" };
@@ -124,6 +109,40 @@ export class DynamoCopySlots implements CopySlots {
       }
     }
     throw slotsBusy(pool);
+  }
+
+  /** Writes the holding update: alone, or with taking `waiting` out of the queue. */
+  private async hold(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    stamp: string,
+    waiting?: QueuedCopy,
+  ): Promise<void> {
+    if (!waiting) {
+      await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp)));
+      return;
+    }
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken) },
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: queuedKey(pool, jobId),
+              // The token `waiting` was read with is the one woken: one recorded since means read again.
+              ConditionExpression: waiting.wakeToken
+                ? "wakeToken = :token"
+                : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
+              ...(waiting.wakeToken
+                ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
+                : {}),
+            },
+          },
+        ],
+      }),
+    );
   }
 
   /**
@@ -159,6 +178,28 @@ export class DynamoCopySlots implements CopySlots {
     };
   }
 
+  /** The pool's item as it stands (a strong read), or only the attributes named; {} before any. */
+  private async poolItem(
+    pool: SlotPool,
+    attributes: readonly string[] = [],
+  ): Promise<Record<string, unknown>> {
+    const projection = new ExpressionBuilder();
+    const { Item = {} } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: poolKey(pool),
+        ConsistentRead: true,
+        ...(attributes.length > 0
+          ? {
+              ProjectionExpression: attributes.map((name) => projection.name(name)).join(", "),
+              ...projection.attributes(),
+            }
+          : {}),
+      }),
+    );
+    return Item;
+  }
+
   /**
    * Why a holding write was refused, from the pool as it is now: the copy holds a slot already,
    * no slot is free, or only the stamp was behind (then the stamp to try again with).
@@ -169,41 +210,22 @@ export class DynamoCopySlots implements CopySlots {
     limit: number,
     stamp: string,
   ): Promise<{ because: "held" } | { because: "full" } | { because: "stamp"; next: string }> {
-    const { Item = {} } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: poolKey(pool), ConsistentRead: true }),
-    );
-    if (Item[holderAttribute(jobId)] !== undefined) return { because: "held" };
-    if (Number(Item.inUse ?? 0) >= limit) return { because: "full" };
-    const last = String(Item.lastGrantAt ?? stamp);
+    const item = await this.poolItem(pool);
+    if (item[holderAttribute(jobId)] !== undefined) return { because: "held" };
+    if (Number(item.inUse ?? 0) >= limit) return { because: "full" };
+    const last = String(item.lastGrantAt ?? stamp);
     return { because: "stamp", next: last > stamp ? last : stamp };
   }
 
   async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
-    const outcome = await this.stamped(
-      pool,
-      jobId,
-      limit,
-      now,
-      async (stamp) => {
-        await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp)));
-      },
-      isConditionFailure,
-    );
+    const outcome = await this.stamped(pool, jobId, limit, now);
     // Held already: a retried step.
     return outcome.held !== "no";
   }
 
   async heldSince(pool: SlotPool, jobId: string): Promise<string | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: poolKey(pool),
-        ConsistentRead: true,
-        ProjectionExpression: "#holder",
-        ExpressionAttributeNames: { "#holder": holderAttribute(jobId) },
-      }),
-    );
-    const since = Item?.[holderAttribute(jobId)];
+    const holder = holderAttribute(jobId);
+    const since = (await this.poolItem(pool, [holder]))[holder];
     return since === undefined ? undefined : String(since);
   }
 
@@ -306,39 +328,8 @@ export class DynamoCopySlots implements CopySlots {
   async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
     const waiting = await this.queued(pool, jobId);
     if (!waiting) return { granted: false, because: "gone" };
-    const cancelledBy = (error: unknown, item: number) =>
-      error instanceof TransactionCanceledException &&
-      error.CancellationReasons?.[item]?.Code === "ConditionalCheckFailed";
     try {
-      const outcome = await this.stamped(
-        pool,
-        jobId,
-        limit,
-        now,
-        async (stamp) => {
-          await this.client.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                { Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken) },
-                {
-                  Delete: {
-                    TableName: this.tableName,
-                    Key: queuedKey(pool, jobId),
-                    // The token read above is the one woken: a token recorded since means read again.
-                    ConditionExpression: waiting.wakeToken
-                      ? "wakeToken = :token"
-                      : "attribute_exists(pk) AND attribute_not_exists(wakeToken)",
-                    ...(waiting.wakeToken
-                      ? { ExpressionAttributeValues: { ":token": waiting.wakeToken } }
-                      : {}),
-                  },
-                },
-              ],
-            }),
-          );
-        },
-        (error) => cancelledBy(error, 0),
-      );
+      const outcome = await this.stamped(pool, jobId, limit, now, waiting);
       if (outcome.held === "now") {
         return { granted: true, wakeToken: waiting.wakeToken, grantedAt: outcome.stamp };
       }
@@ -348,7 +339,7 @@ export class DynamoCopySlots implements CopySlots {
       return { granted: false, because: "gone" };
     } catch (error) {
       // Its token changed since it was read (its wait began again): read it afresh.
-      if (cancelledBy(error, 1)) return { granted: false, because: "stale" };
+      if (refusedAt(error, 1)) return { granted: false, because: "stale" };
       throw error;
     }
   }
@@ -393,26 +384,16 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async inUse(pool: SlotPool): Promise<number> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: poolKey(pool),
-        ConsistentRead: true,
-        ProjectionExpression: "inUse",
-      }),
-    );
-    return Number(Item?.inUse ?? 0);
+    return Number((await this.poolItem(pool, ["inUse"])).inUse ?? 0);
   }
 
   async view(pool: SlotPool): Promise<SlotPoolView> {
-    const { Item = {} } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: poolKey(pool), ConsistentRead: true }),
-    );
-    const holders = Object.entries(Item)
+    const item = await this.poolItem(pool);
+    const holders = Object.entries(item)
       .filter(([name]) => name.startsWith(HOLDER_PREFIX))
       .map(([name, since]) => {
         const jobId = name.slice(HOLDER_PREFIX.length);
-        const wakeToken = Item[wakeAttribute(jobId)];
+        const wakeToken = item[wakeAttribute(jobId)];
         return {
           jobId,
           since: String(since),
@@ -424,24 +405,15 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async pools(): Promise<SlotPool[]> {
-    const pools: SlotPool[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: POOL_INDEX,
-          KeyConditionExpression: "poolpk = :pools",
-          ExpressionAttributeValues: { ":pools": POOLS_PARTITION },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) {
-        const [accountId = "", region = ""] = String(item.pool).split("#");
-        pools.push({ accountId, region });
-      }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return pools;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: POOL_INDEX,
+      KeyConditionExpression: "poolpk = :pools",
+      ExpressionAttributeValues: { ":pools": POOLS_PARTITION },
+    });
+    return items.map((item) => {
+      const [accountId = "", region = ""] = String(item.pool).split("#");
+      return { accountId, region };
+    });
   }
 }

@@ -45,6 +45,7 @@ import {
   snapshotPartition,
   statusPartition,
 } from "./jobs-table.js";
+import { queryAll } from "./query-all.js";
 
 /** How a job is stored: copies keyed by region so one copy changes without touching the rest. */
 interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
@@ -310,23 +311,14 @@ export class DynamoJobStore implements JobStore {
     const names = new ExpressionBuilder();
     const key = `gsi2pk = ${names.value(activePartition(accountId))}`;
     const filterExpression = filter(names);
-    const jobs: ReplicationJob[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: ACTIVE_INDEX,
-          KeyConditionExpression: key,
-          ...(filterExpression ? { FilterExpression: filterExpression } : {}),
-          ...names.attributes(),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      jobs.push(...(result.Items ?? []).map(toJob));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return jobs;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: ACTIVE_INDEX,
+      KeyConditionExpression: key,
+      ...(filterExpression ? { FilterExpression: filterExpression } : {}),
+      ...names.attributes(),
+    });
+    return items.map(toJob);
   }
 
   async countQueuedCopies(accountId: string, destinationRegion: string, exceptJobId: string) {

@@ -14,7 +14,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
@@ -42,6 +41,7 @@ import {
   targetItemKey,
   targetsPartition,
 } from "./jobs-table.js";
+import { queryAll } from "./query-all.js";
 
 type Item = Record<string, unknown>;
 type TargetRef = Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">;
@@ -92,20 +92,6 @@ export class DynamoPolicyStore implements PolicyStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
-
-  /** Every item of a query, page after page. */
-  private async queryAll(input: Omit<QueryCommandInput, "TableName">): Promise<Item[]> {
-    const items: Item[] = [];
-    let ExclusiveStartKey: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
 
   private async dueItems(partition: string, now: string, limit: number): Promise<Item[]> {
     const { Items } = await this.client.send(
@@ -190,7 +176,8 @@ export class DynamoPolicyStore implements PolicyStore {
       new DeleteCommand({ TableName: this.tableName, Key: policyKey(policyId) }),
     );
     // Its targets go too, so no RPO check outlives the policy.
-    const targets = await this.queryAll({
+    const targets = await queryAll(this.client, {
+      TableName: this.tableName,
       IndexName: ACCOUNT_INDEX,
       KeyConditionExpression: "gsi1pk = :partition",
       ExpressionAttributeValues: { ":partition": targetsPartition(policyId) },
@@ -325,7 +312,8 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async targets(policyId: string): Promise<VolumeTarget[]> {
-    const items = await this.queryAll({
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
       IndexName: ACCOUNT_INDEX,
       KeyConditionExpression: "gsi1pk = :partition",
       ExpressionAttributeValues: { ":partition": targetsPartition(policyId) },

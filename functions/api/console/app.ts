@@ -5,6 +5,7 @@
 // and queue of each region the jobs copy to, and the DR policies with their RPO status; it can
 // cancel a job and run a policy now. Bundled for the browser by the project's build.
 
+import { isFinishedJob } from "../../core/job.js";
 import type {
   CopyBody,
   CopySlotsBody,
@@ -23,7 +24,6 @@ type Slots = CopySlotsBody;
 /** A policy as listed, with its recovery status once its own view is read. */
 type Policy = PolicyListBody["policies"][number] & Partial<Pick<PolicyDetailBody, "recovery">>;
 
-const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED"]);
 const TOKEN_KEY = "snaprelay-token";
 const REFRESH_MS = 2000;
 
@@ -133,7 +133,7 @@ const jobCard = (job: Job) => {
   const timeline = h("button", { class: "timeline-button" }, "Timeline");
   timeline.addEventListener("click", () => void showTimeline(job.jobId));
   actions.append(timeline);
-  if (!FINAL.has(job.status)) {
+  if (!isFinishedJob(job.status)) {
     const cancel = h("button", { class: "cancel-button" }, "Cancel");
     cancel.addEventListener("click", () => void cancelJob(job.jobId));
     actions.append(cancel);
@@ -297,7 +297,7 @@ const refresh = async () => {
     // A job in flight is read on its own: that view carries live progress, ETA and queue places.
     const jobs = await Promise.all(
       page.jobs.map((job) =>
-        FINAL.has(job.status)
+        isFinishedJob(job.status)
           ? job
           : api<Job>("GET", `/replications/${encodeURIComponent(job.jobId)}`).catch(() => job),
       ),

@@ -46,13 +46,16 @@ const summaryOf = (run: PolicyRun): RunSummary => ({
   failures: run.failures.length,
 });
 
-const resumeRuns = async (
-  now: Date,
-  deps: PolicyDeps,
-  events: PolicyEvents,
-  options: TickOptions,
-  summary: TickSummary,
-) => {
+/** What each part of a tick works with: its time, its ports and options, and the summary it fills. */
+interface Tick {
+  now: Date;
+  deps: PolicyDeps;
+  events: PolicyEvents;
+  options: TickOptions;
+  summary: TickSummary;
+}
+
+const resumeRuns = async ({ now, deps, events, options, summary }: Tick) => {
   for (const run of await deps.policies.runsToResume(now.toISOString(), options.batchSize)) {
     if (Date.now() > options.deadline) return;
     // Taken up by one tick only; if this one dies too, the next takes it up after this.
@@ -74,13 +77,7 @@ const resumeRuns = async (
   }
 };
 
-const runDuePolicies = async (
-  now: Date,
-  deps: PolicyDeps,
-  events: PolicyEvents,
-  options: TickOptions,
-  summary: TickSummary,
-) => {
+const runDuePolicies = async ({ now, deps, events, options, summary }: Tick) => {
   while (Date.now() <= options.deadline) {
     const due = await deps.policies.due(now.toISOString(), options.batchSize);
     let claimed = 0;
@@ -99,13 +96,7 @@ const runDuePolicies = async (
   }
 };
 
-const reportBreaches = async (
-  now: Date,
-  deps: PolicyDeps,
-  events: PolicyEvents,
-  options: TickOptions,
-  summary: TickSummary,
-) => {
+const reportBreaches = async ({ now, deps, events, options, summary }: Tick) => {
   const policies = new Map<string, DrPolicy | undefined>();
   for (const target of await deps.policies.dueBreaches(now.toISOString(), options.batchSize)) {
     if (!policies.has(target.policyId)) {
@@ -155,15 +146,15 @@ export const tick = async (
     breaches: 0,
     problems: [],
   };
-  const parts: [string, () => Promise<void>][] = [
-    ["resuming runs", () => resumeRuns(now, deps, events, options, summary)],
-    ["running due policies", () => runDuePolicies(now, deps, events, options, summary)],
-    ["checking recovery points", () => reportBreaches(now, deps, events, options, summary)],
+  const parts: [string, (tick: Tick) => Promise<void>][] = [
+    ["resuming runs", resumeRuns],
+    ["running due policies", runDuePolicies],
+    ["checking recovery points", reportBreaches],
   ];
   // One part failing (DynamoDB busy, say) does not stop the others; the next tick tries again.
   for (const [what, part] of parts) {
     try {
-      await part();
+      await part({ now, deps, events, options, summary });
     } catch (error) {
       summary.problems.push(`${what}: ${errorMessage(error)}`);
     }
