@@ -1,7 +1,10 @@
 // The functions' configuration: read from the environment once, at cold start, and checked
 // with zod. A bad or missing value stops the function with every problem named at once.
 import { z } from "zod";
+import type { Config } from "./core/config.js";
 import { describeIssues, RegionSchema } from "./core/request.js";
+
+export type { Config };
 
 /** The seed's regions: where cross-region replication is offered today. */
 export const SEED_REGIONS = [
@@ -92,42 +95,6 @@ const EnvSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
 });
-
-export interface Config {
-  jobsTable: string;
-  stateMachineArn: string;
-  supportedRegions: string[];
-  allowlistedAccounts: string[];
-  /** The SSM parameter (SecureString) holding the secret that signs API tokens. */
-  authTokenSecretParameter: string;
-  authTokenIssuer: string;
-  /** The shortest and the longest wait for a copy's end before a safety poll. */
-  pollMinSeconds: number;
-  pollMaxSeconds: number;
-  /** The copy rate a copy's first wait assumes, before its own rate is seen. */
-  assumedCopyMiBPerSecond: number;
-  copyStartLeaseSeconds: number;
-  snapshotQuotaPerRegion: number;
-  copyStallSeconds: number;
-  /** A job without an execution is started by the sweeper once it is this old. */
-  sweepStartGraceSeconds: number;
-  /** How often the sweeper checks that a running job's execution still runs. */
-  sweepCheckSeconds: number;
-  /** A job whose execution could not be started for this long is failed. */
-  sweepGiveUpSeconds: number;
-  /** The deployment's own account (the state machine's), reached with the functions' credentials. */
-  serviceAccountId: string;
-  /** The partition of the deployment (aws, aws-cn, …), for role ARNs. */
-  partition: string;
-  /** Copies in flight at once per account and destination region. */
-  copySlots: { default: number; byRegion: Record<string, number> };
-  /** How much faster than real time the functions' clock runs, from `clockOrigin` (epoch ms). */
-  clockSpeed: number;
-  clockOrigin: number;
-  /** The role assumed in each other account, and the external id its trust policy asks for. */
-  accountRoleName: string;
-  accountRoleExternalId: string | undefined;
-}
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const parsed = EnvSchema.safeParse(env);

@@ -1,110 +1,74 @@
-// Every Lambda function of snaprelay, declared once: its key (serverless.yml's function key and
-// the ASL's `Fn::GetAtt`), its entry file, the name its logs use and the ASL states that invoke
-// it, and how the state machine retries it. The build bundles these entries, the state machine's
-// build checks its Task states against them, the in-process workflow harness maps its handlers
-// from them, and a test holds serverless.yml's functions to exactly this list.
-import type { RetryPolicyName } from "./core/retry-policies.js";
+// Every Lambda function of snaprelay and the names it goes by. A step is declared by the state
+// machine's Task states that invoke it (`Fn::GetAtt: [<key>, Arn]` in statemachine/
+// replication.asl.json); its entry file, its log name and its role follow from its key by the
+// rules below, so one key names it everywhere: `waitForSlot` is functions/steps/wait-for-slot.ts,
+// logs as WaitForSlot, runs as the WaitForSlot state, with WaitForSlotRole. The functions that
+// are not steps are listed here. statemachine/functions.ts puts the two together for the build,
+// the in-process workflow harness and the tests (which hold serverless.yml to the list).
 
 export type EntryKind = "api" | "step" | "schedule" | "events";
 
-interface FunctionSpec {
+export interface FunctionSpec {
+  /** serverless.yml's function key, and the ASL's `Fn::GetAtt`. */
+  readonly key: string;
   /** The source file, from the project's root; the build writes dist/<path under functions/>.js. */
   readonly entry: string;
   readonly kind: EntryKind;
-  /** The name the function's log lines carry and, unless `states` says otherwise, its ASL state. */
+  /** The name its log lines and its traces carry. */
   readonly name: string;
-  /** The ASL states that invoke the function, when it is not one state of its own name. */
-  readonly states?: readonly string[];
-  /** The retry policy every Task state invoking the function lists first. */
-  readonly retry?: Extract<RetryPolicyName, "LambdaTransient" | "CallbackTransient">;
 }
 
-export const FUNCTIONS = {
-  api: { entry: "functions/api/handler.ts", kind: "api", name: "Api" },
-  authorizer: { entry: "functions/api/authorizer.ts", kind: "api", name: "Authorizer" },
-  validate: {
-    entry: "functions/steps/validate.ts",
-    kind: "step",
-    name: "Validate",
-    retry: "LambdaTransient",
+/** The functions run by API Gateway, EventBridge and the schedules. */
+export const ENTRY_FUNCTIONS = {
+  api: { key: "api", entry: "functions/api/handler.ts", kind: "api", name: "Api" },
+  authorizer: {
+    key: "authorizer",
+    entry: "functions/api/authorizer.ts",
+    kind: "api",
+    name: "Authorizer",
   },
-  acquireSlot: {
-    entry: "functions/steps/acquire-slot.ts",
-    kind: "step",
-    name: "AcquireSlot",
-    retry: "LambdaTransient",
+  copyEvents: {
+    key: "copyEvents",
+    entry: "functions/events/copy-events.ts",
+    kind: "events",
+    name: "CopyEvents",
   },
-  waitForSlot: {
-    entry: "functions/steps/wait-for-slot.ts",
-    kind: "step",
-    name: "WaitForSlot",
-    retry: "CallbackTransient",
+  scheduler: {
+    key: "scheduler",
+    entry: "functions/schedule/scheduler.ts",
+    kind: "schedule",
+    name: "Scheduler",
   },
-  startCopy: {
-    entry: "functions/steps/start-copy.ts",
-    kind: "step",
-    name: "StartCopy",
-    retry: "LambdaTransient",
+  sweeper: {
+    key: "sweeper",
+    entry: "functions/schedule/sweeper.ts",
+    kind: "schedule",
+    name: "Sweeper",
   },
-  awaitCopy: {
-    entry: "functions/steps/await-copy.ts",
-    kind: "step",
-    name: "AwaitCopy",
-    retry: "CallbackTransient",
-  },
-  pollCopy: {
-    entry: "functions/steps/poll-copy.ts",
-    kind: "step",
-    name: "PollCopy",
-    retry: "LambdaTransient",
-  },
-  finalize: {
-    entry: "functions/steps/finalize.ts",
-    kind: "step",
-    name: "Finalize",
-    states: ["FinalizeCopy", "FinalizeJob"],
-    retry: "LambdaTransient",
-  },
-  recordFailure: {
-    entry: "functions/steps/record-failure.ts",
-    kind: "step",
-    name: "RecordFailure",
-    states: ["RecordCopyFailure", "RecordJobFailure"],
-    retry: "LambdaTransient",
-  },
-  applyRetention: {
-    entry: "functions/steps/apply-retention.ts",
-    kind: "step",
-    name: "ApplyRetention",
-    retry: "LambdaTransient",
-  },
-  copyEvents: { entry: "functions/events/copy-events.ts", kind: "events", name: "CopyEvents" },
-  scheduler: { entry: "functions/schedule/scheduler.ts", kind: "schedule", name: "Scheduler" },
-  sweeper: { entry: "functions/schedule/sweeper.ts", kind: "schedule", name: "Sweeper" },
 } as const satisfies Record<string, FunctionSpec>;
 
-export type FunctionKey = keyof typeof FUNCTIONS;
+const pascal = (key: string): string => `${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+const kebab = (key: string): string =>
+  key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
-/** The functions the state machine invokes. */
-export type StepKey = {
-  [Key in FunctionKey]: (typeof FUNCTIONS)[Key]["kind"] extends "step" ? Key : never;
-}[FunctionKey];
+/** A step function's log name: its key in PascalCase (`waitForSlot` logs as WaitForSlot). */
+export const stepName = (key: string): string => pascal(key);
 
-export const FUNCTION_KEYS = Object.keys(FUNCTIONS) as FunctionKey[];
+/** A step function's own state machine states are named after it: `Finalize`, `FinalizeJob`. */
+export const isStateOfStep = (state: string, key: string): boolean =>
+  (stepName(key).match(/[A-Z][a-z0-9]*/g) ?? []).every((word) => state.includes(word));
 
-export const functionSpec = (key: FunctionKey): FunctionSpec => FUNCTIONS[key];
+/** A step function's entry file: its key in kebab-case under functions/steps/. */
+export const stepSpec = (key: string): FunctionSpec => ({
+  key,
+  entry: `functions/steps/${kebab(key)}.ts`,
+  kind: "step",
+  name: stepName(key),
+});
 
-export const isFunctionKey = (key: unknown): key is FunctionKey =>
-  typeof key === "string" && Object.hasOwn(FUNCTIONS, key);
-
-/** The ASL states that invoke a function. */
-export const statesOf = (key: FunctionKey): readonly string[] => {
-  const spec = functionSpec(key);
-  return spec.states ?? [spec.name];
-};
+/** The IAM role serverless.yml gives a function: its key in PascalCase, then `Role`. */
+export const roleOf = (key: string): string => `${pascal(key)}Role`;
 
 /** The handler path serverless.yml gives a function: its bundle under dist/, export `handler`. */
-export const handlerPathOf = (key: FunctionKey): string =>
-  `dist/${functionSpec(key)
-    .entry.replace(/^functions\//, "")
-    .replace(/\.ts$/, "")}.handler`;
+export const handlerPathOf = (spec: FunctionSpec): string =>
+  `dist/${spec.entry.replace(/^functions\//, "").replace(/\.ts$/, "")}.handler`;

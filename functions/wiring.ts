@@ -1,5 +1,6 @@
-// The composition root: configuration checked once, AWS clients made once per cold start, and
-// the ports the handlers hand to the domain.
+// The composition root: configuration checked once, AWS clients and ports made once per cold
+// start, and one deps object for each kind of entry point: the API, the steps, the schedules
+// (sweeper and DR scheduler) and the copy events. Each hands the domain exactly its own kind.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -12,45 +13,35 @@ import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
-import { type Allowlist, allowlistOf } from "./core/access.js";
+import { allowlistOf } from "./core/access.js";
 import { SnapshotReadCache } from "./core/live-progress.js";
-import type { PolicyDeps } from "./core/policies/run-policy.js";
-import {
-  type AccessStore,
-  acceleratedClock,
-  type Clock,
-  type CopySlots,
-  type JobStore,
-  type PolicyStore,
-  type SnapshotProvider,
-  type Workflow,
-} from "./core/ports.js";
-import type { ReplicationPolicy } from "./core/rules.js";
+import { type AccessStore, acceleratedClock, type Workflow } from "./core/ports.js";
 import type { StepDeps } from "./core/step-deps.js";
 import { cloudWatchMetrics } from "./metrics.js";
 import { instrumented } from "./tracing.js";
 
-export interface Services {
+/** The state machine's steps. */
+export type { StepDeps };
+
+/** The copy events: they end copies' waits and hand slots on, as the steps do. */
+export type EventDeps = StepDeps;
+
+/** The sweeper and the DR scheduler: the steps' ports, starting executions, and the settings. */
+export interface ScheduleDeps extends StepDeps {
+  workflow: Workflow;
   config: Config;
+}
+
+/** The HTTP API: everything a schedule has, access requests, and cached snapshot reads. */
+export interface ApiDeps extends ScheduleDeps {
   /** Access requests, and the accounts approved by them. */
   access: AccessStore;
-  /** Who may replicate now: the seed (ALLOWLISTED_ACCOUNTS) and every approved account. */
-  allowlist: Allowlist;
-  clock: Clock;
-  policy: ReplicationPolicy;
-  jobs: JobStore;
-  snapshots: SnapshotProvider;
-  slots: CopySlots;
-  workflow: Workflow;
-  steps: StepDeps;
-  policies: PolicyStore;
-  /** What DR policies' runs, retention and scheduler need. */
-  policyDeps: PolicyDeps;
   /** Snapshot reads for the live progress callers see, cached a few seconds. */
   reads: SnapshotReadCache;
 }
 
-export const createServices = (config: Config): Services => {
+/** Every port, made once from the configuration; the entry points take their part of it. */
+export const createApiDeps = (config: Config): ApiDeps => {
   const documents = DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -61,62 +52,34 @@ export const createServices = (config: Config): Services => {
     externalId: config.accountRoleExternalId,
     instrument: instrumented,
   });
-  const policy = {
-    supportedRegions: config.supportedRegions,
-    allowlistedAccounts: config.allowlistedAccounts,
-  };
-  const jobs = new DynamoJobStore(documents, config.jobsTable);
   const snapshots = new Ec2SnapshotProvider(accounts);
-  const slots = new DynamoCopySlots(documents, config.jobsTable);
-  const copyWaits = new DynamoCopyWaits(documents, config.jobsTable);
-  const workflow = new StepFunctionsWorkflow(
-    instrumented(new SFNClient({})),
-    config.stateMachineArn,
-  );
-  const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
-  const policies = new DynamoPolicyStore(documents, config.jobsTable);
   const access = new DynamoAccessStore(documents, config.jobsTable);
-  const allowlist = allowlistOf(config.allowlistedAccounts, access);
   return {
-    access,
-    allowlist,
-    reads: new SnapshotReadCache(snapshots),
-    policies,
-    policyDeps: { policies, jobs, snapshots, workflow, clock, rules: policy },
     config,
-    clock,
-    policy,
-    jobs,
+    settings: config,
+    jobs: new DynamoJobStore(documents, config.jobsTable),
     snapshots,
-    slots,
-    workflow,
-    steps: {
-      jobs,
-      snapshots,
-      slots,
-      copyWaits,
-      workflow,
-      clock,
-      allowlist,
-      metrics: cloudWatchMetrics,
-      settings: {
-        policy,
-        pollMinSeconds: config.pollMinSeconds,
-        pollMaxSeconds: config.pollMaxSeconds,
-        assumedCopyMiBPerSecond: config.assumedCopyMiBPerSecond,
-        copyStartLeaseSeconds: config.copyStartLeaseSeconds,
-        snapshotQuotaPerRegion: config.snapshotQuotaPerRegion,
-        copyStallSeconds: config.copyStallSeconds,
-        copySlots: config.copySlots,
-      },
-    },
+    slots: new DynamoCopySlots(documents, config.jobsTable),
+    copyWaits: new DynamoCopyWaits(documents, config.jobsTable),
+    workflow: new StepFunctionsWorkflow(instrumented(new SFNClient({})), config.stateMachineArn),
+    clock: acceleratedClock(config.clockOrigin, config.clockSpeed),
+    policies: new DynamoPolicyStore(documents, config.jobsTable),
+    access,
+    allowlist: allowlistOf(config.allowlistedAccounts, access),
+    metrics: cloudWatchMetrics,
+    reads: new SnapshotReadCache(snapshots),
   };
 };
 
-let services: Services | undefined;
+let deps: ApiDeps | undefined;
 
-/** The services of this Lambda instance, made on first use from the environment. */
-export const servicesFromEnv = (): Services => {
-  services ??= createServices(loadConfig());
-  return services;
+/** The ports of this Lambda instance, made on first use from the environment. */
+const depsFromEnv = (): ApiDeps => {
+  deps ??= createApiDeps(loadConfig());
+  return deps;
 };
+
+export const apiDeps = (): ApiDeps => depsFromEnv();
+export const stepDeps = (): StepDeps => depsFromEnv();
+export const scheduleDeps = (): ScheduleDeps => depsFromEnv();
+export const eventDeps = (): EventDeps => depsFromEnv();

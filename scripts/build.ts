@@ -1,13 +1,14 @@
-// Bundles every Lambda handler of the function manifest into dist/ with esbuild: one ESM file per
-// function, which both serverless-offline and the deployed package run as they are; expands the
-// state machine's source into the ASL that runs; and builds the ops console's page.
+// Bundles every Lambda handler (the manifest's entry points and the state machine's steps) into
+// dist/ with esbuild: one ESM file per function, which both serverless-offline and the deployed
+// package run as they are; expands the state machine's source into the ASL that runs; and builds
+// the ops console's page.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
-import { FUNCTIONS } from "../functions/manifest.js";
 import { writeBuiltDefinition } from "../statemachine/definition.js";
+import { allFunctions } from "../statemachine/functions.js";
 
-const entryPoints = Object.values(FUNCTIONS).map((spec) => spec.entry);
+const entryPoints = allFunctions().map((spec) => spec.entry);
 
 await rm("dist", { recursive: true, force: true });
 await build({

@@ -1,18 +1,25 @@
 // Expands the state machine's source into the ASL that runs: each Retry's policy names become
-// the retriers of functions/core/retry-policies.ts, and every Task is checked against the function
-// manifest (the function exists, the state is one it declares, its Retry starts with the
-// function's retry policy). A source that breaks a rule fails the build with the state's name.
+// the retriers of functions/core/retry-policies.ts. Every Task that invokes a function is checked
+// against the naming rules of functions/manifest.ts: the step's entry file exists, the state is
+// named after the step, and its Retry starts with the policy of its kind of task (LambdaTransient,
+// or CallbackTransient for a task that waits for a callback). A source that breaks a rule fails
+// the build with the state's name.
+import { existsSync } from "node:fs";
 import {
   isRetryPolicyName,
   RETRY_POLICIES,
   type Retrier,
 } from "../functions/core/retry-policies.js";
-import { type FunctionKey, functionSpec, isFunctionKey, statesOf } from "../functions/manifest.js";
+import { ENTRY_FUNCTIONS, isStateOfStep, stepName, stepSpec } from "../functions/manifest.js";
 
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+export class DefinitionError extends Error {
+  override readonly name = "DefinitionError";
+}
 
 /** The function a Task invokes: `Fn::GetAtt` in its Resource, or its Parameters' FunctionName. */
 export const invokedFunction = (state: Json): string | undefined => {
@@ -25,9 +32,31 @@ export const invokedFunction = (state: Json): string | undefined => {
   return undefined;
 };
 
-export class DefinitionError extends Error {
-  override readonly name = "DefinitionError";
-}
+const innerStates = (state: Json): unknown[] => [
+  ...["ItemProcessor", "Iterator"].flatMap((field) => {
+    const processor = state[field];
+    return isObject(processor) ? [processor.States] : [];
+  }),
+  ...(Array.isArray(state.Branches)
+    ? state.Branches.map((branch: unknown) => (isObject(branch) ? branch.States : undefined))
+    : []),
+];
+
+/** Every Task state, the Map's and Parallel's inner ones included, by name. */
+export const taskStates = (definition: unknown): Array<[string, Json]> => {
+  const walk = (states: unknown): Array<[string, Json]> =>
+    isObject(states)
+      ? Object.entries(states).flatMap(([name, state]) =>
+          isObject(state)
+            ? [
+                ...(state.Type === "Task" ? [[name, state] as [string, Json]] : []),
+                ...innerStates(state).flatMap(walk),
+              ]
+            : [],
+        )
+      : [];
+  return walk(isObject(definition) ? definition.States : undefined);
+};
 
 const expandRetry = (stateName: string, retry: unknown): Retrier[] => {
   if (!Array.isArray(retry)) {
@@ -47,22 +76,26 @@ const expandRetry = (stateName: string, retry: unknown): Retrier[] => {
 const checkTask = (stateName: string, state: Json): void => {
   const key = invokedFunction(state);
   if (key === undefined) return;
-  if (!isFunctionKey(key)) {
+  if (Object.hasOwn(ENTRY_FUNCTIONS, key)) {
+    throw new DefinitionError(`${stateName} invokes ${key}, which is not a step`);
+  }
+  const { entry } = stepSpec(key);
+  if (!existsSync(entry)) {
     throw new DefinitionError(
-      `${stateName} invokes function ${key}, which functions/manifest.ts does not declare`,
+      `${stateName} invokes step ${key}, whose entry file ${entry} is missing`,
     );
   }
-  const declared = statesOf(key as FunctionKey);
-  if (!declared.includes(stateName)) {
+  if (!isStateOfStep(stateName, key)) {
     throw new DefinitionError(
-      `${stateName} invokes ${key}, whose manifest entry names its states ${declared.join(", ")}`,
+      `${stateName} invokes step ${key}: name the state after the step (${stepName(key)}, or with words added, as FinalizeJob is to Finalize)`,
     );
   }
-  const retry = functionSpec(key).retry;
+  const isCallback = String(state.Resource).endsWith(".waitForTaskToken");
+  const policy = isCallback ? "CallbackTransient" : "LambdaTransient";
   const first = Array.isArray(state.Retry) ? state.Retry[0] : undefined;
-  if (retry !== undefined && first !== retry) {
+  if (first !== policy) {
     throw new DefinitionError(
-      `${stateName} invokes ${key}, whose retry policy is ${retry}: its Retry must start with it`,
+      `${stateName} invokes step ${key}: its Retry must start with ${policy}, the policy of every ${isCallback ? "callback" : "Lambda"} task`,
     );
   }
 };

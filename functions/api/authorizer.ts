@@ -8,12 +8,11 @@ import type {
 import { loadConfig } from "../config.js";
 import { isDomainError } from "../core/errors.js";
 import { logger } from "../logger.js";
+import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { traced } from "../tracing.js";
-import { headerValue } from "./request-context.js";
+import { type AuthorizerContext, headerValue } from "./request-context.js";
 import { tokenSecretFrom } from "./token-secret.js";
 import { bearerToken, verifyToken } from "./tokens.js";
-
-export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
 
 // Only the token settings and the secret, from SSM Parameter Store: no other AWS client.
 const config = loadConfig();
@@ -30,7 +29,7 @@ const secretOrLog = async (): Promise<string> => {
 };
 
 export const handler = traced(
-  "Authorizer",
+  ENTRY_FUNCTIONS.authorizer.name,
   async (
     event: APIGatewayRequestAuthorizerEventV2,
   ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> => {

@@ -4,11 +4,12 @@
 import type { Context } from "aws-lambda";
 import { assertAllowlisted } from "../core/access.js";
 import { DomainError } from "../core/errors.js";
+import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { traced } from "../tracing.js";
-import { servicesFromEnv } from "../wiring.js";
+import { type ApiDeps, apiDeps } from "../wiring.js";
 import { answerInTime, errorResponse, type HttpResponse, json } from "./http.js";
 import { openApiDocument } from "./openapi/document.js";
-import { type ApiEvent, type Caller, callerOf } from "./request-context.js";
+import { type ApiEvent, type Caller, callerOf, type RequestScope } from "./request-context.js";
 import {
   applyForAccess,
   approveAccessRequest,
@@ -36,18 +37,12 @@ import {
 } from "./routes/replications.js";
 import { getSnapshot } from "./routes/snapshots.js";
 
-const services = servicesFromEnv();
-
-/** What a route knows of the request beyond its event: its id and when it must be answered. */
-export interface RequestScope {
-  requestId: string;
-  answerBy: Date;
-}
+const deps = apiDeps();
 
 type PrivateRoute = (
   event: ApiEvent,
   caller: Caller,
-  s: typeof services,
+  deps: ApiDeps,
   scope: RequestScope,
 ) => Promise<HttpResponse>;
 
@@ -80,7 +75,7 @@ const accountRoutes: Record<string, PrivateRoute> = {
 const ANSWER_MARGIN_MS = 1_500;
 
 export const handler = traced(
-  "Api",
+  ENTRY_FUNCTIONS.api.name,
   async (
     event: ApiEvent,
     context: Pick<Context, "awsRequestId" | "getRemainingTimeInMillis">,
@@ -92,24 +87,24 @@ export const handler = traced(
     let response: HttpResponse;
     try {
       response = await answerInTime(scope.answerBy, async () => {
-        if (event.routeKey === "GET /health") return health(services);
+        if (event.routeKey === "GET /health") return health(deps);
         if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
         if (event.routeKey === "GET /console") return consolePage();
         const caller = callerOf(event);
         const open = accountRoutes[event.routeKey];
-        if (open) return open(event, caller, services, scope);
+        if (open) return open(event, caller, deps, scope);
         const route = privateRoutes[event.routeKey];
         if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
         // Read at each request: an approval lets the account in at once.
-        await assertAllowlisted(caller.accountId, services.allowlist);
-        return route(event, caller, services, scope);
+        await assertAllowlisted(caller.accountId, deps.allowlist);
+        return route(event, caller, deps, scope);
       });
     } catch (error) {
       response = errorResponse(error, scope.requestId);
       // A refusal of the request itself (bad input, not allowed, not found, in conflict): counted
       // by its code. Busy answers and our own failures are not refusals.
       if (error instanceof DomainError && (response.statusCode ?? 500) < 500) {
-        services.steps.metrics.rejected(error.code);
+        deps.metrics.rejected(error.code);
       }
     }
     return { ...response, headers: { ...response.headers, "x-request-id": scope.requestId } };

@@ -2,7 +2,9 @@
 // query parameters. Each refusal is a named error with the contract's message.
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from "aws-lambda";
 import { DomainError } from "../core/errors.js";
-import type { AuthorizerContext } from "./authorizer.js";
+
+/** What the authorizer hands the API: who the caller is, or why its token was refused. */
+export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
 
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
 
@@ -10,6 +12,12 @@ export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<Author
 export interface Caller {
   accountId: string;
   admin: boolean;
+}
+
+/** What a route knows of the request beyond its event: its id and when it must be answered. */
+export interface RequestScope {
+  requestId: string;
+  answerBy: Date;
 }
 
 /** The authenticated caller; 401 with the authorizer's reason otherwise. */

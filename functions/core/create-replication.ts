@@ -14,7 +14,7 @@ export interface CreateReplicationDeps {
   jobs: JobStore;
   workflow: Workflow;
   clock: Clock;
-  policy: ReplicationPolicy;
+  settings: ReplicationPolicy;
   /** Who may replicate now: the seed and every approved account. */
   allowlist: Allowlist;
   newJobId?: () => string;
@@ -79,7 +79,7 @@ export const createReplication = async (
   deps: CreateReplicationDeps,
 ): Promise<CreatedReplication> => {
   await assertAllowlisted(input.accountId, deps.allowlist);
-  const request = checkReplicationRequest(parseReplicationRequest(input.body), deps.policy);
+  const request = checkReplicationRequest(parseReplicationRequest(input.body), deps.settings);
   // The caller's deadline is in real time, whatever the clock the job's times are read from.
   const timeLeft = () =>
     input.answerBy ? input.answerBy.getTime() - Date.now() : LONGEST_START_MS;

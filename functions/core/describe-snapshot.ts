@@ -53,12 +53,12 @@ export const describeSnapshot = async (
   deps: {
     snapshots: SnapshotProvider;
     jobs: JobStore;
-    policy: ReplicationPolicy;
+    settings: ReplicationPolicy;
     reads: SnapshotReadCache;
     clock: Clock;
   },
 ): Promise<SnapshotReport> => {
-  assertSupportedRegion(region, "Region", deps.policy);
+  assertSupportedRegion(region, "Region", deps.settings);
   const snapshot = await deps.snapshots.describe(accountId, region, snapshotId);
   if (!snapshot) {
     throw new DomainError(

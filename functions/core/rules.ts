@@ -1,12 +1,11 @@
-// The seed's rules for a replication request: allowlisted accounts, supported regions,
-// destinations that are given, distinct and not the source, and the snapshot name.
+// The seed's rules for a replication request: supported regions, destinations that are given,
+// distinct and not the source, and the snapshot name (the allowlist is core/access.ts's).
+import type { Config } from "./config.js";
 import { DomainError } from "./errors.js";
 import { MAX_NAME_LENGTH, type ReplicationRequest } from "./request.js";
 
-export interface ReplicationPolicy {
-  supportedRegions: readonly string[];
-  allowlistedAccounts: readonly string[];
-}
+/** The seed's rules a request is checked against (who may ask is the allowlist's to say). */
+export type ReplicationPolicy = Pick<Config, "supportedRegions">;
 
 /** A request that passed every rule, with the default name filled in. */
 export interface CheckedRequest {

@@ -73,7 +73,7 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
         name: job.name,
         tags: userTagsOf(job.tags),
       }),
-      deps.settings.policy,
+      deps.settings,
     );
     sizeGiB = await checkSourceSnapshot(deps, job);
     await checkQuota(deps, job);

@@ -3,22 +3,24 @@
 // change nothing. A failure is thrown, so EventBridge delivers the event again.
 import { onCopyEvent, readCopyEvent } from "../core/copy-events.js";
 import { logger } from "../logger.js";
+import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { traced } from "../tracing.js";
-import { servicesFromEnv } from "../wiring.js";
+import { eventDeps } from "../wiring.js";
 
-const { steps, clock } = servicesFromEnv();
+const deps = eventDeps();
+const { name } = ENTRY_FUNCTIONS.copyEvents;
 
-export const handler = traced("CopyEvents", async (event: unknown) => {
+export const handler = traced(name, async (event: unknown) => {
   const copyEvent = readCopyEvent(event);
   if (!copyEvent) {
-    logger.info("event ignored: not an EBS copySnapshot event", { step: "CopyEvent" });
+    logger.info("event ignored: not an EBS copySnapshot event", { step: name });
     return { outcome: "ignored" };
   }
   const outcome = await onCopyEvent(copyEvent, {
-    ...steps,
-    now: clock.now(),
-    warn: (message) => logger.warn(message, { step: "CopyEvent" }),
+    ...deps,
+    now: deps.clock.now(),
+    warn: (message) => logger.warn(message, { step: name }),
   });
-  logger.info("copy event", { step: "CopyEvent", ...copyEvent, outcome });
+  logger.info("copy event", { step: name, ...copyEvent, outcome });
   return { outcome };
 });

@@ -3,11 +3,14 @@
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { tick } from "../core/policies/scheduler.js";
 import { logger } from "../logger.js";
+import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { loggedPolicyEvents } from "../policy-events.js";
 import { traced } from "../tracing.js";
-import { servicesFromEnv } from "../wiring.js";
+import { scheduleDeps } from "../wiring.js";
 
-const { policyDeps, clock, config } = servicesFromEnv();
+const deps = scheduleDeps();
+const { clock, config } = deps;
+const { name } = ENTRY_FUNCTIONS.scheduler;
 
 /** Room left before the function's timeout to save what the tick did. */
 const MARGIN_MS = 15_000;
@@ -22,19 +25,19 @@ const nowOf = (event: Partial<ScheduledEvent> | undefined): Date => {
 };
 
 export const handler = traced(
-  "Scheduler",
+  name,
   async (
     event: Partial<ScheduledEvent> | undefined,
     context?: Pick<Context, "getRemainingTimeInMillis">,
   ) => {
     const started = Date.now();
     const remaining = context?.getRemainingTimeInMillis?.() ?? 120_000;
-    const summary = await tick(nowOf(event), policyDeps, loggedPolicyEvents, {
+    const summary = await tick(nowOf(event), deps, loggedPolicyEvents, {
       deadline: started + remaining - MARGIN_MS,
       batchSize: BATCH_SIZE,
     });
     const log = summary.problems.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log("schedule tick done", { step: "Schedule", durationMs: Date.now() - started, ...summary });
+    log("schedule tick done", { step: name, durationMs: Date.now() - started, ...summary });
     return summary;
   },
 );

@@ -6,10 +6,13 @@ import { reclaimSlots, reportQueues } from "../core/copy-queue.js";
 import { errorMessage } from "../core/errors.js";
 import { settleHolders, sweepJobs } from "../core/sweep-jobs.js";
 import { logger } from "../logger.js";
+import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { traced } from "../tracing.js";
-import { servicesFromEnv } from "../wiring.js";
+import { scheduleDeps } from "../wiring.js";
 
-const { steps, workflow, config } = servicesFromEnv();
+const deps = scheduleDeps();
+const { config } = deps;
+const { name } = ENTRY_FUNCTIONS.sweeper;
 const sweep = {
   startGraceSeconds: config.sweepStartGraceSeconds,
   checkSeconds: config.sweepCheckSeconds,
@@ -17,15 +20,15 @@ const sweep = {
   batchSize: 200,
 };
 
-export const handler = traced("Sweeper", async () => {
+export const handler = traced(name, async () => {
   const started = Date.now();
-  const jobs = await sweepJobs({ ...steps, workflow, sweep });
-  const holders = await settleHolders({ ...steps, workflow, sweep });
+  const jobs = await sweepJobs({ ...deps, sweep });
+  const holders = await settleHolders({ ...deps, sweep });
   // After the jobs: a job the sweep just failed gives its slot back here at the latest.
-  const slots = await reclaimSlots(steps).catch((error: unknown) => ({
+  const slots = await reclaimSlots(deps).catch((error: unknown) => ({
     problem: errorMessage(error),
   }));
-  const queues = await reportQueues(steps).then(
+  const queues = await reportQueues(deps).then(
     () => "reported",
     (error: unknown) => errorMessage(error),
   );
@@ -37,6 +40,6 @@ export const handler = traced("Sweeper", async () => {
     queues !== "reported";
   const log = troubled ? logger.warn.bind(logger) : logger.info.bind(logger);
   const report = { ...jobs, holders, slots, queues };
-  log("sweep done", { step: "Sweep", durationMs: Date.now() - started, ...report });
+  log("sweep done", { step: name, durationMs: Date.now() - started, ...report });
   return report;
 });

@@ -2,12 +2,9 @@
 // point and prunes the policy's older copies there (see core/policies/retention.ts).
 import { applyRetention } from "../core/policies/retention.js";
 import { loggedPolicyEvents } from "../policy-events.js";
-import { servicesFromEnv } from "../wiring.js";
 import { stepHandler } from "./step-handler.js";
 import { JobInput } from "./step-input.js";
 
-const { policyDeps } = servicesFromEnv();
-
-export const handler = stepHandler("applyRetention", JobInput, ({ jobId }) =>
-  applyRetention(jobId, policyDeps, loggedPolicyEvents),
+export const handler = stepHandler("applyRetention", JobInput, ({ jobId }, deps) =>
+  applyRetention(jobId, deps, loggedPolicyEvents),
 );

@@ -1,16 +1,16 @@
-// What every step handler does around its one domain call: check the state machine's input,
-// log the start and the outcome with the job's keys under the step's name from the function
-// manifest, and let a named error through unchanged for the state machine's Retry and Catch (an
-// AWS service busy past the SDK's retries becomes ServiceBusy, which it retries).
+// What every step handler does around its one domain call: check the state machine's input, log
+// the start and the outcome with the job's keys under the step's name (its function's key in
+// PascalCase), and let a named error through unchanged for the state machine's Retry and Catch
+// (an AWS service busy past the SDK's retries becomes ServiceBusy, which it retries).
 import type { z } from "zod";
 import { isPassingTrouble } from "../adapters/passing-trouble.js";
 import { DomainError } from "../core/errors.js";
 import { parseWith } from "../core/request.js";
 import type { StepDeps } from "../core/step-deps.js";
 import { logger } from "../logger.js";
-import { functionSpec, type StepKey } from "../manifest.js";
+import { stepName } from "../manifest.js";
 import { traced } from "../tracing.js";
-import { servicesFromEnv } from "../wiring.js";
+import { stepDeps } from "../wiring.js";
 
 /**
  * An AWS service that stayed busy through the SDK's retries (DynamoDB throttling, say) fails the
@@ -30,12 +30,12 @@ export const stepHandler = <
   Input extends { jobId: string; destinationRegion?: string | undefined },
   Output,
 >(
-  key: StepKey,
+  key: string,
   schema: z.ZodType<Input>,
   run: (input: Input, deps: StepDeps) => Promise<Output>,
 ) => {
-  const step = functionSpec(key).name;
-  const { steps } = servicesFromEnv();
+  const step = stepName(key);
+  const deps = stepDeps();
   return traced(step, async (event: unknown): Promise<Output> => {
     const input = parseWith(schema, event, `${step} input`);
     const keys = {
@@ -45,7 +45,7 @@ export const stepHandler = <
     };
     const started = Date.now();
     try {
-      const output = await run(input, steps);
+      const output = await run(input, deps);
       logger.info(`${step} done`, { ...keys, durationMs: Date.now() - started, output });
       return output;
     } catch (caught) {

@@ -12,6 +12,8 @@ import type {
   PolicyListBody,
   PolicyRunBody,
 } from "../../functions/api/openapi/schemas.js";
+import { isFinishedJob } from "../../functions/core/job.js";
+import { UsageError } from "../../local/usage-error.js";
 import { ApiRefusal, type Client, httpClient } from "./client.js";
 import { duration, progressBar, renderJob, table } from "./render.js";
 
@@ -31,10 +33,6 @@ options:
   --api URL      the API (or SNAPRELAY_API_URL; npm start prints it)
   --token TOKEN  a bearer token (or SNAPRELAY_TOKEN; npm run token prints one)
   --json         print the API's JSON, for scripts`;
-
-const FINAL = new Set(["COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED"]);
-
-class UsageError extends Error {}
 
 interface Options {
   json: boolean;
@@ -91,7 +89,7 @@ const watchCommand = async (client: Client, jobId: string, options: Options): Pr
       print(text);
       drawn = text.split("\n").length;
     }
-    if (FINAL.has(job.status)) return job.status === "COMPLETED" ? 0 : 1;
+    if (isFinishedJob(job.status)) return job.status === "COMPLETED" ? 0 : 1;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 };

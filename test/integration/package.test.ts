@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FUNCTION_KEYS } from "../../functions/manifest.js";
+import { allFunctions } from "../../statemachine/functions.js";
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
@@ -40,10 +40,12 @@ describe("the deployment package", () => {
     expect(definition).not.toContain("LambdaTransient");
   });
 
-  it("holds every function of the manifest, on nodejs22.x", () => {
+  it("holds every function, on nodejs22.x", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual(
-      FUNCTION_KEYS.map((key) => `snaprelay-dev-${key}`).sort(),
+      allFunctions()
+        .map((spec) => `snaprelay-dev-${spec.key}`)
+        .sort(),
     );
     expect(new Set(functions.map((f) => f.Properties.Runtime))).toEqual(new Set(["nodejs22.x"]));
   });

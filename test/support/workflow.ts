@@ -1,12 +1,12 @@
 // Runs the built state machine in process (aws-local-stepfunctions) with the real step handlers:
-// each Task state is mapped, through the function its Resource names, to the handler the function
-// manifest gives that function.
+// each Task state is mapped, through the function it invokes, to that step's entry file.
 import { StateMachine } from "aws-local-stepfunctions";
-import { FUNCTION_KEYS, functionSpec } from "../../functions/manifest.js";
+import { stepSpec } from "../../functions/manifest.js";
 
 type JSONValue = Parameters<StateMachine["run"]>[0];
 
 import { lambdaArnOf, loadBuiltDefinition, loadDefinition } from "../../statemachine/definition.js";
+import { stepStates } from "../../statemachine/functions.js";
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -38,20 +38,20 @@ const tasksOf = (callbacks: boolean): Record<string, string> => {
 };
 
 /**
- * Imports the step handlers of the function manifest, by function key, after the environment is
- * set: they read their configuration on import.
+ * Imports every step's handler from the entry file its function's key names, by key, after the
+ * environment is set: the handlers read their configuration on import.
  */
 export const importHandlers = async (): Promise<Record<string, Handler>> => {
-  const steps = FUNCTION_KEYS.filter((key) => functionSpec(key).kind === "step");
+  const keys = [...stepStates().keys()];
   const modules = await Promise.all(
-    steps.map(
+    keys.map(
       (key) =>
-        import(`../../${functionSpec(key).entry.replace(/\.ts$/, ".js")}`) as Promise<{
+        import(`../../${stepSpec(key).entry.replace(/\.ts$/, ".js")}`) as Promise<{
           handler: Handler;
         }>,
     ),
   );
-  return Object.fromEntries(steps.map((key, index) => [key, modules[index]?.handler as Handler]));
+  return Object.fromEntries(keys.map((key, index) => [key, modules[index]?.handler as Handler]));
 };
 
 export interface WorkflowRun {

@@ -4,16 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { describeSnapshot } from "../../functions/core/describe-snapshot.js";
 import { SnapshotReadCache } from "../../functions/core/live-progress.js";
 import { validateJob } from "../../functions/core/validate-job.js";
-import {
-  ACCOUNT,
-  aCopy,
-  aJob,
-  type Fakes,
-  seedPolicy,
-  settings,
-  stepFakes,
-  stored,
-} from "./fakes.js";
+import { ACCOUNT, aCopy, aJob, type Fakes, settings, stepFakes, stored } from "./fakes.js";
 
 const NEIGHBOUR = "444455556666";
 
@@ -30,7 +21,6 @@ describe("another account's snapshot", () => {
     // Act
     const viewing = describeSnapshot(ACCOUNT, "ap-shanghai", "snap-neighbour1", {
       ...fakes.deps,
-      policy: seedPolicy(),
       reads: new SnapshotReadCache(fakes.snapshots),
     });
 

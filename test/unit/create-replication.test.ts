@@ -35,8 +35,8 @@ beforeEach(() => {
     jobs,
     workflow,
     clock: new FixedClock(),
-    policy: seedPolicy(),
-    allowlist: seededAllowlist(seedPolicy().allowlistedAccounts),
+    settings: seedPolicy(),
+    allowlist: seededAllowlist([ACCOUNT]),
     newJobId: () => `job-${++next}`,
   };
 });

@@ -3,13 +3,12 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { describeSnapshot } from "../../functions/core/describe-snapshot.js";
 import { SnapshotReadCache } from "../../functions/core/live-progress.js";
-import { ACCOUNT, aCopy, aJob, type Fakes, seedPolicy, stepFakes, T0 } from "./fakes.js";
+import { ACCOUNT, aCopy, aJob, type Fakes, stepFakes, T0 } from "./fakes.js";
 
 let fakes: Fakes;
 const view = (region: string, snapshotId: string) =>
   describeSnapshot(ACCOUNT, region, snapshotId, {
     ...fakes.deps,
-    policy: seedPolicy(),
     reads: new SnapshotReadCache(fakes.snapshots),
   });
 
@@ -96,7 +95,6 @@ describe("a source snapshot", () => {
     for (let look = 0; look < 10; look++) {
       await describeSnapshot(ACCOUNT, "ap-shanghai", "snap-oi5spwt2", {
         ...fakes.deps,
-        policy: seedPolicy(),
         reads,
       });
     }

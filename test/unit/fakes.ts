@@ -42,6 +42,7 @@ import type {
 } from "../../functions/core/ports.js";
 import type { ReplicationPolicy } from "../../functions/core/rules.js";
 import type { StepDeps, StepSettings } from "../../functions/core/step-deps.js";
+import { InMemoryPolicyStore } from "./policy-fakes.js";
 
 export const ACCOUNT = "111122223333";
 export const T0 = new Date("2026-11-25T02:00:00.000Z");
@@ -671,12 +672,11 @@ export class FixedClock implements Clock {
 
 export const seedPolicy = (fields: Partial<ReplicationPolicy> = {}): ReplicationPolicy => ({
   supportedRegions: [...SEED_REGIONS],
-  allowlistedAccounts: [ACCOUNT],
   ...fields,
 });
 
 export const settings = (fields: Partial<StepSettings> = {}): StepSettings => ({
-  policy: seedPolicy(),
+  ...seedPolicy(),
   pollMinSeconds: 15,
   pollMaxSeconds: 600,
   assumedCopyMiBPerSecond: 100,
@@ -696,6 +696,7 @@ export interface Fakes {
   clock: FixedClock;
   access: InMemoryAccessStore;
   metrics: RecordingMetrics;
+  policies: InMemoryPolicyStore;
   deps: StepDeps;
 }
 
@@ -732,6 +733,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
   const clock = new FixedClock();
   const access = new InMemoryAccessStore();
   const metrics = new RecordingMetrics();
+  const policies = new InMemoryPolicyStore();
   return {
     jobs,
     snapshots,
@@ -741,6 +743,7 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
     clock,
     access,
     metrics,
+    policies,
     deps: {
       jobs,
       snapshots,
@@ -749,8 +752,9 @@ export const stepFakes = (stepSettings: StepSettings = settings()): Fakes => {
       workflow,
       clock,
       settings: stepSettings,
-      allowlist: allowlistOf(stepSettings.policy.allowlistedAccounts, access),
+      allowlist: allowlistOf([ACCOUNT], access),
       metrics,
+      policies,
       random: () => 0,
     },
   };

@@ -1,11 +1,12 @@
-// The function manifest is the one list of snaprelay's Lambda functions: serverless.yml declares
-// exactly its functions with its handler paths, every entry file exists and exports a handler,
-// and the names follow one scheme (file, function key, log name, ASL state).
-import { existsSync, readFileSync } from "node:fs";
+// One key names a function everywhere: serverless.yml declares exactly the functions there are
+// (the manifest's entry points and the steps the state machine invokes), each with the handler
+// path and the role its key gives; every step file passes its own key to the step handler.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import { FUNCTION_KEYS, functionSpec, handlerPathOf, statesOf } from "../../functions/manifest.js";
+import { handlerPathOf, roleOf, stepName } from "../../functions/manifest.js";
+import { allFunctions, stepStates } from "../../statemachine/functions.js";
 
 const serverless = z
   .looseObject({
@@ -13,59 +14,63 @@ const serverless = z
   })
   .parse(parse(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")));
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-const pascal = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}`;
+const functions = allFunctions();
+const steps = functions.filter((spec) => spec.kind === "step");
 
-describe("the function manifest", () => {
-  it("is exactly the functions serverless.yml declares", () => {
+describe("the functions", () => {
+  it("are exactly those serverless.yml declares", () => {
     // Act
     const declared = Object.keys(serverless.functions).sort();
 
     // Assess
-    expect(declared).toEqual([...FUNCTION_KEYS].sort());
+    expect(declared).toEqual(functions.map((spec) => spec.key).sort());
+    expect(steps.map((spec) => spec.key)).toEqual([
+      "validate",
+      "acquireSlot",
+      "waitForSlot",
+      "startCopy",
+      "awaitCopy",
+      "pollCopy",
+      "finalize",
+      "recordFailure",
+      "applyRetention",
+    ]);
   });
 
-  it.each(FUNCTION_KEYS)(
-    "gives %s the handler path and the role serverless.yml runs it with",
-    (key) => {
-      // Act
-      const declared = serverless.functions[key];
-
-      // Assess
-      expect(declared?.handler).toBe(handlerPathOf(key));
-      expect(declared?.role).toBe(`${pascal(key)}Role`);
-    },
-  );
-
-  it.each(FUNCTION_KEYS)("has an entry file for %s that exports a handler", async (key) => {
-    // Prepare
-    const { entry } = functionSpec(key);
-
+  it.each(functions)("give $key the handler path and the role its key names", (spec) => {
     // Act
-    const source = existsSync(entry) ? readFileSync(entry, "utf8") : "";
+    const declared = serverless.functions[spec.key];
 
     // Assess
-    expect(existsSync(entry)).toBe(true);
-    expect(source).toMatch(/export const handler = /);
+    expect(declared?.handler).toBe(handlerPathOf(spec));
+    expect(declared?.role).toBe(roleOf(spec.key));
   });
 
-  it.each(FUNCTION_KEYS.filter((key) => functionSpec(key).kind === "step"))(
-    "names step %s alike in its file, its logs and its ASL states",
-    (key) => {
-      // Prepare
-      const spec = functionSpec(key);
+  it.each(steps)("give step $key the file, log name and states of its key", (spec) => {
+    // Act
+    const source = readFileSync(spec.entry, "utf8");
 
-      // Act
-      const file = spec.entry.split("/").at(-1);
+    // Assess
+    expect(source).toContain(`export const handler = stepHandler(`);
+    expect(source).toMatch(new RegExp(`stepHandler\\(\\s*"${spec.key}"`));
+    expect(spec.name).toBe(stepName(spec.key));
+  });
 
-      // Assess
-      expect(file).toBe(`${kebab(key)}.ts`);
-      expect(spec.name).toBe(pascal(key));
-      for (const state of statesOf(key)) {
-        const words = spec.name.match(/[A-Z][a-z]*/g) ?? [];
-        // A step invoked by two states names both after itself: FinalizeCopy, RecordJobFailure.
-        expect(words.every((word) => state.includes(word))).toBe(true);
-      }
-    },
-  );
+  it("name each step's states after the step", () => {
+    // Act
+    const states = Object.fromEntries(stepStates());
+
+    // Assess
+    expect(states).toEqual({
+      validate: ["Validate"],
+      acquireSlot: ["AcquireSlot"],
+      waitForSlot: ["WaitForSlot"],
+      startCopy: ["StartCopy"],
+      awaitCopy: ["AwaitCopy"],
+      pollCopy: ["PollCopy"],
+      finalize: ["FinalizeCopy", "FinalizeJob"],
+      recordFailure: ["RecordCopyFailure", "RecordJobFailure"],
+      applyRetention: ["ApplyRetention"],
+    });
+  });
 });

@@ -46,7 +46,6 @@ beforeEach(() => {
     snapshots: fakes.snapshots,
     workflow: fakes.workflow,
     clock: fakes.clock,
-    rules: seedPolicy(),
   };
   snapshotCount = 0;
   copyCount = 0;

@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { LAMBDA_SERVICE_ERRORS } from "../../functions/core/retry-policies.js";
-import { FUNCTION_KEYS, functionSpec } from "../../functions/manifest.js";
 import {
   expandSource,
   lambdaArnOf,
@@ -15,6 +14,7 @@ import {
   SOURCE_PATH,
 } from "../../statemachine/definition.js";
 import { DefinitionError, expandDefinition } from "../../statemachine/expand.js";
+import { stepStates } from "../../statemachine/functions.js";
 
 // asl-validator is CommonJS without type declarations; load it through require with the
 // one signature used here, rather than declaring the module for the whole project.
@@ -105,9 +105,7 @@ describe("the replication state machine", () => {
     const undeclared = [...referenced].filter((key) => !(key in serverless.functions));
 
     // Assess
-    expect([...referenced].sort()).toEqual(
-      FUNCTION_KEYS.filter((key) => functionSpec(key).kind === "step").sort(),
-    );
+    expect([...referenced].sort()).toEqual([...stepStates().keys()].sort());
     expect(undeclared).toEqual([]);
   });
 
@@ -327,16 +325,27 @@ describe("the state machine's source", () => {
     expect(expanding).toThrow(/Only: Retry names "LambdaTransent".*LambdaTransient, /);
   });
 
-  it("refuses a Task whose function the manifest does not declare", () => {
+  it("refuses a Task whose step has no entry file, naming the file it looked for", () => {
     // Act
     const expanding = () =>
       expandDefinition(oneTask({ Resource: { "Fn::GetAtt": ["verifyCopy", "Arn"] } }));
 
     // Assess
-    expect(expanding).toThrow("Only invokes function verifyCopy, which functions/manifest.ts");
+    expect(expanding).toThrow(
+      "Only invokes step verifyCopy, whose entry file functions/steps/verify-copy.ts is missing",
+    );
   });
 
-  it("refuses a Task of a name its function does not declare", () => {
+  it("refuses a Task that invokes a function that is not a step", () => {
+    // Act
+    const expanding = () =>
+      expandDefinition(oneTask({ Resource: { "Fn::GetAtt": ["api", "Arn"] } }));
+
+    // Assess
+    expect(expanding).toThrow("Only invokes api, which is not a step");
+  });
+
+  it("refuses a Task not named after its step", () => {
     // Act
     const expanding = () =>
       expandDefinition(
@@ -345,28 +354,42 @@ describe("the state machine's source", () => {
 
     // Assess
     expect(expanding).toThrow(
-      "Only invokes validate, whose manifest entry names its states Validate",
+      "Only invokes step validate: name the state after the step (Validate",
     );
   });
 
-  it("refuses a Task whose Retry does not start with its function's policy", () => {
-    // Prepare
-    const validate = {
-      StartAt: "Validate",
-      States: {
-        Validate: {
-          Type: "Task",
-          End: true,
-          Resource: { "Fn::GetAtt": ["validate", "Arn"] },
-          Retry: ["CloudThrottled"],
+  it.each([
+    ["a Lambda task", { "Fn::GetAtt": ["validate", "Arn"] }, {}, "LambdaTransient"],
+    [
+      "a callback task",
+      "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      { FunctionName: { "Fn::GetAtt": ["validate", "Arn"] } },
+      "CallbackTransient",
+    ],
+  ])(
+    "refuses %s whose Retry does not start with its kind's policy",
+    (_kind, resource, parameters, policy) => {
+      // Prepare
+      const validate = {
+        StartAt: "Validate",
+        States: {
+          Validate: {
+            Type: "Task",
+            End: true,
+            Resource: resource,
+            Parameters: parameters,
+            Retry: ["CloudThrottled"],
+          },
         },
-      },
-    };
+      };
 
-    // Act
-    const expanding = () => expandDefinition(validate);
+      // Act
+      const expanding = () => expandDefinition(validate);
 
-    // Assess
-    expect(expanding).toThrow("Validate invokes validate, whose retry policy is LambdaTransient");
-  });
+      // Assess
+      expect(expanding).toThrow(
+        `Validate invokes step validate: its Retry must start with ${policy}`,
+      );
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { seededAllowlist } from "../../functions/core/access.js";
 import { DomainError } from "../../functions/core/errors.js";
 import { validateJob } from "../../functions/core/validate-job.js";
-import { aJob, type Fakes, seedPolicy, settings, stepFakes, stored } from "./fakes.js";
+import { aJob, type Fakes, settings, stepFakes, stored } from "./fakes.js";
 
 let fakes: Fakes;
 
@@ -136,9 +136,7 @@ describe("a rejected job", () => {
 
   it("is rejected with UnsupportedRegion when a destination is no longer supported", async () => {
     // Prepare
-    fakes.deps.settings = settings({
-      policy: seedPolicy({ supportedRegions: ["ap-shanghai", "ap-mumbai"] }),
-    });
+    fakes.deps.settings = settings({ supportedRegions: ["ap-shanghai", "ap-mumbai"] });
 
     // Act
     const outcome = await validateJob("job-1", fakes.deps);

@@ -10,17 +10,17 @@ import {
 } from "../../core/access.js";
 import { DomainError } from "../../core/errors.js";
 import { parseWith } from "../../core/request.js";
-import type { Services } from "../../wiring.js";
+import type { ApiDeps } from "../../wiring.js";
 import { json } from "../http.js";
 import { type ApiEvent, type Caller, jsonBody, pathParameter } from "../request-context.js";
 
-export const applyForAccess = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const request = await submitAccessRequest(caller.accountId, jsonBody(event), services);
+export const applyForAccess = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const request = await submitAccessRequest(caller.accountId, jsonBody(event), deps);
   return json(201, request, { location: `/access-requests/${request.requestId}` });
 };
 
-export const getAccessRequest = async (event: ApiEvent, caller: Caller, services: Services) =>
-  json(200, await ownAccessRequest(caller.accountId, pathParameter(event, "requestId"), services));
+export const getAccessRequest = async (event: ApiEvent, caller: Caller, deps: ApiDeps) =>
+  json(200, await ownAccessRequest(caller.accountId, pathParameter(event, "requestId"), deps));
 
 export const AccessListQuerySchema = z.strictObject({
   status: z.enum(ACCESS_STATUSES as ["OPEN", "APPROVED", "REJECTED"]).default("OPEN"),
@@ -38,10 +38,10 @@ const assertAdmin = (caller: Caller) => {
   }
 };
 
-export const listAccessRequests = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const listAccessRequests = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   assertAdmin(caller);
   const query = parseWith(AccessListQuerySchema, event.queryStringParameters ?? {}, "query");
-  const page = await services.access.list(query.status, query.limit, query.nextToken);
+  const page = await deps.access.list(query.status, query.limit, query.nextToken);
   return json(200, {
     requests: page.requests,
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
@@ -49,15 +49,14 @@ export const listAccessRequests = async (event: ApiEvent, caller: Caller, servic
 };
 
 const decide =
-  (status: "APPROVED" | "REJECTED") =>
-  async (event: ApiEvent, caller: Caller, services: Services) => {
+  (status: "APPROVED" | "REJECTED") => async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
     assertAdmin(caller);
     const decided = await decideAccessRequest(
       caller.accountId,
       pathParameter(event, "requestId"),
       status,
       event.body ? jsonBody(event) : {},
-      services,
+      deps,
     );
     return json(200, decided);
   };

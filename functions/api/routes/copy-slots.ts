@@ -3,18 +3,17 @@
 import { poolOf } from "../../core/copy-queue.js";
 import { assertSupportedRegion } from "../../core/rules.js";
 import { slotLimitOf } from "../../core/step-deps.js";
-import type { Services } from "../../wiring.js";
+import type { ApiDeps } from "../../wiring.js";
 import { json } from "../http.js";
-import { type ApiEvent, pathParameter } from "../request-context.js";
-import type { Caller } from "./replications.js";
+import { type ApiEvent, type Caller, pathParameter } from "../request-context.js";
 
-export const getCopySlots = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const getCopySlots = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const region = pathParameter(event, "region");
-  assertSupportedRegion(region, "Region", services.policy);
-  const { holders, queueLength } = await services.slots.view(poolOf(caller, region));
+  assertSupportedRegion(region, "Region", deps.settings);
+  const { holders, queueLength } = await deps.slots.view(poolOf(caller, region));
   return json(200, {
     region,
-    limit: slotLimitOf(services.config.copySlots, region),
+    limit: slotLimitOf(deps.settings.copySlots, region),
     inUse: holders.length,
     holders: holders.map(({ jobId, since }) => ({ jobId, since })),
     queueLength,

@@ -16,11 +16,15 @@ import { recoveryPointOf, rescheduleBreachChecks } from "../../core/policies/rec
 import { executeRun, newRun } from "../../core/policies/run-policy.js";
 import { parseWith } from "../../core/request.js";
 import { loggedPolicyEvents } from "../../policy-events.js";
-import type { Services } from "../../wiring.js";
-import type { RequestScope } from "../handler.js";
+import type { ApiDeps } from "../../wiring.js";
 import { json } from "../http.js";
-import { type ApiEvent, jsonBody, pathParameter } from "../request-context.js";
-import type { Caller } from "./replications.js";
+import {
+  type ApiEvent,
+  type Caller,
+  jsonBody,
+  pathParameter,
+  type RequestScope,
+} from "../request-context.js";
 
 const RECENT_RUNS = 5;
 const RECENT_DELETIONS = 20;
@@ -33,9 +37,9 @@ const presentRun = ({ accountId, resumeAt, ...run }: PolicyRun) => run;
 /** Policy ids are pol- and a UUID; anything else names no policy (and is never a DynamoDB key). */
 const POLICY_ID = /^pol-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const ownPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
+const ownPolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const policyId = pathParameter(event, "policyId");
-  const policy = POLICY_ID.test(policyId) ? await services.policies.get(policyId) : undefined;
+  const policy = POLICY_ID.test(policyId) ? await deps.policies.get(policyId) : undefined;
   if (!policy || policy.accountId !== caller.accountId) {
     throw new DomainError("PolicyNotFound", `No DR policy ${policyId} in this account.`);
   }
@@ -46,15 +50,11 @@ const ownPolicy = async (event: ApiEvent, caller: Caller, services: Services) =>
 const warningsFor = async (
   accountId: string,
   request: PolicyRequest,
-  services: Services,
+  deps: ApiDeps,
 ): Promise<string[]> => {
   let volumes: string[];
   try {
-    volumes = await services.snapshots.findVolumes(
-      accountId,
-      request.sourceRegion,
-      request.selector,
-    );
+    volumes = await deps.snapshots.findVolumes(accountId, request.sourceRegion, request.selector);
   } catch (error) {
     // A role snaprelay cannot assume makes the policy useless: refused, nothing stored. Anything
     // else (EC2 busy) only leaves the advice out.
@@ -70,12 +70,12 @@ const warningsFor = async (
       ];
 };
 
-export const createPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const now = services.clock.now();
-  const request = checkPolicyRequest(jsonBody(event), services.policy, now);
-  const warnings = await warningsFor(caller.accountId, request, services);
+export const createPolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const now = deps.clock.now();
+  const request = checkPolicyRequest(jsonBody(event), deps.settings, now);
+  const warnings = await warningsFor(caller.accountId, request, deps);
   const policy = newPolicy(caller.accountId, request, `pol-${randomUUID()}`, now);
-  await services.policies.create(policy);
+  await deps.policies.create(policy);
   return json(
     201,
     { ...presentPolicy(policy), warnings },
@@ -88,27 +88,23 @@ export const PolicyListQuerySchema = z.strictObject({
   nextToken: z.string().min(1).max(2048).optional(),
 });
 
-export const listPolicies = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const listPolicies = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const query = parseWith(PolicyListQuerySchema, event.queryStringParameters ?? {}, "query");
-  const page = await services.policies.listByAccount(
-    caller.accountId,
-    query.limit,
-    query.nextToken,
-  );
+  const page = await deps.policies.listByAccount(caller.accountId, query.limit, query.nextToken);
   return json(200, {
     policies: page.policies.map(presentPolicy),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
   });
 };
 
-export const getPolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const policy = await ownPolicy(event, caller, services);
+export const getPolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const policy = await ownPolicy(event, caller, deps);
   const [targets, runs, deletions] = await Promise.all([
-    services.policies.targets(policy.policyId),
-    services.policies.recentRuns(policy.policyId, RECENT_RUNS),
-    services.policies.recentDeletions(policy.policyId, RECENT_DELETIONS),
+    deps.policies.targets(policy.policyId),
+    deps.policies.recentRuns(policy.policyId, RECENT_RUNS),
+    deps.policies.recentDeletions(policy.policyId, RECENT_DELETIONS),
   ]);
-  const now = services.clock.now();
+  const now = deps.clock.now();
   const recoveryPoints = targets
     .filter((target) => policy.destinationRegions.includes(target.destinationRegion))
     .map((target) => recoveryPointOf(target, policy.rpoMinutes, now));
@@ -127,43 +123,43 @@ export const getPolicy = async (event: ApiEvent, caller: Caller, services: Servi
   });
 };
 
-export const replacePolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const current = await ownPolicy(event, caller, services);
-  const now = services.clock.now();
-  const request = checkPolicyRequest(jsonBody(event), services.policy, now);
-  const warnings = await warningsFor(caller.accountId, request, services);
+export const replacePolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const current = await ownPolicy(event, caller, deps);
+  const now = deps.clock.now();
+  const request = checkPolicyRequest(jsonBody(event), deps.settings, now);
+  const warnings = await warningsFor(caller.accountId, request, deps);
   const policy = replacedPolicy(current, request, now);
-  if (!(await services.policies.replace(policy))) {
+  if (!(await deps.policies.replace(policy))) {
     throw new DomainError("PolicyNotFound", `No DR policy ${policy.policyId} in this account.`);
   }
   if (policy.rpoMinutes !== current.rpoMinutes) {
-    await rescheduleBreachChecks(policy, services.policies);
+    await rescheduleBreachChecks(policy, deps.policies);
   }
   return json(200, { ...presentPolicy(policy), warnings });
 };
 
-export const deletePolicy = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const policy = await ownPolicy(event, caller, services);
-  await services.policies.delete(policy.policyId);
+export const deletePolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const policy = await ownPolicy(event, caller, deps);
+  await deps.policies.delete(policy.policyId);
   return { statusCode: 204, headers: {}, body: "" };
 };
 
 export const runPolicyNow = async (
   event: ApiEvent,
   caller: Caller,
-  services: Services,
+  deps: ApiDeps,
   scope: RequestScope,
 ) => {
-  const policy = await ownPolicy(event, caller, services);
-  const now = services.clock.now();
+  const policy = await ownPolicy(event, caller, deps);
+  const now = deps.clock.now();
   const run = newRun(policy, "manual", now.toISOString(), now);
-  await services.policies.addRun(run);
+  await deps.policies.addRun(run);
   // The run's jobs are made now, as far as the request's time allows; a run left STARTING is
   // finished by the scheduler's next tick.
   const done = await executeRun(
     policy,
     run,
-    services.policyDeps,
+    deps,
     scope.answerBy.getTime() - RUN_ANSWER_MARGIN_MS,
     loggedPolicyEvents,
   );

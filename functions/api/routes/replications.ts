@@ -9,15 +9,17 @@ import { historyPage, readableHistory } from "../../core/job-history.js";
 import { liveCopies } from "../../core/live-progress.js";
 import { parseWith, SnapshotIdSchema } from "../../core/request.js";
 import { logger } from "../../logger.js";
-import type { Services } from "../../wiring.js";
-import type { RequestScope } from "../handler.js";
+import type { ApiDeps } from "../../wiring.js";
 import { json } from "../http.js";
 import { presentJob } from "../presenter.js";
-import { type ApiEvent, header, jsonBody, pathParameter } from "../request-context.js";
-
-export interface Caller {
-  accountId: string;
-}
+import {
+  type ApiEvent,
+  type Caller,
+  header,
+  jsonBody,
+  pathParameter,
+  type RequestScope,
+} from "../request-context.js";
 
 const IdempotencyKeySchema = z
   .string()
@@ -26,7 +28,7 @@ const IdempotencyKeySchema = z
 export const startReplication = async (
   event: ApiEvent,
   caller: Caller,
-  services: Services,
+  deps: ApiDeps,
   scope: RequestScope,
 ) => {
   const rawKey = header(event, "idempotency-key");
@@ -41,7 +43,7 @@ export const startReplication = async (
       answerBy: scope.answerBy,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     },
-    services,
+    deps,
   );
   if (startDeferred) {
     logger.warn("job accepted; its execution will be started by the sweeper", {
@@ -60,25 +62,25 @@ export const startReplication = async (
 const callersJob = async (
   event: ApiEvent,
   caller: Caller,
-  services: Services,
+  deps: ApiDeps,
 ): Promise<ReplicationJob> => {
   const jobId = pathParameter(event, "jobId");
-  const job = await services.jobs.get(jobId);
+  const job = await deps.jobs.get(jobId);
   if (!job || job.accountId !== caller.accountId) {
     throw new DomainError("JobNotFound", `No replication job ${jobId} in this account.`);
   }
   return job;
 };
 
-export const getReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
-  const job = await callersJob(event, caller, services);
+export const getReplication = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const job = await callersJob(event, caller, deps);
   const positions: Record<string, number> = {};
   for (const copy of job.copies) {
     if (copy.status !== "QUEUED") continue;
-    const position = await queuePosition(job, copy.destinationRegion, services);
+    const position = await queuePosition(job, copy.destinationRegion, deps);
     if (position !== undefined) positions[copy.destinationRegion] = position;
   }
-  const live = await liveCopies(job.accountId, job.copies, services);
+  const live = await liveCopies(job.accountId, job.copies, deps);
   return json(200, presentJob(job, positions, live));
 };
 
@@ -89,9 +91,9 @@ export const JobListQuerySchema = z.strictObject({
   nextToken: z.string().min(1).max(2048).optional(),
 });
 
-export const listReplications = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const listReplications = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const query = parseWith(JobListQuerySchema, event.queryStringParameters ?? {}, "query");
-  const page = await services.jobs.listByAccount(caller.accountId, query);
+  const page = await deps.jobs.listByAccount(caller.accountId, query);
   return json(200, {
     jobs: page.jobs.map((job) => presentJob(job)),
     ...(page.nextToken ? { nextToken: page.nextToken } : {}),
@@ -102,13 +104,13 @@ export const CancelBodySchema = z.strictObject({
   reason: z.string().trim().min(1).max(200).optional(),
 });
 
-export const cancelReplication = async (event: ApiEvent, caller: Caller, services: Services) => {
+export const cancelReplication = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const jobId = pathParameter(event, "jobId");
   // The body is optional: a reason, if the caller gives one.
   const body = event.body ? parseWith(CancelBodySchema, jsonBody(event), "body") : {};
   const job = await cancelJob(
     { jobId, accountId: caller.accountId, ...(body.reason ? { reason: body.reason } : {}) },
-    { ...services.steps, workflow: services.workflow },
+    deps,
   );
   return json(202, presentJob(job));
 };
@@ -118,14 +120,10 @@ export const HistoryQuerySchema = z.strictObject({
   nextToken: z.string().min(1).max(64).optional(),
 });
 
-export const getReplicationHistory = async (
-  event: ApiEvent,
-  caller: Caller,
-  services: Services,
-) => {
+export const getReplicationHistory = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const query = parseWith(HistoryQuerySchema, event.queryStringParameters ?? {}, "query");
-  const job = await callersJob(event, caller, services);
-  const events = job.executionArn ? await services.workflow.history(job.executionArn) : undefined;
+  const job = await callersJob(event, caller, deps);
+  const events = job.executionArn ? await deps.workflow.history(job.executionArn) : undefined;
   const entries = readableHistory(
     events ?? [],
     job.copies.map((copy) => copy.destinationRegion),

@@ -14,6 +14,9 @@ import { recordRecoveryPoint } from "./recovery-point.js";
 import { planRetention } from "./retention-plan.js";
 import type { PolicyDeps } from "./run-policy.js";
 
+/** What retention reads and deletes with: no workflow to start. */
+export type RetentionDeps = Pick<PolicyDeps, "policies" | "jobs" | "snapshots" | "clock">;
+
 export interface RetentionOutcome {
   jobId: string;
   policyId: string | null;
@@ -29,7 +32,7 @@ const prune = async (
   job: ReplicationJob,
   volumeId: string,
   region: string,
-  deps: PolicyDeps,
+  deps: RetentionDeps,
   outcome: RetentionOutcome,
 ): Promise<void> => {
   const copies = (
@@ -93,7 +96,7 @@ const prune = async (
 /** The Retention step of a policy's job; a job from the API has nothing to do here. */
 export const applyRetention = async (
   jobId: string,
-  deps: PolicyDeps,
+  deps: RetentionDeps,
   events: PolicyEvents = silentEvents,
 ): Promise<RetentionOutcome> => {
   const job = await loadJob(deps.jobs, jobId);

@@ -22,7 +22,6 @@ import type {
   SnapshotView,
   Workflow,
 } from "../ports.js";
-import type { ReplicationPolicy as SeedRules } from "../rules.js";
 import { type PolicyEvents, silentEvents } from "./events.js";
 import type { DrPolicy } from "./policy.js";
 import type { PolicyRun, RunFailure, RunJob, RunSkip, VolumeTarget } from "./records.js";
@@ -35,7 +34,6 @@ export interface PolicyDeps {
   snapshots: SnapshotProvider;
   workflow: Pick<Workflow, "start">;
   clock: Clock;
-  rules: SeedRules;
 }
 
 /** Jobs made at once: a run of hundreds of volumes goes in batches of this many. */
