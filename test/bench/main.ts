@@ -1,6 +1,7 @@
 // `npm run bench [-- options]`: the copy queue and the poller under load, on local stacks the
 // bench starts itself, with the compressed clock. Prints a table, or with --json one document
-// {"scenarios": [...]}. Every time it reports is in the clock's seconds. Options:
+// {"scenarios": [...]}; either way the run is kept as JSON under bench/results/ (the command,
+// the commit, the machine, the results). Every time it reports is in the clock's seconds. Options:
 //   --jobs 1000 --destination ap-mumbai      the burst (and the burst with foreign copies)
 //   --copy-seconds 60,3600,86400             the copy-length scenarios, one copy each
 //   --poll fixed:30                          the baseline poller of the copy-length scenarios
@@ -10,6 +11,7 @@
 //   --scenarios burst,foreign,copy-seconds   which to run (all by default)
 import { parseArgs } from "node:util";
 import type { ScenarioResult } from "./metrics.js";
+import { type BenchRun, currentCommit, machine, renderTable, saveRun } from "./results.js";
 import { runScenario, type ScenarioPlan } from "./run-scenario.js";
 
 const { values } = parseArgs({
@@ -100,50 +102,22 @@ if (wanted.has("copy-seconds")) {
   });
 }
 
+const startedAt = new Date().toISOString();
+const commit = currentCommit();
 const results: ScenarioResult[] = [];
 for (const plan of plans) results.push(await runScenario(plan));
 
-if (values.json) {
-  console.log(JSON.stringify({ scenarios: results }, null, 2));
-} else {
-  const cell = (value: unknown) =>
-    value === null || value === undefined
-      ? "-"
-      : typeof value === "object"
-        ? Object.values(value as Record<string, unknown>).join(" / ")
-        : String(value);
-  const columns: [string, (r: ScenarioResult) => unknown][] = [
-    ["scenario", (r) => r.name],
-    ["clock ×", (r) => r.clockSpeed],
-    ["jobs", (r) => r.jobs],
-    ["completed", (r) => r.completed],
-    ["failed", (r) => r.failed],
-    ["maxPending", (r) => r.maxPending],
-    ["limit errors", (r) => r.resourceLimitErrorsInJobs],
-    ["slot use", (r) => r.slotUtilization],
-    ["order violations", (r) => r.queueOrderViolations],
-    ["hand-off s (med / max)", (r) => r.slotHandoffSeconds],
-    ["polls/copy (med / max)", (r) => r.pollsPerCopy],
-    ["transitions/job", (r) => r.transitionsPerJob],
-    ["detect s (max)", (r) => r.detectLatencySeconds],
-    ["overhead ms (p50 / p99)", (r) => r.overheadMs],
-    ["wall s", (r) => r.wallSeconds],
-  ];
-  const rows = [
-    columns.map(([title]) => title),
-    ...results.map((r) => columns.map(([, get]) => cell(get(r)))),
-  ];
-  const widths = columns.map((_, index) =>
-    Math.max(...rows.map((row) => (row[index] ?? "").length)),
-  );
-  const line = (row: string[]) =>
-    `| ${row.map((text, index) => text.padEnd(widths[index] ?? 0)).join(" | ")} |`;
-  console.log(line(rows[0] ?? []));
-  console.log(`|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`);
-  for (const row of rows.slice(1)) console.log(line(row));
-  for (const result of results) {
-    if (result.otherAccount)
-      console.log(`${result.name}: another account's copy ${JSON.stringify(result.otherAccount)}`);
-    if (result.copies) console.log(`${result.name}: per copy ${JSON.stringify(result.copies)}`);
-  }
-}
+const run: BenchRun = {
+  command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim().replace(/ --$/, ""),
+  commit,
+  startedAt,
+  endedAt: new Date().toISOString(),
+  machine: machine(),
+  scenarios: results,
+};
+const saved = saveRun(run);
+if (values.json) console.log(JSON.stringify({ scenarios: results }, null, 2));
+else console.log(renderTable(results));
+log(
+  `bench: this run is kept in ${saved}; to quote it, name it in a README bench block and run npm run bench:readme`,
+);
