@@ -6,7 +6,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   QueryCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
@@ -18,6 +17,7 @@ import type {
   AccessStore,
 } from "../../core/ports.js";
 import { ACCOUNT_INDEX } from "./jobs-table.js";
+import { readItem } from "./reads.js";
 import { refusedAt } from "./transaction-refusal.js";
 
 const requestKey = (requestId: string) => ({ pk: `ACCESSREQ#${requestId}` });
@@ -50,9 +50,7 @@ export class DynamoAccessStore implements AccessStore {
   ) {}
 
   async isGranted(accountId: string): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: grantKey(accountId), ConsistentRead: true }),
-    );
+    const Item = await readItem(this.client, this.tableName, grantKey(accountId));
     return Item !== undefined;
   }
 
@@ -85,13 +83,7 @@ export class DynamoAccessStore implements AccessStore {
       );
     } catch (error) {
       if (!refusedAt(error, 0)) throw error;
-      const { Item } = await this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: openKey(request.accountId),
-          ConsistentRead: true,
-        }),
-      );
+      const Item = await readItem(this.client, this.tableName, openKey(request.accountId));
       throw new DomainError(
         "AccessRequestOpen",
         `Account ${request.accountId} has an access request open already (${String(Item?.requestId ?? "being written")}); an admin decides it before another can be made.`,
@@ -100,13 +92,7 @@ export class DynamoAccessStore implements AccessStore {
   }
 
   async get(requestId: string): Promise<AccessRequest | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: requestKey(requestId),
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await readItem(this.client, this.tableName, requestKey(requestId));
     return Item ? toRequest(Item) : undefined;
   }
 

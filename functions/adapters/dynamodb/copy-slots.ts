@@ -31,7 +31,7 @@ import {
   queuedKey,
   queuePartition,
 } from "./jobs-table.js";
-import { queryAll } from "./query-all.js";
+import { queryAll, readItem } from "./reads.js";
 import { refusedAt } from "./transaction-refusal.js";
 
 const HOLDER_PREFIX = "holder:";
@@ -281,13 +281,7 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: queuedKey(pool, jobId),
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await readItem(this.client, this.tableName, queuedKey(pool, jobId));
     return Item ? toQueued(Item) : undefined;
   }
 

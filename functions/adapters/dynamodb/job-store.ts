@@ -45,7 +45,7 @@ import {
   snapshotPartition,
   statusPartition,
 } from "./jobs-table.js";
-import { queryAll } from "./query-all.js";
+import { queryAll, readItem } from "./reads.js";
 
 /** How a job is stored: copies keyed by region so one copy changes without touching the rest. */
 interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
@@ -181,12 +181,10 @@ export class DynamoJobStore implements JobStore {
   }
 
   private async replay(accountId: string, idempotency: IdempotencyClaim): Promise<ReplicationJob> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: idempotencyKey(accountId, idempotency.key),
-        ConsistentRead: true,
-      }),
+    const Item = await readItem(
+      this.client,
+      this.tableName,
+      idempotencyKey(accountId, idempotency.key),
     );
     if (!Item) {
       throw new DomainError(
@@ -211,9 +209,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<ReplicationJob | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true }),
-    );
+    const Item = await readItem(this.client, this.tableName, jobKey(jobId));
     return Item ? toJob(Item) : undefined;
   }
 

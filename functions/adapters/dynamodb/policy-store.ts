@@ -11,7 +11,6 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -41,7 +40,7 @@ import {
   targetItemKey,
   targetsPartition,
 } from "./jobs-table.js";
-import { queryAll } from "./query-all.js";
+import { queryAll, readItem } from "./reads.js";
 
 type Item = Record<string, unknown>;
 type TargetRef = Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">;
@@ -131,9 +130,7 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async get(policyId: string): Promise<DrPolicy | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: policyKey(policyId), ConsistentRead: true }),
-    );
+    const Item = await readItem(this.client, this.tableName, policyKey(policyId));
     return Item ? withoutKeys<DrPolicy>(Item) : undefined;
   }
 
@@ -264,13 +261,7 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async getRun(policyId: string, runId: string): Promise<PolicyRun | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: runKey(policyId, runId),
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await readItem(this.client, this.tableName, runKey(policyId, runId));
     return Item ? withoutKeys<PolicyRun>(Item) : undefined;
   }
 
@@ -384,9 +375,7 @@ export class DynamoPolicyStore implements PolicyStore {
     now: string,
   ): Promise<VolumeTarget | undefined> {
     const Key = targetItemKey(target.policyId, target.volumeId, target.destinationRegion);
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
-    );
+    const Item = await readItem(this.client, this.tableName, Key);
     const before = Item ? toTarget(Item) : undefined;
     // Within the RPO again: the breach ends and the next check is set. Still beyond it: the
     // breach stands (or is reported by the next tick, if it never was).
