@@ -1,7 +1,9 @@
 // Reading an HTTP API event: the caller the authorizer vouched for, the JSON body, the path and
 // query parameters. Each refusal is a named error with the contract's message.
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from "aws-lambda";
+import { z } from "zod";
 import { DomainError } from "../core/errors.js";
+import { parseWith, RegionSchema, SnapshotIdSchema } from "../core/request.js";
 
 /** What the authorizer hands the API: who the caller is, or why its token was refused. */
 export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
@@ -35,7 +37,19 @@ export const callerOf = (event: ApiEvent): Caller => {
   return { accountId: verdict.accountId, admin };
 };
 
+/** No request of the API needs more: a larger body is refused before it is read. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 export const jsonBody = (event: ApiEvent): unknown => {
+  const bytes = event.body
+    ? Buffer.byteLength(event.body, event.isBase64Encoded ? "base64" : "utf8")
+    : 0;
+  if (bytes > MAX_BODY_BYTES) {
+    throw new DomainError(
+      "PayloadTooLarge",
+      `The request body has ${bytes} bytes; at most ${MAX_BODY_BYTES} are read.`,
+    );
+  }
   if (!event.body) {
     throw new DomainError(
       "InvalidRequest",
@@ -55,10 +69,24 @@ export const jsonBody = (event: ApiEvent): unknown => {
   }
 };
 
-export const pathParameter = (event: ApiEvent, name: string): string => {
+/** An id snaprelay made (a job's, a policy's, an access request's): its shape is checked as found. */
+const IdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, "must be an id of at most 128 letters, digits, _ and -");
+
+const PATH_PARAMETERS = {
+  snapshotId: SnapshotIdSchema,
+  region: RegionSchema,
+  jobId: IdSchema,
+  policyId: IdSchema,
+  requestId: IdSchema,
+} satisfies Record<string, z.ZodType<string>>;
+
+/** A path parameter, checked like a body's field: a malformed one is a 400 that names it. */
+export const pathParameter = (event: ApiEvent, name: keyof typeof PATH_PARAMETERS): string => {
   const value = event.pathParameters?.[name];
   if (!value) throw new DomainError("InvalidRequest", `The path needs a ${name}.`);
-  return value;
+  return parseWith(PATH_PARAMETERS[name], value, `path: ${name}`);
 };
 
 /** A header by name, whatever its case: API Gateway lowercases names, serverless-offline does not. */

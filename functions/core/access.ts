@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DomainError } from "./errors.js";
 import type { AccessRequest, AccessRequestStatus, AccessStore, Clock } from "./ports.js";
-import { parseWith } from "./request.js";
+import { PRINTABLE, PRINTABLE_MESSAGE, parseWith } from "./request.js";
 
 /** Whether an account may replicate now. */
 export interface Allowlist {
@@ -41,16 +41,24 @@ export const AccessApplicationSchema = z.strictObject({
     .string()
     .trim()
     .min(10, "must say in at least 10 characters what the account will replicate, and why")
-    .max(1000, "must be at most 1000 characters"),
+    .max(1000, "must be at most 1000 characters")
+    .regex(PRINTABLE, PRINTABLE_MESSAGE),
   contact: z
     .string()
     .trim()
     .min(3, "must be an email address or a name to reach")
-    .max(200, "must be at most 200 characters"),
+    .max(200, "must be at most 200 characters")
+    .regex(PRINTABLE, PRINTABLE_MESSAGE),
 });
 
 export const AccessDecisionSchema = z.strictObject({
-  note: z.string().trim().min(1).max(1000, "must be at most 1000 characters").optional(),
+  note: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000, "must be at most 1000 characters")
+    .regex(PRINTABLE, PRINTABLE_MESSAGE)
+    .optional(),
 });
 
 export interface AccessDeps {

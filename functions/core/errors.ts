@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   PolicyNotFound: { status: 404 },
   SnapshotNotFound: { status: 404, rejects: true },
   RouteNotFound: { status: 404 },
+  PayloadTooLarge: { status: 413 },
   AccessRequestNotFound: { status: 404 },
   IdempotencyConflict: { status: 409 },
   IllegalTransition: { status: 409 },

@@ -5,6 +5,20 @@ import { DomainError } from "./errors.js";
 
 export const MAX_NAME_LENGTH = 60;
 export const MAX_USER_TAGS = 40;
+/** More destinations than any cloud has regions: a bound on the work one request can ask for. */
+export const MAX_DESTINATIONS = 64;
+
+/**
+ * Letters, digits, punctuation and spaces: no control characters (C0, DEL, C1), no invisible
+ * formatting ones (bidi overrides and isolates, zero-width ones, the BOM) and no line or paragraph
+ * separators, which a terminal or a page would obey. Written without the `u` flag so that the
+ * OpenAPI document carries it as a plain ECMA-262 pattern.
+ */
+export const PRINTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is there to refuse them.
+  /^[^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$/;
+export const PRINTABLE_MESSAGE = "must hold printable characters only (no control characters)";
+
 /** Tag keys snaprelay writes on every copy; callers may not set them. */
 export const RESERVED_TAG_PREFIXES = ["aws:", "snaprelay:"] as const;
 
@@ -47,8 +61,12 @@ export const ReplicationRequestSchema = z.strictObject({
   snapshotId: SnapshotIdSchema,
   sourceRegion: RegionSchema,
   // An empty or missing list is rule 3's to refuse (InvalidDestination), with the rule's words.
-  destinationRegions: z.array(RegionSchema).default([]),
-  name: z.string().optional(),
+  destinationRegions: z
+    .array(RegionSchema)
+    .max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} regions`)
+    .default([]),
+  // Its length in characters is a rule (NameTooLong, which names the limit); this bounds the work.
+  name: z.string().max(1024).regex(PRINTABLE, PRINTABLE_MESSAGE).optional(),
   tags: TagsSchema.optional(),
 });
 

@@ -45,11 +45,12 @@ export const assertDestinations = (sourceRegion: string, destinations: readonly 
       `destinationRegions: ${sourceRegion} is the source region; a destination must be another region.`,
     );
   }
-  const repeated = destinations.filter((region, index) => destinations.indexOf(region) !== index);
-  if (repeated.length > 0) {
+  const seen = new Set<string>();
+  const repeated = new Set(destinations.filter((region) => seen.size === seen.add(region).size));
+  if (repeated.size > 0) {
     throw new DomainError(
       "InvalidDestination",
-      `destinationRegions: ${[...new Set(repeated)].join(", ")} is listed more than once; each destination may appear once.`,
+      `destinationRegions: ${[...repeated].join(", ")} is listed more than once; each destination may appear once.`,
     );
   }
 };

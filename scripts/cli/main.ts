@@ -15,7 +15,7 @@ import type {
 import { isFinishedJob } from "../../functions/core/job.js";
 import { UsageError } from "../../local/usage-error.js";
 import { ApiRefusal, type Client, httpClient } from "./client.js";
-import { duration, progressBar, renderJob, table } from "./render.js";
+import { duration, printable, progressBar, renderJob, table } from "./render.js";
 
 const USAGE = `usage: snaprelay <command> [options]
 
@@ -42,8 +42,9 @@ interface Options {
   every?: string | undefined;
 }
 
+// JSON escapes every control character; text is made printable.
 const print = (value: unknown) =>
-  console.log(typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  console.log(typeof value === "string" ? printable(value) : JSON.stringify(value, null, 2));
 
 const argument = (args: string[], name: string): string => {
   const value = args[0];
@@ -237,14 +238,16 @@ try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
   if (error instanceof ApiRefusal) {
-    console.error(`snaprelay: ${error.code}: ${error.message}`);
+    console.error(printable(`snaprelay: ${error.code}: ${error.message}`));
     process.exitCode = 1;
   } else if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
     // parseArgs' own refusals (an unknown option) are TypeErrors with a code.
     console.error(`snaprelay: ${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
   } else {
-    console.error(`snaprelay: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      printable(`snaprelay: ${error instanceof Error ? error.message : String(error)}`),
+    );
     process.exitCode = 1;
   }
 }

@@ -2,6 +2,16 @@
 // With --json the CLI prints the API's own JSON instead, for scripts.
 import type { CopyBody, JobBody } from "../../functions/api/openapi/schemas.js";
 
+/**
+ * Text from the API made safe for a terminal: a control or formatting character (an escape
+ * sequence, a right-to-left override) a tenant put in a name or reason shows as U+FFFD instead of
+ * being obeyed. The CLI's own line breaks stay.
+ */
+export const printable = (text: string): string =>
+  text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (character) =>
+    character === "\n" ? "\n" : "\uFFFD",
+  );
+
 /** `[########------------]  40%` */
 export const progressBar = (percent: number, width = 20): string => {
   const clamped = Math.max(0, Math.min(100, Math.round(percent)));

@@ -323,6 +323,87 @@ describe("rule 6: a copy is not associated with the source disk", () => {
   });
 });
 
+describe("bounded input", () => {
+  /** A raw POST of `body`, timed: the API's own answer, or API Gateway's for what it refuses. */
+  const postRaw = async (body: string) => {
+    const started = Date.now();
+    const response = await fetch(`${stack.apiUrl}/replications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+    });
+    return { status: response.status, text: await response.text(), ms: Date.now() - started };
+  };
+
+  it("answers 200,000 destination regions with 413 in under a second while /health keeps answering", async () => {
+    const before = await world();
+    const regions = Array.from({ length: 200_000 }, (_, index) => `ap-region${index}`);
+    const body = JSON.stringify(request({ destinationRegions: regions }));
+
+    const [refused, health] = await Promise.all([
+      postRaw(body),
+      new Promise<Response>((resolve) => setTimeout(resolve, 20)).then(() =>
+        fetch(`${stack.apiUrl}/health`, { signal: AbortSignal.timeout(5_000) }),
+      ),
+    ]);
+
+    expect(body.length).toBeGreaterThan(2_000_000);
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.text).error).toMatchObject({
+      code: "PayloadTooLarge",
+      message: expect.stringContaining("at most 65536 are read"),
+    });
+    expect(refused.ms).toBeLessThan(1_000);
+    expect(health.status).toBe(200);
+    expect(await world()).toEqual(before);
+  });
+
+  it("refuses a 20 MB body with 413, as API Gateway does past its 10 MB", async () => {
+    const refused = await postRaw(`{"pad":"${"x".repeat(20 * 1024 * 1024)}"}`);
+
+    expect(refused.status).toBe(413);
+  });
+
+  it("refuses 65 destinations in a small body with 400 naming the field, and creates nothing", async () => {
+    const before = await world();
+    const regions = Array.from({ length: 65 }, (_, index) => `ap-region${index}`);
+
+    const { status, body } = await call(
+      "POST",
+      "/replications",
+      request({ destinationRegions: regions }),
+    );
+
+    expect(status).toBe(400);
+    expect(errorOf(body).message).toContain("destinationRegions: at most 64 regions");
+    expect(await world()).toEqual(before);
+  });
+
+  it("refuses a name with a control character with 400, and creates nothing", async () => {
+    const before = await world();
+
+    const { status, body } = await call(
+      "POST",
+      "/replications",
+      request({ name: "DR\u001b[2Jcopy" }),
+    );
+
+    expect(status).toBe(400);
+    expect(errorOf(body).message).toContain("name: must hold printable characters only");
+    expect(await world()).toEqual(before);
+  });
+
+  it("answers a malformed snapshot id in the path with 400 naming the parameter", async () => {
+    const { status, body } = await call("GET", "/regions/ap-shanghai/snapshots/snap_NOT-valid");
+
+    expect(status).toBe(400);
+    expect(errorOf(body)).toMatchObject({
+      code: "InvalidRequest",
+      message: expect.stringContaining("path: snapshotId: must look like snap-0123abcd"),
+    });
+  });
+});
+
 describe("rules 7 and 8: the source while it is copied", () => {
   it("cannot be deleted during the copy, shows where it is copied to, and can be deleted after", async () => {
     // Blocks of its own, which no region holds yet: neither copy can finish while copies are held.

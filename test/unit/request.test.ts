@@ -206,3 +206,49 @@ describe("describing zod's issues", () => {
     );
   });
 });
+
+describe("the bounds of a replication request", () => {
+  it("refuses more than 64 destinations, naming the field and the bound", () => {
+    // Prepare
+    const regions = Array.from({ length: 65 }, (_, index) => `ap-region${index}`);
+
+    // Act
+    const message = refusal(body({ destinationRegions: regions }));
+
+    // Assess
+    expect(message).toBe("Invalid replication request: destinationRegions: at most 64 regions");
+  });
+
+  it("refuses 200,000 destinations with the same answer", () => {
+    // Prepare
+    const regions = Array.from({ length: 200_000 }, (_, index) => `ap-region${index}`);
+
+    // Act
+    const message = refusal(body({ destinationRegions: regions }));
+
+    // Assess
+    expect(message).toBe("Invalid replication request: destinationRegions: at most 64 regions");
+  });
+
+  it.each([
+    ["an escape sequence", "DR\u001b[2J copy"],
+    ["a newline", "DR\ncopy"],
+    ["a right-to-left override", "DR\u202ecopy"],
+  ])("refuses a name holding %s", (_what, name) => {
+    // Act
+    const message = refusal(body({ name }));
+
+    // Assess
+    expect(message).toBe(
+      "Invalid replication request: name: must hold printable characters only (no control characters)",
+    );
+  });
+
+  it("accepts a name in any script, with punctuation", () => {
+    // Act
+    const request = parseReplicationRequest(body({ name: "灾备副本 – week 49 (ap-mumbai)" }));
+
+    // Assess
+    expect(request.name).toBe("灾备副本 – week 49 (ap-mumbai)");
+  });
+});

@@ -46,6 +46,7 @@ const errors = (...statuses: number[]) => {
     403: "The account is not allowlisted, or snaprelay cannot act in it.",
     404: "No such resource in the caller's account.",
     409: "A conflict with the resource's state (the message says which).",
+    413: "The body is larger than the API reads (64 KiB).",
     503: "Busy: try again after Retry-After seconds.",
   };
   return Object.fromEntries(
@@ -102,7 +103,10 @@ const routes: RouteConfig[] = [
       headers: IdempotencyHeaders,
       body: { content: { "application/json": { schema: ReplicationRequestSchema } } },
     },
-    responses: { 202: json(JobBodySchema, "The job, accepted."), ...errors(400, 409, ...PRIVATE) },
+    responses: {
+      202: json(JobBodySchema, "The job, accepted."),
+      ...errors(400, 409, 413, ...PRIVATE),
+    },
   },
   {
     method: "get",
@@ -116,7 +120,7 @@ const routes: RouteConfig[] = [
     path: "/replications/{jobId}",
     summary: "A job, with each copy's live progress, ETA and queue position",
     request: { params: JobIdParams },
-    responses: { 200: json(JobBodySchema, "The job."), ...errors(404, ...PRIVATE) },
+    responses: { 200: json(JobBodySchema, "The job."), ...errors(400, 404, ...PRIVATE) },
   },
   {
     method: "post",
@@ -128,7 +132,7 @@ const routes: RouteConfig[] = [
     },
     responses: {
       202: json(JobBodySchema, "The job, CANCELLED (again, if it was already)."),
-      ...errors(400, 404, 409, ...PRIVATE),
+      ...errors(400, 404, 409, 413, ...PRIVATE),
     },
   },
   {
@@ -159,7 +163,7 @@ const routes: RouteConfig[] = [
     request: { body: { content: { "application/json": { schema: PolicyRequestSchema } } } },
     responses: {
       201: json(PolicyWithWarningsSchema, "The policy, with advice."),
-      ...errors(400, ...PRIVATE),
+      ...errors(400, 413, ...PRIVATE),
     },
   },
   {
@@ -174,7 +178,7 @@ const routes: RouteConfig[] = [
     path: "/policies/{policyId}",
     summary: "A policy, with each volume's recovery point, its last runs and deletions",
     request: { params: PolicyIdParams },
-    responses: { 200: json(PolicyDetailSchema, "The policy."), ...errors(404, ...PRIVATE) },
+    responses: { 200: json(PolicyDetailSchema, "The policy."), ...errors(400, 404, ...PRIVATE) },
   },
   {
     method: "put",
@@ -186,7 +190,7 @@ const routes: RouteConfig[] = [
     },
     responses: {
       200: json(PolicyWithWarningsSchema, "The policy, with advice."),
-      ...errors(400, 404, ...PRIVATE),
+      ...errors(400, 404, 413, ...PRIVATE),
     },
   },
   {
@@ -194,14 +198,17 @@ const routes: RouteConfig[] = [
     path: "/policies/{policyId}",
     summary: "Delete a policy (its copies stay)",
     request: { params: PolicyIdParams },
-    responses: { 204: { description: "Deleted." }, ...errors(404, ...PRIVATE) },
+    responses: { 204: { description: "Deleted." }, ...errors(400, 404, ...PRIVATE) },
   },
   {
     method: "post",
     path: "/policies/{policyId}/run",
     summary: "Run a policy now",
     request: { params: PolicyIdParams },
-    responses: { 202: json(PolicyRunSchema, "The run, started."), ...errors(404, ...PRIVATE) },
+    responses: {
+      202: json(PolicyRunSchema, "The run, started."),
+      ...errors(400, 404, ...PRIVATE),
+    },
   },
   {
     method: "post",
@@ -210,7 +217,7 @@ const routes: RouteConfig[] = [
     request: { body: { content: { "application/json": { schema: AccessApplicationSchema } } } },
     responses: {
       201: json(AccessRequestSchema, "The request, OPEN."),
-      ...errors(400, 409, 401, 503),
+      ...errors(400, 409, 413, 401, 503),
     },
   },
   {
@@ -218,7 +225,7 @@ const routes: RouteConfig[] = [
     path: "/access-requests/{requestId}",
     summary: "The caller's own access request",
     request: { params: RequestIdParams },
-    responses: { 200: json(AccessRequestSchema, "The request."), ...errors(404, 401, 503) },
+    responses: { 200: json(AccessRequestSchema, "The request."), ...errors(400, 404, 401, 503) },
   },
   {
     method: "get",
@@ -240,7 +247,7 @@ const routes: RouteConfig[] = [
     },
     responses: {
       200: json(AccessRequestSchema, "The request, APPROVED."),
-      ...errors(400, 404, 409, ...PRIVATE),
+      ...errors(400, 404, 409, 413, ...PRIVATE),
     },
   },
   {
@@ -253,7 +260,7 @@ const routes: RouteConfig[] = [
     },
     responses: {
       200: json(AccessRequestSchema, "The request, REJECTED."),
-      ...errors(400, 404, 409, ...PRIVATE),
+      ...errors(400, 404, 409, 413, ...PRIVATE),
     },
   },
 ];

@@ -7,7 +7,7 @@ import { DomainError } from "../../core/errors.js";
 import { JOB_STATUSES, type ReplicationJob } from "../../core/job.js";
 import { historyPage, readableHistory } from "../../core/job-history.js";
 import { liveCopies } from "../../core/live-progress.js";
-import { parseWith, SnapshotIdSchema } from "../../core/request.js";
+import { PRINTABLE, PRINTABLE_MESSAGE, parseWith, SnapshotIdSchema } from "../../core/request.js";
 import { logger } from "../../logger.js";
 import type { ApiDeps } from "../../wiring.js";
 import { json } from "../http.js";
@@ -101,7 +101,7 @@ export const listReplications = async (event: ApiEvent, caller: Caller, deps: Ap
 };
 
 export const CancelBodySchema = z.strictObject({
-  reason: z.string().trim().min(1).max(200).optional(),
+  reason: z.string().trim().min(1).max(200).regex(PRINTABLE, PRINTABLE_MESSAGE).optional(),
 });
 
 export const cancelReplication = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {

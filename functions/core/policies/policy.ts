@@ -4,7 +4,7 @@
 // that parses.
 import { z } from "zod";
 import { DomainError } from "../errors.js";
-import { parseWith, RegionSchema } from "../request.js";
+import { MAX_DESTINATIONS, parseWith, RegionSchema } from "../request.js";
 import {
   assertDestinations,
   assertSupportedRegion,
@@ -69,7 +69,10 @@ export const PolicyRequestSchema = z.strictObject({
     .regex(/^[\w .:/+@-]+$/, "may hold letters, digits, spaces and _ . : / + @ -"),
   sourceRegion: RegionSchema,
   selector: SelectorSchema,
-  destinationRegions: z.array(RegionSchema).min(1, "at least one destination region is required"),
+  destinationRegions: z
+    .array(RegionSchema)
+    .min(1, "at least one destination region is required")
+    .max(MAX_DESTINATIONS, `at most ${MAX_DESTINATIONS} regions`),
   schedule: z.string().min(1).max(256),
   timeZone: z.string().min(1).max(64).default("UTC"),
   retention: RetentionSchema,
