@@ -328,11 +328,11 @@ describe("the state machine's source", () => {
   it("refuses a Task whose step has no entry file, naming the file it looked for", () => {
     // Act
     const expanding = () =>
-      expandDefinition(oneTask({ Resource: { "Fn::GetAtt": ["verifyCopy", "Arn"] } }));
+      expandDefinition(oneTask({ Resource: { "Fn::GetAtt": ["noSuchStep", "Arn"] } }));
 
     // Assess
     expect(expanding).toThrow(
-      "Only invokes step verifyCopy, whose entry file functions/steps/verify-copy.ts is missing",
+      "Only invokes step noSuchStep, whose entry file functions/steps/no-such-step.ts is missing",
     );
   });
 
