@@ -41,7 +41,7 @@ export interface ApiDeps extends ScheduleDeps {
 }
 
 /** Every port, made once from the configuration; the entry points take their part of it. */
-export const createApiDeps = (config: Config): ApiDeps => {
+const createApiDeps = (config: Config): ApiDeps => {
   const documents = DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
