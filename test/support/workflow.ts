@@ -6,11 +6,10 @@ import { stepSpec } from "../../functions/manifest.js";
 type JSONValue = Parameters<StateMachine["run"]>[0];
 
 import { lambdaArnOf, loadBuiltDefinition, loadDefinition } from "../../statemachine/definition.js";
+import { invokedFunction, taskStates } from "../../statemachine/expand.js";
 import { stepStates } from "../../statemachine/functions.js";
 
 type Handler = (event: unknown) => Promise<unknown>;
-
-type GetAtt = { "Fn::GetAtt"?: [string, string] } | undefined;
 
 /** The callback Tasks (lambda:invoke.waitForTaskToken) and the function key each invokes. */
 export const callbackTasks = (): Record<string, string> => tasksOf(true);
@@ -18,24 +17,14 @@ export const callbackTasks = (): Record<string, string> => tasksOf(true);
 /** The function key each Task state calls, read from the raw `Fn::GetAtt` references. */
 export const taskFunctions = (): Record<string, string> => tasksOf(false);
 
-const tasksOf = (callbacks: boolean): Record<string, string> => {
-  const found: Record<string, string> = {};
-  const walk = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      const parameters = state.Parameters as { FunctionName?: GetAtt } | undefined;
-      const functionKey = callbacks
-        ? parameters?.FunctionName?.["Fn::GetAtt"]?.[0]
-        : (state.Resource as GetAtt)?.["Fn::GetAtt"]?.[0];
-      if (state.Type === "Task" && functionKey) found[name] = functionKey;
-      const processor = (state.ItemProcessor ?? state.Iterator) as
-        | { States: Record<string, Record<string, unknown>> }
-        | undefined;
-      if (processor) walk(processor.States);
-    }
-  };
-  walk(loadBuiltDefinition().States as Record<string, Record<string, unknown>>);
-  return found;
-};
+const tasksOf = (callbacks: boolean): Record<string, string> =>
+  Object.fromEntries(
+    taskStates(loadBuiltDefinition()).flatMap(([name, state]) => {
+      const functionKey = invokedFunction(state);
+      const isCallback = String(state.Resource).endsWith(".waitForTaskToken");
+      return functionKey !== undefined && isCallback === callbacks ? [[name, functionKey]] : [];
+    }),
+  );
 
 /**
  * Imports every step's handler from the entry file its function's key names, by key, after the
