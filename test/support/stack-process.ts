@@ -22,6 +22,8 @@ export interface StackProcess {
   /** The local EventBridge (PutEvents). */
   eventsUrl: string;
   dataDir: string;
+  /** The stack's own process (its services run in it or below it). */
+  pid: number;
   /** What this start printed. */
   output(): string;
   demoSnapshotId(): string;
@@ -112,6 +114,7 @@ export const startStackProcess = async (options: {
     sfnUrl: `http://127.0.0.1:${ports.sfn}`,
     eventsUrl: `http://127.0.0.1:${ports.events}`,
     dataDir: options.dataDir,
+    pid: child.pid ?? -1,
     readyAfterMs,
     output: () => output,
     demoSnapshotId: () => /Demo snapshot\s+(snap-[0-9a-f]+)/.exec(output)?.[1] ?? "",

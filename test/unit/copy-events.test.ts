@@ -56,6 +56,8 @@ beforeEach(() => {
       startedAt: T0.toISOString(),
     }),
   );
+  // The copy as the destination region shows it when its success event comes.
+  fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
 });
 
 describe("reading EBS events", () => {
@@ -166,6 +168,62 @@ describe("an event that comes while the copy waits", () => {
     expect(fakes.workflow.woken).toEqual([]);
   });
 
+  it("of success is not believed while the snapshot is still pending: the wait goes on", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    fakes.snapshots.update("ap-mumbai", "snap-copy0001", { state: "pending", progress: 40 });
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("unconfirmed");
+    expect(fakes.workflow.woken).toEqual([]);
+    expect(fakes.workflow.failed).toEqual([]);
+  });
+
+  it("of success fails the copy when the snapshot shows the cloud's error", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    fakes.snapshots.update("ap-mumbai", "snap-copy0001", {
+      state: "error",
+      stateMessage: "the source's key was disabled",
+    });
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("ended");
+    expect(fakes.workflow.failed).toEqual([
+      {
+        token: "token-1",
+        error: "CopyFailed",
+        cause: "Copy snap-copy0001 in ap-mumbai failed: the source's key was disabled.",
+      },
+    ]);
+  });
+
+  it("from another account writes nothing: the genuine end that follows still ends the wait", async () => {
+    // Prepare
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, "999988887777"));
+    const genuine = readCopyEvent(ebsEvent());
+    if (!foreign || !genuine) throw new Error("the example events did not read");
+
+    // Act
+    const outcomes = [await onCopyEvent(foreign, deps()), await onCopyEvent(genuine, deps())];
+
+    // Assess
+    expect(outcomes).toEqual(["foreign", "ended"]);
+    expect(fakes.workflow.failed).toEqual([]);
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1"]);
+  });
+
   it("is harmless the second time: the task no longer waits", async () => {
     // Prepare
     await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
@@ -205,6 +263,7 @@ describe("the slot of a copy whose event came", () => {
       }),
     );
     await fakes.slots.take(pool, "job-1", 1, T0.toISOString());
+    fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
     await acquireSlot("job-2", "ap-mumbai", fakes.deps);
     await awaitSlot("job-2", "ap-mumbai", "slot-token-2", fakes.deps);
     await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
@@ -255,6 +314,38 @@ describe("an event that comes before the copy's wait", () => {
     expect(outcome).toBe("recorded");
     expect(wait).toEqual({ waiting: false });
     expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1"]);
+  });
+
+  it("of another account, coming after the genuine one, does not replace it", async () => {
+    // Prepare
+    const genuine = readCopyEvent(ebsEvent());
+    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, "999988887777"));
+    if (!genuine || !foreign) throw new Error("the example events did not read");
+    await onCopyEvent(genuine, deps());
+    await onCopyEvent(foreign, deps());
+
+    // Act
+    const wait = await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    expect(wait).toEqual({ waiting: false });
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1"]);
+    expect(fakes.workflow.failed).toEqual([]);
+  });
+
+  it("of success is checked against the snapshot when the wait begins", async () => {
+    // Prepare
+    fakes.snapshots.update("ap-mumbai", "snap-copy0001", { state: "pending", progress: 10 });
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+    await onCopyEvent(event, deps());
+
+    // Act
+    const wait = await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+
+    // Assess
+    expect(wait).toEqual({ waiting: true });
+    expect(fakes.workflow.woken).toEqual([]);
   });
 
   it("of another account does not end the wait", async () => {

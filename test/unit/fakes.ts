@@ -24,6 +24,7 @@ import type {
   CopySlots,
   CopyWaiter,
   CopyWaits,
+  EndRecorded,
   ExecutionEvent,
   ExecutionView,
   GrantOutcome,
@@ -621,9 +622,15 @@ export class RecordingWorkflow implements Workflow {
   }
 }
 
-/** CopyWaits in memory: the wait and the end of each copy, met by region and snapshot id. */
+/**
+ * CopyWaits in memory: the wait and the ends of each copy, met by region and snapshot id; each
+ * account's end kept apart, and an end refused for a copy another account waits for.
+ */
 export class InMemoryCopyWaits implements CopyWaits {
-  readonly records = new Map<string, { waiter?: CopyWaiter; end?: CopyEnd; expiresAt: Date }>();
+  readonly records = new Map<
+    string,
+    { waiter?: CopyWaiter; ends: Map<string, CopyEnd>; expiresAt: Date }
+  >();
 
   async wait(
     region: string,
@@ -632,9 +639,10 @@ export class InMemoryCopyWaits implements CopyWaits {
     expiresAt: Date,
   ): Promise<CopyEnd | undefined> {
     const key = `${region}#${snapshotId}`;
-    const record = { ...this.records.get(key), waiter: { ...waiter }, expiresAt };
-    this.records.set(key, record);
-    return record.end ? { ...record.end } : undefined;
+    const ends = this.records.get(key)?.ends ?? new Map<string, CopyEnd>();
+    this.records.set(key, { ends, waiter: { ...waiter }, expiresAt });
+    const end = ends.get(waiter.accountId);
+    return end ? { ...end } : undefined;
   }
 
   async end(
@@ -642,12 +650,16 @@ export class InMemoryCopyWaits implements CopyWaits {
     snapshotId: string,
     end: CopyEnd,
     expiresAt: Date,
-  ): Promise<CopyWaiter | undefined> {
+  ): Promise<EndRecorded> {
     const key = `${region}#${snapshotId}`;
     const before = this.records.get(key);
-    const record = { ...before, end: { ...end }, expiresAt: before?.expiresAt ?? expiresAt };
-    this.records.set(key, record);
-    return record.waiter ? { ...record.waiter } : undefined;
+    if (before?.waiter && before.waiter.accountId !== end.account) return { kind: "foreign" };
+    const ends = new Map(before?.ends);
+    ends.set(end.account, { ...end });
+    this.records.set(key, { ...before, ends, expiresAt: before?.expiresAt ?? expiresAt });
+    return before?.waiter
+      ? { kind: "waiting", waiter: { ...before.waiter } }
+      : { kind: "unclaimed" };
   }
 }
 
