@@ -108,7 +108,7 @@ export const assertJavaInstalled = (): void => {
   const result = spawnSync("java", ["-version"], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
     throw new Error(
-      "Java 17 or newer is needed to run DynamoDB Local, and `java` was not found. Install it with `sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17` (macOS), then run `npm start` again.",
+      "Java 17 or newer is needed to run DynamoDB Local, and `java` was not found. Install it with `sudo apt-get install -y openjdk-17-jdk-headless` (Debian/Ubuntu) or `brew install openjdk@17` (macOS), then run `npm start` again.",
     );
   }
 };

@@ -47,7 +47,15 @@ export const ERROR_CODES = {
   ExecutionEnded: { status: 409 },
   CopyStartInProgress: { status: 409, retry: "claimed" },
   CopyFailed: { status: 502 },
+  /** The ASL's own Fail state: no copy of the job succeeded. */
+  AllCopiesFailed: { status: 502 },
   CopyStalled: { status: 504 },
+  /** A step ran past its time limit (Step Functions' States.Timeout, as a tenant reads it). */
+  StepTimedOut: { status: 504 },
+  /** The job's execution was stopped because the job was cancelled. */
+  JobCancelled: { status: 409 },
+  /** Something failed that snaprelay did not foresee; its logs hold the details. */
+  InternalError: { status: 500 },
   SlotsBusy: { status: 503, retry: "transient" },
   ServiceBusy: { status: 503, retry: "transient" },
   CloudThrottled: { status: 503, retry: "throttled" },

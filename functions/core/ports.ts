@@ -9,7 +9,13 @@ import type {
   ReplicationJob,
 } from "./job.js";
 import type { DrPolicy, PolicySelector } from "./policies/policy.js";
-import type { Deletion, PolicyRun, RecoveryPoint, VolumeTarget } from "./policies/records.js";
+import type {
+  Deletion,
+  PolicyCopy,
+  PolicyRun,
+  RecoveryPoint,
+  VolumeTarget,
+} from "./policies/records.js";
 
 export interface CopyChange {
   status?: CopyStatus;
@@ -172,6 +178,12 @@ export interface SnapshotProvider {
     accountId: string,
     region: string,
     tags: Record<string, readonly string[]>,
+  ): Promise<SnapshotView[]>;
+  /** Those of `snapshotIds` the account holds in `region` (any number; missing ones left out). */
+  findByIds(
+    accountId: string,
+    region: string,
+    snapshotIds: readonly string[],
   ): Promise<SnapshotView[]>;
 }
 
@@ -364,6 +376,16 @@ export interface PolicyStore {
   rescheduleBreach(target: VolumeTarget, breachAt: string): Promise<void>;
   /** Stops checking the target's RPO (its policy or destination is gone). */
   retireBreachCheck(target: VolumeTarget): Promise<void>;
+  /** Records a copy a policy's job made (again harmlessly, when a step is retried). */
+  recordPolicyCopy(copy: PolicyCopy): Promise<void>;
+  /** The copies recorded for a volume in a destination, oldest source first. */
+  policyCopies(
+    target: Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">,
+  ): Promise<PolicyCopy[]>;
+  /** Forgets a recorded copy: retention deleted it, or it is gone from the cloud. */
+  forgetPolicyCopy(
+    copy: Pick<PolicyCopy, "policyId" | "volumeId" | "destinationRegion" | "snapshotId">,
+  ): Promise<void>;
   saveDeletion(deletion: Deletion): Promise<void>;
   /** The policy's newest deletions, newest first. */
   recentDeletions(policyId: string, limit: number): Promise<Deletion[]>;
@@ -400,6 +422,12 @@ export interface ExecutionEvent {
   cause?: string;
 }
 
+/** A page of an execution's history, and the token of the page after it, if there is one. */
+export interface ExecutionEventPage {
+  events: ExecutionEvent[];
+  nextToken?: string;
+}
+
 export interface Workflow {
   /**
    * Starts the job's execution, named after the job so it cannot run twice: a second start
@@ -422,10 +450,22 @@ export interface Workflow {
    * `cause`); false when that task no longer waits.
    */
   fail(token: string, error: string, cause: string): Promise<boolean>;
-  /** Stops the execution (a cancelled job's); an execution that has ended already is left as it is. */
+  /**
+   * Stops the execution (a cancelled job's), with the error CANCELLED_EXECUTION_ERROR (tenant-cause.ts)
+   * and `cause`;
+   * an execution that has ended already is left as it is.
+   */
   stop(executionArn: string, cause: string): Promise<void>;
-  /** The execution's events, oldest first; undefined when there is no such execution. */
-  history(executionArn: string): Promise<ExecutionEvent[] | undefined>;
+  /**
+   * One page of the execution's events, oldest first: at most `maxResults` (1 to 1000), from the
+   * page `nextToken` names (a token an earlier page gave; Step Functions lets a token be used
+   * again, for 24 hours), without the states' input and output. Undefined when there is no such
+   * execution; throws InvalidRequest when Step Functions refuses the token.
+   */
+  historyPage(
+    executionArn: string,
+    page: { nextToken?: string; maxResults: number },
+  ): Promise<ExecutionEventPage | undefined>;
   isReachable(): Promise<boolean>;
 }
 

@@ -5,6 +5,7 @@ import { cleanUpCancelled } from "./cancel-job.js";
 import { copyIdentityTags, copyTags } from "./copy-tags.js";
 import { DomainError } from "./errors.js";
 import { loadCopy } from "./load-job.js";
+import { recordPolicyCopy } from "./policies/policy-copies.js";
 import { nextWait } from "./poll-copy.js";
 import type { StepDeps } from "./step-deps.js";
 
@@ -15,6 +16,9 @@ export interface CopyStarted {
   /** Safety polls made so far: none. */
   polls: 0;
 }
+
+/** How far the cloud's clock and the functions' may disagree. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export const startCopy = async (
   jobId: string,
@@ -54,11 +58,17 @@ export const startCopy = async (
   let destinationSnapshotId: string;
   try {
     // A previous attempt may have started the copy and died before recording it.
-    const existing = await deps.snapshots.findCopy(
+    const found = await deps.snapshots.findCopy(
       job.accountId,
       destinationRegion,
       copyIdentityTags(job),
     );
+    // Tags can be written by anyone in the account: only a snapshot begun after the job was
+    // made (give or take the clocks' skew) can be the copy it started.
+    const existing =
+      found && Date.parse(found.startTime) >= Date.parse(job.createdAt) - CLOCK_SKEW_MS
+        ? found
+        : undefined;
     destinationSnapshotId =
       existing?.snapshotId ??
       (await deps.snapshots.startCopy({
@@ -77,6 +87,14 @@ export const startCopy = async (
   }
 
   try {
+    // Recorded before anything else: retention deletes only the copies recorded here.
+    await recordPolicyCopy(
+      job,
+      destinationRegion,
+      destinationSnapshotId,
+      now.toISOString(),
+      deps.policies,
+    );
     await deps.jobs.apply(
       jobId,
       {

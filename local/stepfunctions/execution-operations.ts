@@ -110,6 +110,9 @@ export const getExecutionHistory: Operation = (body, { executions, tokens }) => 
   const reverse = optionalBoolean(body, "reverseOrder") ?? false;
   const withData = optionalBoolean(body, "includeExecutionData") ?? true;
   const page = readPageRequest(body);
+  // The model bounds a page token; a longer one is invalid input, not an unknown token.
+  checkLength("nextToken", page.token, 1, 1024);
+  // A token is bound to its execution and order: used elsewhere it is InvalidToken, as on AWS.
   const query = `GetExecutionHistory ${execution.arn} ${reverse}`;
   const events = reverse ? [...execution.history.events].reverse() : execution.history.events;
   // The cursor is the id of the next event to return.

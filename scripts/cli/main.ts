@@ -104,6 +104,9 @@ const historyCommand = async (client: Client, jobId: string, options: Options) =
     entries.push(...page.entries);
     nextToken = page.nextToken;
   } while (nextToken);
+  // A page gives a state once it has ended, so one entered early may come on a later page: the
+  // whole history reads oldest entered first (the sort keeps each page's order for equal times).
+  entries.sort((a, b) => (a.enteredAt < b.enteredAt ? -1 : a.enteredAt > b.enteredAt ? 1 : 0));
   if (options.json) return print({ jobId: decodeURIComponent(jobId), entries });
   print(
     table(

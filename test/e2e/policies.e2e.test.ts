@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { apiCall } from "../support/api-call.js";
@@ -262,6 +262,54 @@ describe("retention, after five runs each after a new snapshot", () => {
       .ec2(DR)
       .send(new DescribeSnapshotsCommand({ SnapshotIds: [foreign] }));
     expect(Snapshots?.[0]?.SnapshotId).toBe(foreign);
+  }, 300_000);
+});
+
+describe("retention, when the tenant rewrites tags", () => {
+  it("deletes by its own records: a re-tagged old copy goes, the genuine newest copy and a snapshot given snaprelay's tags stay", async () => {
+    // Prepare: a policy keeping 1 copy, run once; its copy re-tagged with the tenant's own
+    // credentials as the newest there could be, and a snapshot of the tenant's dressed up as one
+    // of the policy's oldest copies.
+    const volume = await cloud.volume(SOURCE, 2, { fleet: "retag" });
+    const created = await createPolicy({
+      selector: { volumeIds: [volume] },
+      retention: { count: 1 },
+    });
+    await cloud.snapshot(SOURCE, volume);
+    await runNow(created.policyId);
+    const [firstCopy = ""] = await drCopiesOf(created.policyId);
+    await cloud.ec2(DR).send(
+      new CreateTagsCommand({
+        Resources: [firstCopy],
+        Tags: [{ Key: "snaprelay:source-time", Value: "9999-12-31T00:00:00.000Z" }],
+      }),
+    );
+    const dressedUp = await cloud.snapshot(DR, await cloud.volume(DR, 1));
+    await cloud.ec2(DR).send(
+      new CreateTagsCommand({
+        Resources: [dressedUp],
+        Tags: [
+          { Key: "snaprelay:policy-id", Value: created.policyId },
+          { Key: "snaprelay:volume-id", Value: volume },
+          { Key: "snaprelay:source-time", Value: "2000-01-01T00:00:00.000Z" },
+        ],
+      }),
+    );
+
+    // Act: the volume's next snapshot, copied by the next run.
+    await cloud.snapshot(SOURCE, volume);
+    const second = await runNow(created.policyId);
+
+    // Assess
+    const { body } = await call("GET", `/replications/${second.jobs[0]?.jobId}`);
+    const copies = body.copies as Array<{ destinationSnapshotId: string }>;
+    const newest = copies[0]?.destinationSnapshotId ?? "";
+    const kept = await drCopiesOf(created.policyId);
+    expect(kept).toContain(newest);
+    expect(kept).toContain(dressedUp);
+    expect(kept).not.toContain(firstCopy);
+    const current = await policy(created.policyId);
+    expect(current.recentDeletions.map((deletion) => deletion.snapshotId)).toEqual([firstCopy]);
   }, 300_000);
 });
 

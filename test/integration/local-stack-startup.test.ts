@@ -28,7 +28,7 @@ describe("npm start", () => {
 
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Java 17 or newer is needed");
-    expect(result.stderr).toContain("apt-get install -y openjdk-17-jre-headless");
+    expect(result.stderr).toContain("apt-get install -y openjdk-17-jdk-headless");
   });
 
   it("names the port that is taken and the variable that moves it", async () => {

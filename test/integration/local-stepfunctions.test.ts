@@ -38,6 +38,10 @@ import {
   ValidationException,
 } from "@aws-sdk/client-sfn";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { StepFunctionsWorkflow } from "../../functions/adapters/stepfunctions/workflow.js";
+import type { HistoryEntry } from "../../functions/core/history-fold.js";
+import type { CopyRecord } from "../../functions/core/job.js";
+import { historyPage } from "../../functions/core/job-history.js";
 import {
   type LocalStepFunctions,
   startLocalStepFunctions,
@@ -631,6 +635,158 @@ describe("GetExecutionHistory", () => {
     expect(JSON.stringify(all)).toContain("payload");
     expect(JSON.stringify(withoutData.events)).not.toContain("payload");
     expect(withoutData.events?.[1]?.stateEnteredEventDetails).toEqual({ name: "Echo" });
+  });
+
+  it("pages in reverse, reads a page again from its token, and refuses a token not of this execution", async () => {
+    // Prepare: two runs of one machine.
+    lambda.define("echo", (input) => ok(input));
+    const machine = await createMachine(
+      "history-tokens",
+      json({
+        StartAt: "Echo",
+        States: { Echo: { Type: "Task", Resource: fn("echo"), End: true } },
+      }),
+    );
+    const execution = await start(machine, { run: 1 });
+    const other = await start(machine, { run: 2 });
+    await finished(execution);
+    await finished(other);
+    const page = (fields: { nextToken?: string; maxResults?: number; reverseOrder?: boolean }) =>
+      sfn.send(new GetExecutionHistoryCommand({ executionArn: execution, ...fields }));
+    const first = await page({ maxResults: 3 });
+    const otherFirst = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: other, maxResults: 3 }),
+    );
+
+    // Act
+    const second = await page({ maxResults: 3, nextToken: first.nextToken });
+    const secondAgain = await page({ maxResults: 3, nextToken: first.nextToken });
+    const reversed = await page({ maxResults: 4, reverseOrder: true });
+    const reversedRest = await page({
+      maxResults: 4,
+      reverseOrder: true,
+      nextToken: reversed.nextToken,
+    });
+    const byDefault = await page({ maxResults: 0 });
+    const refusals = await Promise.all([
+      failureOf(page({ nextToken: otherFirst.nextToken })),
+      failureOf(page({ nextToken: first.nextToken, reverseOrder: true })),
+      failureOf(page({ nextToken: "forged" })),
+      failureOf(page({ nextToken: `${first.nextToken}x` })),
+      failureOf(page({ nextToken: "x".repeat(1025) })),
+      failureOf(page({ maxResults: 1001 })),
+    ]);
+
+    // Assess
+    expect(first.events?.map((event) => event.id)).toEqual([1, 2, 3]);
+    expect(second.events?.map((event) => event.id)).toEqual([4, 5, 6]);
+    expect(secondAgain.events).toEqual(second.events);
+    expect(reversed.events?.map((event) => event.id)).toEqual([7, 6, 5, 4]);
+    expect(reversedRest.events?.map((event) => event.id)).toEqual([3, 2, 1]);
+    expect(reversedRest.nextToken).toBeUndefined();
+    expect(byDefault.events).toHaveLength(7);
+    expect(refusals.slice(0, 4).map((refusal) => refusal instanceof InvalidToken)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(refusals[4]).toBeInstanceOf(ValidationException);
+    expect(String((refusals[4] as Error).message)).toMatch(/nextToken.*1024/);
+    expect(refusals[5]).toBeInstanceOf(ValidationException);
+  });
+});
+
+describe("a job's history read through the Workflow adapter", () => {
+  it("gives page by page, one read each, what the whole history gives, copies side by side", async () => {
+    // Prepare: three copies, each retried once, side by side in a Map.
+    lambda.define("flaky", (input, call) =>
+      call <= 3 ? unhandled("ServiceBusy", "DynamoDB is busy.") : ok(input),
+    );
+    lambda.define("echo", (input) => ok(input));
+    const machine = await createMachine(
+      "history-adapter",
+      json({
+        StartAt: "Validate",
+        States: {
+          Validate: { Type: "Task", Resource: fn("echo"), ResultPath: null, Next: "Copies" },
+          Copies: {
+            Type: "Map",
+            ItemsPath: "$.regions",
+            ItemProcessor: {
+              StartAt: "StartCopy",
+              States: {
+                StartCopy: {
+                  Type: "Task",
+                  Resource: fn("flaky"),
+                  Retry: [{ ErrorEquals: ["ServiceBusy"], IntervalSeconds: 1, MaxAttempts: 2 }],
+                  Next: "Settle",
+                },
+                Settle: { Type: "Wait", Seconds: 1, Next: "FinalizeCopy" },
+                FinalizeCopy: { Type: "Task", Resource: fn("echo"), End: true },
+              },
+            },
+            ResultPath: null,
+            Next: "Done",
+          },
+          Done: { Type: "Succeed" },
+        },
+      }),
+    );
+    const regions = ["ap-mumbai", "ap-beijing", "ap-chengdu"];
+    const executionArn = await start(machine, { regions });
+    await finished(executionArn);
+    const workflow = new StepFunctionsWorkflow(sfn, machine);
+    const job = {
+      jobId: "job-history",
+      accountId: "123456789012",
+      executionArn,
+      copies: regions.map((destinationRegion) => ({ destinationRegion }) as CopyRecord),
+    };
+    const whole = await historyPage(job, { limit: 1000 }, workflow);
+
+    // Act
+    const reads: number[] = [];
+    const paged: HistoryEntry[] = [];
+    let nextToken: string | undefined;
+    do {
+      let calls = 0;
+      const counting = {
+        historyPage: (arn: string, page: { nextToken?: string; maxResults: number }) => {
+          calls++;
+          return workflow.historyPage(arn, page);
+        },
+      };
+      const page = await historyPage(job, { limit: 1, nextToken, eventsPerRead: 3 }, counting);
+      reads.push(calls);
+      paged.push(...page.entries);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const missing = await workflow.historyPage(`${executionArn}-missing`, { maxResults: 10 });
+    const foreignToken = await failureOf(
+      workflow.historyPage(executionArn, { maxResults: 10, nextToken: "forged" }),
+    );
+
+    // Assess
+    const inSomeOrder = (entries: HistoryEntry[]) => entries.map((e) => JSON.stringify(e)).sort();
+    expect(whole.nextToken).toBeUndefined();
+    expect(inSomeOrder(paged)).toEqual(inSomeOrder(whole.entries));
+    expect(Math.max(...reads)).toBe(1);
+    expect(whole.entries.at(-1)).toMatchObject({ state: "Execution", event: "Succeeded" });
+    expect(whole.entries.find((e) => e.state === "Copies")).toMatchObject({ event: "Succeeded" });
+    expect(whole.entries.find((e) => e.state === "Done")).toMatchObject({
+      destinationRegion: null,
+    });
+    for (const region of regions) {
+      expect(
+        whole.entries
+          .filter((e) => e.destinationRegion === region)
+          .map((e) => e.state)
+          .sort(),
+      ).toEqual(["FinalizeCopy", "Settle", "StartCopy"]);
+    }
+    expect(missing).toBeUndefined();
+    expect(foreignToken).toMatchObject({ code: "InvalidRequest" });
   });
 });
 

@@ -293,4 +293,55 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       ]);
     });
   });
+
+  describe(`${name}: the copies a policy made`, () => {
+    const aCopy = (policyId: string, snapshotId: string, sourceMinutes: number) => ({
+      policyId,
+      volumeId: "vol-1",
+      destinationRegion: "ap-mumbai",
+      snapshotId,
+      sourceSnapshotId: `snap-src-${sourceMinutes}`,
+      sourceTime: at(sourceMinutes),
+      jobId: `job-${sourceMinutes}`,
+      startedAt: at(sourceMinutes + 1),
+    });
+
+    it("lists a volume's copies in one destination, oldest source first, each once", async () => {
+      const store = await makeStore();
+      const policyId = aPolicy().policyId;
+      await store.recordPolicyCopy(aCopy(policyId, "snap-b", 60));
+      await store.recordPolicyCopy(aCopy(policyId, "snap-a", 0));
+      await store.recordPolicyCopy(aCopy(policyId, "snap-a", 0));
+      await store.recordPolicyCopy({ ...aCopy(policyId, "snap-c", 30), volumeId: "vol-2" });
+      await store.recordPolicyCopy({
+        ...aCopy(policyId, "snap-d", 30),
+        destinationRegion: "ap-beijing",
+      });
+
+      const copies = await store.policyCopies({
+        policyId,
+        volumeId: "vol-1",
+        destinationRegion: "ap-mumbai",
+      });
+
+      expect(copies).toEqual([aCopy(policyId, "snap-a", 0), aCopy(policyId, "snap-b", 60)]);
+    });
+
+    it("forgets a copy, and only that one", async () => {
+      const store = await makeStore();
+      const policyId = aPolicy().policyId;
+      await store.recordPolicyCopy(aCopy(policyId, "snap-a", 0));
+      await store.recordPolicyCopy(aCopy(policyId, "snap-b", 60));
+
+      await store.forgetPolicyCopy(aCopy(policyId, "snap-a", 0));
+      await store.forgetPolicyCopy(aCopy(policyId, "snap-a", 0));
+
+      const copies = await store.policyCopies({
+        policyId,
+        volumeId: "vol-1",
+        destinationRegion: "ap-mumbai",
+      });
+      expect(copies.map((copy) => copy.snapshotId)).toEqual(["snap-b"]);
+    });
+  });
 };

@@ -26,6 +26,7 @@ import type {
   CopyWaits,
   EndRecorded,
   ExecutionEvent,
+  ExecutionEventPage,
   ExecutionView,
   GrantOutcome,
   IdempotencyClaim,
@@ -386,6 +387,14 @@ export class InMemorySnapshots implements SnapshotProvider {
       .map(viewOf);
   }
 
+  async findByIds(accountId: string, region: string, snapshotIds: readonly string[]) {
+    this.checkAccess(accountId);
+    return snapshotIds.flatMap((snapshotId) => {
+      const view = this.snapshots.get(key(accountId, region, snapshotId));
+      return view ? [viewOf(view)] : [];
+    });
+  }
+
   private checkAccess(accountId: string): void {
     if (this.refusedAccounts.has(accountId)) {
       throw new DomainError(
@@ -612,9 +621,33 @@ export class RecordingWorkflow implements Workflow {
 
   /** Each execution's history by ARN, as a test sets it. */
   readonly histories = new Map<string, ExecutionEvent[]>();
+  /** Every page of history read, in order, as GetExecutionHistory calls. */
+  readonly historyReads: Array<{ executionArn: string; nextToken?: string; maxResults: number }> =
+    [];
 
-  async history(executionArn: string): Promise<ExecutionEvent[] | undefined> {
-    return this.histories.get(executionArn);
+  /** Pages as Step Functions does: a token names where its page starts, in its own execution. */
+  async historyPage(
+    executionArn: string,
+    page: { nextToken?: string; maxResults: number },
+  ): Promise<ExecutionEventPage | undefined> {
+    this.historyReads.push({ executionArn, ...page });
+    const events = this.histories.get(executionArn);
+    if (!events) return undefined;
+    let from = 0;
+    if (page.nextToken !== undefined) {
+      const [arn, start] = Buffer.from(page.nextToken, "base64url").toString("utf8").split("#");
+      if (arn !== executionArn || !/^\d+$/.test(start ?? "")) {
+        throw new DomainError("InvalidRequest", "nextToken is not one this route gave.");
+      }
+      from = Number(start);
+    }
+    const to = from + page.maxResults;
+    return {
+      events: events.slice(from, to),
+      ...(to < events.length
+        ? { nextToken: Buffer.from(`${executionArn}#${to}`).toString("base64url") }
+        : {}),
+    };
   }
 
   async isReachable(): Promise<boolean> {

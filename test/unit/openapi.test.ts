@@ -6,8 +6,9 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { openApiDocument } from "../../functions/api/openapi/document.js";
 import { presentJob } from "../../functions/api/presenter.js";
+import { historyPage } from "../../functions/core/job-history.js";
 import { assertConforms } from "../support/openapi-conformance.js";
-import { aCopy, aJob } from "./fakes.js";
+import { aCopy, aJob, executionArnOf, RecordingWorkflow } from "./fakes.js";
 
 interface Document {
   paths: Record<string, Record<string, { security?: unknown[] }>>;
@@ -85,5 +86,53 @@ describe("the OpenAPI document", () => {
     expect(good).not.toThrow();
     expect(bad).toThrow(/answer 200 does not match the document: .*status/);
     expect(unlisted).toThrow(/answered 418, which the document does not list/);
+  });
+
+  it("holds a page of history as the route gives it, its errors snaprelay's codes only", async () => {
+    // Prepare: a step that Lambda failed, then the job's cancel.
+    const job = aJob({ executionArn: executionArnOf("job-1") });
+    const workflow = new RecordingWorkflow();
+    workflow.histories.set(executionArnOf("job-1"), [
+      { id: 1, previousEventId: 0, at: "2026-12-03T10:00:00.000Z", type: "ExecutionStarted" },
+      {
+        id: 2,
+        previousEventId: 1,
+        at: "2026-12-03T10:00:01.000Z",
+        type: "TaskStateEntered",
+        stateName: "Validate",
+      },
+      {
+        id: 3,
+        previousEventId: 2,
+        at: "2026-12-03T10:00:02.000Z",
+        type: "LambdaFunctionFailed",
+        error: "Lambda.ServiceException",
+        cause: "arn:aws:lambda:ap-shanghai:999988887777:function:x failed",
+      },
+      {
+        id: 4,
+        previousEventId: 3,
+        at: "2026-12-03T10:00:03.000Z",
+        type: "ExecutionAborted",
+        error: "Cancelled",
+        cause: "Job job-1 was cancelled by account 111122223333.",
+      },
+    ]);
+    const page = await historyPage(job, { limit: 2 }, workflow);
+    const exchange = { method: "GET", path: "/replications/job-1/history", status: 200 };
+    const entry = page.entries[0];
+
+    // Act
+    const good = () => assertConforms({ ...exchange, responseBody: { jobId: "job-1", ...page } });
+    const raw = () =>
+      assertConforms({
+        ...exchange,
+        responseBody: { jobId: "job-1", entries: [{ ...entry, error: "Lambda.ServiceException" }] },
+      });
+
+    // Assess
+    expect(page.nextToken).toBeDefined();
+    expect(good).not.toThrow();
+    expect(raw).toThrow(/answer 200 does not match the document: .*error/);
   });
 });

@@ -4,6 +4,7 @@
 import type { DrPolicy } from "../../functions/core/policies/policy.js";
 import type {
   Deletion,
+  PolicyCopy,
   PolicyRun,
   RecoveryPoint,
   VolumeTarget,
@@ -19,6 +20,7 @@ export class InMemoryPolicyStore implements PolicyStore {
   readonly runs = new Map<string, PolicyRun>();
   readonly targetsById = new Map<string, VolumeTarget & { due: boolean }>();
   readonly deletions = new Map<string, Deletion>();
+  readonly policyCopiesById = new Map<string, PolicyCopy>();
 
   async create(policy: DrPolicy) {
     if (this.policies.has(policy.policyId)) throw new Error("ConditionalCheckFailed");
@@ -193,6 +195,23 @@ export class InMemoryPolicyStore implements PolicyStore {
   async retireBreachCheck(target: VolumeTarget) {
     const held = this.targetsById.get(targetId(target));
     if (held) held.due = false;
+  }
+
+  async recordPolicyCopy(made: PolicyCopy) {
+    this.policyCopiesById.set(`${targetId(made)}#${made.snapshotId}`, copy(made));
+  }
+
+  async policyCopies(target: TargetRef) {
+    return [...this.policyCopiesById.values()]
+      .filter((made) => targetId(made) === targetId(target))
+      .sort((a, b) =>
+        `${a.sourceTime}#${a.snapshotId}`.localeCompare(`${b.sourceTime}#${b.snapshotId}`),
+      )
+      .map(copy);
+  }
+
+  async forgetPolicyCopy(made: TargetRef & { snapshotId: string }) {
+    this.policyCopiesById.delete(`${targetId(made)}#${made.snapshotId}`);
   }
 
   async saveDeletion(deletion: Deletion) {

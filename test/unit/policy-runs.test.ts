@@ -10,6 +10,7 @@ import {
   type DrPolicy,
   newPolicy,
 } from "../../functions/core/policies/policy.js";
+import { recordPolicyCopy } from "../../functions/core/policies/policy-copies.js";
 import { applyRetention } from "../../functions/core/policies/retention.js";
 import {
   executeRun,
@@ -114,6 +115,16 @@ const complete = async (jobId: string): Promise<ReplicationJob> => {
       completedAt: fakes.clock.now().toISOString(),
     };
   });
+  // As StartCopy records each copy it makes.
+  for (const copy of copies) {
+    await recordPolicyCopy(
+      job,
+      copy.destinationRegion,
+      copy.destinationSnapshotId,
+      fakes.clock.now().toISOString(),
+      policies,
+    );
+  }
   const done = { ...job, status: "COMPLETED" as const, copies };
   fakes.jobs.seed(done);
   return done;
@@ -564,12 +575,17 @@ describe("retention after a policy's copy", () => {
     expect(deletions[0]?.reason).toBe("retention deletes copies beyond the newest 3");
   });
 
-  it("never deletes a snapshot it did not make", async () => {
+  it("never deletes a snapshot it did not make, even one a tenant tagged with snaprelay's tags", async () => {
     // Prepare
     const policy = await aPolicy({ retention: { count: 1 } });
     fakes.snapshots.add(DR, "snap-mine0001", {
       startTime: "2020-01-01T00:00:00.000Z",
-      tags: { "snaprelay:volume-id": "vol-0aaa0001" },
+      tags: {
+        "snaprelay:policy-id": "pol-1",
+        "snaprelay:volume-id": "vol-0aaa0001",
+        "snaprelay:source-time": "2020-01-01T00:00:00.000Z",
+        "snaprelay:job-id": "job-forged",
+      },
     });
 
     // Act
@@ -577,7 +593,62 @@ describe("retention after a policy's copy", () => {
 
     // Assess
     expect(await fakes.snapshots.describe(ACCOUNT, DR, "snap-mine0001")).toBeDefined();
-    expect(await copiesInDr()).toEqual(["snap-dr00005"]);
+    expect(await copiesInDr()).toEqual(["snap-dr00005", "snap-mine0001"]);
+  });
+
+  it("keeps the genuine newest copy when a tenant rewrites an older copy's source-time tag", async () => {
+    // Prepare: one run, its copy re-tagged as if its source were the newest there could be.
+    const policy = await aPolicy({ retention: { count: 1 } });
+    snapshotOf("vol-0aaa0001", 0);
+    const first = await runNow(policy);
+    await complete(first.jobs[0]?.jobId ?? "");
+    await applyRetention(first.jobs[0]?.jobId ?? "", deps, events);
+    fakes.snapshots.update(DR, "snap-dr00001", {
+      tags: {
+        ...(await fakes.snapshots.describe(ACCOUNT, DR, "snap-dr00001"))?.tags,
+        "snaprelay:source-time": "9999-12-31T00:00:00.000Z",
+      },
+    });
+    fakes.clock.advance(3600);
+    snapshotOf("vol-0aaa0001", 0);
+    const next = await runNow(policy);
+    await complete(next.jobs[0]?.jobId ?? "");
+
+    // Act
+    const outcome = await applyRetention(next.jobs[0]?.jobId ?? "", deps, events);
+
+    // Assess
+    expect(outcome.deleted).toEqual(["snap-dr00001"]);
+    expect(await copiesInDr()).toEqual(["snap-dr00002"]);
+  });
+
+  it("forgets a copy someone deleted by hand, and keeps pruning the rest", async () => {
+    // Prepare: three copies; the newest deleted outside snaprelay a day before the fourth run.
+    const policy = await aPolicy({ retention: { count: 2 } });
+    for (let index = 0; index < 3; index += 1) {
+      snapshotOf("vol-0aaa0001", 0);
+      const run = await runNow(policy);
+      await complete(run.jobs[0]?.jobId ?? "");
+      fakes.clock.advance(3600);
+    }
+    await fakes.snapshots.delete(ACCOUNT, DR, "snap-dr00003");
+    fakes.clock.advance(2 * 86_400);
+    snapshotOf("vol-0aaa0001", 0);
+    const run = await runNow(policy);
+    await complete(run.jobs[0]?.jobId ?? "");
+
+    // Act
+    const outcome = await applyRetention(run.jobs[0]?.jobId ?? "", deps, events);
+
+    // Assess
+    expect(outcome.deleted).toEqual(["snap-dr00001"]);
+    expect(await copiesInDr()).toEqual(["snap-dr00002", "snap-dr00004"]);
+    const recorded = await policies.policyCopies({
+      policyId: "pol-1",
+      volumeId: "vol-0aaa0001",
+      destinationRegion: DR,
+    });
+    expect(recorded.map((copy) => copy.snapshotId)).toEqual(["snap-dr00002", "snap-dr00004"]);
   });
 
   it("spares a copy that a running job copies from", async () => {

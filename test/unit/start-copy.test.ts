@@ -134,6 +134,68 @@ describe("starting a copy", () => {
     expect(started.destinationSnapshotId).not.toBe("snap-other001");
     expect(fakes.snapshots.copiesStarted).toHaveLength(1);
   });
+
+  it("does not adopt a snapshot older than the job, whatever tags it carries", async () => {
+    // Prepare: a snapshot from before the job was made, given the job's tags by hand.
+    const job = await stored(fakes.jobs);
+    fakes.snapshots.add("ap-mumbai", "snap-oldone01", {
+      startTime: new Date(Date.parse(job.createdAt) - 86_400_000).toISOString(),
+      tags: copyTags(job),
+    });
+
+    // Act
+    const started = await startCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(started.destinationSnapshotId).not.toBe("snap-oldone01");
+    expect(fakes.snapshots.copiesStarted).toHaveLength(1);
+  });
+});
+
+describe("a copy a DR policy's job starts", () => {
+  it("is recorded as the policy's, with the source's time its run read, for retention", async () => {
+    // Prepare
+    fakes.jobs.seed({
+      ...aRunningJob(),
+      trigger: { type: "schedule", policyId: "pol-1", runId: "run-1" },
+      tags: {
+        "snaprelay:policy-id": "pol-1",
+        "snaprelay:volume-id": "vol-0aaa0001",
+        "snaprelay:source-time": "2026-12-01T00:00:00.000Z",
+      },
+    });
+
+    // Act
+    const started = await startCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(
+      await fakes.policies.policyCopies({
+        policyId: "pol-1",
+        volumeId: "vol-0aaa0001",
+        destinationRegion: "ap-mumbai",
+      }),
+    ).toEqual([
+      {
+        policyId: "pol-1",
+        volumeId: "vol-0aaa0001",
+        destinationRegion: "ap-mumbai",
+        snapshotId: started.destinationSnapshotId,
+        sourceSnapshotId: "snap-oi5spwt2",
+        sourceTime: "2026-12-01T00:00:00.000Z",
+        jobId: "job-1",
+        startedAt: T0.toISOString(),
+      },
+    ]);
+  });
+
+  it("is not recorded for a job from the API", async () => {
+    // Act
+    await startCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(fakes.policies.policyCopiesById.size).toBe(0);
+  });
 });
 
 describe("a copy another attempt is starting", () => {

@@ -35,11 +35,19 @@ export const targetItemKey = (policyId: string, volumeId: string, region: string
 export const deletionKey = (policyId: string, region: string, snapshotId: string) => ({
   pk: `DELETION#${policyId}#${region}#${snapshotId}`,
 });
+export const policyCopyKey = (
+  policyId: string,
+  volumeId: string,
+  region: string,
+  snapshotId: string,
+) => ({ pk: `COPY#${policyId}#${volumeId}#${region}#${snapshotId}` });
 /** Partitions of the byAccount index that list a policy's records. */
 export const policiesPartition = (accountId: string) => `POLICIES#${accountId}`;
 export const runsPartition = (policyId: string) => `RUNS#${policyId}`;
 export const targetsPartition = (policyId: string) => `TARGETS#${policyId}`;
 export const deletionsPartition = (policyId: string) => `DELETIONS#${policyId}`;
+export const policyCopiesPartition = (policyId: string, volumeId: string, region: string) =>
+  `COPIES#${policyId}#${volumeId}#${region}`;
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
 export const idempotencyKey = (accountId: string, key: string) => ({

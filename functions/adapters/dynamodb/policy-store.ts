@@ -19,6 +19,7 @@ import {
 import type { DrPolicy } from "../../core/policies/policy.js";
 import type {
   Deletion,
+  PolicyCopy,
   PolicyRun,
   RecoveryPoint,
   VolumeTarget,
@@ -34,6 +35,8 @@ import {
   deletionKey,
   deletionsPartition,
   policiesPartition,
+  policyCopiesPartition,
+  policyCopyKey,
   policyKey,
   runKey,
   runsPartition,
@@ -467,6 +470,47 @@ export class DynamoPolicyStore implements PolicyStore {
       .catch((error: unknown) => {
         if (!isConditionFailure(error)) throw error;
       });
+  }
+
+  async recordPolicyCopy(copy: PolicyCopy): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...policyCopyKey(copy.policyId, copy.volumeId, copy.destinationRegion, copy.snapshotId),
+          ...copy,
+          gsi1pk: policyCopiesPartition(copy.policyId, copy.volumeId, copy.destinationRegion),
+          gsi1sk: `${copy.sourceTime}#${copy.snapshotId}`,
+        },
+      }),
+    );
+  }
+
+  async policyCopies(target: TargetRef): Promise<PolicyCopy[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: ACCOUNT_INDEX,
+      KeyConditionExpression: "gsi1pk = :partition",
+      ExpressionAttributeValues: {
+        ":partition": policyCopiesPartition(
+          target.policyId,
+          target.volumeId,
+          target.destinationRegion,
+        ),
+      },
+    });
+    return items.map((item) => withoutKeys<PolicyCopy>(item));
+  }
+
+  async forgetPolicyCopy(
+    copy: Pick<PolicyCopy, "policyId" | "volumeId" | "destinationRegion" | "snapshotId">,
+  ): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: policyCopyKey(copy.policyId, copy.volumeId, copy.destinationRegion, copy.snapshotId),
+      }),
+    );
   }
 
   async saveDeletion(deletion: Deletion): Promise<void> {

@@ -297,4 +297,22 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
       return snapshots.map((snapshot) => toView(region, snapshot));
     });
   }
+
+  async findByIds(
+    accountId: string,
+    region: string,
+    snapshotIds: readonly string[],
+  ): Promise<SnapshotView[]> {
+    if (snapshotIds.length === 0) return [];
+    return this.inAccount(accountId, region, `Reading snapshots in ${region}`, async (ec2) => {
+      // A filter, not SnapshotIds: one missing id would fail the whole call with NotFound.
+      const snapshots: Snapshot[] = [];
+      for (const part of inParts(snapshotIds)) {
+        snapshots.push(
+          ...(await this.snapshotsWhere(ec2, [{ Name: "snapshot-id", Values: part }])),
+        );
+      }
+      return snapshots.map((snapshot) => toView(region, snapshot));
+    });
+  }
 }

@@ -5,9 +5,9 @@ import {
   DescribeStateMachineCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   type HistoryEvent,
   InvalidToken,
-  paginateGetExecutionHistory,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -16,7 +16,14 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from "@aws-sdk/client-sfn";
-import type { ExecutionEvent, ExecutionView, Workflow } from "../../core/ports.js";
+import { DomainError } from "../../core/errors.js";
+import type {
+  ExecutionEvent,
+  ExecutionEventPage,
+  ExecutionView,
+  Workflow,
+} from "../../core/ports.js";
+import { CANCELLED_EXECUTION_ERROR } from "../../core/tenant-cause.js";
 
 /** The part of a history event snaprelay reads: its type's details hold the rest. */
 const toExecutionEvent = (event: HistoryEvent): ExecutionEvent => {
@@ -122,7 +129,7 @@ export class StepFunctionsWorkflow implements Workflow {
       await this.client.send(
         new StopExecutionCommand({
           executionArn,
-          error: "Cancelled",
+          error: CANCELLED_EXECUTION_ERROR,
           cause: cause.slice(0, 32768),
         }),
       );
@@ -131,20 +138,35 @@ export class StepFunctionsWorkflow implements Workflow {
     }
   }
 
-  async history(executionArn: string): Promise<ExecutionEvent[] | undefined> {
-    const events: ExecutionEvent[] = [];
+  async historyPage(
+    executionArn: string,
+    page: { nextToken?: string; maxResults: number },
+  ): Promise<ExecutionEventPage | undefined> {
     try {
-      for await (const page of paginateGetExecutionHistory(
-        { client: this.client, pageSize: 1000 },
-        { executionArn, includeExecutionData: false },
-      )) {
-        for (const event of page.events ?? []) events.push(toExecutionEvent(event));
-      }
+      const { events, nextToken } = await this.client.send(
+        new GetExecutionHistoryCommand({
+          executionArn,
+          maxResults: page.maxResults,
+          nextToken: page.nextToken,
+          includeExecutionData: false,
+        }),
+      );
+      return {
+        events: (events ?? []).map(toExecutionEvent),
+        ...(nextToken ? { nextToken } : {}),
+      };
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist) return undefined;
+      // Step Functions' page tokens last 24 hours, and belong to one execution.
+      if (error instanceof InvalidToken) {
+        throw new DomainError(
+          "InvalidRequest",
+          "nextToken has expired (a history can be read on from a page for 24 hours) or is not one this route gave: start again without it.",
+          { cause: error },
+        );
+      }
       throw error;
     }
-    return events;
   }
 
   async isReachable(): Promise<boolean> {

@@ -162,15 +162,37 @@ const jobCard = (job: Job) => {
   );
 };
 
+/** How many pages of history the timeline reads at most: a job with thousands of states is cut. */
+const MAX_HISTORY_PAGES = 20;
+
+/**
+ * The job's history, every page: a page gives a state once it has ended, so one entered early may
+ * come on a later page; the timeline shows them oldest entered first.
+ */
+const wholeHistory = async (jobId: string): Promise<HistoryBody["entries"]> => {
+  const entries: HistoryBody["entries"] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+    const token = nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : "";
+    const body = await api<HistoryBody>(
+      "GET",
+      `/replications/${encodeURIComponent(jobId)}/history?limit=1000${token}`,
+    );
+    entries.push(...body.entries);
+    nextToken = body.nextToken;
+    if (!nextToken) break;
+  }
+  return entries.sort((a, b) =>
+    a.enteredAt < b.enteredAt ? -1 : a.enteredAt > b.enteredAt ? 1 : 0,
+  );
+};
+
 const showTimeline = async (jobId: string) => {
   openTimeline = jobId;
   const panel = $("#timeline");
   panel.replaceChildren(h("h2", {}, `Timeline of ${jobId}`), h("p", {}, "reading…"));
   try {
-    const { entries } = await api<HistoryBody>(
-      "GET",
-      `/replications/${encodeURIComponent(jobId)}/history?limit=1000`,
-    );
+    const entries = await wholeHistory(jobId);
     const longest = Math.max(1, ...entries.map((entry) => entry.durationMs ?? 0));
     const rows = entries.map((entry) => {
       const bar = h("div", { class: "span" });

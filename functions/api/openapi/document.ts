@@ -138,7 +138,9 @@ const routes: RouteConfig[] = [
   {
     method: "get",
     path: "/replications/{jobId}/history",
-    summary: "The job's execution, one entry per state, oldest first",
+    summary: "The job's execution, one entry per state, a page at a time",
+    description:
+      "Each page reads one page of the execution's history. Errors are snaprelay's codes and messages only. A nextToken belongs to the job it was given for and is read on from within 24 hours.",
     request: { params: JobIdParams, query: HistoryQuerySchema },
     responses: { 200: json(HistorySchema, "A page of history."), ...errors(400, 404, ...PRIVATE) },
   },

@@ -4,7 +4,10 @@
 // open (a field may be added, never changed in meaning), as the contract says.
 import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { ERROR_CODE_LIST, type ErrorCode } from "../../core/errors.js";
+import { HISTORY_TOKEN_MAX_LENGTH } from "../../core/history-token.js";
 import { COPY_STATUSES, JOB_STATUSES } from "../../core/job.js";
+import { MAX_TENANT_CAUSE_LENGTH } from "../../core/tenant-cause.js";
 
 extendZodWithOpenApi(z);
 
@@ -103,23 +106,40 @@ export type JobListBody = z.infer<typeof JobListSchema>;
 export const HistorySchema = z
   .object({
     jobId: JobId,
-    executionArn: z.string().nullable(),
-    entries: z.array(
-      z
-        .object({
-          state: z.string().openapi({ example: "StartCopy" }),
-          event: z.string().openapi({ example: "Succeeded" }),
-          enteredAt: Time,
-          exitedAt: Time.nullable(),
-          durationMs: z.number().nullable(),
-          retries: z.number().int(),
-          error: z.string().nullable(),
-          cause: z.string().nullable(),
-          destinationRegion: Region.nullable(),
-        })
-        .openapi("HistoryEntry"),
-    ),
-    nextToken: z.string().optional(),
+    entries: z
+      .array(
+        z
+          .object({
+            state: z.string().openapi({ example: "StartCopy" }),
+            event: z.string().openapi({
+              example: "Succeeded",
+              description:
+                "A state's outcome (Succeeded, Failed, Running, Interrupted), or the execution's own event (Started, Succeeded, Failed, Aborted, TimedOut).",
+            }),
+            enteredAt: Time,
+            exitedAt: Time.nullable(),
+            durationMs: z.number().nullable(),
+            retries: z.number().int(),
+            error: z
+              .enum(ERROR_CODE_LIST as [ErrorCode, ...ErrorCode[]])
+              .nullable()
+              .openapi({
+                description:
+                  "snaprelay's code for the error the state ended with: the step's own code, or for a fault of AWS Lambda or Step Functions ServiceBusy, StepTimedOut or InternalError.",
+              }),
+            cause: z.string().max(MAX_TENANT_CAUSE_LENGTH).nullable().openapi({
+              description:
+                "What happened, in snaprelay's words: a snaprelay error's message, or a fixed description of a fault of the platform (its details are in the operator's logs). Never a stack trace, nor an ARN of another account.",
+            }),
+            destinationRegion: Region.nullable(),
+          })
+          .openapi("HistoryEntry"),
+      )
+      .openapi({
+        description:
+          "Each entry once its state has ended (or, at the end of the history, as Running), so a state entered early may come on a later page; within a page, oldest entered first.",
+      }),
+    nextToken: z.string().max(HISTORY_TOKEN_MAX_LENGTH).optional(),
   })
   .openapi("History");
 

@@ -1,11 +1,13 @@
-// The replication routes: start a job, read one, list the caller's jobs newest first.
+// The replication routes: start a job, read one, list the caller's jobs newest first, cancel one,
+// read its history.
 import { z } from "zod";
 import { cancelJob } from "../../core/cancel-job.js";
 import { queuePosition } from "../../core/copy-queue.js";
 import { createReplication } from "../../core/create-replication.js";
 import { DomainError } from "../../core/errors.js";
+import { HISTORY_TOKEN_MAX_LENGTH } from "../../core/history-token.js";
 import { JOB_STATUSES, type ReplicationJob } from "../../core/job.js";
-import { historyPage, readableHistory } from "../../core/job-history.js";
+import { historyPage } from "../../core/job-history.js";
 import { liveCopies } from "../../core/live-progress.js";
 import { PRINTABLE, PRINTABLE_MESSAGE, parseWith, SnapshotIdSchema } from "../../core/request.js";
 import { logger } from "../../logger.js";
@@ -117,21 +119,20 @@ export const cancelReplication = async (event: ApiEvent, caller: Caller, deps: A
 
 export const HistoryQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  nextToken: z.string().min(1).max(64).optional(),
+  nextToken: z
+    .string()
+    .min(1)
+    .max(HISTORY_TOKEN_MAX_LENGTH)
+    .optional()
+    .describe(
+      `The previous page's nextToken, as it came (at most ${HISTORY_TOKEN_MAX_LENGTH} characters; bound to this job).`,
+    ),
 });
 
+/** The job's history a page at a time, as its account may read it (see core/job-history.ts). */
 export const getReplicationHistory = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const query = parseWith(HistoryQuerySchema, event.queryStringParameters ?? {}, "query");
   const job = await callersJob(event, caller, deps);
-  const events = job.executionArn ? await deps.workflow.history(job.executionArn) : undefined;
-  const entries = readableHistory(
-    events ?? [],
-    job.copies.map((copy) => copy.destinationRegion),
-  );
-  const page = historyPage(entries, query.limit, query.nextToken);
-  return json(200, {
-    jobId: job.jobId,
-    executionArn: job.executionArn,
-    ...page,
-  });
+  const page = await historyPage(job, query, deps.workflow);
+  return json(200, { jobId: job.jobId, ...page });
 };

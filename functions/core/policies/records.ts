@@ -92,5 +92,23 @@ export interface Deletion {
   error?: string;
 }
 
+/**
+ * A copy a policy's job made, recorded by snaprelay from its own CopySnapshot call. Retention
+ * deletes these and nothing else, ordered by `sourceTime` as recorded here: the tags on a copy
+ * are the tenant's to change, so they never decide what is deleted.
+ */
+export interface PolicyCopy {
+  policyId: string;
+  volumeId: string;
+  destinationRegion: string;
+  snapshotId: string;
+  /** The snapshot copied, and when it was taken, as snaprelay read it from the source region. */
+  sourceSnapshotId: string;
+  sourceTime: string;
+  jobId: string;
+  /** When snaprelay started the copy. */
+  startedAt: string;
+}
+
 export const targetKey = (volumeId: string, destinationRegion: string) =>
   `${volumeId}#${destinationRegion}`;

@@ -1,14 +1,16 @@
 // After a policy's job: each completed copy becomes its volume's recovery point in that
 // destination, and the policy's older copies of the volume there are pruned by its retention. Only
-// snapshots tagged with this policy and volume are ever considered; the newest is always kept; a
-// copy that a running job reads or writes is spared. Each deletion is recorded before and after it
+// the copies snaprelay recorded from its own CopySnapshot calls for this policy and volume are
+// ever considered (never a snapshot by its tags); the newest is always kept; a copy that a
+// running job reads or writes is spared. Each deletion is recorded before and after it
 // is made, so a retried step repeats it harmlessly and the record never claims more than was done.
-import { TAG_POLICY_ID, TAG_SOURCE_TIME, TAG_VOLUME_ID } from "../copy-tags.js";
+import { TAG_SOURCE_TIME, TAG_VOLUME_ID } from "../copy-tags.js";
 import { errorMessage, isDomainError } from "../errors.js";
 import type { ReplicationJob } from "../job.js";
 import { loadJob } from "../load-job.js";
 import { type PolicyEvents, silentEvents } from "./events.js";
 import type { DrPolicy } from "./policy.js";
+import { recordPolicyCopy } from "./policy-copies.js";
 import type { Deletion } from "./records.js";
 import { recordRecoveryPoint } from "./recovery-point.js";
 import { planRetention } from "./retention-plan.js";
@@ -27,6 +29,9 @@ export interface RetentionOutcome {
   spared: string[];
 }
 
+/** A recorded copy the cloud no longer shows is forgotten once it is this old. */
+const FORGET_MISSING_AFTER_MS = 86_400_000;
+
 const prune = async (
   policy: DrPolicy,
   job: ReplicationJob,
@@ -35,19 +40,32 @@ const prune = async (
   deps: RetentionDeps,
   outcome: RetentionOutcome,
 ): Promise<void> => {
-  const copies = (
-    await deps.snapshots.findTagged(job.accountId, region, {
-      [TAG_POLICY_ID]: [policy.policyId],
-      [TAG_VOLUME_ID]: [volumeId],
-    })
-  ).filter((copy) => copy.state === "completed");
+  const target = { policyId: policy.policyId, volumeId, destinationRegion: region };
+  const recorded = await deps.policies.policyCopies(target);
+  const present = new Map(
+    (
+      await deps.snapshots.findByIds(
+        job.accountId,
+        region,
+        recorded.map((copy) => copy.snapshotId),
+      )
+    ).map((snapshot) => [snapshot.snapshotId, snapshot]),
+  );
   const now = deps.clock.now();
-  // Copies are ordered by their source's time: a copy of an older snapshot that finished late is
-  // still the older copy.
-  const retained = copies.map((copy) => ({
-    snapshotId: copy.snapshotId,
-    time: copy.tags[TAG_SOURCE_TIME] ?? copy.startTime,
-  }));
+  // A copy someone deleted by hand is gone: its record goes too, once it is surely not a copy
+  // the region has not shown yet.
+  for (const copy of recorded) {
+    if (present.has(copy.snapshotId)) continue;
+    if (now.getTime() - Date.parse(copy.startedAt) > FORGET_MISSING_AFTER_MS) {
+      await deps.policies.forgetPolicyCopy(copy);
+    }
+  }
+  // Only completed copies count (a copy in flight never pushes a good one out), ordered by their
+  // source's time as recorded when snaprelay made them: a copy of an older snapshot that
+  // finished late is still the older copy, whatever its tags say now.
+  const retained = recorded
+    .filter((copy) => present.get(copy.snapshotId)?.state === "completed")
+    .map((copy) => ({ snapshotId: copy.snapshotId, time: copy.sourceTime }));
   const candidates = planRetention(retained, policy.retention, now).delete;
   const inUse = new Set<string>();
   for (const candidate of candidates) {
@@ -89,6 +107,7 @@ const prune = async (
       status: "DELETED",
       at: deps.clock.now().toISOString(),
     });
+    await deps.policies.forgetPolicyCopy({ ...target, snapshotId: copy.snapshotId });
     outcome.deleted.push(copy.snapshotId);
   }
 };
@@ -130,6 +149,16 @@ export const applyRetention = async (
       events,
     );
     outcome.recorded.push(copy.destinationRegion);
+    // StartCopy recorded it already; a job started before copies were recorded is caught here.
+    if (copy.destinationSnapshotId) {
+      await recordPolicyCopy(
+        job,
+        copy.destinationRegion,
+        copy.destinationSnapshotId,
+        copy.startedAt ?? job.createdAt,
+        deps.policies,
+      );
+    }
     await prune(policy, job, volumeId, copy.destinationRegion, deps, outcome);
   }
   return outcome;
