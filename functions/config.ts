@@ -85,6 +85,11 @@ const EnvSchema = z.object({
   // The local stack's compressed clock (see README, Benchmark); 1 everywhere else.
   CLOCK_SPEED: z.coerce.number().min(1).max(100_000).default(1),
   CLOCK_ORIGIN: z.coerce.number().int().min(0).default(0),
+  LIMIT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(50),
+  LIMIT_JOBS_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  LIMIT_POLICIES: z.coerce.number().int().min(1).max(100_000).default(100),
+  LIMIT_VOLUMES_PER_RUN: z.coerce.number().int().min(1).max(100_000).default(500),
+  LIMIT_MIN_SCHEDULE_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
   ACCOUNT_ROLE_NAME: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 letters, digits and +=,.@_-)")
@@ -107,6 +112,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       `snaprelay configuration is invalid: POLL_MAX_SECONDS (${e.POLL_MAX_SECONDS}) is below POLL_MIN_SECONDS (${e.POLL_MIN_SECONDS})`,
     );
   }
+  // The state machine lives in the deployment's own account and partition: its ARN names both.
+  const serviceAccountId = e.STATE_MACHINE_ARN.split(":")[4] ?? "";
+  if (e.ALLOWLISTED_ACCOUNTS.includes(serviceAccountId)) {
+    throw new Error(
+      `snaprelay configuration is invalid: ALLOWLISTED_ACCOUNTS names ${serviceAccountId}, the account snaprelay is deployed in (STATE_MACHINE_ARN's): snaprelay never acts in its own account for a tenant, which would act with the functions' own roles. Remove it; tenants are other accounts, approved through POST /access-requests.`,
+    );
+  }
   return {
     jobsTable: e.JOBS_TABLE,
     stateMachineArn: e.STATE_MACHINE_ARN,
@@ -123,13 +135,19 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     sweepStartGraceSeconds: e.SWEEP_START_GRACE_SECONDS,
     sweepCheckSeconds: e.SWEEP_CHECK_SECONDS,
     sweepGiveUpSeconds: e.SWEEP_GIVE_UP_SECONDS,
-    // The state machine lives in the deployment's own account and partition: its ARN names both.
-    serviceAccountId: e.STATE_MACHINE_ARN.split(":")[4] ?? "",
+    serviceAccountId,
     partition: e.STATE_MACHINE_ARN.split(":")[1] ?? "aws",
     copySlots: e.COPY_SLOTS_PER_REGION,
     clockSpeed: e.CLOCK_SPEED,
     clockOrigin: e.CLOCK_ORIGIN,
     accountRoleName: e.ACCOUNT_ROLE_NAME,
     accountRoleExternalId: e.ACCOUNT_ROLE_EXTERNAL_ID,
+    accountLimits: {
+      requestsPerSecond: e.LIMIT_REQUESTS_PER_SECOND,
+      jobsInFlight: e.LIMIT_JOBS_IN_FLIGHT,
+      policies: e.LIMIT_POLICIES,
+      volumesPerRun: e.LIMIT_VOLUMES_PER_RUN,
+      minScheduleMinutes: e.LIMIT_MIN_SCHEDULE_MINUTES,
+    },
   };
 };

@@ -5,6 +5,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAccessStore } from "./adapters/dynamodb/access-store.js";
+import { DynamoAccountLimits } from "./adapters/dynamodb/account-limits.js";
 import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoCopyWaits } from "./adapters/dynamodb/copy-waits.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
@@ -13,9 +14,16 @@ import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { type Config, loadConfig } from "./config.js";
-import { allowlistOf } from "./core/access.js";
+import { externalIdOf, tenantAllowlist } from "./core/access.js";
+import { type LimitsOf, limitsReader } from "./core/limits.js";
 import { SnapshotReadCache } from "./core/live-progress.js";
-import { type AccessStore, acceleratedClock, type Workflow } from "./core/ports.js";
+import {
+  type AccessStore,
+  type AccountLimitsStore,
+  type AccountRoles,
+  acceleratedClock,
+  type Workflow,
+} from "./core/ports.js";
 import type { StepDeps } from "./core/step-deps.js";
 import { cloudWatchMetrics } from "./metrics.js";
 import { instrumented } from "./tracing.js";
@@ -30,12 +38,18 @@ export type EventDeps = StepDeps;
 export interface ScheduleDeps extends StepDeps {
   workflow: Workflow;
   config: Config;
+  /** Each account's limits: the defaults, or what an admin set for it. */
+  limits: LimitsOf;
 }
 
 /** The HTTP API: everything a schedule has, access requests, and cached snapshot reads. */
 export interface ApiDeps extends ScheduleDeps {
   /** Access requests, and the accounts approved by them. */
   access: AccessStore;
+  /** Tries a tenant's role (POST /account/connect). */
+  roles: AccountRoles;
+  /** The limits admins set, and what accounts use of them. */
+  accountLimits: AccountLimitsStore;
   /** Snapshot reads for the live progress callers see, cached a few seconds. */
   reads: SnapshotReadCache;
 }
@@ -45,15 +59,18 @@ const createApiDeps = (config: Config): ApiDeps => {
   const documents = DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
+  const access = new DynamoAccessStore(documents, config.jobsTable);
   const accounts = new AccountAccess({
     serviceAccountId: config.serviceAccountId,
     partition: config.partition,
     roleName: config.accountRoleName,
     externalId: config.accountRoleExternalId,
+    externalIdOf: externalIdOf(config, access),
     instrument: instrumented,
   });
+  const clock = acceleratedClock(config.clockOrigin, config.clockSpeed);
   const snapshots = new Ec2SnapshotProvider(accounts);
-  const access = new DynamoAccessStore(documents, config.jobsTable);
+  const accountLimits = new DynamoAccountLimits(documents, config.jobsTable);
   return {
     config,
     settings: config,
@@ -62,10 +79,13 @@ const createApiDeps = (config: Config): ApiDeps => {
     slots: new DynamoCopySlots(documents, config.jobsTable),
     copyWaits: new DynamoCopyWaits(documents, config.jobsTable),
     workflow: new StepFunctionsWorkflow(instrumented(new SFNClient({})), config.stateMachineArn),
-    clock: acceleratedClock(config.clockOrigin, config.clockSpeed),
+    clock,
     policies: new DynamoPolicyStore(documents, config.jobsTable),
     access,
-    allowlist: allowlistOf(config.allowlistedAccounts, access),
+    roles: accounts,
+    accountLimits,
+    limits: limitsReader(config.accountLimits, accountLimits),
+    allowlist: tenantAllowlist({ access, clock, tenancy: config, roles: accounts }),
     metrics: cloudWatchMetrics,
     reads: new SnapshotReadCache(snapshots),
   };

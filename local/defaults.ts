@@ -1,6 +1,5 @@
-// The local stack's settings: ports, the dummy AWS identity, the demo account and the token
-// secret. Each can be changed with the environment variable named beside it.
-import { localAccessKeyFor } from "./cloud/index.js";
+// The local stack's settings: ports, the dummy AWS identity of the services that check none, the
+// demo account and the token secret. Each can be changed with the environment variable named beside it.
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -71,6 +70,11 @@ export const LOCAL = {
   serviceAccountId: "000000000000",
   /** The account allowed to replicate locally, and the one `npm run token` speaks for. */
   demoAccountId: "111122223333",
+  /**
+   * The dummy identity for the local services that check no signature (DynamoDB Local, the local
+   * Step Functions endpoint and EventBridge): the local cloud refuses it, as AWS would. It takes
+   * an account's own keys, which it makes (LocalCloud.credentialsFor, localCredentialsFor).
+   */
   accessKeyId: "local",
   secretAccessKey: "local",
   /**
@@ -86,15 +90,6 @@ export const LOCAL = {
   accountRoleName: process.env.ACCOUNT_ROLE_NAME || "snaprelay-access",
   accountRoleExternalId: process.env.ACCOUNT_ROLE_EXTERNAL_ID || "snaprelay-local",
 } as const;
-
-/**
- * Credentials that act in `accountId` in the local cloud (its access key names the account);
- * the dummy identity above acts in the service's own account, 000000000000.
- */
-export const localCredentialsFor = (accountId: string) => ({
-  accessKeyId: localAccessKeyFor(accountId),
-  secretAccessKey: LOCAL.secretAccessKey,
-});
 
 export const stateMachineName = `${LOCAL.service}-${LOCAL.stage}-replication`;
 export const jobsTableName = `${LOCAL.service}-${LOCAL.stage}-jobs`;

@@ -57,7 +57,10 @@ export interface RunningStack {
     lambda: string;
     events: string;
   };
-  /** What a client of the local stack needs: the AWS SDK's endpoint variables and a dummy identity. */
+  /**
+   * What a client of the local stack needs: the AWS SDK's endpoint variables and the service
+   * account's own keys, which the local cloud checks every signature against.
+   */
   clientEnv: Record<string, string>;
   stateMachineArn: string;
   cloud: LocalCloud;
@@ -103,6 +106,11 @@ const localFunctionSettings = (clockSpeed: number): Record<string, string> => {
     "SWEEP_START_GRACE_SECONDS",
     "COPY_SLOTS_PER_REGION",
     "SWEEP_GIVE_UP_SECONDS",
+    "LIMIT_REQUESTS_PER_SECOND",
+    "LIMIT_JOBS_IN_FLIGHT",
+    "LIMIT_POLICIES",
+    "LIMIT_VOLUMES_PER_RUN",
+    "LIMIT_MIN_SCHEDULE_MINUTES",
   ];
   for (const name of [...Object.keys(realTime), ...Object.keys(defaults), ...passedThrough]) {
     const value = process.env[name] ?? defaults[name];
@@ -127,20 +135,6 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     lambda: `http://127.0.0.1:${ports.lambda}`,
     events: `http://127.0.0.1:${ports.events}`,
   };
-  const clientEnv = {
-    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
-    AWS_ENDPOINT_URL_EC2: endpoints.cloud,
-    // The local cloud answers STS too: it hands out each account's role credentials.
-    AWS_ENDPOINT_URL_STS: endpoints.cloud,
-    // And SSM Parameter Store: the token secret is read from it.
-    AWS_ENDPOINT_URL_SSM: endpoints.cloud,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
-    AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
-    AWS_REGION: LOCAL.homeRegion,
-  };
-
   // Everything started so far, stopped in reverse if a later part fails.
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -167,6 +161,24 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       ...options.cloud,
     });
     stops.push(() => cloud.close());
+    // The functions act as the service's own account, with its keys, and assume a role in any other.
+    const serviceKeys = cloud.credentialsFor(LOCAL.serviceAccountId);
+    const clientEnv = {
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SFN: endpoints.stepFunctions,
+      AWS_ENDPOINT_URL_EC2: endpoints.cloud,
+      // The local cloud answers STS too: it hands out each account's role credentials.
+      AWS_ENDPOINT_URL_STS: endpoints.cloud,
+      // And SSM Parameter Store: the token secret is read from it.
+      AWS_ENDPOINT_URL_SSM: endpoints.cloud,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
+      AWS_ACCESS_KEY_ID: serviceKeys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: serviceKeys.secretAccessKey,
+      // A session token from the shell that started the stack would be sent along with these
+      // long-term keys, and refused.
+      AWS_SESSION_TOKEN: "",
+      AWS_REGION: LOCAL.homeRegion,
+    };
     // The demo account lets snaprelay in, as a tenant's role would (README: Tenant accounts).
     await cloud.createRole({
       accountId: LOCAL.demoAccountId,

@@ -3,13 +3,7 @@
 import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { issueToken } from "../functions/api/tokens.js";
-import {
-  LOCAL,
-  localClockSpeed,
-  localCredentialsFor,
-  localPorts,
-  localWaitScale,
-} from "./defaults.js";
+import { LOCAL, localClockSpeed, localPorts, localWaitScale } from "./defaults.js";
 import { log, stackLog } from "./log.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
@@ -24,7 +18,7 @@ const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
   const ec2 = new EC2Client({
     endpoint: stack.endpoints.cloud,
     region: LOCAL.demoRegion,
-    credentials: localCredentialsFor(LOCAL.demoAccountId),
+    credentials: stack.cloud.credentialsFor(LOCAL.demoAccountId),
   });
   try {
     const { Snapshots } = await ec2.send(
@@ -56,7 +50,7 @@ const printWelcome = (stack: RunningStack, snapshotId: string, token: string) =>
   log.info(`
   HTTP API          ${stack.apiUrl}
   Step Functions    ${stack.endpoints.stepFunctions}   (state machine ${stack.stateMachineArn})
-  Local cloud (EC2) ${stack.endpoints.cloud}
+  Local cloud       ${stack.endpoints.cloud}   (EC2, STS, SSM: requests signed with an account's keys)
   DynamoDB Local    ${stack.endpoints.dynamodb}
 
   Demo snapshot     ${snapshotId} in ${LOCAL.demoRegion}
@@ -71,6 +65,9 @@ const printWelcome = (stack: RunningStack, snapshotId: string, token: string) =>
 
   Then watch the job:
     curl -s ${stack.apiUrl}/replications/<jobId> -H "Authorization: Bearer ${token}"
+
+  The AWS CLI on the local cloud, as account ${LOCAL.demoAccountId} (its keys, then its snapshots):
+    eval "$(npm run -s cloud-env -- ${LOCAL.demoAccountId} --endpoint ${stack.endpoints.cloud})" && aws ec2 describe-snapshots --region ${LOCAL.demoRegion} --owner-ids self
 `);
 };
 

@@ -4,6 +4,7 @@
 import type { Context } from "aws-lambda";
 import { assertAllowlisted } from "../core/access.js";
 import { DomainError } from "../core/errors.js";
+import { admitRequest } from "../core/limits.js";
 import { ENTRY_FUNCTIONS } from "../manifest.js";
 import { traced } from "../tracing.js";
 import { type ApiDeps, apiDeps } from "../wiring.js";
@@ -17,9 +18,11 @@ import {
   listAccessRequests,
   rejectAccessRequest,
 } from "./routes/access-requests.js";
+import { connectOwnAccount, revokeAccount } from "./routes/accounts.js";
 import { consolePage } from "./routes/console.js";
 import { getCopySlots } from "./routes/copy-slots.js";
 import { health } from "./routes/health.js";
+import { getAccountLimits, getOwnLimits, setAccountLimits } from "./routes/limits.js";
 import {
   createPolicy,
   deletePolicy,
@@ -69,6 +72,11 @@ const accountRoutes: Record<string, PrivateRoute> = {
   "GET /admin/access-requests": listAccessRequests,
   "POST /admin/access-requests/{requestId}/approve": approveAccessRequest,
   "POST /admin/access-requests/{requestId}/reject": rejectAccessRequest,
+  "POST /account/connect": connectOwnAccount,
+  "POST /admin/accounts/{accountId}/revoke": revokeAccount,
+  "GET /limits": getOwnLimits,
+  "GET /admin/accounts/{accountId}/limits": getAccountLimits,
+  "PUT /admin/accounts/{accountId}/limits": setAccountLimits,
 };
 
 // Room left before the function's own timeout for the busy answer to get out.
@@ -91,6 +99,8 @@ export const handler = traced(
         if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
         if (event.routeKey === "GET /console") return consolePage();
         const caller = callerOf(event);
+        // Counted per real second, whatever clock the jobs' times are read from.
+        await admitRequest(caller.accountId, Math.floor(Date.now() / 1000), deps);
         const open = accountRoutes[event.routeKey];
         if (open) return open(event, caller, deps, scope);
         const route = privateRoutes[event.routeKey];

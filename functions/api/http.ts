@@ -57,7 +57,11 @@ export const errorResponse = (error: unknown, requestId: string): HttpResponse =
     // The service or the cloud behind it is busy for a moment: the caller may simply retry,
     // whichever code said so.
     if (status === 503) return busy(error.message);
-    return json(status, errorBody(error.code, error.message));
+    const retryAfter: Record<string, string> =
+      error.retryAfterSeconds === undefined
+        ? {}
+        : { "retry-after": String(error.retryAfterSeconds) };
+    return json(status, errorBody(error.code, error.message), retryAfter);
   }
   logger.error("request failed", {
     requestId,

@@ -37,7 +37,8 @@ export const presentJob = (
     startedAt: copy.startedAt,
     completedAt: copy.completedAt,
     progressAt: copy.progressAt,
-    // A cancelled copy's partial snapshot: DELETED, or PENDING until the cloud lets it go.
+    // A cancelled copy's partial snapshot: DELETED, PENDING until the cloud lets it go (with its
+    // tries so far and the next), or ABANDONED to the tenant after the last try.
     ...(copy.cleanup ? { cleanup: copy.cleanup } : {}),
   })),
   error: job.error,

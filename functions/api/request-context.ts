@@ -80,6 +80,7 @@ const PATH_PARAMETERS = {
   jobId: IdSchema,
   policyId: IdSchema,
   requestId: IdSchema,
+  accountId: z.string().regex(/^\d{12}$/, "must be an AWS account id: 12 digits"),
 } satisfies Record<string, z.ZodType<string>>;
 
 /** A path parameter, checked like a body's field: a malformed one is a 400 that names it. */
@@ -100,3 +101,13 @@ export const headerValue = (
 
 export const header = (event: ApiEvent, name: string): string | undefined =>
   headerValue(event.headers, name);
+
+/** Admin routes: the caller must be an admin; `what` says what only an admin may do. */
+export const assertAdmin = (caller: Caller, what: string) => {
+  if (!caller.admin) {
+    throw new DomainError(
+      "NotAdmin",
+      `Only an admin may ${what}: use a token with the admin role (npm run token -- --admin).`,
+    );
+  }
+};

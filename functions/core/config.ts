@@ -1,3 +1,5 @@
+import type { AccountLimits } from "./limits.js";
+
 // What snaprelay's configuration holds, once checked (functions/config.ts reads it from the
 // environment with zod). Each kind of entry point takes the part it needs as a Pick of it.
 
@@ -41,4 +43,6 @@ export interface Config {
   /** The role assumed in each other account, and the external id its trust policy asks for. */
   accountRoleName: string;
   accountRoleExternalId: string | undefined;
+  /** Every account's limits unless an admin set its own (see limits.ts). */
+  accountLimits: AccountLimits;
 }

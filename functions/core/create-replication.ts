@@ -6,7 +6,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { type Allowlist, assertAllowlisted } from "./access.js";
 import { DomainError, errorMessage } from "./errors.js";
 import { newCopy, type ReplicationJob } from "./job.js";
-import type { Clock, JobStore, Workflow } from "./ports.js";
+import { assertJobsInFlightBelow, type LimitsOf } from "./limits.js";
+import type { AccountLimitsStore, Clock, JobStore, Workflow } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
 import { type CheckedRequest, checkReplicationRequest, type ReplicationPolicy } from "./rules.js";
 
@@ -17,6 +18,9 @@ export interface CreateReplicationDeps {
   settings: ReplicationPolicy;
   /** Who may replicate now: the seed and every approved account. */
   allowlist: Allowlist;
+  /** The account's limits, and how many jobs it has in flight. */
+  limits: LimitsOf;
+  accountLimits: Pick<AccountLimitsStore, "jobsInFlight">;
   newJobId?: () => string;
 }
 
@@ -89,6 +93,13 @@ export const createReplication = async (
       "snaprelay is too busy to take the request in time; nothing was created. Retry in a few seconds (with an Idempotency-Key, a retry can never create a job twice).",
     );
   }
+
+  const limits = await deps.limits(input.accountId);
+  assertJobsInFlightBelow(
+    input.accountId,
+    await deps.accountLimits.jobsInFlight(input.accountId, limits.jobsInFlight),
+    limits,
+  );
 
   const jobId = (deps.newJobId ?? (() => `job-${randomUUID()}`))();
   const idempotency = input.idempotencyKey

@@ -28,6 +28,12 @@ export const ERROR_CODES = {
   NameTooLong: { status: 400, rejects: true },
   Unauthorized: { status: 401 },
   NotAllowlisted: { status: 403, rejects: true },
+  /** An approved account whose role snaprelay has not assumed yet (see onboarding.ts). */
+  AccountNotConnected: { status: 403, rejects: true },
+  /** An account whose access an admin revoked: it may apply again. */
+  AccountRevoked: { status: 403, rejects: true },
+  /** snaprelay's own account: never a tenant, whatever asks. */
+  ServiceAccountNotTenant: { status: 403, rejects: true },
   AccountAccessDenied: { status: 403, rejects: true },
   NotAdmin: { status: 403 },
   JobNotFound: { status: 404 },
@@ -35,13 +41,21 @@ export const ERROR_CODES = {
   SnapshotNotFound: { status: 404, rejects: true },
   RouteNotFound: { status: 404 },
   PayloadTooLarge: { status: 413 },
+  /** An account over one of its limits (see limits.ts): wait (Retry-After) or ask for more. */
+  TooManyRequests: { status: 429 },
+  TooManyJobsInFlight: { status: 429 },
+  PolicyLimitExceeded: { status: 409 },
   AccessRequestNotFound: { status: 404 },
+  /** A revoke of an account no approval granted. */
+  AccountNotGranted: { status: 404 },
   IdempotencyConflict: { status: 409 },
   IllegalTransition: { status: 409 },
   JobFinished: { status: 409 },
   AccessRequestOpen: { status: 409 },
   AccessRequestDecided: { status: 409 },
   AlreadyAllowlisted: { status: 409 },
+  /** A revoke of an account the deployment's configuration seeds (ALLOWLISTED_ACCOUNTS). */
+  AccountSeeded: { status: 409 },
   SnapshotNotReady: { status: 409, rejects: true },
   QuotaExceeded: { status: 409, rejects: true },
   ExecutionEnded: { status: 409 },
@@ -79,11 +93,18 @@ export const codesRetried = (retry: RetryClass): ErrorCode[] =>
 
 export class DomainError extends Error {
   readonly code: ErrorCode;
+  /** How long a caller should wait before trying again (an HTTP answer's Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = code;
     this.code = code;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

@@ -57,14 +57,23 @@ export interface CopyRecord {
   cleanup?: CopyCleanup | null;
 }
 
+export const CLEANUP_STATES = ["DELETED", "PENDING", "ABANDONED"] as const;
+export type CleanupState = (typeof CLEANUP_STATES)[number];
+
 /**
- * What became of a cancelled copy's partial snapshot: DELETED, or PENDING while the cloud has not
- * let it be deleted yet (the sweeper tries again until it does; `message` says why it waits).
+ * What became of a cancelled copy's partial snapshot: DELETED; PENDING while the cloud has not let
+ * it be deleted yet (the sweeper tries again at `nextAttemptAt`, waiting longer after each failed
+ * try; `message` says why it waits); ABANDONED when snaprelay gave up after its last try
+ * (`message` tells the tenant how to delete it). Nothing follows DELETED or ABANDONED.
  */
 export interface CopyCleanup {
   snapshotId: string;
-  state: "DELETED" | "PENDING";
+  state: CleanupState;
   message?: string;
+  /** Deletes tried so far; absent on a cleanup recorded by an older build (counted as none). */
+  attempts?: number;
+  /** While PENDING: when the next delete is tried. */
+  nextAttemptAt?: string;
 }
 
 /** Who cancelled a job, when, and why if they said. */

@@ -8,6 +8,7 @@ import type {
   JobStatus,
   ReplicationJob,
 } from "./job.js";
+import type { LimitOverrides } from "./limits.js";
 import type { DrPolicy, PolicySelector } from "./policies/policy.js";
 import type {
   Deletion,
@@ -105,10 +106,18 @@ export interface JobStore {
   /** Gives back a claim taken at `claimedAt`, so a retry need not wait out the lease. */
   releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void>;
   /**
-   * Unfinished jobs the sweeper should look at: those whose next look (`nextSweepAt`, at first
-   * their creation time) is at or before `dueBy`, earliest first, at most `limit`.
+   * The sweeper's queues: one per account that has ever had a job in it (an account stays listed
+   * once it has been, even with nothing due), in an order that is the same from call to call. A
+   * store may list a queue of its own besides, under a name that is no account id (DynamoDB: the
+   * jobs an older build queued all together); `dueForSweep` reads it as it reads an account's.
    */
-  dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]>;
+  sweepAccounts(): Promise<string[]>;
+  /**
+   * The account's jobs the sweeper should look at: those whose next look (`nextSweepAt`, at first
+   * their creation time) is at or before `dueBy`, earliest first, at most `limit`. Unfinished
+   * jobs, and finished ones the sweeper still has work with (a cancelled copy to clean up).
+   */
+  dueForSweep(accountId: string, dueBy: string, limit: number): Promise<ReplicationJob[]>;
   isReachable(): Promise<boolean>;
 }
 
@@ -319,8 +328,14 @@ export interface PolicyStore {
   replace(policy: DrPolicy): Promise<boolean>;
   /** Deletes the policy and its volume targets (runs and deletions stay as history). */
   delete(policyId: string): Promise<void>;
-  /** Enabled policies whose next run is at or before `now`, earliest first. */
-  due(now: string, limit: number): Promise<DrPolicy[]>;
+  /**
+   * The accounts that keep policies (listed once they have had one), in an order that is the same
+   * from call to call. A store may list a queue of its own besides, under a name that is no
+   * account id (DynamoDB: the policies an older build queued together); `due` reads it alike.
+   */
+  policyAccounts(): Promise<string[]>;
+  /** The account's enabled policies whose next run is at or before `now`, earliest first. */
+  due(accountId: string, now: string, limit: number): Promise<DrPolicy[]>;
   /**
    * Claims the run of `policy` due at `policy.nextRunAt`: moves its next run to `nextRunAt` and
    * stores `run`, in one step; false when another scheduler claimed it (or the policy changed).
@@ -484,6 +499,13 @@ export const acceleratedClock = (origin: number, speed: number): Clock =>
 
 export type AccessRequestStatus = "OPEN" | "APPROVED" | "REJECTED";
 
+/** Who took a decision on an account's access (an approval, a rejection, a revoke), when and why. */
+export interface AccessDecision {
+  by: string;
+  at: string;
+  note: string | null;
+}
+
 /** An account's application to use the feature while it is in beta (the seed's form). */
 export interface AccessRequest {
   requestId: string;
@@ -493,7 +515,9 @@ export interface AccessRequest {
   status: AccessRequestStatus;
   createdAt: string;
   /** Who decided, when and why; null while OPEN. */
-  decision: { by: string; at: string; note: string | null } | null;
+  decision: AccessDecision | null;
+  /** Set when the access this request granted was revoked: who, when and why. */
+  revocation?: AccessDecision | null;
 }
 
 export interface AccessRequestPage {
@@ -502,26 +526,82 @@ export interface AccessRequestPage {
 }
 
 /**
+ * Where an approved account stands: PENDING_CONNECTION until snaprelay has assumed its role once
+ * with the account's own external id, then CONNECTED; REVOKED once an admin took access back.
+ */
+export type GrantStatus = "PENDING_CONNECTION" | "CONNECTED" | "REVOKED";
+
+/** The access an approval gave an account. */
+export interface AccountGrant {
+  accountId: string;
+  /** The approved request that made the grant. */
+  requestId: string;
+  status: GrantStatus;
+  /**
+   * The external id the account's role must ask for, made for this account at the approval.
+   * Undefined on a grant an older build made: that account's role asks the deployment's.
+   */
+  externalId: string | undefined;
+  grantedBy: string;
+  grantedAt: string;
+  /** When snaprelay first assumed the role with the external id. */
+  connectedAt: string | null;
+  /** While PENDING_CONNECTION: when snaprelay last tried the role (a request or a connect). */
+  connectAttemptAt: string | null;
+  /** Why the last try of the role failed, and when; null once it worked. */
+  connectFailure: { at: string; reason: string } | null;
+  revocation: AccessDecision | null;
+}
+
+/** How a request is decided: an approval comes with the external id made for the account. */
+export type AccessOutcome = { status: "APPROVED"; externalId: string } | { status: "REJECTED" };
+
+/**
  * Access requests and the accounts granted access by them. An account has at most one OPEN
  * request; a decision is taken once, and an approval grants access in the same write.
  */
 export interface AccessStore {
-  /** Whether an approved request granted the account access. */
-  isGranted(accountId: string): Promise<boolean>;
+  /** The account's grant (a revoked one too); undefined if no approval ever granted it. */
+  grant(accountId: string): Promise<AccountGrant | undefined>;
   /** Stores a new OPEN request; throws AccessRequestOpen if the account has one open already. */
   submit(request: AccessRequest): Promise<void>;
   get(requestId: string): Promise<AccessRequest | undefined>;
   /** Requests in `status`, newest first, a page at a time. */
   list(status: AccessRequestStatus, limit: number, nextToken?: string): Promise<AccessRequestPage>;
   /**
-   * Decides an OPEN request (an approval grants its account access in the same write); throws
-   * AccessRequestDecided if it was decided already.
+   * Decides an OPEN request; an approval grants its account in the same write, PENDING_CONNECTION
+   * with `outcome.externalId` (replacing a REVOKED grant, never a live one: AlreadyAllowlisted).
+   * Throws AccessRequestDecided if the request was decided already.
    */
   decide(
     requestId: string,
-    status: "APPROVED" | "REJECTED",
-    decision: NonNullable<AccessRequest["decision"]>,
+    outcome: AccessOutcome,
+    decision: AccessDecision,
   ): Promise<AccessRequest>;
+  /**
+   * Takes the right to try the role of a PENDING_CONNECTION account now: true for one caller in
+   * each window, when no try was made after `triedBefore` (a stored time, so across every Lambda
+   * instance). False when another caller tried since, or the grant is not pending.
+   */
+  claimConnectAttempt(accountId: string, now: string, triedBefore: string): Promise<boolean>;
+  /** A PENDING_CONNECTION grant becomes CONNECTED; answers the grant as it now is. */
+  markConnected(accountId: string, at: string): Promise<AccountGrant | undefined>;
+  /** Records a failed try of the role, as the account's last (whatever its status). */
+  recordConnectFailure(accountId: string, at: string, reason: string): Promise<void>;
+  /**
+   * The grant becomes REVOKED, and the request that made it records the revocation, in one write.
+   * A grant revoked already is answered as it is; throws AccountNotGranted if there is none.
+   */
+  revoke(accountId: string, revocation: AccessDecision): Promise<AccountGrant>;
+}
+
+/** Proves snaprelay can act in an account: one AssumeRole of its role, with an external id. */
+export interface AccountRoles {
+  /**
+   * Resolves once the account's role was assumed with `externalId` (undefined: none passed);
+   * rejects with AccountAccessDenied, saying why, when STS refused it.
+   */
+  tryAssume(accountId: string, externalId: string | undefined): Promise<void>;
 }
 
 /**
@@ -540,4 +620,19 @@ export interface Metrics {
   queueLength(destinationRegion: string, waiting: number, inUse: number): void;
   /** A DR target's newest recovery point grew older than its policy's RPO. */
   rpoBreached(destinationRegion: string): void;
+}
+
+/**
+ * The limits an admin set for single accounts, and what each account uses of them now. Counts
+ * stop at `upTo`: a caller only asks whether a limit is reached.
+ */
+export interface AccountLimitsStore {
+  overrides(accountId: string): Promise<LimitOverrides | undefined>;
+  setOverrides(overrides: LimitOverrides): Promise<void>;
+  /** Unfinished jobs of the account, counted up to `upTo`. */
+  jobsInFlight(accountId: string, upTo: number): Promise<number>;
+  /** Policies of the account, counted up to `upTo`. */
+  policyCount(accountId: string, upTo: number): Promise<number>;
+  /** Counts one request of the account in the whole second `second` (epoch s); answers the count. */
+  countRequest(accountId: string, second: number): Promise<number>;
 }

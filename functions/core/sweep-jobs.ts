@@ -1,11 +1,13 @@
 // The sweeper, run on a schedule, so that every accepted job reaches a final state: it starts a
 // job whose execution did not start (the API's start failed or ran late, or a crash fell between
 // writing the job and starting it), starts again one whose execution has vanished, and fails a
-// job whose execution ended without finishing it, saying why. Each look is safe to repeat.
+// job whose execution ended without finishing it, saying why. Each look is safe to repeat. The
+// accounts share each sweep's batch (fair-share.ts), so one account's backlog delays nobody else.
 import { cleanUpCancelled } from "./cancel-job.js";
 import { errorMessage } from "./errors.js";
+import { fairShare } from "./fair-share.js";
 import { isFinishedJob, type JobError, type ReplicationJob } from "./job.js";
-import type { ExecutionView, Workflow } from "./ports.js";
+import type { ExecutionView, SlotPool, Workflow } from "./ports.js";
 import { recordJobFailure } from "./record-failure.js";
 import type { StepDeps } from "./step-deps.js";
 
@@ -16,7 +18,7 @@ export interface SweepSettings {
   checkSeconds: number;
   /** A job whose execution could not be started for this long is failed. */
   giveUpSeconds: number;
-  /** The most jobs one sweep looks at; the rest wait for the next sweep. */
+  /** The most jobs one sweep looks at, shared among the accounts; the rest wait for the next. */
   batchSize: number;
 }
 
@@ -32,14 +34,40 @@ export type SweepAction =
   | "failed"
   | "deferred"
   /** A cancelled job's leftovers (slots, places, partial copies) all cleared. */
-  | "cleaned";
+  | "cleaned"
+  /** A cancelled job left the queue with a partial copy given up on: its message tells the tenant. */
+  | "abandoned";
 
 export interface SweepReport {
   looked: number;
+  /** How many jobs were looked at in each account (a store's legacy queue under its own name). */
+  lookedByAccount: Record<string, number>;
   actions: Partial<Record<SweepAction, string[]>>;
-  /** Jobs the sweep could not settle this time, and why; the next sweep looks again. */
-  problems: { jobId: string; message: string }[];
+  /**
+   * Jobs the sweep could not settle this time, and accounts whose queue it could not read, and
+   * why; the next sweep looks again.
+   */
+  problems: ({ jobId: string; message: string } | { accountId: string; message: string })[];
 }
+
+const emptyReport = (): SweepReport => ({
+  looked: 0,
+  lookedByAccount: {},
+  actions: {},
+  problems: [],
+});
+
+const noteLooked = (report: SweepReport, accountId: string) => {
+  report.looked++;
+  report.lookedByAccount[accountId] = (report.lookedByAccount[accountId] ?? 0) + 1;
+};
+
+/**
+ * Where this sweep starts in the rotation among accounts: the minute it runs in. The sweeper runs
+ * once a minute, so the number grows by one a run and the sweeper keeps no state of its own; a
+ * run that comes late or not at all only shifts an account's turn by a run.
+ */
+export const sweepTurn = (now: Date): number => Math.floor(now.getTime() / 60_000);
 
 const ENDED = new Set<ExecutionView["status"]>(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -143,35 +171,65 @@ const sweepFinished = async (
     await deps.jobs.apply(job.jobId, { sweepDone: true }, now.toISOString());
     return "cleaned";
   }
-  const after = await cleanUpCancelled(job, deps);
-  return after.copies.some((copy) => copy.cleanup?.state === "PENDING") ? "deferred" : "cleaned";
+  const states = (await cleanUpCancelled(job, deps)).copies.map((copy) => copy.cleanup?.state);
+  if (states.includes("PENDING")) return "deferred";
+  return states.includes("ABANDONED") ? "abandoned" : "cleaned";
+};
+
+/**
+ * The unfinished jobs that hold a slot in one of `pools` (one account's) that copies wait for, at
+ * most `limit`, each once.
+ */
+const holdersWaitedFor = async (
+  pools: readonly SlotPool[],
+  limit: number,
+  deps: SweepDeps,
+): Promise<ReplicationJob[]> => {
+  const found = new Map<string, ReplicationJob>();
+  for (const pool of pools) {
+    const { holders, queueLength } = await deps.slots.view(pool);
+    if (queueLength === 0) continue;
+    for (const { jobId } of holders) {
+      if (found.size >= limit) return [...found.values()];
+      if (found.has(jobId)) continue;
+      const job = await deps.jobs.get(jobId);
+      if (job?.executionArn && !isFinishedJob(job.status)) found.set(jobId, job);
+    }
+  }
+  return [...found.values()];
 };
 
 /**
  * Slots held by copies whose execution has ended (stopped by hand, say) matter at once when
  * copies wait for them: for every pool with a queue, each holder's execution is checked, and a
  * job whose execution ended is failed now (its slots handed on) instead of at its next check.
- * At most `budget` executions are described a sweep.
+ * At most `budget` executions are described a sweep, shared among the accounts (each pool is one
+ * account's) as the sweep's jobs are, so one account's many holders do not hide another's.
  */
 export const settleHolders = async (deps: SweepDeps, budget = 100): Promise<SweepReport> => {
-  const report: SweepReport = { looked: 0, actions: {}, problems: [] };
+  const report = emptyReport();
   const now = deps.clock.now();
+  const poolsOf = new Map<string, SlotPool[]>();
   for (const pool of await deps.slots.pools()) {
-    const { holders, queueLength } = await deps.slots.view(pool);
-    if (queueLength === 0) continue;
-    for (const { jobId } of holders) {
-      if (report.looked >= budget) return report;
-      const job = await deps.jobs.get(jobId);
-      if (!job?.executionArn || isFinishedJob(job.status)) continue;
-      report.looked++;
-      try {
-        const execution = await deps.workflow.describe(job.executionArn);
-        if (!execution || !ENDED.has(execution.status)) continue;
-        const action = await sweepStarted(job, job.executionArn, deps, now);
-        report.actions[action] = [...(report.actions[action] ?? []), jobId];
-      } catch (error) {
-        report.problems.push({ jobId, message: errorMessage(error) });
-      }
+    poolsOf.set(pool.accountId, [...(poolsOf.get(pool.accountId) ?? []), pool]);
+  }
+  const shares = await fairShare({
+    accounts: [...poolsOf.keys()].sort(),
+    budget,
+    turn: sweepTurn(now),
+    read: (accountId, limit) => holdersWaitedFor(poolsOf.get(accountId) ?? [], limit, deps),
+  });
+  for (const { account, item: job } of shares) {
+    const { jobId, executionArn } = job;
+    if (!executionArn) continue;
+    noteLooked(report, account);
+    try {
+      const execution = await deps.workflow.describe(executionArn);
+      if (!execution || !ENDED.has(execution.status)) continue;
+      const action = await sweepStarted(job, executionArn, deps, now);
+      report.actions[action] = [...(report.actions[action] ?? []), jobId];
+    } catch (error) {
+      report.problems.push({ jobId, message: errorMessage(error) });
     }
   }
   return report;
@@ -180,12 +238,26 @@ export const settleHolders = async (deps: SweepDeps, budget = 100): Promise<Swee
 export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
   const now = deps.clock.now();
   const dueBy = new Date(now.getTime() - deps.sweep.startGraceSeconds * 1000).toISOString();
-  const jobs = await deps.jobs.dueForSweep(dueBy, deps.sweep.batchSize);
-  const report: SweepReport = { looked: jobs.length, actions: {}, problems: [] };
+  const report = emptyReport();
+  const shares = await fairShare({
+    accounts: await deps.jobs.sweepAccounts(),
+    budget: deps.sweep.batchSize,
+    turn: sweepTurn(now),
+    // An account whose queue cannot be read now is reported and left for the next sweep; the
+    // other accounts are swept all the same.
+    read: (accountId, limit) =>
+      deps.jobs.dueForSweep(accountId, dueBy, limit).catch((error: unknown) => {
+        report.problems.push({ accountId, message: errorMessage(error) });
+        return [];
+      }),
+  });
   const note = (action: SweepAction, jobId: string) => {
     report.actions[action] = [...(report.actions[action] ?? []), jobId];
   };
-  for (const job of jobs) {
+  // Round robin by account (fair-share.ts): a sweep that runs out of time mid-way has given every
+  // account its first jobs.
+  for (const { account, item: job } of shares) {
+    noteLooked(report, account);
     try {
       const action = isFinishedJob(job.status)
         ? await sweepFinished(job, deps, now)

@@ -73,7 +73,9 @@ const FOREIGN_ERRORS: ReadonlyMap<string, TenantCause> = new Map([
 const isSnaprelayCode = (name: string): name is ErrorCode => Object.hasOwn(ERROR_CODES, name);
 
 // An ARN's account is its fifth field; S3's and a few others' have none.
-const ARN = /\barn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\s"'`,;()<>[\]{}]+/g;
+// The sentence's full stop after an ARN is not part of it.
+const ARN =
+  /\barn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12})?:[^\s"'`,;()<>[\]{}]*[^\s"'`,;()<>[\]{}.]/g;
 
 /** The message with every ARN that is not of `accountId` (the caller's) replaced. */
 export const withoutForeignArns = (message: string, accountId: string): string =>

@@ -1,7 +1,8 @@
 // The sweeper, every minute: starts accepted jobs whose execution did not start, closes jobs
-// whose execution ended without them, at once for those holding slots that copies wait for (see
-// core/sweep-jobs.ts), and takes back copy slots that such jobs left held (see
-// core/copy-queue.ts), and counts each region's queue for its metrics. One JSON log line per sweep.
+// whose execution ended without them, at once for those holding slots that copies wait for, each
+// sweep shared among the accounts in turn (see core/sweep-jobs.ts and core/fair-share.ts), and
+// takes back copy slots that such jobs left held (see core/copy-queue.ts), and counts each
+// region's queue for its metrics. One JSON log line per sweep.
 import { reclaimSlots, reportQueues } from "../core/copy-queue.js";
 import { errorMessage } from "../core/errors.js";
 import { settleHolders, sweepJobs } from "../core/sweep-jobs.js";

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { JobError } from "../core/job.js";
 import { RegionSchema } from "../core/request.js";
+import { tenantCause } from "../core/tenant-cause.js";
 
 export const JobInput = z.object({ jobId: z.string().min(1) });
 
@@ -21,16 +22,16 @@ export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optio
 
 export const FailInput = FinalizeInput.extend({ error: CaughtError });
 
-/** Lambda's Cause is a JSON string with errorMessage; States.* errors carry plain text. */
-export const failureFromCatch = (caught: z.infer<typeof CaughtError>): JobError => {
-  let message = caught.Cause ?? "";
-  try {
-    const cause: unknown = JSON.parse(message);
-    if (cause && typeof cause === "object" && "errorMessage" in cause) {
-      message = String(cause.errorMessage);
-    }
-  } catch {
-    // not JSON: keep the text as it came
-  }
-  return { code: caught.Error, message: message || `The step failed with ${caught.Error}.` };
+/**
+ * The caught error as the job records it, for its tenant to read: one of snaprelay's codes with
+ * its own message (a Lambda cause's errorMessage, never its trace), or, for an error of Lambda or
+ * Step Functions themselves, a code and a plain description (see tenant-cause.ts); no ARN but the
+ * account's own. The raw error stays in the step's log for the operator.
+ */
+export const failureFromCatch = (
+  caught: z.infer<typeof CaughtError>,
+  accountId: string,
+): JobError => {
+  const { error, cause } = tenantCause(caught.Error, caught.Cause, accountId);
+  return { code: error, message: cause || `The step failed with ${error}.` };
 };

@@ -1,11 +1,13 @@
 // The admin tool over HTTP, under /_admin/ on the cloud's own port (the EC2 API answers at /), so
 // the CLI works while `npm start` runs. JSON in and out; every route takes ?account=<12 digits>
-// (default: the cloud's default account) and acts in it. Local use only, like the rest of the cloud.
+// (default: the cloud's default account) and acts in it. Local use only, like the rest of the cloud:
+// it hands out every account's keys (GET credentials), as the data dir would to anyone reading it.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { cloudLog } from "../log.js";
 import { WireError } from "../wire-error.js";
 import type { AccountCloud } from "./account-cloud.js";
+import type { LocalCredentials } from "./auth/local-keys.js";
 import { type CloudAccounts, checkAccountId } from "./cloud-accounts.js";
 import { messageOf } from "./error-message.js";
 import type { LocalCloudKnobs } from "./options.js";
@@ -59,10 +61,23 @@ export interface AdminEndpointDeps {
   stats(): LocalCloudStats;
   /** Changes the knobs given; answers them all as they now are. */
   setKnobs(knobs: Partial<LocalCloudKnobs>): LocalCloudKnobs;
+  credentialsFor(accountId: string): LocalCredentials;
 }
 
-export function adminEndpoint({ accounts, roles, stats, setKnobs }: AdminEndpointDeps) {
+export function adminEndpoint({
+  accounts,
+  roles,
+  stats,
+  setKnobs,
+  credentialsFor,
+}: AdminEndpointDeps) {
   const routes: [method: string, path: RegExp, route: Route][] = [
+    // The keys a client signs with to act in the account.
+    [
+      "GET",
+      /^credentials$/,
+      ({ namedAccount }) => credentialsFor(namedAccount ?? accounts.defaultAccountId),
+    ],
     ["PUT", /^knobs$/, async ({ body }) => setKnobs(knobsBody.parse(await body()))],
     // The whole cloud, or only the account named.
     ["GET", /^stats$/, ({ namedAccount, account }) => (namedAccount ? account().stats() : stats())],

@@ -25,6 +25,11 @@ Commands:
                                           arn:aws:iam::A:role/NAME, passing exactly ID if given);
                                           creating it again replaces it
   roles                                   the roles (with --account: that account's)
+  credentials                             the account's local keys, as JSON: every request to the
+                                          cloud is signed with an account's keys, and acts in it
+  env [ACCOUNT]                           the same as shell lines that point the AWS CLI and SDKs
+                                          at the cloud with those keys (npm run -s cloud-env --
+                                          ACCOUNT): eval "$(npm run -s cloud-env -- 111122223333)"
 
 Options:
   --account A      the 12-digit account the command acts in; default the cloud's default account
@@ -55,12 +60,14 @@ class CommandLine {
   readonly command: string | undefined;
   readonly help: boolean;
   private readonly values: Partial<Record<Option, string>>;
+  private readonly positionals: string[];
 
   constructor(args: string[]) {
     try {
       const { positionals, values } = parseArgs({ args, options: OPTIONS, allowPositionals: true });
       const { help, ...strings } = values;
       this.command = positionals[0];
+      this.positionals = positionals;
       this.help = help === true || this.command === "help";
       this.values = strings;
     } catch (error) {
@@ -70,6 +77,11 @@ class CommandLine {
 
   optional(name: Option): string | undefined {
     return this.values[name];
+  }
+
+  /** The command line's `index`th word after the options are taken out (0 is the command). */
+  positional(index: number): string | undefined {
+    return this.positionals[index];
   }
 
   required(name: Option): string {
@@ -116,7 +128,8 @@ class CommandLine {
 /** The request a command makes: method, path under /_admin/ (and the account) and JSON body. */
 function requestFor(line: CommandLine): [method: string, path: string, body?: unknown] {
   const [method, path, body] = routeFor(line);
-  const account = line.optional("account");
+  const account =
+    (line.command === "env" ? line.positional(1) : undefined) ?? line.optional("account");
   return [method, account ? `${path}?account=${encodeURIComponent(account)}` : path, body];
 }
 
@@ -167,6 +180,9 @@ function routeFor(line: CommandLine): [method: string, path: string, body?: unkn
       ];
     case "roles":
       return ["GET", "roles"];
+    case "credentials":
+    case "env":
+      return ["GET", "credentials"];
     default:
       throw new UsageError(line.command ? `Unknown command '${line.command}'.` : "Name a command.");
   }
@@ -198,8 +214,26 @@ async function main(): Promise<number> {
     log.error(`${response.status}: ${text.trim()}`);
     return 1;
   }
-  process.stdout.write(text);
+  process.stdout.write(line.command === "env" ? shellLines(text, line.endpoint()) : text);
   return 0;
+}
+
+/**
+ * The keys as shell lines for eval: the AWS CLI and SDKs then sign with them and send EC2, STS and
+ * SSM calls to the cloud. A session token or profile left in the shell would be sent along or win.
+ */
+function shellLines(credentialsJson: string, endpoint: string): string {
+  const { accessKeyId, secretAccessKey } = JSON.parse(credentialsJson) as Record<string, string>;
+  const quoted = (value = "") => `'${value.replaceAll("'", "'\\''")}'`;
+  const variables = {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_ENDPOINT_URL_EC2: endpoint,
+    AWS_ENDPOINT_URL_STS: endpoint,
+    AWS_ENDPOINT_URL_SSM: endpoint,
+  };
+  const exports = Object.entries(variables).map(([name, value]) => `${name}=${quoted(value)}`);
+  return `unset AWS_SESSION_TOKEN AWS_PROFILE\nexport ${exports.join(" ")}\n`;
 }
 
 main().then(

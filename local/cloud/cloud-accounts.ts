@@ -5,7 +5,7 @@ import { WireError } from "../wire-error.js";
 import { AccountCloud, type AccountSettings } from "./account-cloud.js";
 import { accountDir, accountIdsIn, adoptSingleAccountData } from "./data-dir-layout.js";
 import type { AccountStats } from "./stats.js";
-import { ACCOUNT_ID, accountOfAccessKey } from "./wire/signing-identity.js";
+import { ACCOUNT_ID } from "./wire/signing-identity.js";
 
 export function checkAccountId(accountId: string): string {
   if (!ACCOUNT_ID.test(accountId)) {
@@ -55,11 +55,6 @@ export class CloudAccounts {
     const fresh = AccountCloud.fresh(accountId, accountDir(this.dataDir, accountId), this.settings);
     this.opened.set(accountId, fresh);
     return fresh;
-  }
-
-  /** The account a request signed with this access key acts in. */
-  forAccessKey(accessKeyId: string): AccountCloud {
-    return this.get(accountOfAccessKey(accessKeyId, this.defaultAccountId));
   }
 
   /** Restarts the work of the accounts opened from disk; call once the cloud is serving. */

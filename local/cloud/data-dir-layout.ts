@@ -1,5 +1,5 @@
-// Where a local cloud keeps things in its data dir: cloud.lock and roles.json at the top, and each
-// account's state.json and regions/ in accounts/<account id>/, a folder per account.
+// Where a local cloud keeps things in its data dir: cloud.lock, roles.json and local-keys.json at
+// the top, and each account's state.json and regions/ in accounts/<account id>/, a folder per account.
 import { access, mkdir, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { ACCOUNT_ID } from "./wire/signing-identity.js";
@@ -13,6 +13,9 @@ export const accountDir = (dataDir: string, accountId: string): string =>
   join(accountsDir(dataDir), accountId);
 
 export const rolesFilePath = (dataDir: string): string => join(dataDir, "roles.json");
+
+/** The secret every account's local keys derive from (see LocalKeys). */
+export const localKeysFilePath = (dataDir: string): string => join(dataDir, "local-keys.json");
 
 /** The accounts that have a folder in the data dir. */
 export async function accountIdsIn(dataDir: string): Promise<string[]> {

@@ -1,32 +1,40 @@
-// The EC2 side of the Query API: the account from the access key, the region from the SigV4 scope,
-// one operation on that account's resources, one XML answer in EC2's form.
+// The EC2 side of the Query API: the account of the key that signed the request (once its SigV4
+// signature holds), the region from its scope, one operation on that account's resources, one XML
+// answer in EC2's form.
 import { cloudLog } from "../log.js";
 import { WireError } from "../wire-error.js";
 import { operationFor } from "./api/operations.js";
+import type { Authenticate } from "./auth/authenticate.js";
 import type { CloudAccounts } from "./cloud-accounts.js";
 import { messageOf } from "./error-message.js";
 import type { Faults } from "./faults.js";
 import type { Traffic } from "./stats.js";
 import { requestLimitExceeded } from "./wire/errors.js";
 import type { QueryAnswer, QueryHandler } from "./wire/query-request.js";
-import { type CredentialScope, REGION_NAME } from "./wire/signing-identity.js";
 import { errorDocument, successDocument } from "./wire/xml.js";
 
 export interface Ec2EndpointDeps {
   accounts: CloudAccounts;
   faults: Faults;
   traffic: Traffic;
+  authenticate: Authenticate;
 }
 
-export function ec2Endpoint({ accounts, faults, traffic }: Ec2EndpointDeps): QueryHandler {
-  return async ({ requestId, params, scope }) => {
+export function ec2Endpoint({
+  accounts,
+  faults,
+  traffic,
+  authenticate,
+}: Ec2EndpointDeps): QueryHandler {
+  return async ({ requestId, params, received }) => {
     try {
       traffic.requests++;
+      // With a custom endpoint EC2 clients carry the region only in the credential scope.
+      const { principal, region } = await authenticate(received, "ec2");
       if (faults.throttlesThisCall()) {
         traffic.throttledRequests++;
         throw requestLimitExceeded();
       }
-      const { region, accessKeyId } = signedFor(scope);
       const action = params.required("Action");
       const operation = operationFor(action);
       // DryRun is answered as a permitted call without checking the other parameters: nothing
@@ -38,7 +46,7 @@ export function ec2Endpoint({ accounts, faults, traffic }: Ec2EndpointDeps): Que
           412,
         );
       }
-      const account = accounts.forAccessKey(accessKeyId);
+      const account = accounts.get(principal.accountId);
       const { accountId, store, copies, creation, writer } = account;
       const members = operation.run({ region, params, accountId, store, copies, creation });
       if (operation.changesState) {
@@ -63,24 +71,4 @@ export function ec2ErrorAnswer(error: unknown, requestId: string): QueryAnswer {
   cloudLog.error(`request ${requestId} failed`, error);
   const message = `The local cloud failed to answer: ${messageOf(error)}`;
   return { httpStatus: 500, xml: errorDocument("InternalError", message, requestId) };
-}
-
-// With a custom endpoint EC2 clients carry the region only in the credential scope.
-function signedFor(scope: CredentialScope | undefined): CredentialScope {
-  if (!scope) {
-    throw new WireError(
-      "MissingAuthenticationToken",
-      "The request is not signed: the local cloud takes the account from the access key and the region from the SigV4 credential scope " +
-        "(Authorization header or X-Amz-Credential), so sign requests as an AWS SDK or the AWS CLI does, with any credentials.",
-      401,
-    );
-  }
-  if (!REGION_NAME.test(scope.region)) {
-    throw new WireError(
-      "AuthFailure",
-      `The credential scope of ${scope.accessKeyId} does not name a region (expected <key>/<date>/<region>/ec2/aws4_request).`,
-      401,
-    );
-  }
-  return scope;
 }

@@ -1,10 +1,13 @@
-// Starts and stops a local cloud: opens each account's state and blocks, resumes the work that was
-// in flight, serves the EC2 Query API, the local STS and SSM Parameter Store (and the admin tool
-// under /_admin/) and, on close, saves before letting go.
+// Starts and stops a local cloud: opens each account's state and blocks and its keys, resumes the
+// work that was in flight, serves the EC2 Query API, the local STS and SSM Parameter Store to
+// requests signed with keys it knows (and the admin tool under /_admin/) and, on close, saves
+// before letting go.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ADMIN_PATH_PREFIX, adminEndpoint } from "./admin-endpoint.js";
-import { CloudAccounts } from "./cloud-accounts.js";
+import { authenticator } from "./auth/authenticate.js";
+import { type LocalCredentials, LocalKeys } from "./auth/local-keys.js";
+import { CloudAccounts, checkAccountId } from "./cloud-accounts.js";
 import type {
   AdminVolume,
   AdminVolumeRequest,
@@ -39,8 +42,13 @@ export interface LocalCloud {
    */
   url: string;
   port: number;
-  /** The account of requests whose access key names none, and of admin calls that name none. */
+  /** The account of admin calls that name none. */
   defaultAccountId: string;
+  /**
+   * The long-term keys of `accountId` (AKIA<account>LOCL and its secret): requests signed with
+   * them act in that account. Also served at /_admin/credentials?account=<account id>.
+   */
+  credentialsFor(accountId: string): LocalCredentials;
   /** Stops timers and the server and saves the state; resolves once the port is free. */
   close(): Promise<void>;
   /** Counts per region, summed and per account, and since start; also served at /_admin/stats. */
@@ -111,12 +119,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       events,
     });
     const roles = await RoleRegistry.open(settings.dataDir);
-    const sts = new SecurityTokenService(roles, settings.accountId);
+    const keys = await LocalKeys.open(settings.dataDir);
+    const sts = new SecurityTokenService(roles);
+    const authenticate = authenticator(
+      (accessKeyId) => keys.find(accessKeyId) ?? sts.findKey(accessKeyId),
+    );
     const traffic: Traffic = { requests: 0, throttledRequests: 0 };
     const stats = () => cloudStats(accounts.stats(), traffic, sts.stats(), events.counts());
     const api = queryEndpoint({
-      ec2: ec2Endpoint({ accounts, faults, traffic }),
-      sts: stsEndpoint(sts),
+      ec2: ec2Endpoint({ accounts, faults, traffic, authenticate }),
+      sts: stsEndpoint(sts, authenticate),
     });
     const setKnobs = (knobs: Partial<LocalCloudKnobs>): LocalCloudKnobs => {
       const given = Object.fromEntries(
@@ -126,9 +138,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       Object.assign(settings.knobs, given);
       return { ...settings.knobs };
     };
-    const adminRoutes = adminEndpoint({ accounts, roles, stats, setKnobs });
+    const credentialsFor = (accountId: string) => keys.credentialsFor(checkAccountId(accountId));
+    const adminRoutes = adminEndpoint({ accounts, roles, stats, setKnobs, credentialsFor });
     const parameters = new ParameterStore();
-    const ssm = ssmEndpoint(parameters, settings.accountId);
+    const ssm = ssmEndpoint(parameters, authenticate);
     const server = createServer((request, response) => {
       const isAdmin = request.url?.startsWith(ADMIN_PATH_PREFIX) ?? false;
       void (isAdmin ? adminRoutes : isSsmRequest(request) ? ssm : api)(request, response);
@@ -142,6 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       url: `http://${urlHost(settings.host)}:${port}`,
       port,
       defaultAccountId: settings.accountId,
+      credentialsFor,
       close() {
         closing ??= (async () => {
           const serverClosed = new Promise<void>((resolve, reject) =>

@@ -15,7 +15,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const dataDir = process.env.LOCAL_CLOUD_DATA_DIR || `${repositoryRoot}.local-data/cloud`;
 
 const cloud = await startLocalCloud({ port, dataDir });
-log.info(`local cloud (EC2 and STS) listening on ${cloud.url}, state in ${dataDir}`);
+log.info(`local cloud (EC2, STS and SSM) listening on ${cloud.url}, state in ${dataDir}`);
+log.info(
+  `requests are signed with an account's keys: eval "$(npm run -s cloud-env -- <account id> --endpoint ${cloud.url})"`,
+);
 log.info("admin tool: npx tsx local/cloud/admin.ts help");
 
 let stopping = false;

@@ -11,9 +11,8 @@ export interface LocalCloudOptions {
   /** Where state lives; created if missing. */
   dataDir: string;
   /**
-   * The default account: the one a request acts in when its access key names no account (keys such
-   * as `local`; see accountOfAccessKey), and the admin tool's when it names none. 12 digits;
-   * default "000000000000".
+   * The default account: the admin tool's when it names none (a request acts in the account whose
+   * keys signed it). 12 digits; default "000000000000".
    */
   accountId?: string;
   /**

@@ -4,6 +4,9 @@
 // API's code and message and exits 1; bad usage exits 2. Never a stack trace.
 import { parseArgs } from "node:util";
 import type {
+  AccessRequestBody,
+  AccountConnectionBody,
+  AccountRevocationBody,
   CopySlotsBody,
   HistoryBody,
   JobBody,
@@ -28,6 +31,10 @@ commands:
   slots <region>                    the region's copy slots and queue
   policies                          the account's DR policies and their recovery points
   run <policyId>                    run a DR policy now
+  onboarding <requestId> [--template]
+                                    an approved account's role to create (--template: its YAML)
+  connect                           let snaprelay try the account's role now
+  revoke <accountId> [--note TEXT]  (admin) revoke an account's access, cancel its jobs in flight
 
 options:
   --api URL      the API (or SNAPRELAY_API_URL; npm start prints it)
@@ -40,6 +47,8 @@ interface Options {
   limit?: string | undefined;
   reason?: string | undefined;
   every?: string | undefined;
+  note?: string | undefined;
+  template?: boolean | undefined;
 }
 
 // JSON escapes every control character; text is made printable.
@@ -166,6 +175,46 @@ const policiesCommand = async (client: Client, options: Options) => {
   );
 };
 
+const onboardingCommand = async (client: Client, requestId: string, options: Options) => {
+  const request = await client.get<AccessRequestBody>(`/access-requests/${requestId}`);
+  if (options.json) return print(request);
+  const onboarding = request.onboarding;
+  if (!onboarding) {
+    const state = request.access?.status ?? request.status;
+    return print(`${request.requestId}: ${state}, no role to create`);
+  }
+  // The template alone, to save as the file the deploy command names.
+  if (options.template) return print(onboarding.roleTemplate);
+  print(
+    [
+      `${request.requestId}: ${request.access?.status ?? request.status}`,
+      `role to create:  ${onboarding.roleArn}`,
+      `trusting:        ${onboarding.trustedAccountId}`,
+      `external id:     ${onboarding.externalId}`,
+      "",
+      `snaprelay onboarding ${request.requestId} --template > snaprelay-access-role.yml`,
+      onboarding.deployCommand,
+      "snaprelay connect",
+    ].join("\n"),
+  );
+};
+
+const revokeCommand = async (client: Client, accountId: string, options: Options) => {
+  const revoked = await client.post<AccountRevocationBody>(
+    `/admin/accounts/${accountId}/revoke`,
+    options.note ? { note: options.note } : undefined,
+  );
+  if (options.json) return print(revoked);
+  const by = revoked.revocation ? ` by ${revoked.revocation.by} at ${revoked.revocation.at}` : "";
+  print(`account ${revoked.accountId}: ${revoked.status}${by}`);
+  print(
+    revoked.cancelledJobs.length === 0
+      ? "no job in flight was cancelled"
+      : `cancelled: ${revoked.cancelledJobs.join(" ")}`,
+  );
+  if (revoked.jobsStillInFlight) print("jobs are still in flight: run the same revoke again");
+};
+
 const run = async (argv: string[]): Promise<number> => {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -178,6 +227,8 @@ const run = async (argv: string[]): Promise<number> => {
       limit: { type: "string" },
       reason: { type: "string" },
       every: { type: "string" },
+      note: { type: "string" },
+      template: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -232,6 +283,21 @@ const run = async (argv: string[]): Promise<number> => {
       );
       return 0;
     }
+    case "onboarding":
+      await onboardingCommand(client, argument(args, "access request id"), options);
+      return 0;
+    case "connect": {
+      const connected = await client.post<AccountConnectionBody>("/account/connect");
+      print(
+        options.json
+          ? connected
+          : `account ${connected.accountId}: ${connected.status} through ${connected.roleArn} since ${connected.connectedAt}`,
+      );
+      return 0;
+    }
+    case "revoke":
+      await revokeCommand(client, argument(args, "account id"), options);
+      return 0;
     default:
       throw new UsageError(`no command ${command}`);
   }

@@ -1,6 +1,7 @@
 // Each account copies only its own snapshots, on the real local stack with several allowlisted
 // accounts: another account's snapshot is not found, an account whose role snaprelay cannot
-// assume is told how to fix it, role credentials are reused, and the quota counts per account.
+// assume is told how to fix it (by its job, and by POST /account/connect), role credentials are
+// reused, and the quota counts per account. Seeded accounts use the deployment's external id.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { isFinishedJob } from "../../functions/core/job.js";
-import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { localCredentialsFor } from "../../local/cloud/index.js";
+import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -70,7 +72,7 @@ const copiesSeenBy = async (account: string, region: string, jobId: string) => {
   const ec2 = new EC2Client({
     region,
     endpoint: stack.cloudUrl,
-    credentials: localCredentialsFor(account),
+    credentials: localCredentialsFor(stack.cloudUrl, account),
   });
   const { Snapshots = [] } = await ec2.send(
     new DescribeSnapshotsCommand({
@@ -245,5 +247,35 @@ describe("the snapshot quota", () => {
     expect(jobOfA.status).toBe("REJECTED");
     expect(jobOfA.error?.code).toBe("QuotaExceeded");
     expect(jobOfB.status).toBe("COMPLETED");
+  });
+});
+
+describe("connecting a seeded account (POST /account/connect)", () => {
+  it("assumes its role with the deployment's external id, and names the role when that fails", async () => {
+    // Act
+    const ready = await call(B, "POST", "/account/connect");
+    const withoutRole = await call(WITHOUT_ROLE, "POST", "/account/connect");
+    const wrongId = await call(WRONG_EXTERNAL_ID, "POST", "/account/connect");
+
+    // Assess
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+    expect(ready.body).toMatchObject({
+      accountId: B,
+      status: "CONNECTED",
+      roleArn: `arn:aws:iam::${B}:role/${LOCAL.accountRoleName}`,
+      seeded: true,
+    });
+    for (const [account, refused] of [
+      [WITHOUT_ROLE, withoutRole],
+      [WRONG_EXTERNAL_ID, wrongId],
+    ] as const) {
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({
+        error: {
+          code: "AccountAccessDenied",
+          message: expect.stringContaining(`arn:aws:iam::${account}:role/${LOCAL.accountRoleName}`),
+        },
+      });
+    }
   });
 });

@@ -1,13 +1,14 @@
 // The ops console in a real browser (headless Chromium, driven by playwright-core) against the
 // real local stack: it signs in with a token, lists the account's jobs, moves a running job's
-// progress bar as the copy goes on, opens the job's timeline, and cancels another job. A
-// screenshot of the job list is written under the test output folder (.test-results/).
+// progress bar as the copy goes on, opens the job's timeline, and cancels another job; an approved
+// account connects from it, and an admin revokes an account. A screenshot of the job list is
+// written under the test output folder (.test-results/).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
+import { ADMIN_ROLE, issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall, replicateNewSnapshot } from "../support/api-call.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -152,4 +153,74 @@ describe("the ops console", () => {
     expect(await fresh.isVisible("#sign-in")).toBe(true);
     await fresh.close();
   }, 60_000);
+});
+
+describe("the ops console on an account's access", () => {
+  const TENANT = "444455556666";
+  const ADMIN = "000011112222";
+  const settings = { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer };
+
+  const signIn = async (as: string) => {
+    const fresh = await browser.newPage();
+    await fresh.goto(`${stack.api}/console`);
+    await fresh.fill("#token", as);
+    await fresh.click("#sign-in button[type=submit]");
+    return fresh;
+  };
+
+  it("connects an approved account once its role exists, and an admin revokes it", async () => {
+    // Prepare: approved, and its role made with the external id its approval gave
+    const tenant = await issueToken(TENANT, settings);
+    const admin = await issueToken(ADMIN, settings, 3600, [ADMIN_ROLE]);
+    const applied = await apiCall(stack.api, "POST", "/access-requests", {
+      token: tenant,
+      body: { reason: "DR copies of the orders database", contact: "ops@example.com" },
+    });
+    const approved = await apiCall(
+      stack.api,
+      "POST",
+      `/admin/access-requests/${String(applied.body.requestId)}/approve`,
+      { token: admin },
+    );
+    const { externalId } = approved.body.onboarding as { externalId: string };
+
+    // Act: signed in before its role exists, then connected from the page
+    const asTenant = await signIn(tenant);
+    await until("the page to say the account is not connected", async () =>
+      (await asTenant.textContent("#notice"))?.includes("AccountNotConnected") ? true : undefined,
+    );
+    const staysSignedIn = !(await asTenant.isVisible("#sign-in"));
+    await fetch(`${stack.cloudUrl}/_admin/roles`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ accountId: TENANT, roleName: LOCAL.accountRoleName, externalId }),
+    });
+    await asTenant.click(".connect-button");
+    const connected = await until("the page to say the account is connected", async () => {
+      const notice = (await asTenant.textContent("#account-result")) ?? "";
+      return notice.includes("is connected") ? notice : undefined;
+    });
+    await asTenant.close();
+
+    // Act: an admin revokes it from the page
+    const asAdmin = await signIn(admin);
+    await asAdmin.fill("#revoke-account", TENANT);
+    await asAdmin.fill("#revoke-note", "left the beta");
+    await asAdmin.click("#account form.revoke button");
+    const revoked = await until("the page to say the account is revoked", async () => {
+      const notice = (await asAdmin.textContent("#account-result")) ?? "";
+      return notice.includes("REVOKED") ? notice : undefined;
+    });
+    await asAdmin.close();
+    const after = await apiCall(stack.api, "GET", "/replications", { token: tenant });
+
+    // Assess
+    expect(staysSignedIn).toBe(true);
+    expect(connected).toContain(
+      `Account ${TENANT} is connected through arn:aws:iam::${TENANT}:role/`,
+    );
+    expect(revoked).toContain(`Account ${TENANT} is REVOKED; 0 jobs in flight cancelled`);
+    expect(after.status).toBe(403);
+    expect(after.body).toMatchObject({ error: { code: "AccountRevoked" } });
+  }, 120_000);
 });

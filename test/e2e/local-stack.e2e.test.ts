@@ -1,9 +1,10 @@
 // End to end: the local stack started exactly as `npm start` starts it (its own process, on
 // ports of its own), driven over HTTP like a caller would, then stopped with Ctrl-C (SIGINT).
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeExecutionCommand,
@@ -14,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../functions/api/openapi/document.js";
 import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
-import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { localCredentialsFor } from "../../local/cloud/index.js";
+import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { commandOf, isLoopback, listenersOf, processTree } from "../support/listeners.js";
 import { credentials } from "../support/services.js";
@@ -77,7 +79,7 @@ const ec2 = (region: string) =>
   new EC2Client({
     region,
     endpoint: `http://127.0.0.1:${ports.cloud}`,
-    credentials: localCredentialsFor(LOCAL.demoAccountId),
+    credentials: localCredentialsFor(`http://127.0.0.1:${ports.cloud}`, LOCAL.demoAccountId),
   });
 
 beforeAll(async () => {
@@ -108,6 +110,32 @@ describe("npm start", () => {
     expect(token.split(".")).toHaveLength(3);
     expect(output).toContain(`curl -s -X POST ${api}/replications`);
     expect(output).toContain(`"destinationRegions":["ap-mumbai"]`);
+  });
+
+  it("prints one command that points the AWS CLI at the local cloud with the demo account's keys, and it works", async () => {
+    // Prepare: the printed line, its `aws` part swapped for an SDK call (the CLI may be missing).
+    const line = output.split("\n").find((printed) => printed.includes("cloud-env")) ?? "";
+    const [setUp = "", awsCommand] = line.trim().split(" && ");
+    const callerScript = [
+      'import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";',
+      'const ec2 = new EC2Client({ region: "ap-shanghai" });',
+      'const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));',
+      "console.log(Snapshots.map((snapshot) => snapshot.SnapshotId).join());",
+    ].join(" ");
+
+    // Act
+    const { stdout } = await promisify(execFile)(
+      "bash",
+      ["-c", `${setUp} && node --input-type=module -e '${callerScript}'`],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" } },
+    );
+
+    // Assess
+    expect(setUp).toBe(
+      `eval "$(npm run -s cloud-env -- ${LOCAL.demoAccountId} --endpoint http://127.0.0.1:${ports.cloud})"`,
+    );
+    expect(awsCommand).toBe("aws ec2 describe-snapshots --region ap-shanghai --owner-ids self");
+    expect(stdout.trim().split(",")).toContain(demoSnapshotId);
   });
 
   it("answers /health without a token", async () => {

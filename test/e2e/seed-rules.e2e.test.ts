@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
-import { jobsTableName, LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
 import { type RunningStack, startStack } from "../../local/stack.js";
@@ -43,7 +43,7 @@ const ec2 = (region: string) => {
     region,
     endpoint: stack.endpoints.cloud,
     // The demo account's own snapshots: the jobs are its.
-    credentials: localCredentialsFor(LOCAL.demoAccountId),
+    credentials: stack.cloud.credentialsFor(LOCAL.demoAccountId),
     maxAttempts: 10,
   });
   clients.push(client);

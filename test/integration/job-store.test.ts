@@ -1,7 +1,14 @@
 // The DynamoDB job store against the real DynamoDB Local: idempotent creation, checked
-// transitions, retried steps, the newest-first listing and the copy-start claim.
+// transitions, retried steps, the newest-first listing, the copy-start claim, and the sweeper's
+// queue an older build kept in one partition.
+import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
+import { DynamoJobStore, LEGACY_SWEEP_QUEUE } from "../../functions/adapters/dynamodb/job-store.js";
+import {
+  jobKey,
+  LEGACY_SWEEP_PARTITION,
+  sweepAccountKey,
+} from "../../functions/adapters/dynamodb/jobs-table.js";
 import { newJob } from "../../functions/core/create-replication.js";
 import { DomainError } from "../../functions/core/errors.js";
 import type { CheckedRequest } from "../../functions/core/rules.js";
@@ -278,6 +285,73 @@ describe("the work in flight", () => {
     expect(during.map((j) => j.jobId)).toEqual([job.jobId]);
     expect(after).toEqual([]);
     expect((await store.get(job.jobId))?.status).toBe("FAILED");
+  });
+});
+
+describe("the sweeper's queue of an older build", () => {
+  /** A job as an older build queued it: in the one shared partition, its account not listed. */
+  const queuedByOlderBuild = async (accountId: string) => {
+    const job = await runningJob(accountId);
+    const client = documentClient();
+    await client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(job.jobId),
+        UpdateExpression: "SET sweeppk = :legacy",
+        ExpressionAttributeValues: { ":legacy": LEGACY_SWEEP_PARTITION },
+      }),
+    );
+    await client.send(
+      new DeleteCommand({ TableName: table.tableName, Key: sweepAccountKey(accountId) }),
+    );
+    client.destroy();
+    return job;
+  };
+  const dueLater = "2030-01-01T00:00:00.000Z";
+
+  it("is swept as one more account while it holds a job, and no longer once it is empty", async () => {
+    // Prepare
+    const job = await queuedByOlderBuild("121200003434");
+    // A new store: the one above remembers having listed the account.
+    const sweeper = new DynamoJobStore(documentClient(), table.tableName);
+
+    // Act
+    const whileQueued = await sweeper.sweepAccounts();
+    const due = await sweeper.dueForSweep(LEGACY_SWEEP_QUEUE, dueLater, 10);
+    await store.apply(job.jobId, { copies: { "ap-mumbai": { status: "FAILED" } } }, now());
+    await store.apply(job.jobId, { status: "FAILED" }, now());
+    const onceEmpty = await sweeper.sweepAccounts();
+
+    // Assess
+    expect(whileQueued).toContain(LEGACY_SWEEP_QUEUE);
+    expect(whileQueued).not.toContain("121200003434");
+    expect(due.map((queued) => queued.jobId)).toEqual([job.jobId]);
+    expect(onceEmpty).not.toContain(LEGACY_SWEEP_QUEUE);
+  });
+
+  it("moves a job cancelled with cleanup left into its account's queue, and lists the account", async () => {
+    // Prepare
+    const job = await queuedByOlderBuild("121200005656");
+    const sweeper = new DynamoJobStore(documentClient(), table.tableName);
+
+    // Act
+    await sweeper.apply(
+      job.jobId,
+      {
+        status: "CANCELLED",
+        copies: { "ap-mumbai": { status: "CANCELLED" } },
+        nextSweepAt: "2026-11-25T03:00:00.000Z",
+      },
+      now(),
+    );
+    const accounts = await sweeper.sweepAccounts();
+    const due = await sweeper.dueForSweep("121200005656", dueLater, 10);
+    const legacy = await sweeper.dueForSweep(LEGACY_SWEEP_QUEUE, dueLater, 10);
+
+    // Assess
+    expect(accounts).toContain("121200005656");
+    expect(due.map((queued) => queued.jobId)).toEqual([job.jobId]);
+    expect(legacy).toEqual([]);
   });
 });
 

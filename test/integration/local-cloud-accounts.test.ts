@@ -1,5 +1,5 @@
 // The local cloud's accounts and its local STS: each account's resources apart from every other's,
-// the account of a request from its access key, roles assumed through the SDK, and a restart.
+// the account of a request from the key that signed it, roles assumed through the SDK, and a restart.
 import { access, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -21,7 +21,6 @@ import {
 } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { afterEach, describe, expect, it } from "vitest";
-import { localAccessKeyFor } from "../../local/cloud/index.js";
 import { snapshotById, useLocalCloud, waitUntil } from "../support/local-cloud-harness.js";
 
 const GIB = 1024 ** 3;
@@ -34,7 +33,7 @@ const MUMBAI = "ap-mumbai";
 // The region STS clients sign for: the local STS answers every region alike.
 const STS_REGION = "us-east-1";
 
-// The harness's clients sign with the key `test`, which names no account: the default one.
+// The harness's clients sign with the default account's keys.
 const DEFAULT_ACCOUNT = "000000000000";
 const ACCOUNT_A = "111111111111";
 const ACCOUNT_B = "222222222222";
@@ -55,17 +54,14 @@ afterEach(() => {
   stsClients = [];
 });
 
-/** A static key of the account, as other code makes them: AKIA<account>LOCL. */
-const staticKeyOf = (accountId: string): AwsCredentialIdentity => ({
-  accessKeyId: localAccessKeyFor(accountId),
-  secretAccessKey: "local",
-});
+/** The account's own long-term keys: AKIA<account>LOCL and the secret the cloud made for it. */
+const keysOf = (accountId: string): AwsCredentialIdentity => running().credentialsFor(accountId);
 
-/** The default account's key, as `npm start` gives the Lambdas. */
-const LOCAL_KEY: AwsCredentialIdentity = { accessKeyId: "local", secretAccessKey: "local" };
+/** The default account's keys, as `npm start` gives the Lambdas the service account's. */
+const defaultKeys = () => keysOf(running().defaultAccountId);
 
 const ec2As = (accountId: string, region: string) =>
-  harness.ec2(region, { credentials: staticKeyOf(accountId) });
+  harness.ec2(region, { credentials: keysOf(accountId) });
 
 function stsWith(credentials: AwsCredentialIdentity): STSClient {
   const client = new STSClient({ region: STS_REGION, endpoint: running().url, credentials });
@@ -77,7 +73,7 @@ const roleArn = (accountId: string, roleName: string) =>
   `arn:aws:iam::${accountId}:role/${roleName}`;
 
 async function assumedCredentials(input: AssumeRoleCommandInput): Promise<AwsCredentialIdentity> {
-  const { Credentials } = await stsWith(LOCAL_KEY).send(new AssumeRoleCommand(input));
+  const { Credentials } = await stsWith(defaultKeys()).send(new AssumeRoleCommand(input));
   if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) {
     throw new Error("AssumeRole returned no credentials");
   }
@@ -260,7 +256,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     const askedAt = Date.now();
 
     // Act
-    const assumed = await stsWith(LOCAL_KEY).send(
+    const assumed = await stsWith(defaultKeys()).send(
       new AssumeRoleCommand({
         RoleArn: roleArn(ACCOUNT_A, "snaprelay-copier"),
         RoleSessionName: "job-1",
@@ -300,7 +296,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     await startCloud();
     await running().createRole({ accountId: ACCOUNT_A, roleName: "guarded", externalId: "ext-1" });
     await running().createRole({ accountId: ACCOUNT_A, roleName: "open" });
-    const sts = stsWith(LOCAL_KEY);
+    const sts = stsWith(defaultKeys());
     const assume = (roleName: string, ExternalId?: string) =>
       sts.send(
         new AssumeRoleCommand({
@@ -345,7 +341,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     // Prepare
     await startCloud();
     await running().createRole({ accountId: ACCOUNT_A, roleName: "open" });
-    const sts = stsWith(LOCAL_KEY);
+    const sts = stsWith(defaultKeys());
     const assume = (RoleArn: string, DurationSeconds?: number) =>
       sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: "job-1", DurationSeconds }));
 
@@ -369,22 +365,21 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     );
   });
 
-  it("answers GetCallerIdentity with the account a static key names, and the default account for a key naming none", async () => {
+  it("answers GetCallerIdentity with the account whose keys signed the request, as its IAM user local", async () => {
     // Prepare
     await startCloud({ accountId: "123456789012" });
 
     // Act
-    const ofStaticKey = await stsWith(staticKeyOf(ACCOUNT_B)).send(
-      new GetCallerIdentityCommand({}),
-    );
-    const ofLocalKey = await stsWith(LOCAL_KEY).send(new GetCallerIdentityCommand({}));
+    const ofB = await stsWith(keysOf(ACCOUNT_B)).send(new GetCallerIdentityCommand({}));
+    const ofDefault = await stsWith(defaultKeys()).send(new GetCallerIdentityCommand({}));
 
     // Assess
-    expect(ofStaticKey).toMatchObject({
+    expect(ofB).toMatchObject({
       Account: ACCOUNT_B,
       Arn: `arn:aws:iam::${ACCOUNT_B}:user/local`,
+      UserId: `AIDA${ACCOUNT_B}LOCAL`,
     });
-    expect(ofLocalKey).toMatchObject({
+    expect(ofDefault).toMatchObject({
       Account: "123456789012",
       Arn: "arn:aws:iam::123456789012:user/local",
     });
@@ -397,7 +392,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     const snapshotOfB = await completedSnapshotIn(ec2As(ACCOUNT_B, SHANGHAI), SHANGHAI);
     const credentials = fromTemporaryCredentials({
       params: { RoleArn: roleArn(ACCOUNT_B, "copier"), ExternalId: "ext-b" },
-      clientConfig: { endpoint: running().url, region: STS_REGION, credentials: LOCAL_KEY },
+      clientConfig: { endpoint: running().url, region: STS_REGION, credentials: defaultKeys() },
     });
     const mumbaiAsB = harness.ec2(MUMBAI, { credentials });
 
@@ -423,7 +418,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     const arn = roleArn(ACCOUNT_B, "copier");
     const credentials = fromTemporaryCredentials({
       params: { RoleArn: arn, ExternalId: "not-ext-b" },
-      clientConfig: { endpoint: running().url, region: STS_REGION, credentials: LOCAL_KEY },
+      clientConfig: { endpoint: running().url, region: STS_REGION, credentials: defaultKeys() },
     });
     const client = harness.ec2(MUMBAI, { credentials });
     const requestsBefore = running().stats().requests;
@@ -450,7 +445,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     await startCloud();
     await running().createRole({ accountId: ACCOUNT_A, roleName: "open" });
     await ec2As(ACCOUNT_B, SHANGHAI).send(new DescribeVolumesCommand({}));
-    const sts = stsWith(LOCAL_KEY);
+    const sts = stsWith(defaultKeys());
     const assume = (accountId: string) =>
       sts.send(
         new AssumeRoleCommand({ RoleArn: roleArn(accountId, "open"), RoleSessionName: "job-1" }),

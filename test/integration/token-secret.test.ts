@@ -4,23 +4,24 @@ import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { tokenSecretFrom } from "../../functions/api/token-secret.js";
+import type { LocalCloud } from "../../local/cloud/index.js";
 import { useLocalCloud } from "../support/local-cloud-harness.js";
 
 const cloud = useLocalCloud();
 const NAME = "/snaprelay/test/token-secret";
 const SECRET = "a-secret-long-enough-to-sign-tokens-0123456789";
 
-const ssmOf = (url: string) =>
+const ssmOf = (running: LocalCloud) =>
   new SSMClient({
     region: "us-east-1",
-    endpoint: url,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    endpoint: running.url,
+    credentials: running.credentialsFor(running.defaultAccountId),
   });
 
 describe("the token secret", () => {
   it("is read decrypted from the SecureString parameter the deployment made", async () => {
     // Prepare
-    const ssm = ssmOf((await cloud.start()).url);
+    const ssm = ssmOf(await cloud.start());
     await ssm.send(new PutParameterCommand({ Name: NAME, Value: SECRET, Type: "SecureString" }));
     const secret = tokenSecretFrom(NAME, new SSMProvider({ awsSdkV3Client: ssm }));
 
@@ -36,7 +37,7 @@ describe("the token secret", () => {
     // Prepare
     const running = await cloud.start();
     running.putParameter({ name: NAME, value: SECRET, type: "SecureString", region: "us-east-1" });
-    const ssm = ssmOf(running.url);
+    const ssm = ssmOf(running);
     let calls = 0;
     ssm.middlewareStack.add(
       (next) => async (args) => {
@@ -59,7 +60,7 @@ describe("the token secret", () => {
   it("stays hidden from a caller that does not ask for it decrypted", async () => {
     const running = await cloud.start();
     running.putParameter({ name: NAME, value: SECRET, type: "SecureString", region: "us-east-1" });
-    const ssm = ssmOf(running.url);
+    const ssm = ssmOf(running);
 
     const { Parameter } = await ssm.send(new GetParameterCommand({ Name: NAME }));
 
@@ -69,7 +70,7 @@ describe("the token secret", () => {
   });
 
   it("says which parameter is missing and how to make it", async () => {
-    const ssm = ssmOf((await cloud.start()).url);
+    const ssm = ssmOf(await cloud.start());
     const secret = tokenSecretFrom(NAME, new SSMProvider({ awsSdkV3Client: ssm }));
 
     const error = await secret().then(
@@ -90,7 +91,7 @@ describe("the token secret", () => {
       type: "SecureString",
       region: "us-east-1",
     });
-    const ssm = ssmOf(running.url);
+    const ssm = ssmOf(running);
     const secret = tokenSecretFrom(NAME, new SSMProvider({ awsSdkV3Client: ssm }));
 
     await expect(secret()).rejects.toThrow("shorter than 32 characters");

@@ -6,7 +6,8 @@ import {
   type DescribeSnapshotsCommandOutput,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { localCredentialsFor } from "../../local/cloud/index.js";
+import { LOCAL } from "../../local/defaults.js";
 
 const admin = async (
   cloudUrl: string,
@@ -39,7 +40,7 @@ export const makeDistinctSnapshots = async (
   const ec2 = new EC2Client({
     region,
     endpoint: cloudUrl,
-    credentials: localCredentialsFor(accountId),
+    credentials: localCredentialsFor(cloudUrl, accountId),
     maxAttempts: 10,
   });
   try {
@@ -88,7 +89,7 @@ export const snapshotsTagged = async (
   const ec2 = new EC2Client({
     region,
     endpoint: cloudUrl,
-    credentials: localCredentialsFor(accountId),
+    credentials: localCredentialsFor(cloudUrl, accountId),
     maxAttempts: 10,
   });
   try {

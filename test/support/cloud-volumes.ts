@@ -6,7 +6,8 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { localCredentialsFor } from "../../local/cloud/index.js";
+import { LOCAL } from "../../local/defaults.js";
 
 export interface CloudVolumes {
   /** A volume of `blocks` blocks, written, carrying `tags`. */
@@ -31,7 +32,7 @@ export const cloudVolumes = (
       client = new EC2Client({
         region,
         endpoint: cloudUrl,
-        credentials: localCredentialsFor(accountId),
+        credentials: localCredentialsFor(cloudUrl, accountId),
         maxAttempts: 10,
       });
       clients.set(region, client);

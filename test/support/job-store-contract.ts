@@ -1,4 +1,4 @@
-// The JobStore's promises about listing and the sweeper's queue, as one suite run against the
+// The JobStore's promises about listing and the sweeper's queues, as one suite run against the
 // in-memory fake and against DynamoDB Local, so the fake cannot drift from the real store.
 import { beforeAll, describe, expect, it } from "vitest";
 import { newJob } from "../../functions/core/create-replication.js";
@@ -8,6 +8,8 @@ import type { JobListQuery, JobStore } from "../../functions/core/ports.js";
 
 const ACCOUNT = "111122223333";
 const NEIGHBOUR = "444455556666";
+const THIRD = "777788889999";
+const FOURTH = "888899990000";
 const SNAPSHOTS = ["snap-0aaa0001", "snap-0bbb0002", "snap-0ccc0003"];
 const T0 = Date.UTC(2026, 10, 25, 2, 0, 0);
 
@@ -174,7 +176,7 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
       const job = jobAt(ACCOUNT, 1, "PENDING", "snap-0eee0005");
       await store.create(job);
       const due = async () =>
-        (await store.dueForSweep(at(3600), 100)).filter((j) => j.jobId === job.jobId);
+        (await store.dueForSweep(ACCOUNT, at(3600), 100)).filter((j) => j.jobId === job.jobId);
 
       // Act
       const whilePending = await due();
@@ -192,7 +194,9 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
       await store.create(job);
       await store.apply(job.jobId, { nextSweepAt: at(600) }, at(1));
       const ids = async (dueBy: string) =>
-        (await store.dueForSweep(dueBy, 100)).map((j) => j.jobId).filter((id) => id === job.jobId);
+        (await store.dueForSweep(ACCOUNT, dueBy, 100))
+          .map((j) => j.jobId)
+          .filter((id) => id === job.jobId);
 
       // Act
       const before = await ids(at(599));
@@ -208,7 +212,7 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
       const job = jobAt(ACCOUNT, 3, "RUNNING", "snap-0eee0007");
       await store.create(job);
       const due = async () =>
-        (await store.dueForSweep(at(3600), 100)).filter((j) => j.jobId === job.jobId);
+        (await store.dueForSweep(ACCOUNT, at(3600), 100)).filter((j) => j.jobId === job.jobId);
 
       // Act
       const cancelled = await store.apply(
@@ -240,6 +244,71 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
         snapshotId: "snap-0fff0001",
         state: "DELETED",
       });
+    });
+  });
+
+  describe(`${name}: the sweeper's queues, one per account`, () => {
+    let store: JobStore;
+    const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+    beforeAll(async () => {
+      store = await makeStore();
+    });
+
+    it("lists each account that has had a job in its queue once, the same way every time", async () => {
+      // Prepare
+      await store.create(jobAt(ACCOUNT, 10, "PENDING", "snap-0eee0010"));
+      await store.create(jobAt(ACCOUNT, 11, "RUNNING", "snap-0eee0011"));
+      await store.create(jobAt(NEIGHBOUR, 12, "PENDING", "snap-0eee0012"));
+
+      // Act
+      const first = await store.sweepAccounts();
+      const second = await store.sweepAccounts();
+
+      // Assess
+      expect([...first].sort()).toEqual([ACCOUNT, NEIGHBOUR]);
+      expect(second).toEqual(first);
+    });
+
+    it("keeps an account listed after its jobs have finished, with nothing due", async () => {
+      // Prepare
+      const job = jobAt(THIRD, 13, "PENDING", "snap-0eee0013");
+      await store.create(job);
+      await store.apply(job.jobId, { status: "FAILED" }, at(10));
+
+      // Act
+      const accounts = await store.sweepAccounts();
+      const due = await store.dueForSweep(THIRD, at(3600), 100);
+
+      // Assess
+      expect(accounts).toContain(THIRD);
+      expect(due).toEqual([]);
+    });
+
+    it("gives an account's due jobs apart from any other account's, earliest first, at most the limit", async () => {
+      // Prepare: three jobs of one account due at 30, 10 and 20 s, one of another due at 5 s
+      const mine = [14, 15, 16].map((index) =>
+        jobAt(FOURTH, index, "RUNNING", `snap-0eee00${index}`),
+      );
+      const theirs = jobAt(THIRD, 17, "RUNNING", "snap-0eee0017");
+      for (const job of [...mine, theirs]) await store.create(job);
+      const dueAt = [30, 10, 20];
+      for (const [index, job] of mine.entries()) {
+        await store.apply(job.jobId, { nextSweepAt: at(3000 + (dueAt[index] ?? 0)) }, at(1));
+      }
+      await store.apply(theirs.jobId, { nextSweepAt: at(3005) }, at(1));
+      const ids = async (accountId: string, dueBy: string, limit: number) =>
+        (await store.dueForSweep(accountId, dueBy, limit)).map((job) => job.jobId);
+
+      // Act
+      const firstTwo = await ids(FOURTH, at(4000), 2);
+      const dueBy25 = await ids(FOURTH, at(3025), 10);
+      const neighbours = await ids(THIRD, at(4000), 10);
+
+      // Assess
+      expect(firstTwo).toEqual([mine[1]?.jobId, mine[2]?.jobId]);
+      expect(dueBy25).toEqual([mine[1]?.jobId, mine[2]?.jobId]);
+      expect(neighbours).toEqual([theirs.jobId]);
     });
   });
 };

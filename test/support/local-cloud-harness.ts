@@ -73,7 +73,8 @@ export const useLocalCloud = (defaults: Partial<LocalCloudOptions> = {}): LocalC
       const client = new EC2Client({
         region,
         endpoint: running().url,
-        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        // The default account's own keys: the cloud checks every signature.
+        credentials: running().credentialsFor(running().defaultAccountId),
         ...config,
       });
       clients.push(client);

@@ -97,10 +97,30 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       const paused = aPolicy({ nextRunAt: null, enabled: false });
       const later = aPolicy({ nextRunAt: at(100_000) });
       for (const policy of [due, paused, later]) await store.create(policy);
-      const found = (await store.due(at(-50_000), 100)).map((policy) => policy.policyId);
+      const found = (await store.due(ACCOUNT, at(-50_000), 100)).map((policy) => policy.policyId);
       expect(found).toContain(due.policyId);
       expect(found).not.toContain(paused.policyId);
       expect(found).not.toContain(later.policyId);
+    });
+
+    it("lists each account with policies once, and keeps each account's due policies apart", async () => {
+      const store = await makeStore();
+      const other = String(Math.floor(1e11 + Math.random() * 8.9e11));
+      const mine = aPolicy({ nextRunAt: at(-100_000) });
+      const theirs = [
+        aPolicy({ accountId: other, nextRunAt: at(-100_000) }),
+        aPolicy({ accountId: other, nextRunAt: at(-90_000) }),
+      ];
+      for (const policy of [mine, ...theirs]) await store.create(policy);
+
+      const accounts = await store.policyAccounts();
+      const dueOfOther = await store.due(other, at(-50_000), 100);
+
+      expect(accounts.filter((account) => account === other)).toEqual([other]);
+      expect(accounts).toContain(ACCOUNT);
+      expect(dueOfOther.map((policy) => policy.policyId)).toEqual(
+        theirs.map((policy) => policy.policyId),
+      );
     });
 
     it("deletes a policy and its targets", async () => {

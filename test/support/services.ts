@@ -10,10 +10,13 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
 import type { Clock } from "../../functions/core/ports.js";
 import { type LocalCloud, startLocalCloud } from "../../local/cloud/index.js";
-import { LOCAL, localCredentialsFor } from "../../local/defaults.js";
+import { LOCAL } from "../../local/defaults.js";
 import { createJobsTable, dynamoClient } from "../../local/dynamodb.js";
 
-/** The dummy identity of the local services; in the local cloud, the service's own account. */
+/**
+ * The dummy identity of the local services that check no signature (DynamoDB Local, the local Step
+ * Functions endpoint, EventBridge); the local cloud takes only an account's own keys.
+ */
 export const credentials = {
   accessKeyId: LOCAL.accessKeyId,
   secretAccessKey: LOCAL.secretAccessKey,
@@ -62,7 +65,7 @@ export const startCloud = async (
       const client = new EC2Client({
         region,
         endpoint: cloud.url,
-        credentials: localCredentialsFor(accountId),
+        credentials: cloud.credentialsFor(accountId),
       });
       clients.push(client);
       return client;

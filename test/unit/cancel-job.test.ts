@@ -1,11 +1,13 @@
 // Cancelling a job: it ends CANCELLED with who cancelled it, its execution stops, and nothing of
 // it stays behind: no place in a queue, no slot, no partial snapshot (or one recorded PENDING and
-// deleted by the sweeper once the cloud allows). A finished job cannot be cancelled.
+// deleted by the sweeper once the cloud allows, trying less often each time, and after its last
+// try left ABANDONED to the tenant with the command that deletes it). A finished job cannot be
+// cancelled.
 import { beforeEach, describe, expect, it } from "vitest";
-import { cancelJob } from "../../functions/core/cancel-job.js";
+import { CLEANUP_ATTEMPTS, cancelJob, cleanUpCancelled } from "../../functions/core/cancel-job.js";
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
 import { startCopy } from "../../functions/core/start-copy.js";
-import { sweepJobs } from "../../functions/core/sweep-jobs.js";
+import { type SweepReport, sweepJobs } from "../../functions/core/sweep-jobs.js";
 import {
   ACCOUNT,
   aCopy,
@@ -22,6 +24,8 @@ const MUMBAI = "ap-mumbai";
 const pool = { accountId: ACCOUNT, region: MUMBAI };
 let fakes: Fakes;
 const deps = () => ({ ...fakes.deps, workflow: fakes.workflow });
+const SWEEP = { startGraceSeconds: 0, checkSeconds: 900, giveUpSeconds: 3600, batchSize: 10 };
+const sweep = () => sweepJobs({ ...deps(), sweep: SWEEP });
 
 /** A RUNNING job with one copy to ap-mumbai, not started yet. */
 const seedJob = (jobId: string) =>
@@ -85,7 +89,11 @@ describe("cancelling a job whose copy is under way", () => {
 
     // Assess
     expect(fakes.snapshots.deleted).toEqual(["snap-copy0001"]);
-    expect(job.copies[0]?.cleanup).toEqual({ snapshotId: "snap-copy0001", state: "DELETED" });
+    expect(job.copies[0]?.cleanup).toEqual({
+      snapshotId: "snap-copy0001",
+      state: "DELETED",
+      attempts: 1,
+    });
   });
 
   it("hands its slot to the next waiting copy, which is woken", async () => {
@@ -105,10 +113,7 @@ describe("cancelling a job whose copy is under way", () => {
     fakes.clock.advance(120);
 
     // Act
-    const report = await sweepJobs({
-      ...deps(),
-      sweep: { startGraceSeconds: 0, checkSeconds: 900, giveUpSeconds: 3600, batchSize: 10 },
-    });
+    const report = await sweep();
 
     // Assess
     expect(job.copies[0]?.cleanup).toMatchObject({ snapshotId: "snap-copy0001", state: "PENDING" });
@@ -140,6 +145,7 @@ describe("a copy whose start was under way when its job was cancelled", () => {
     expect((await stored(fakes.jobs, "job-2")).copies[0]?.cleanup).toEqual({
       snapshotId: "snap-copy0002",
       state: "DELETED",
+      attempts: 1,
     });
   });
 });
@@ -181,5 +187,137 @@ describe("cancelling", () => {
     await expect(attempt).rejects.toMatchObject({ code: "JobNotFound" });
     expect((await stored(fakes.jobs, "job-1")).status).toBe("RUNNING");
     expect(fakes.workflow.stopped).toEqual([]);
+  });
+});
+
+describe("a partial snapshot the cloud keeps refusing to delete", () => {
+  /** Sweeps once a minute for up to two days, noting the minutes at which a delete was tried. */
+  const sweepEveryMinute = async () => {
+    const triedAt: number[] = [];
+    const reports: SweepReport[] = [];
+    let attempts = 1;
+    for (let minute = 1; minute <= 2 * 24 * 60; minute++) {
+      fakes.clock.advance(60);
+      reports.push(await sweep());
+      const cleanup = (await stored(fakes.jobs, "job-1")).copies[0]?.cleanup;
+      if ((cleanup?.attempts ?? 0) > attempts) triedAt.push(minute);
+      attempts = cleanup?.attempts ?? 0;
+    }
+    return { triedAt, reports };
+  };
+
+  it("is tried again after 1, 2, 4 … minutes, at most 4 hours apart, and never sooner", async () => {
+    // Prepare: snaprelay's role in the account was removed
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+    await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+
+    // Act
+    const { triedAt } = await sweepEveryMinute();
+
+    // Assess
+    const gaps = triedAt.map((minute, index) => minute - (triedAt[index - 1] ?? 0));
+    expect(gaps).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 240, 240, 240, 240, 240]);
+  });
+
+  it("is given up after its last try, telling the tenant how to delete it, and leaves the sweeper's queue", async () => {
+    // Prepare
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+    await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+
+    // Act
+    const { reports } = await sweepEveryMinute();
+
+    // Assess
+    const cleanup = (await stored(fakes.jobs, "job-1")).copies[0]?.cleanup;
+    expect(cleanup).toEqual({
+      snapshotId: "snap-copy0001",
+      state: "ABANDONED",
+      attempts: CLEANUP_ATTEMPTS,
+      message:
+        "snaprelay tried 14 times over 24 hours to delete partial copy snap-copy0001 in ap-mumbai and gave up: snaprelay cannot act in account 111122223333: assuming its role was refused. Delete it yourself: aws ec2 delete-snapshot --region ap-mumbai --snapshot-id snap-copy0001",
+    });
+    expect(reports.flatMap((report) => report.actions.abandoned ?? [])).toEqual(["job-1"]);
+    expect(reports.at(-1)?.looked).toBe(0);
+  });
+
+  it("records its tries and when the next is due while it waits", async () => {
+    // Prepare
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+
+    // Act
+    const job = await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+
+    // Assess
+    expect(job.copies[0]?.cleanup).toMatchObject({
+      state: "PENDING",
+      attempts: 1,
+      nextAttemptAt: new Date(T0.getTime() + 60_000).toISOString(),
+      message: expect.stringContaining("try 1 of 14 failed"),
+    });
+  });
+
+  it("is deleted at a later try once the cloud allows it, its tries counted", async () => {
+    // Prepare: three tries refused (at 0, 1 and 3 minutes), then the role is back
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+    await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+    for (const minutes of [1, 2]) {
+      fakes.clock.advance(minutes * 60);
+      await sweep();
+    }
+    fakes.snapshots.refusedAccounts.delete(ACCOUNT);
+    fakes.clock.advance(4 * 60);
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report.actions.cleaned).toEqual(["job-1"]);
+    expect((await stored(fakes.jobs, "job-1")).copies[0]?.cleanup).toEqual({
+      snapshotId: "snap-copy0001",
+      state: "DELETED",
+      attempts: 4,
+    });
+  });
+
+  it("is not tried again before its next try is due, even by a second cancel", async () => {
+    // Prepare
+    fakes.snapshots.refusedAccounts.add(ACCOUNT);
+    await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+    fakes.snapshots.refusedAccounts.delete(ACCOUNT);
+    fakes.clock.advance(30);
+
+    // Act
+    const again = await cancelJob({ jobId: "job-1", accountId: ACCOUNT }, deps());
+
+    // Assess
+    expect(again.copies[0]?.cleanup).toMatchObject({ state: "PENDING", attempts: 1 });
+    expect(fakes.snapshots.deleted).toEqual([]);
+  });
+
+  it("recorded PENDING by an older build, with no tries counted, is tried at once", async () => {
+    // Prepare
+    fakes.snapshots.add(MUMBAI, "snap-0ld00001", { state: "pending" });
+    const older = aJob({
+      jobId: "job-older",
+      status: "CANCELLED",
+      copies: [
+        aCopy(MUMBAI, {
+          status: "CANCELLED",
+          destinationSnapshotId: "snap-0ld00001",
+          cleanup: { snapshotId: "snap-0ld00001", state: "PENDING", message: "busy" },
+        }),
+      ],
+    });
+    fakes.jobs.seed(older);
+
+    // Act
+    const after = await cleanUpCancelled(older, deps());
+
+    // Assess
+    expect(after.copies[0]?.cleanup).toEqual({
+      snapshotId: "snap-0ld00001",
+      state: "DELETED",
+      attempts: 1,
+    });
   });
 });

@@ -55,6 +55,13 @@ describe("loading the configuration", () => {
       clockOrigin: 0,
       accountRoleName: "snaprelay-access",
       accountRoleExternalId: undefined,
+      accountLimits: {
+        requestsPerSecond: 50,
+        jobsInFlight: 2_000,
+        policies: 100,
+        volumesPerRun: 500,
+        minScheduleMinutes: 60,
+      },
     });
   });
 
@@ -79,13 +86,22 @@ describe("loading the configuration", () => {
     const config = loadConfig(
       required({
         SUPPORTED_REGIONS: "us-east-1, eu-west-1 ap-south-1,",
-        ALLOWLISTED_ACCOUNTS: "111122223333,444455556666",
+        ALLOWLISTED_ACCOUNTS: "222233334444,444455556666",
       }),
     );
 
     // Assess
     expect(config.supportedRegions).toEqual(["us-east-1", "eu-west-1", "ap-south-1"]);
-    expect(config.allowlistedAccounts).toEqual(["111122223333", "444455556666"]);
+    expect(config.allowlistedAccounts).toEqual(["222233334444", "444455556666"]);
+  });
+
+  it("refuses to seed the account snaprelay is deployed in as a tenant, naming it", () => {
+    // Act
+    const message = refusal(required({ ALLOWLISTED_ACCOUNTS: "444455556666,111122223333" }));
+
+    // Assess
+    expect(message).toContain("ALLOWLISTED_ACCOUNTS names 111122223333");
+    expect(message).toContain("the account snaprelay is deployed in (STATE_MACHINE_ARN's)");
   });
 
   it("reads an empty allowlist as nobody, as serverless.yml's default gives it", () => {

@@ -6,6 +6,7 @@ import {
   type CreateReplicationDeps,
   createReplication,
 } from "../../functions/core/create-replication.js";
+import type { AccountLimits } from "../../functions/core/limits.js";
 import {
   ACCOUNT,
   executionArnOf,
@@ -15,6 +16,8 @@ import {
   seedPolicy,
   T0,
 } from "./fakes.js";
+import { InMemoryAccountLimits, TEST_LIMITS } from "./limit-fakes.js";
+import { InMemoryPolicyStore } from "./policy-fakes.js";
 
 const body = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({
   snapshotId: "snap-oi5spwt2",
@@ -26,6 +29,7 @@ const body = (fields: Record<string, unknown> = {}): Record<string, unknown> => 
 let jobs: InMemoryJobStore;
 let workflow: RecordingWorkflow;
 let deps: CreateReplicationDeps;
+let limits: AccountLimits;
 
 beforeEach(() => {
   jobs = new InMemoryJobStore();
@@ -37,8 +41,11 @@ beforeEach(() => {
     clock: new FixedClock(),
     settings: seedPolicy(),
     allowlist: seededAllowlist([ACCOUNT]),
+    limits: async () => limits,
+    accountLimits: new InMemoryAccountLimits(jobs, new InMemoryPolicyStore()),
     newJobId: () => `job-${++next}`,
   };
+  limits = { ...TEST_LIMITS };
 });
 
 describe("creating a replication", () => {
@@ -279,5 +286,39 @@ describe("a replayed request", () => {
     expect(replay.job.jobId).toBe("job-1");
     expect(replay.job.executionArn).toBe(executionArnOf("job-1"));
     expect(workflow.started).toEqual([{ jobId: "job-1", input: { jobId: "job-1" } }]);
+  });
+});
+
+describe("an account at its limit of jobs in flight", () => {
+  it("is refused with 429 TooManyJobsInFlight and a Retry-After, and nothing is created", async () => {
+    // Prepare
+    limits.jobsInFlight = 2;
+    await createReplication({ accountId: ACCOUNT, body: body() }, deps);
+    await createReplication({ accountId: ACCOUNT, body: body() }, deps);
+
+    // Act
+    const creating = createReplication({ accountId: ACCOUNT, body: body() }, deps);
+
+    // Assess
+    await expect(creating).rejects.toMatchObject({
+      code: "TooManyJobsInFlight",
+      retryAfterSeconds: 60,
+      message: expect.stringContaining("has 2 jobs in flight, its limit"),
+    });
+    expect(jobs.all()).toHaveLength(2);
+    expect(workflow.started).toHaveLength(2);
+  });
+
+  it("may start a job again once one of its jobs has finished", async () => {
+    // Prepare
+    limits.jobsInFlight = 1;
+    const { job } = await createReplication({ accountId: ACCOUNT, body: body() }, deps);
+    jobs.seed({ ...job, status: "COMPLETED" });
+
+    // Act
+    const { created } = await createReplication({ accountId: ACCOUNT, body: body() }, deps);
+
+    // Assess
+    expect(created).toBe(true);
   });
 });

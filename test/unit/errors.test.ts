@@ -49,11 +49,14 @@ describe("a domain error", () => {
     // Assess
     expect(rejections).toEqual([
       "AccountAccessDenied",
+      "AccountNotConnected",
+      "AccountRevoked",
       "InvalidDestination",
       "InvalidRequest",
       "NameTooLong",
       "NotAllowlisted",
       "QuotaExceeded",
+      "ServiceAccountNotTenant",
       "SnapshotNotFound",
       "SnapshotNotReady",
       "UnsupportedRegion",

@@ -15,9 +15,12 @@ import {
 import { isAlreadyApplied } from "../../functions/core/job-changes.js";
 import type { PolicySelector } from "../../functions/core/policies/policy.js";
 import type {
+  AccessDecision,
+  AccessOutcome,
   AccessRequest,
   AccessRequestStatus,
   AccessStore,
+  AccountGrant,
   Clock,
   CopyEnd,
   CopyRequest,
@@ -72,10 +75,13 @@ export class InMemoryJobStore implements JobStore {
    * a finished one leaves unless it still has work for the sweeper.
    */
   private readonly sweepAt = new Map<string, string>();
+  /** The accounts that have ever had a job in the sweeper's queue; never forgotten. */
+  private readonly sweepListed = new Set<string>();
 
   /** Puts a job in the store as it is, for a test's Prepare. */
   seed(job: ReplicationJob): void {
     this.jobs.set(job.jobId, structuredClone(job));
+    this.sweepListed.add(job.accountId);
     if (isFinishedJob(job.status)) this.sweepAt.delete(job.jobId);
     else this.sweepAt.set(job.jobId, job.createdAt);
   }
@@ -105,6 +111,7 @@ export class InMemoryJobStore implements JobStore {
       this.idempotency.set(key, { jobId: job.jobId, requestHash: claim.requestHash });
     }
     this.jobs.set(job.jobId, structuredClone(job));
+    this.sweepListed.add(job.accountId);
     this.sweepAt.set(job.jobId, job.createdAt);
     return { job: structuredClone(job), created: true };
   }
@@ -140,8 +147,13 @@ export class InMemoryJobStore implements JobStore {
     };
   }
 
-  async dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]> {
+  async sweepAccounts(): Promise<string[]> {
+    return [...this.sweepListed].sort();
+  }
+
+  async dueForSweep(accountId: string, dueBy: string, limit: number): Promise<ReplicationJob[]> {
     return [...this.jobs.values()]
+      .filter((job) => job.accountId === accountId)
       .filter((job) => this.sweepAt.has(job.jobId) && (this.sweepAt.get(job.jobId) ?? "") <= dueBy)
       .sort((a, b) =>
         (this.sweepAt.get(a.jobId) ?? "").localeCompare(this.sweepAt.get(b.jobId) ?? ""),
@@ -850,13 +862,14 @@ export const copyTo = (job: ReplicationJob, region: string): CopyRecord => {
   return copy;
 };
 
-/** AccessStore in memory: requests by id, one open per account, granted accounts. */
+/** AccessStore in memory: requests by id, one open per account, each account's grant. */
 export class InMemoryAccessStore implements AccessStore {
   private readonly requests = new Map<string, AccessRequest>();
-  private readonly granted = new Set<string>();
+  private readonly grants = new Map<string, AccountGrant>();
 
-  async isGranted(accountId: string): Promise<boolean> {
-    return this.granted.has(accountId);
+  async grant(accountId: string): Promise<AccountGrant | undefined> {
+    const grant = this.grants.get(accountId);
+    return grant ? structuredClone(grant) : undefined;
   }
 
   async submit(request: AccessRequest): Promise<void> {
@@ -893,8 +906,8 @@ export class InMemoryAccessStore implements AccessStore {
 
   async decide(
     requestId: string,
-    status: "APPROVED" | "REJECTED",
-    decision: NonNullable<AccessRequest["decision"]>,
+    outcome: AccessOutcome,
+    decision: AccessDecision,
   ): Promise<AccessRequest> {
     const current = this.requests.get(requestId);
     if (!current) throw new DomainError("AccessRequestNotFound", `No access request ${requestId}.`);
@@ -904,9 +917,71 @@ export class InMemoryAccessStore implements AccessStore {
         `Access request ${requestId} was decided already: ${current.status}${current.decision ? ` by ${current.decision.by} at ${current.decision.at}` : ""}.`,
       );
     }
-    const decided = { ...current, status, decision };
+    const live = this.grants.get(current.accountId);
+    if (outcome.status === "APPROVED" && live && live.status !== "REVOKED") {
+      throw new DomainError(
+        "AlreadyAllowlisted",
+        `Account ${current.accountId} has access already; access request ${requestId} stays OPEN.`,
+      );
+    }
+    const decided = { ...current, status: outcome.status, decision };
     this.requests.set(requestId, decided);
-    if (status === "APPROVED") this.granted.add(current.accountId);
+    if (outcome.status === "APPROVED") {
+      this.grants.set(current.accountId, {
+        accountId: current.accountId,
+        requestId,
+        status: "PENDING_CONNECTION",
+        externalId: outcome.externalId,
+        grantedBy: decision.by,
+        grantedAt: decision.at,
+        connectedAt: null,
+        connectAttemptAt: null,
+        connectFailure: null,
+        revocation: null,
+      });
+    }
     return structuredClone(decided);
+  }
+
+  async claimConnectAttempt(accountId: string, now: string, triedBefore: string) {
+    const grant = this.grants.get(accountId);
+    if (grant?.status !== "PENDING_CONNECTION") return false;
+    if (grant.connectAttemptAt !== null && grant.connectAttemptAt > triedBefore) return false;
+    grant.connectAttemptAt = now;
+    return true;
+  }
+
+  async markConnected(accountId: string, at: string) {
+    const grant = this.grants.get(accountId);
+    if (grant?.status === "PENDING_CONNECTION") {
+      Object.assign(grant, {
+        status: "CONNECTED",
+        connectedAt: at,
+        connectAttemptAt: null,
+        connectFailure: null,
+      });
+    }
+    return grant ? structuredClone(grant) : undefined;
+  }
+
+  async recordConnectFailure(accountId: string, at: string, reason: string) {
+    const grant = this.grants.get(accountId);
+    if (grant) Object.assign(grant, { connectFailure: { at, reason }, connectAttemptAt: at });
+  }
+
+  async revoke(accountId: string, revocation: AccessDecision): Promise<AccountGrant> {
+    const grant = this.grants.get(accountId);
+    if (!grant) {
+      throw new DomainError(
+        "AccountNotGranted",
+        `No approval granted account ${accountId} access: there is nothing to revoke.`,
+      );
+    }
+    if (grant.status !== "REVOKED") {
+      Object.assign(grant, { status: "REVOKED", revocation });
+      const request = this.requests.get(grant.requestId);
+      if (request) request.revocation = revocation;
+    }
+    return structuredClone(grant);
   }
 }

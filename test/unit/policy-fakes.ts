@@ -21,8 +21,11 @@ export class InMemoryPolicyStore implements PolicyStore {
   readonly targetsById = new Map<string, VolumeTarget & { due: boolean }>();
   readonly deletions = new Map<string, Deletion>();
   readonly policyCopiesById = new Map<string, PolicyCopy>();
+  /** Accounts that have had a policy: listed for the scheduler, as the DynamoDB store lists them. */
+  private readonly accountsSeen = new Set<string>();
 
   async create(policy: DrPolicy) {
+    this.accountsSeen.add(policy.accountId);
     if (this.policies.has(policy.policyId)) throw new Error("ConditionalCheckFailed");
     this.policies.set(policy.policyId, copy(policy));
   }
@@ -57,9 +60,19 @@ export class InMemoryPolicyStore implements PolicyStore {
     }
   }
 
-  async due(now: string, limit: number) {
+  async policyAccounts() {
+    return [...this.accountsSeen].sort();
+  }
+
+  async due(accountId: string, now: string, limit: number) {
     return [...this.policies.values()]
-      .filter((policy) => policy.enabled && policy.nextRunAt !== null && policy.nextRunAt <= now)
+      .filter(
+        (policy) =>
+          policy.accountId === accountId &&
+          policy.enabled &&
+          policy.nextRunAt !== null &&
+          policy.nextRunAt <= now,
+      )
       .sort((a, b) => (a.nextRunAt ?? "").localeCompare(b.nextRunAt ?? ""))
       .slice(0, limit)
       .map(copy);

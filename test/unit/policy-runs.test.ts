@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { copyTags } from "../../functions/core/copy-tags.js";
 import type { ReplicationJob } from "../../functions/core/job.js";
+import type { AccountLimits } from "../../functions/core/limits.js";
 import type { PolicyEvents } from "../../functions/core/policies/events.js";
 import {
   checkPolicyRequest,
@@ -19,7 +20,8 @@ import {
   policyJobId,
 } from "../../functions/core/policies/run-policy.js";
 import { tick } from "../../functions/core/policies/scheduler.js";
-import { ACCOUNT, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
+import { ACCOUNT, aJob, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
+import { TEST_LIMITS } from "./limit-fakes.js";
 import { InMemoryPolicyStore } from "./policy-fakes.js";
 
 const SOURCE = "ap-shanghai";
@@ -29,6 +31,7 @@ const HOUR = 3_600_000;
 let fakes: Fakes;
 let policies: InMemoryPolicyStore;
 let deps: PolicyDeps;
+let limits: AccountLimits;
 let snapshotCount = 0;
 let copyCount = 0;
 const breaches: unknown[] = [];
@@ -47,7 +50,9 @@ beforeEach(() => {
     snapshots: fakes.snapshots,
     workflow: fakes.workflow,
     clock: fakes.clock,
+    limits: async () => limits,
   };
+  limits = { ...TEST_LIMITS };
   snapshotCount = 0;
   copyCount = 0;
   breaches.length = 0;
@@ -163,6 +168,35 @@ describe("a policy's run", () => {
     expect(fakes.workflow.started.map((start) => start.jobId).sort()).toEqual(
       run.jobs.map((job) => job.jobId).sort(),
     );
+  });
+
+  it("copies at most the account's volumes per run, the oldest recovery points first, the rest next run", async () => {
+    // Prepare: two selected volumes and one volume a run.
+    limits.volumesPerRun = 1;
+    const policy = await aPolicy({ selector: { tags: { dr: "true" } } });
+    snapshotOf("vol-0aaa0001", 2);
+    snapshotOf("vol-0bbb0002", 2);
+    const first = await runNow(policy);
+    const firstJob = first.jobs[0]?.jobId ?? "";
+    await complete(firstJob);
+    await applyRetention(firstJob, deps, events);
+    fakes.clock.advance(3600);
+    snapshotOf("vol-0aaa0001", 0);
+    snapshotOf("vol-0bbb0002", 0);
+
+    // Act
+    const second = await runNow(policy);
+
+    // Assess
+    expect(first.jobs.map((job) => job.volumeId)).toEqual(["vol-0aaa0001"]);
+    expect(first.skipped).toEqual([
+      expect.objectContaining({
+        volumeId: "vol-0bbb0002",
+        reason: expect.stringContaining("at most 1 volumes (this account's limit)"),
+      }),
+    ]);
+    expect(second.jobs.map((job) => job.volumeId)).toEqual(["vol-0bbb0002"]);
+    expect(second.skipped.map((skip) => skip.volumeId)).toEqual(["vol-0aaa0001"]);
   });
 
   it("makes ordinary jobs that say which policy, volume and source time they copy", async () => {
@@ -477,6 +511,51 @@ describe("the scheduler's tick", () => {
     // Assess
     expect(second.runs).toEqual([]);
     expect(fakes.jobs.all()).toHaveLength(1);
+  });
+
+  it("gives another account's due policy its run before one account's backlog: account B runs second of 51", async () => {
+    // Prepare: account A with 500 jobs in flight and 50 policies due, account B with one.
+    const B = "444455556666";
+    const declare = (accountId: string, policyId: string) =>
+      newPolicy(
+        accountId,
+        checkPolicyRequest(
+          {
+            name: policyId,
+            sourceRegion: SOURCE,
+            selector: { tags: { dr: "true" } },
+            destinationRegions: [DR],
+            schedule: "rate(1 hour)",
+            retention: { count: 3 },
+            rpoMinutes: 120,
+          },
+          seedPolicy(),
+          fakes.clock.now(),
+        ),
+        policyId,
+        fakes.clock.now(),
+      );
+    for (let index = 0; index < 500; index++) {
+      fakes.jobs.seed(aJob({ jobId: `job-a-${index}`, status: "RUNNING" }));
+    }
+    for (let index = 0; index < 50; index++) {
+      await policies.create(declare(ACCOUNT, `pol-a-${String(index).padStart(2, "0")}`));
+    }
+    fakes.snapshots.addVolume(SOURCE, "vol-0bbb0b0b", { dr: "true" }, B);
+    fakes.snapshots.add(SOURCE, "snap-0bbb0b0b", { volumeId: "vol-0bbb0b0b" }, B);
+    const policyOfB = declare(B, "pol-b");
+    await policies.create(policyOfB);
+
+    // Act
+    const summary = await tick(new Date(policyOfB.nextRunAt ?? ""), deps, events, options);
+
+    // Assess
+    expect(summary.runs).toHaveLength(51);
+    expect(summary.runs.findIndex((run) => run.policyId === "pol-b")).toBeLessThanOrEqual(1);
+    expect(summary.runs.find((run) => run.policyId === "pol-b")).toMatchObject({
+      status: "STARTED",
+      jobs: 1,
+    });
   });
 
   it("runs a policy once when two ticks for the same moment race", async () => {

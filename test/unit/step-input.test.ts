@@ -2,8 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { CopyInput, FailInput, failureFromCatch } from "../../functions/steps/step-input.js";
 
-describe("the failure a Catch passes on", () => {
-  it("takes the errorMessage out of a Lambda error's JSON cause", () => {
+describe("the failure a Catch passes on, as the job records it", () => {
+  const ACCOUNT = "111122223333";
+
+  it("takes the errorMessage out of a Lambda error's JSON cause, never its trace", () => {
     // Prepare
     const caught = {
       Error: "CopyFailed",
@@ -15,7 +17,7 @@ describe("the failure a Catch passes on", () => {
     };
 
     // Act
-    const failure = failureFromCatch(caught);
+    const failure = failureFromCatch(caught, ACCOUNT);
 
     // Assess
     expect(failure).toEqual({
@@ -24,51 +26,78 @@ describe("the failure a Catch passes on", () => {
     });
   });
 
-  it("keeps a plain-text cause as it came", () => {
+  it("records a step that ran past its time as StepTimedOut, in plain words", () => {
     // Prepare
     const caught = { Error: "States.Timeout", Cause: "The task timed out after 30 seconds." };
 
     // Act
-    const failure = failureFromCatch(caught);
+    const failure = failureFromCatch(caught, ACCOUNT);
 
     // Assess
-    expect(failure).toEqual({
-      code: "States.Timeout",
-      message: "The task timed out after 30 seconds.",
-    });
+    expect(failure.code).toBe("StepTimedOut");
+    expect(failure.message).toMatch(/took longer than its time limit/);
   });
 
-  it("keeps a JSON cause that has no errorMessage as it came", () => {
-    // Prepare
-    const cause = JSON.stringify({ reason: "unknown" });
-
+  it("records Step Functions' and Lambda's own errors as InternalError, without their text", () => {
     // Act
-    const failure = failureFromCatch({ Error: "States.Runtime", Cause: cause });
+    const failures = [
+      failureFromCatch(
+        { Error: "States.Runtime", Cause: JSON.stringify({ reason: "x" }) },
+        ACCOUNT,
+      ),
+      failureFromCatch(
+        {
+          Error: "Lambda.Unknown",
+          Cause:
+            "The cause could not be determined because Lambda did not return an error type. arn:aws:lambda:us-east-1:999988887777:function:snaprelay-dev-startCopy",
+        },
+        ACCOUNT,
+      ),
+      failureFromCatch(
+        { Error: "TypeError", Cause: JSON.stringify({ errorMessage: "x is undefined" }) },
+        ACCOUNT,
+      ),
+    ];
 
     // Assess
-    expect(failure.message).toBe(cause);
+    expect(failures.map((failure) => failure.code)).toEqual([
+      "InternalError",
+      "InternalError",
+      "InternalError",
+    ]);
+    for (const failure of failures) {
+      expect(failure.message).not.toMatch(/arn:|undefined|reason/);
+      expect(failure.message).toMatch(/logs hold the details/);
+    }
   });
 
-  it("says which error it was when there is no cause at all", () => {
+  it("keeps the account's own ARNs in snaprelay's messages, and hides the service's", () => {
     // Act
-    const failure = failureFromCatch({ Error: "States.Runtime" });
+    const failure = failureFromCatch(
+      {
+        Error: "AccountAccessDenied",
+        Cause: JSON.stringify({
+          errorMessage: `Create arn:aws:iam::${ACCOUNT}:role/snaprelay-access trusting arn:aws:iam::999988887777:root.`,
+        }),
+      },
+      ACCOUNT,
+    );
 
     // Assess
-    expect(failure).toEqual({
-      code: "States.Runtime",
-      message: "The step failed with States.Runtime.",
-    });
+    expect(failure.message).toBe(
+      `Create arn:aws:iam::${ACCOUNT}:role/snaprelay-access trusting (internal).`,
+    );
   });
 
   it("says which error it was when the Lambda error's message is empty", () => {
     // Act
-    const failure = failureFromCatch({
-      Error: "Error",
-      Cause: JSON.stringify({ errorType: "Error", errorMessage: "" }),
-    });
+    const failure = failureFromCatch(
+      { Error: "CopyFailed", Cause: JSON.stringify({ errorType: "CopyFailed", errorMessage: "" }) },
+      ACCOUNT,
+    );
 
     // Assess
-    expect(failure.message).toBe("The step failed with Error.");
+    expect(failure.message).toBe("The step failed with CopyFailed.");
   });
 });
 

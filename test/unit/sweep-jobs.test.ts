@@ -1,9 +1,18 @@
 // The sweeper: every accepted job reaches a final state, whatever happened to its start or its
-// execution. Each look is safe to repeat.
+// execution. Each look is safe to repeat, and the accounts share each sweep: one account's backlog
+// keeps no other account's job waiting.
 import { beforeEach, describe, expect, it } from "vitest";
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
 import { type SweepDeps, settleHolders, sweepJobs } from "../../functions/core/sweep-jobs.js";
 import {
+  BUSY,
+  busyNeighbour,
+  oneJobInEachOf,
+  QUIET,
+  sweepDepsOver,
+} from "../support/sweep-scenarios.js";
+import {
+  ACCOUNT,
   aJob,
   aRunningJob,
   executionArnOf,
@@ -260,5 +269,105 @@ describe("a slot held by a job whose execution ended", () => {
     // Assess
     expect(report.looked).toBe(0);
     expect((await stored(fakes.jobs)).status).toBe("RUNNING");
+  });
+});
+
+describe("accounts sharing a sweep", () => {
+  it("starts an account's job in one sweep of 200, though another account has 500 jobs due before it", async () => {
+    // Prepare
+    const shared = sweepDepsOver(fakes, fakes.jobs);
+    const quietJobId = await busyNeighbour(shared, fakes);
+
+    // Act
+    const report = await sweepJobs(shared);
+
+    // Assess
+    expect(report.actions.started).toEqual([quietJobId]);
+    expect(report.lookedByAccount).toEqual({ [BUSY]: 199, [QUIET]: 1 });
+    expect((await stored(fakes.jobs, quietJobId)).executionArn).toBe(executionArnOf(quietJobId));
+  });
+
+  it("serves every one of 300 accounts with a job due within two sweeps of 200", async () => {
+    // Prepare
+    const shared = sweepDepsOver(fakes, fakes.jobs);
+    const jobIds = await oneJobInEachOf(shared, fakes, 300);
+
+    // Act
+    const first = await sweepJobs(shared);
+    fakes.clock.advance(60);
+    const second = await sweepJobs(shared);
+
+    // Assess
+    const started = [...(first.actions.started ?? []), ...(second.actions.started ?? [])];
+    expect(first.looked).toBe(200);
+    expect(second.looked).toBe(100);
+    expect(new Set(started)).toEqual(new Set(jobIds));
+  });
+
+  it("gives every account its first job before any account its second", async () => {
+    // Prepare: two jobs in each of two accounts
+    const created = (jobId: string, accountId: string) =>
+      fakes.jobs.seed(aJob({ jobId, accountId, createdAt: T0.toISOString() }));
+    created("a-1", ACCOUNT);
+    created("a-2", ACCOUNT);
+    created("b-1", "999900001111");
+    created("b-2", "999900001111");
+    fakes.clock.advance(60);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    const accountOf = (jobId: string) => jobId.slice(0, 1);
+    const order = (report.actions.started ?? []).map(accountOf);
+    expect(new Set(order.slice(0, 2))).toEqual(new Set(["a", "b"]));
+    expect(new Set(order.slice(2))).toEqual(new Set(["a", "b"]));
+  });
+
+  it("reports an account whose queue cannot be read, and sweeps the other accounts", async () => {
+    // Prepare
+    fakes.jobs.seed(aJob({ jobId: "job-1", accountId: ACCOUNT }));
+    fakes.jobs.seed(aJob({ jobId: "job-2", accountId: "999900001111" }));
+    const read = fakes.jobs.dueForSweep.bind(fakes.jobs);
+    fakes.jobs.dueForSweep = async (accountId, dueBy, limit) => {
+      if (accountId === ACCOUNT) throw new Error("ProvisionedThroughputExceededException");
+      return read(accountId, dueBy, limit);
+    };
+    fakes.clock.advance(60);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.problems).toEqual([
+      { accountId: ACCOUNT, message: "ProvisionedThroughputExceededException" },
+    ]);
+    expect(report.actions.started).toEqual(["job-2"]);
+  });
+});
+
+describe("slots held in many accounts", () => {
+  it("checks each account's holders within the budget, however many holders one account has", async () => {
+    // Prepare: BUSY holds 5 slots in ap-mumbai and QUIET 1, copies wait in both; QUIET's holder
+    // was stopped
+    const now = T0.toISOString();
+    const holder = async (jobId: string, accountId: string) => {
+      fakes.jobs.seed({ ...aRunningJob(), jobId, accountId, executionArn: executionArnOf(jobId) });
+      workflow.executions.set(executionArnOf(jobId), { status: "RUNNING" });
+      await fakes.slots.take({ accountId, region: "ap-mumbai" }, jobId, 20, now);
+    };
+    for (let index = 0; index < 5; index++) await holder(`busy-${index}`, BUSY);
+    await holder("quiet-1", QUIET);
+    workflow.executions.set(executionArnOf("quiet-1"), { status: "ABORTED" });
+    await fakes.slots.enqueue({ accountId: BUSY, region: "ap-mumbai" }, "busy-waiting", now);
+    await fakes.slots.enqueue({ accountId: QUIET, region: "ap-mumbai" }, "quiet-waiting", now);
+
+    // Act
+    const report = await settleHolders(deps, 2);
+
+    // Assess
+    expect(report.lookedByAccount).toEqual({ [BUSY]: 1, [QUIET]: 1 });
+    expect(report.actions.failed).toEqual(["quiet-1"]);
+    expect((await stored(fakes.jobs, "quiet-1")).error?.code).toBe("ExecutionEnded");
   });
 });

@@ -25,6 +25,7 @@ beforeAll(async () => {
     roleName: LOCAL.accountRoleName,
     externalId: LOCAL.accountRoleExternalId,
   });
+  const serviceKeys = cloud.cloud.credentialsFor(LOCAL.serviceAccountId);
   Object.assign(process.env, {
     JOBS_TABLE: table.tableName,
     STATE_MACHINE_ARN: localStateMachineArn,
@@ -37,8 +38,10 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_STS: cloud.cloud.url,
     ACCOUNT_ROLE_NAME: LOCAL.accountRoleName,
     ACCOUNT_ROLE_EXTERNAL_ID: LOCAL.accountRoleExternalId,
-    AWS_ACCESS_KEY_ID: LOCAL.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL.secretAccessKey,
+    // The handlers act as the service's own account, with its keys.
+    AWS_ACCESS_KEY_ID: serviceKeys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: serviceKeys.secretAccessKey,
+    AWS_SESSION_TOKEN: "",
     AWS_REGION: LOCAL.homeRegion,
   });
   handlers = await importHandlers();

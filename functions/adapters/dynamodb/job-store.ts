@@ -40,10 +40,13 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   idempotencyKey,
   jobKey,
+  LEGACY_SWEEP_PARTITION,
+  SWEEP_ACCOUNTS_PARTITION,
   SWEEP_INDEX,
-  SWEEP_PARTITION,
   snapshotPartition,
   statusPartition,
+  sweepAccountKey,
+  sweepPartition,
 } from "./jobs-table.js";
 import { queryAll, readItem } from "./reads.js";
 
@@ -74,7 +77,9 @@ const toItem = (job: ReplicationJob): JobItem => {
     gsi4pk: snapshotPartition(job.accountId, job.snapshotId),
     // The sweeper's first look is due at creation: it starts the job if the API could not.
     sweepAt: job.createdAt,
-    ...(unfinished ? { gsi2pk: activePartition(job.accountId), sweeppk: SWEEP_PARTITION } : {}),
+    ...(unfinished
+      ? { gsi2pk: activePartition(job.accountId), sweeppk: sweepPartition(job.accountId) }
+      : {}),
     destinationRegions: copies.map((copy) => copy.destinationRegion),
     copies: Object.fromEntries(copies.map((copy) => [copy.destinationRegion, copy])),
     ...(executionArn ? { executionArn } : {}),
@@ -133,8 +138,19 @@ const MAX_READS_PER_PAGE = 20;
 // DynamoDB may leave some keys of a batch unread under load; they are asked for again this often.
 const BATCH_GET_ATTEMPTS = 8;
 
+/**
+ * The name `sweepAccounts` gives the legacy partition (no account id looks like it). Jobs an older
+ * build queued there stay there until they finish or their cleanup is done (a cancelled job moves
+ * to its account's partition), so the sweeper keeps reading it, as one more account, while it
+ * holds anything: that costs one small read a sweep, and this can go once every stage has run a
+ * build with the per-account queues until the partition emptied.
+ */
+export const LEGACY_SWEEP_QUEUE = "legacy";
+
 export class DynamoJobStore implements JobStore {
   private readonly accounts = new Map<string, string>();
+  /** Accounts this process has listed for the sweeper already: the write is made once each. */
+  private readonly sweepListed = new Set<string>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -142,6 +158,9 @@ export class DynamoJobStore implements JobStore {
   ) {}
 
   async create(job: ReplicationJob, idempotency?: IdempotencyClaim) {
+    // Before the job, so a job in an account's queue never waits in a queue the sweeper does not
+    // know of; a listed account whose job then fails to be written costs a sweep one empty read.
+    await this.listForSweep(job.accountId);
     const jobPut = {
       TableName: this.tableName,
       Item: toItem(job),
@@ -283,13 +302,60 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async dueForSweep(dueBy: string, limit: number): Promise<ReplicationJob[]> {
+  /**
+   * Lists the account for the sweeper: a plain put of the same small item, so repeating it (from
+   * any process, at the same time) is harmless. Not part of the job's own write: in a transaction
+   * two jobs of one account created at once would conflict on it.
+   */
+  private async listForSweep(accountId: string): Promise<void> {
+    if (this.sweepListed.has(accountId)) return;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...sweepAccountKey(accountId),
+          sweeppk: SWEEP_ACCOUNTS_PARTITION,
+          // The index's sort key: the accounts come back in id order, the same at every sweep.
+          sweepAt: accountId,
+          accountId,
+        },
+      }),
+    );
+    if (this.sweepListed.size >= 10_000) this.sweepListed.clear();
+    this.sweepListed.add(accountId);
+  }
+
+  async sweepAccounts(): Promise<string[]> {
+    const listed = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: SWEEP_INDEX,
+      KeyConditionExpression: "sweeppk = :accounts",
+      ExpressionAttributeValues: { ":accounts": SWEEP_ACCOUNTS_PARTITION },
+    });
+    const { Items: legacy = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: SWEEP_INDEX,
+        KeyConditionExpression: "sweeppk = :legacy",
+        ExpressionAttributeValues: { ":legacy": LEGACY_SWEEP_PARTITION },
+        Limit: 1,
+      }),
+    );
+    return [
+      ...listed.map((item) => String(item.sweepAt)),
+      ...(legacy.length > 0 ? [LEGACY_SWEEP_QUEUE] : []),
+    ];
+  }
+
+  async dueForSweep(accountId: string, dueBy: string, limit: number): Promise<ReplicationJob[]> {
+    const partition =
+      accountId === LEGACY_SWEEP_QUEUE ? LEGACY_SWEEP_PARTITION : sweepPartition(accountId);
     const expression = new ExpressionBuilder();
     const { Items } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: SWEEP_INDEX,
-        KeyConditionExpression: `${expression.name("sweeppk")} = ${expression.value(SWEEP_PARTITION)} AND ${expression.name("sweepAt")} <= ${expression.value(dueBy)}`,
+        KeyConditionExpression: `${expression.name("sweeppk")} = ${expression.value(partition)} AND ${expression.name("sweepAt")} <= ${expression.value(dueBy)}`,
         ...expression.attributes(),
         Limit: limit,
       }),
@@ -339,20 +405,24 @@ export class DynamoJobStore implements JobStore {
     update.condition("attribute_exists(pk)");
     update.set(["updatedAt"], now);
     if (change.status) {
+      const accountId = await this.accountOf(jobId);
       update.set(["status"], change.status);
-      update.set(["gsi3pk"], statusPartition(await this.accountOf(jobId), change.status));
+      update.set(["gsi3pk"], statusPartition(accountId, change.status));
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
       // A finished job leaves the indexes of work in flight and of the sweeper's queue (unless
-      // the sweeper has work left with it).
+      // the sweeper has work left with it: then it waits in its account's queue, which a job of
+      // an older build, queued in the legacy partition, joins here).
       if (isFinishedJob(change.status)) {
         update.remove(["gsi2pk"]);
-        if (!change.nextSweepAt) update.remove(["sweeppk"]);
+        if (change.nextSweepAt) {
+          await this.listForSweep(accountId);
+          update.set(["sweeppk"], sweepPartition(accountId));
+        } else {
+          update.remove(["sweeppk"]);
+        }
       }
     }
-    if (change.nextSweepAt) {
-      update.set(["sweepAt"], change.nextSweepAt);
-      if (change.status && isFinishedJob(change.status)) update.set(["sweeppk"], SWEEP_PARTITION);
-    }
+    if (change.nextSweepAt) update.set(["sweepAt"], change.nextSweepAt);
     if (change.sweepDone) update.remove(["sweeppk"]);
     if (change.cancellation) update.set(["cancellation"], change.cancellation);
     if (change.error !== undefined) update.set(["error"], change.error);

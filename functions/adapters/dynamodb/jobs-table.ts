@@ -12,7 +12,10 @@ export const ACTIVE_INDEX = "activeByAccount";
 export const STATUS_INDEX = "byAccountStatus";
 /** An account's jobs of one snapshot, newest first. */
 export const SNAPSHOT_INDEX = "byAccountSnapshot";
-/** Sparse: unfinished jobs by the time the sweeper should next look at them. */
+/**
+ * Sparse: the sweeper's queue, a partition per account, jobs by the time the sweeper should next
+ * look at them; and the list of those accounts.
+ */
 export const SWEEP_INDEX = "bySweep";
 /** The copies waiting for a slot in one pool (account and region), oldest first. */
 export const QUEUE_INDEX = "byQueue";
@@ -23,11 +26,23 @@ export const POOL_INDEX = "bySlotPool";
  * when to take them up, volume targets by when their recovery point breaches its RPO.
  */
 export const DUE_INDEX = "byDue";
-export const DUE_POLICIES = "DUE#POLICY";
+/** Where an older build queued every account's due policies together. */
+export const LEGACY_DUE_POLICIES = "DUE#POLICY";
+/** An account's policies by their next run: each account's apart, so the scheduler shares fairly. */
+export const duePoliciesPartition = (accountId: string) => `DUE#POLICY#${accountId}`;
+/** The accounts that have policies: one marker each, listed by the scheduler. */
+export const POLICY_ACCOUNTS_PARTITION = "POLICY#ACCOUNTS";
+export const policyAccountKey = (accountId: string) => ({ pk: `POLICYACCOUNT#${accountId}` });
 export const DUE_RUNS = "DUE#RUN";
 export const DUE_BREACHES = "DUE#RPO";
 
 export const policyKey = (policyId: string) => ({ pk: `POLICY#${policyId}` });
+/** The limits an admin set for one account. */
+export const limitsKey = (accountId: string) => ({ pk: `LIMITS#${accountId}` });
+/** An account's requests in one second: a counter that expires soon after. */
+export const requestRateKey = (accountId: string, second: number) => ({
+  pk: `RATE#${accountId}#${second}`,
+});
 export const runKey = (policyId: string, runId: string) => ({ pk: `RUN#${policyId}#${runId}` });
 export const targetItemKey = (policyId: string, volumeId: string, region: string) => ({
   pk: `TARGET#${policyId}#${volumeId}#${region}`,
@@ -60,10 +75,24 @@ export const statusPartition = (accountId: string, status: string) =>
 export const snapshotPartition = (accountId: string, snapshotId: string) =>
   `ACCOUNT#${accountId}#SNAPSHOT#${snapshotId}`;
 /**
- * One partition holds every unfinished job's place in the sweeper's queue. It is written when a
- * job starts, ends or is looked at (a few times in a job's life), far below a partition's limit.
+ * Each account's jobs wait for the sweeper in a partition of their own of the bySweep index, so
+ * the sweeper can serve the accounts in turn (one shared partition, read oldest first, let one
+ * account's backlog hold every other account's jobs back).
  */
-export const SWEEP_PARTITION = "SWEEP";
+export const sweepPartition = (accountId: string) => `SWEEP#${accountId}`;
+/**
+ * The one partition an older build queued every job in. Nothing is written to it any more; the
+ * sweeper reads it as one more account while it holds jobs (see DynamoJobStore.sweepAccounts).
+ */
+export const LEGACY_SWEEP_PARTITION = "SWEEP";
+/**
+ * The accounts that have ever had a job in the sweeper's queue: one small item each, in this
+ * partition of the bySweep index with the account id as its sort key, so they are listed with no
+ * index of their own. Never deleted: accounts are few, and an empty account costs the sweeper one
+ * small read.
+ */
+export const SWEEP_ACCOUNTS_PARTITION = "SWEEP-ACCOUNTS";
+export const sweepAccountKey = (accountId: string) => ({ pk: `SWEEPACCOUNT#${accountId}` });
 export const POOLS_PARTITION = "POOLS";
 
 interface Pool {

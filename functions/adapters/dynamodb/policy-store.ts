@@ -30,11 +30,14 @@ import {
   ACCOUNT_INDEX,
   DUE_BREACHES,
   DUE_INDEX,
-  DUE_POLICIES,
   DUE_RUNS,
   deletionKey,
   deletionsPartition,
+  duePoliciesPartition,
+  LEGACY_DUE_POLICIES,
+  POLICY_ACCOUNTS_PARTITION,
   policiesPartition,
+  policyAccountKey,
   policyCopiesPartition,
   policyCopyKey,
   policyKey,
@@ -48,6 +51,13 @@ import { queryAll, readItem } from "./reads.js";
 type Item = Record<string, unknown>;
 type TargetRef = Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">;
 
+/**
+ * The name `policyAccounts` gives the partition where an older build queued every account's due
+ * policies together (no account id looks like it): its policies are run from there, and each
+ * moves to its account's own partition at its first claim.
+ */
+export const LEGACY_POLICY_QUEUE = "legacy";
+
 const KEY_ATTRIBUTES = ["pk", "gsi1pk", "gsi1sk", "duepk", "dueAt"];
 
 const withoutKeys = <T>(item: Item): T =>
@@ -58,7 +68,16 @@ const policyItem = (policy: DrPolicy): Item => ({
   ...policy,
   gsi1pk: policiesPartition(policy.accountId),
   gsi1sk: `${policy.createdAt}#${policy.policyId}`,
-  ...(policy.enabled && policy.nextRunAt ? { duepk: DUE_POLICIES, dueAt: policy.nextRunAt } : {}),
+  ...(policy.enabled && policy.nextRunAt
+    ? { duepk: duePoliciesPartition(policy.accountId), dueAt: policy.nextRunAt }
+    : {}),
+});
+
+const policyAccountItem = (accountId: string): Item => ({
+  ...policyAccountKey(accountId),
+  accountId,
+  gsi1pk: POLICY_ACCOUNTS_PARTITION,
+  gsi1sk: accountId,
 });
 
 const runItem = (run: PolicyRun): Item => ({
@@ -123,6 +142,13 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async create(policy: DrPolicy): Promise<void> {
+    // The account's marker first: a policy is never due in an account the scheduler does not list.
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: policyAccountItem(policy.accountId),
+      }),
+    );
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
@@ -130,6 +156,28 @@ export class DynamoPolicyStore implements PolicyStore {
         ConditionExpression: "attribute_not_exists(pk)",
       }),
     );
+  }
+
+  async policyAccounts(): Promise<string[]> {
+    const markers = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: ACCOUNT_INDEX,
+      KeyConditionExpression: "gsi1pk = :partition",
+      ExpressionAttributeValues: { ":partition": POLICY_ACCOUNTS_PARTITION },
+    });
+    const { Items: legacy = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DUE_INDEX,
+        KeyConditionExpression: "duepk = :legacy",
+        ExpressionAttributeValues: { ":legacy": LEGACY_DUE_POLICIES },
+        Limit: 1,
+      }),
+    );
+    return [
+      ...markers.map((marker) => String(marker.accountId)),
+      ...(legacy.length > 0 ? [LEGACY_POLICY_QUEUE] : []),
+    ];
   }
 
   async get(policyId: string): Promise<DrPolicy | undefined> {
@@ -196,17 +244,20 @@ export class DynamoPolicyStore implements PolicyStore {
     }
   }
 
-  async due(now: string, limit: number): Promise<DrPolicy[]> {
-    return (await this.dueItems(DUE_POLICIES, now, limit)).map((item) =>
-      withoutKeys<DrPolicy>(item),
-    );
+  async due(accountId: string, now: string, limit: number): Promise<DrPolicy[]> {
+    const partition =
+      accountId === LEGACY_POLICY_QUEUE ? LEGACY_DUE_POLICIES : duePoliciesPartition(accountId);
+    return (await this.dueItems(partition, now, limit)).map((item) => withoutKeys<DrPolicy>(item));
   }
 
   async claimRun(policy: DrPolicy, run: PolicyRun, nextRunAt: string | null): Promise<boolean> {
     const next = nextRunAt
       ? {
-          UpdateExpression: "SET nextRunAt = :next, dueAt = :next, lastRunAt = :runAt",
-          values: { ":next": nextRunAt },
+          // The account's own partition: a policy an older build queued with every other moves
+          // there at its first claim.
+          UpdateExpression:
+            "SET nextRunAt = :next, dueAt = :next, duepk = :duepk, lastRunAt = :runAt",
+          values: { ":next": nextRunAt, ":duepk": duePoliciesPartition(policy.accountId) },
         }
       : {
           UpdateExpression: "SET nextRunAt = :none, lastRunAt = :runAt REMOVE duepk, dueAt",
@@ -237,6 +288,8 @@ export class DynamoPolicyStore implements PolicyStore {
             // The claim above is the guard: a run of the same time stored before (a policy whose
             // replacement gave it the same next run) is written over, never left to block it.
             { Put: { TableName: this.tableName, Item: runItem(run) } },
+            // The account listed for the scheduler (already, unless an older build made it).
+            { Put: { TableName: this.tableName, Item: policyAccountItem(policy.accountId) } },
           ],
         }),
       );

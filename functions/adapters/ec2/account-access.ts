@@ -1,13 +1,20 @@
-// EC2 clients that act in a given cloud account: the deployment's own account with its own
-// credentials, any other through a role it assumed there (STS AssumeRole with an external id).
-// One set of temporary credentials per account serves all its regions until shortly before it
-// expires, so a busy account costs an AssumeRole an hour, not one a call.
+// EC2 clients that act in a tenant's cloud account, through the role snaprelay assumed there (STS
+// AssumeRole with the account's external id: its own, made at its approval, or the deployment's
+// for a seeded account). One set of temporary credentials per account serves all its regions
+// until shortly before it expires, so a busy account costs an AssumeRole an hour, not one a call.
+// The deployment's own account is never a tenant: nothing here acts in it. Also the AccountRoles
+// port: one AssumeRole that proves a role works (POST /account/connect).
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { serviceAccountRefused } from "../../core/access.js";
+import { DomainError, errorMessage } from "../../core/errors.js";
+import { roleArnOf } from "../../core/onboarding.js";
+import type { AccountRoles } from "../../core/ports.js";
 
 export interface AccountAccessSettings {
-  /** The deployment's own account: reached with the functions' own credentials. */
+  /** The deployment's own account: never acted in for a tenant. */
   serviceAccountId: string;
   /** aws, aws-cn, aws-us-gov: the partition of the role ARNs. */
   partition: string;
@@ -15,7 +22,14 @@ export interface AccountAccessSettings {
   roleName: string;
   /** The external id that role's trust policy asks for, if it asks for one. */
   externalId: string | undefined;
-  /** Wraps each EC2 client made (to trace its calls); none by default. */
+  /**
+   * The external id of one account's role (an approved account's own); none: `externalId` for all.
+   * Read when credentials are fetched, and kept EXTERNAL_ID_TTL_MS.
+   */
+  externalIdOf?: (accountId: string) => Promise<string | undefined>;
+  /** Sends the test AssumeRole of `tryAssume`; an STS client of the functions' own by default. */
+  sts?: Pick<STSClient, "send">;
+  /** Wraps each AWS client made (to trace its calls); none by default. */
   instrument?: <Client extends object>(client: Client) => Client;
 }
 
@@ -25,6 +39,12 @@ export interface AccountRoute {
   /** The role assumed there; undefined for the deployment's own account. */
   roleArn: string | undefined;
 }
+
+/** An account's external id is read again after this long (a revoke and a new approval change it). */
+export const EXTERNAL_ID_TTL_MS = 60_000;
+
+// STS's refusal to let snaprelay assume an account's role (not a fault of snaprelay's own).
+const ROLE_REFUSALS = new Set(["AccessDenied", "AccessDeniedException"]);
 
 // Temporary credentials are fetched again this long before they expire.
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
@@ -58,11 +78,15 @@ export const sharedUntilNearExpiry = (
   };
 };
 
-export class AccountAccess {
+export class AccountAccess implements AccountRoles {
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider>();
   private readonly clients = new Map<string, EC2Client>();
+  private readonly externalIds = new Map<string, { id: string | undefined; until: number }>();
+  private sts: Pick<STSClient, "send"> | undefined;
 
-  constructor(private readonly settings: AccountAccessSettings) {}
+  constructor(private readonly settings: AccountAccessSettings) {
+    this.sts = settings.sts;
+  }
 
   route(accountId: string): AccountRoute {
     const { serviceAccountId, partition, roleName } = this.settings;
@@ -71,7 +95,7 @@ export class AccountAccess {
       roleArn:
         accountId === serviceAccountId
           ? undefined
-          : `arn:${partition}:iam::${accountId}:role/${roleName}`,
+          : roleArnOf(accountId, { partition, accountRoleName: roleName }),
     };
   }
 
@@ -80,29 +104,69 @@ export class AccountAccess {
     const key = `${accountId}/${region}`;
     let client = this.clients.get(key);
     if (!client) {
-      const credentials = this.credentialsFor(accountId);
-      client = new EC2Client({ region, ...(credentials ? { credentials } : {}) });
+      client = new EC2Client({ region, credentials: this.credentialsFor(accountId) });
       client = this.settings.instrument?.(client) ?? client;
       this.clients.set(key, client);
     }
     return client;
   }
 
-  private credentialsFor(accountId: string): AwsCredentialIdentityProvider | undefined {
+  async tryAssume(accountId: string, externalId: string | undefined): Promise<void> {
+    const roleArn = this.roleArnFor(accountId);
+    this.sts ??= this.settings.instrument?.(new STSClient({})) ?? new STSClient({});
+    try {
+      await this.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: "snaprelay-connect",
+          DurationSeconds: 900,
+          ...(externalId ? { ExternalId: externalId } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!ROLE_REFUSALS.has(error instanceof Error ? error.name : "")) throw error;
+      throw new DomainError(
+        "AccountAccessDenied",
+        `STS refused to let snaprelay assume ${roleArn}${externalId ? ` with the external id ${externalId}` : ""} (${errorMessage(error)})`,
+        { cause: error },
+      );
+    }
+  }
+
+  private roleArnFor(accountId: string): string {
     const { roleArn } = this.route(accountId);
-    if (roleArn === undefined) return undefined;
+    if (roleArn === undefined) {
+      throw serviceAccountRefused(accountId, "holds no tenant's snapshots");
+    }
+    return roleArn;
+  }
+
+  private async externalIdFor(accountId: string): Promise<string | undefined> {
+    const { externalIdOf, externalId } = this.settings;
+    if (!externalIdOf) return externalId;
+    const known = this.externalIds.get(accountId);
+    if (known && Date.now() < known.until) return known.id;
+    const id = await externalIdOf(accountId);
+    this.externalIds.set(accountId, { id, until: Date.now() + EXTERNAL_ID_TTL_MS });
+    return id;
+  }
+
+  private credentialsFor(accountId: string): AwsCredentialIdentityProvider {
     let credentials = this.credentials.get(accountId);
     if (!credentials) {
-      credentials = sharedUntilNearExpiry(
-        fromTemporaryCredentials({
+      credentials = sharedUntilNearExpiry(async () => {
+        // Refused here, at the first call, as every other refusal of an account's role is.
+        const roleArn = this.roleArnFor(accountId);
+        const externalId = await this.externalIdFor(accountId);
+        return fromTemporaryCredentials({
           params: {
             RoleArn: roleArn,
             RoleSessionName: "snaprelay",
             DurationSeconds: SESSION_SECONDS,
-            ...(this.settings.externalId ? { ExternalId: this.settings.externalId } : {}),
+            ...(externalId ? { ExternalId: externalId } : {}),
           },
-        }),
-      );
+        })();
+      });
       this.credentials.set(accountId, credentials);
     }
     return credentials;

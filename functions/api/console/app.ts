@@ -3,10 +3,13 @@
 // every other client. It shows the account's jobs newest first (a progress bar, ETA, status colour
 // and error per copy, live for jobs in flight), a job's timeline from its history, the copy slots
 // and queue of each region the jobs copy to, and the DR policies with their RPO status; it can
-// cancel a job and run a policy now. Bundled for the browser by the project's build.
+// cancel a job and run a policy now, connect the account (once its role is made), and, with an
+// admin's token, revoke an account's access. Bundled for the browser by the project's build.
 
 import { isFinishedJob } from "../../core/job.js";
 import type {
+  AccountConnectionBody,
+  AccountRevocationBody,
   CopyBody,
   CopySlotsBody,
   HistoryBody,
@@ -261,6 +264,64 @@ const runPolicy = async (policyId: string) => {
   }
 };
 
+/** An account action's outcome, beside its controls: the refreshes' notices never cover it. */
+const sayOnAccount = (message: string, isError = false) => {
+  const result = $("#account-result");
+  result.textContent = message;
+  result.className = isError ? "error" : "";
+};
+
+const connectAccount = async () => {
+  try {
+    const connected = await api<AccountConnectionBody>("POST", "/account/connect");
+    sayOnAccount(`Account ${connected.accountId} is connected through ${connected.roleArn}.`);
+    await refresh();
+  } catch (error) {
+    sayOnAccount(describe(error), true);
+  }
+};
+
+const revokeAccount = async (accountId: string, note: string) => {
+  try {
+    const revoked = await api<AccountRevocationBody>(
+      "POST",
+      `/admin/accounts/${encodeURIComponent(accountId)}/revoke`,
+      note ? { note } : {},
+    );
+    const cancelled = revoked.cancelledJobs.length;
+    sayOnAccount(
+      `Account ${revoked.accountId} is ${revoked.status}; ${cancelled} job${cancelled === 1 ? "" : "s"} in flight cancelled${revoked.jobsStillInFlight ? ", some still in flight: revoke again" : ""}.`,
+    );
+  } catch (error) {
+    sayOnAccount(describe(error), true);
+  }
+};
+
+/** The account's own connect, and an admin's revoke of any account. */
+const renderAccount = () => {
+  const connect = h("button", { class: "connect-button" }, "Connect account");
+  connect.addEventListener("click", () => void connectAccount());
+  const accountId = h("input", {
+    id: "revoke-account",
+    placeholder: "account id",
+    pattern: "\\d{12}",
+    size: "14",
+  }) as HTMLInputElement;
+  const note = h("input", { id: "revoke-note", placeholder: "why (optional)" }) as HTMLInputElement;
+  const revoke = h("form", { class: "revoke" }, accountId, note, h("button", {}, "Revoke"));
+  revoke.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void revokeAccount(accountId.value.trim(), note.value.trim());
+  });
+  $("#account").replaceChildren(
+    h("h2", {}, "Account"),
+    h("p", {}, "Once its role is made, as its approval says: ", connect),
+    h("p", {}, "Admin: revoke an account's access and cancel its jobs in flight."),
+    revoke,
+    h("p", { id: "account-result" }),
+  );
+};
+
 const describe = (error: unknown) =>
   error instanceof ApiError ? `${error.code}: ${error.message}` : String(error);
 
@@ -347,7 +408,8 @@ const refresh = async () => {
     $("#signed-in").textContent = "signed in";
   } catch (error) {
     say(describe(error), true);
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) signOut();
+    // A 403 may pass (an account to connect) or be an admin's token: it stays signed in.
+    if (error instanceof ApiError && error.status === 401) signOut();
   } finally {
     refreshing = false;
   }
@@ -361,6 +423,7 @@ const signOut = () => {
 };
 
 const start = () => {
+  renderAccount();
   const form = $<HTMLFormElement>("#sign-in");
   form.addEventListener("submit", (event) => {
     event.preventDefault();

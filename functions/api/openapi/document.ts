@@ -11,6 +11,7 @@ import { AccessApplicationSchema, AccessDecisionSchema } from "../../core/access
 import { PolicyRequestSchema } from "../../core/policies/policy.js";
 import { RegionSchema, ReplicationRequestSchema, SnapshotIdSchema } from "../../core/request.js";
 import { AccessListQuerySchema } from "../routes/access-requests.js";
+import { SetLimitsBodySchema } from "../routes/limits.js";
 import { PolicyListQuerySchema } from "../routes/policies.js";
 import {
   CancelBodySchema,
@@ -20,6 +21,9 @@ import {
 import {
   AccessRequestListSchema,
   AccessRequestSchema,
+  AccountConnectionSchema,
+  AccountLimitsSchema,
+  AccountRevocationSchema,
   CopySlotsSchema,
   ErrorBodySchema,
   GatewayRefusalSchema,
@@ -43,10 +47,11 @@ const errors = (...statuses: number[]) => {
   const meaning: Record<number, string> = {
     400: "Bad input: the message names the field and what is allowed.",
     401: "No token, or a bad one.",
-    403: "The account is not allowlisted, or snaprelay cannot act in it.",
+    403: "The account is not allowlisted, not connected yet (its role to create is named), revoked, or snaprelay's own; or snaprelay cannot act in it; or the route is an admin's.",
     404: "No such resource in the caller's account.",
     409: "A conflict with the resource's state (the message says which).",
     413: "The body is larger than the API reads (64 KiB).",
+    429: "Over one of the account's limits (requests per second, jobs in flight): retry after Retry-After seconds, or ask an admin for more (GET /limits shows them).",
     503: "Busy: try again after Retry-After seconds.",
   };
   return Object.fromEntries(
@@ -63,6 +68,7 @@ const errors = (...statuses: number[]) => {
 const JobIdParams = z.object({ jobId: z.string().openapi({ example: "job-5f1b2c3d-…" }) });
 const PolicyIdParams = z.object({ policyId: z.string().openapi({ example: "pol-3f2e…" }) });
 const RegionParams = z.object({ region: RegionSchema });
+const AccountIdParams = z.object({ accountId: z.string().openapi({ example: "123456789012" }) });
 const RequestIdParams = z.object({ requestId: z.string().openapi({ example: "acc-7d0c…" }) });
 const IdempotencyHeaders = z.object({
   "Idempotency-Key": z
@@ -71,7 +77,11 @@ const IdempotencyHeaders = z.object({
     .openapi({ description: "The same key and body again answers the first job." }),
 });
 
-const PRIVATE = [401, 403, 503];
+const PRIVATE = [401, 403, 429, 503];
+/** Routes any authenticated account may call: no allowlist, so no 403 for it. */
+const ACCOUNT = [401, 429, 503];
+/** Routes of a tenant's own access: refused (403) to snaprelay's own account, or once revoked. */
+const TENANT = [403, ...ACCOUNT];
 
 const routes: RouteConfig[] = [
   {
@@ -165,7 +175,7 @@ const routes: RouteConfig[] = [
     request: { body: { content: { "application/json": { schema: PolicyRequestSchema } } } },
     responses: {
       201: json(PolicyWithWarningsSchema, "The policy, with advice."),
-      ...errors(400, 413, ...PRIVATE),
+      ...errors(400, 409, 413, ...PRIVATE),
     },
   },
   {
@@ -219,15 +229,28 @@ const routes: RouteConfig[] = [
     request: { body: { content: { "application/json": { schema: AccessApplicationSchema } } } },
     responses: {
       201: json(AccessRequestSchema, "The request, OPEN."),
-      ...errors(400, 409, 413, 401, 503),
+      ...errors(400, 409, 413, ...TENANT),
     },
   },
   {
     method: "get",
     path: "/access-requests/{requestId}",
-    summary: "The caller's own access request",
+    summary:
+      "The caller's own access request; approved, with the account's access and its onboarding (the role to create, its external id and template)",
     request: { params: RequestIdParams },
-    responses: { 200: json(AccessRequestSchema, "The request."), ...errors(400, 404, 401, 503) },
+    responses: { 200: json(AccessRequestSchema, "The request."), ...errors(400, 404, ...ACCOUNT) },
+  },
+  {
+    method: "post",
+    path: "/account/connect",
+    summary:
+      "Connect the caller's approved account: snaprelay assumes its role with the account's external id now",
+    description:
+      "A pending account becomes CONNECTED and may replicate at once. A role snaprelay cannot assume is a 403 naming the role to create, the account it trusts, the external id and the template; a connected or seeded account is checked the same way.",
+    responses: {
+      200: json(AccountConnectionSchema, "The role was assumed."),
+      ...errors(...TENANT),
+    },
   },
   {
     method: "get",
@@ -242,13 +265,14 @@ const routes: RouteConfig[] = [
   {
     method: "post",
     path: "/admin/access-requests/{requestId}/approve",
-    summary: "Approve a request: the account may replicate at once (admin)",
+    summary:
+      "Approve a request: the account gets its own external id, and replicates once snaprelay has assumed its role with it (admin)",
     request: {
       params: RequestIdParams,
       body: { required: false, content: { "application/json": { schema: AccessDecisionSchema } } },
     },
     responses: {
-      200: json(AccessRequestSchema, "The request, APPROVED."),
+      200: json(AccessRequestSchema, "The request, APPROVED, with its onboarding."),
       ...errors(400, 404, 409, 413, ...PRIVATE),
     },
   },
@@ -263,6 +287,47 @@ const routes: RouteConfig[] = [
     responses: {
       200: json(AccessRequestSchema, "The request, REJECTED."),
       ...errors(400, 404, 409, 413, ...PRIVATE),
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/accounts/{accountId}/revoke",
+    summary:
+      "Revoke an approved account's access: no new work, its jobs in flight cancelled (admin)",
+    request: {
+      params: AccountIdParams,
+      body: { required: false, content: { "application/json": { schema: AccessDecisionSchema } } },
+    },
+    responses: {
+      200: json(AccountRevocationSchema, "The access, REVOKED, and the jobs cancelled."),
+      ...errors(400, 404, 409, 413, ...PRIVATE),
+    },
+  },
+  {
+    method: "get",
+    path: "/limits",
+    summary: "The caller's own limits, and what it uses of them now",
+    responses: { 200: json(AccountLimitsSchema, "The limits."), ...errors(...ACCOUNT) },
+  },
+  {
+    method: "get",
+    path: "/admin/accounts/{accountId}/limits",
+    summary: "An account's limits (admin)",
+    request: { params: AccountIdParams },
+    responses: { 200: json(AccountLimitsSchema, "The limits."), ...errors(400, ...PRIVATE) },
+  },
+  {
+    method: "put",
+    path: "/admin/accounts/{accountId}/limits",
+    summary:
+      "Set an account's own limits over the defaults; a limit left out follows the default (admin)",
+    request: {
+      params: AccountIdParams,
+      body: { content: { "application/json": { schema: SetLimitsBodySchema } } },
+    },
+    responses: {
+      200: json(AccountLimitsSchema, "The limits, as they now hold."),
+      ...errors(400, 413, ...PRIVATE),
     },
   },
 ];

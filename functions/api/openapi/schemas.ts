@@ -6,7 +6,7 @@ import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { ERROR_CODE_LIST, type ErrorCode } from "../../core/errors.js";
 import { HISTORY_TOKEN_MAX_LENGTH } from "../../core/history-token.js";
-import { COPY_STATUSES, JOB_STATUSES } from "../../core/job.js";
+import { CLEANUP_STATES, COPY_STATUSES, JOB_STATUSES } from "../../core/job.js";
 import { MAX_TENANT_CAUSE_LENGTH } from "../../core/tenant-cause.js";
 
 extendZodWithOpenApi(z);
@@ -58,8 +58,20 @@ export const CopyBodySchema = z
     cleanup: z
       .object({
         snapshotId: SnapshotId,
-        state: z.enum(["DELETED", "PENDING"]),
+        state: z.enum(CLEANUP_STATES).openapi({
+          description:
+            "DELETED; PENDING while the cloud will not delete it yet (tried again, waiting longer each time); ABANDONED when snaprelay gave up: delete it yourself (message says how).",
+        }),
         message: z.string().optional(),
+        attempts: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .openapi({ description: "Deletes tried so far." }),
+        nextAttemptAt: Time.optional().openapi({
+          description: "While PENDING: when the next delete is tried.",
+        }),
       })
       .optional()
       .openapi({ description: "A cancelled copy's partial snapshot, and whether it is deleted." }),
@@ -295,6 +307,49 @@ export const HealthSchema = z
   .object({ status: z.string().openapi({ example: "ok" }) })
   .openapi("Health");
 
+const DecisionSchema = z
+  .object({ by: z.string(), at: Time, note: z.string().nullable() })
+  .openapi("AccessDecision", { description: "Who decided, when and why." });
+
+/** An approved account's access: pending until snaprelay assumes its role, then connected. */
+export const AccountAccessSchema = z
+  .object({
+    accountId: z.string().openapi({ example: "999988887777" }),
+    requestId: z.string().openapi({ description: "The approved request that granted it." }),
+    status: z.enum(["PENDING_CONNECTION", "CONNECTED", "REVOKED"]),
+    grantedBy: z.string(),
+    grantedAt: Time,
+    connectedAt: Time.nullable().openapi({
+      description: "When snaprelay first assumed the account's role with its external id.",
+    }),
+    connectFailure: z
+      .object({ at: Time, reason: z.string() })
+      .nullable()
+      .openapi({ description: "The last failed try of the role, while not connected." }),
+    revocation: DecisionSchema.nullable(),
+  })
+  .openapi("AccountAccess");
+
+export const OnboardingSchema = z
+  .object({
+    roleArn: z.string().openapi({ example: "arn:aws:iam::999988887777:role/snaprelay-access" }),
+    trustedAccountId: z
+      .string()
+      .openapi({ description: "snaprelay's own account: the only one the role trusts." }),
+    externalId: z.string().openapi({
+      description: "Made for this account at its approval: the role's trust policy asks for it.",
+      example: "snaprelay-3f9c0a…",
+    }),
+    roleTemplate: z.string().openapi({
+      description: "The role's CloudFormation template (YAML), filled for this account.",
+    }),
+    deployCommand: z.string().openapi({
+      description: "Deploys the template saved as snaprelay-access-role.yml (AWS CLI v2).",
+    }),
+    connect: z.string().openapi({ example: "POST /account/connect" }),
+  })
+  .openapi("Onboarding", { description: "How the approved account lets snaprelay in." });
+
 export const AccessRequestSchema = z
   .object({
     requestId: z.string().openapi({ example: "acc-7d0c…" }),
@@ -303,13 +358,86 @@ export const AccessRequestSchema = z
     contact: z.string(),
     status: z.enum(["OPEN", "APPROVED", "REJECTED"]),
     createdAt: Time,
-    decision: z
-      .object({ by: z.string(), at: Time, note: z.string().nullable() })
-      .nullable()
-      .openapi({ description: "Who decided, when and why; null while OPEN." }),
+    decision: DecisionSchema.nullable().openapi({
+      description: "Who decided, when and why; null while OPEN.",
+    }),
+    revocation: DecisionSchema.nullable()
+      .optional()
+      .openapi({ description: "Who revoked the access this request granted, when and why." }),
+    access: AccountAccessSchema.nullable()
+      .optional()
+      .openapi({ description: "The access this request granted (the request's own view)." }),
+    onboarding: OnboardingSchema.nullable().optional().openapi({
+      description:
+        "Approved and not revoked: the role to create, and how (the request's own view).",
+    }),
   })
   .openapi("AccessRequest");
+
+export type AccessRequestBody = z.infer<typeof AccessRequestSchema>;
 
 export const AccessRequestListSchema = z
   .object({ requests: z.array(AccessRequestSchema), nextToken: z.string().optional() })
   .openapi("AccessRequestList");
+
+export const AccountConnectionSchema = z
+  .object({
+    accountId: z.string().openapi({ example: "999988887777" }),
+    status: z.literal("CONNECTED"),
+    roleArn: z.string(),
+    connectedAt: Time,
+    seeded: z.boolean().openapi({
+      description:
+        "Seeded by the deployment (ALLOWLISTED_ACCOUNTS): its role asks the deployment's external id.",
+    }),
+  })
+  .openapi("AccountConnection");
+
+export type AccountConnectionBody = z.infer<typeof AccountConnectionSchema>;
+
+export const AccountRevocationSchema = AccountAccessSchema.extend({
+  cancelledJobs: z
+    .array(JobId)
+    .openapi({ description: 'The account\'s jobs in flight, cancelled as "account revoked".' }),
+  jobsStillInFlight: z.boolean().openapi({
+    description:
+      "Some job in flight was not cancelled within this answer's time: revoke again to cancel it.",
+  }),
+}).openapi("AccountRevocation");
+
+export type AccountRevocationBody = z.infer<typeof AccountRevocationSchema>;
+
+const Limits = z
+  .object({
+    requestsPerSecond: z.number().int().openapi({ description: "API requests per second." }),
+    jobsInFlight: z.number().int().openapi({ description: "Jobs not yet finished, at once." }),
+    policies: z.number().int().openapi({ description: "DR policies kept." }),
+    volumesPerRun: z.number().int().openapi({ description: "Volumes one policy run copies." }),
+    minScheduleMinutes: z
+      .number()
+      .int()
+      .openapi({ description: "The shortest time between two runs of a policy." }),
+  })
+  .openapi("Limits");
+
+export const AccountLimitsSchema = z
+  .object({
+    accountId: z.string().openapi({ example: "123456789012" }),
+    limits: Limits.openapi({ description: "The limits that hold for the account now." }),
+    defaults: Limits.openapi({ description: "The deployment's defaults." }),
+    overrides: z
+      .object({
+        accountId: z.string(),
+        limits: Limits.partial(),
+        by: z.string().openapi({ description: "The admin who set them." }),
+        at: Time,
+        note: z.string().optional(),
+      })
+      .nullable()
+      .openapi({ description: "What an admin set for this account; null when nothing." }),
+    usage: z
+      .object({ jobsInFlight: z.number().int(), policies: z.number().int() })
+      .optional()
+      .openapi({ description: "What the account uses now (its own view only)." }),
+  })
+  .openapi("AccountLimits");

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { DomainError, errorMessage, isDomainError } from "../../core/errors.js";
+import { assertPoliciesBelow, assertScheduleNotTooFrequent } from "../../core/limits.js";
 import {
   checkPolicyRequest,
   type DrPolicy,
@@ -14,6 +15,7 @@ import {
 import type { PolicyRun } from "../../core/policies/records.js";
 import { recoveryPointOf, rescheduleBreachChecks } from "../../core/policies/recovery-point.js";
 import { executeRun, newRun } from "../../core/policies/run-policy.js";
+import { parseSchedule } from "../../core/policies/schedule.js";
 import { parseWith } from "../../core/request.js";
 import { loggedPolicyEvents } from "../../policy-events.js";
 import type { ApiDeps } from "../../wiring.js";
@@ -70,9 +72,29 @@ const warningsFor = async (
       ];
 };
 
+/** The account's limits on policies: how many it keeps, how often they run. */
+const assertWithinPolicyLimits = async (
+  accountId: string,
+  request: PolicyRequest,
+  now: Date,
+  deps: ApiDeps,
+  creating: boolean,
+) => {
+  const limits = await deps.limits(accountId);
+  assertScheduleNotTooFrequent(parseSchedule(request.schedule, now, request.timeZone), now, limits);
+  if (creating) {
+    assertPoliciesBelow(
+      accountId,
+      await deps.accountLimits.policyCount(accountId, limits.policies),
+      limits,
+    );
+  }
+};
+
 export const createPolicy = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
   const now = deps.clock.now();
   const request = checkPolicyRequest(jsonBody(event), deps.settings, now);
+  await assertWithinPolicyLimits(caller.accountId, request, now, deps, true);
   const warnings = await warningsFor(caller.accountId, request, deps);
   const policy = newPolicy(caller.accountId, request, `pol-${randomUUID()}`, now);
   await deps.policies.create(policy);
@@ -127,6 +149,7 @@ export const replacePolicy = async (event: ApiEvent, caller: Caller, deps: ApiDe
   const current = await ownPolicy(event, caller, deps);
   const now = deps.clock.now();
   const request = checkPolicyRequest(jsonBody(event), deps.settings, now);
+  await assertWithinPolicyLimits(caller.accountId, request, now, deps, false);
   const warnings = await warningsFor(caller.accountId, request, deps);
   const policy = replacedPolicy(current, request, now);
   if (!(await deps.policies.replace(policy))) {

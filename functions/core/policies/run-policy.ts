@@ -4,6 +4,7 @@
 // policy's previous job for it runs, the volume waits for the next run. Job ids follow from the run
 // and the volume, so a run taken up again after a crash finds the jobs it made and never makes two.
 import { createHash } from "node:crypto";
+import type { Allowlist } from "../access.js";
 import {
   TAG_JOB_ID,
   TAG_POLICY_ID,
@@ -14,6 +15,7 @@ import {
 import { newJob } from "../create-replication.js";
 import { errorMessage, isDomainError } from "../errors.js";
 import { isFinishedJob, type ReplicationJob } from "../job.js";
+import type { LimitsOf } from "../limits.js";
 import type {
   Clock,
   JobStore,
@@ -34,6 +36,10 @@ export interface PolicyDeps {
   snapshots: SnapshotProvider;
   workflow: Pick<Workflow, "start">;
   clock: Clock;
+  /** The policy's account's limits (the volumes one run copies). */
+  limits: LimitsOf;
+  /** Who may replicate now: a run of an account off it (revoked, say) is refused and recorded. */
+  allowlist?: Allowlist;
 }
 
 /** Jobs made at once: a run of hundreds of volumes goes in batches of this many. */
@@ -225,6 +231,34 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
       plan.plans.push({ volumeId, snapshot, destinationRegions: destinations, seenJobs });
     }
   }
+  const { volumesPerRun } = await deps.limits(accountId);
+  if (plan.plans.length > volumesPerRun) {
+    // The volumes this run already gave a job keep it; then those whose recovery point is oldest
+    // (never copied first): the volumes left out now are the first copied next run.
+    const oldestPoint = (volume: VolumePlan) =>
+      volume.destinationRegions
+        .map(
+          (region) =>
+            targets.get(targetKey(volume.volumeId, region))?.recoveryPoint?.sourceTime ?? "",
+        )
+        .sort()[0] ?? "";
+    const ownJob = (volume: VolumePlan) =>
+      Object.values(volume.seenJobs).includes(policyJobId(policyId, run.runId, volume.volumeId));
+    const ranked = [...plan.plans].sort(
+      (a, b) =>
+        Number(ownJob(b)) - Number(ownJob(a)) ||
+        oldestPoint(a).localeCompare(oldestPoint(b)) ||
+        a.volumeId.localeCompare(b.volumeId),
+    );
+    plan.plans = ranked.slice(0, volumesPerRun);
+    for (const left of ranked.slice(volumesPerRun)) {
+      plan.skipped.push({
+        volumeId: left.volumeId,
+        snapshotId: left.snapshot.snapshotId,
+        reason: `the run copies at most ${volumesPerRun} volumes (this account's limit); the volumes with the oldest recovery points went first, and this one goes first next run`,
+      });
+    }
+  }
   return plan;
 };
 
@@ -323,6 +357,18 @@ export const executeRun = async (
   events: PolicyEvents = silentEvents,
 ): Promise<PolicyRun> => {
   if (run.status !== "STARTING") return run;
+  const refusal = await deps.allowlist?.refusal(policy.accountId);
+  if (refusal) {
+    const refused: PolicyRun = {
+      ...run,
+      status: "FAILED",
+      finishedAt: deps.clock.now().toISOString(),
+      resumeAt: null,
+      error: { code: refusal.code, message: `The run started nothing: ${refusal.message}` },
+    };
+    await deps.policies.saveRun(refused);
+    return refused;
+  }
   let plan: RunPlan;
   try {
     plan = await planRun(policy, run, deps);

@@ -1,8 +1,10 @@
 // The scheduler's tick, every minute, with the event's own time as "now": take up runs left
 // unfinished, claim and carry out the runs that are due (a conditional claim, so two ticks never
 // run one policy twice), and report recovery points that have just grown older than their RPO.
-// Nothing here scans a table: each question is one index query.
+// Nothing here scans a table: each question is one index query (one per account with policies
+// for the due ones, so that each account gets its turn).
 import { errorMessage } from "../errors.js";
+import { fairShare } from "../fair-share.js";
 import type { PolicyEvents } from "./events.js";
 import { type DrPolicy, nextRunOf } from "./policy.js";
 import type { PolicyRun } from "./records.js";
@@ -77,11 +79,26 @@ const resumeRuns = async ({ now, deps, events, options, summary }: Tick) => {
   }
 };
 
+/**
+ * The policies due now, shared fairly among their accounts (see fair-share.ts): every account
+ * with a policy due gets one run before any account gets a second, so one account with many due
+ * policies cannot push another's run out of the tick. Rounds go on until nothing is due or time
+ * is up.
+ */
 const runDuePolicies = async ({ now, deps, events, options, summary }: Tick) => {
-  while (Date.now() <= options.deadline) {
-    const due = await deps.policies.due(now.toISOString(), options.batchSize);
+  const accounts = await deps.policies.policyAccounts();
+  // The tick's minute turns the rotation: with more accounts than a round takes, the next tick
+  // starts where this one's first round ended.
+  const turn = Math.floor(now.getTime() / 60_000);
+  for (let round = 0; Date.now() <= options.deadline; round++) {
+    const due = await fairShare({
+      accounts,
+      budget: options.batchSize,
+      turn: turn + round,
+      read: (accountId, limit) => deps.policies.due(accountId, now.toISOString(), limit),
+    });
     let claimed = 0;
-    for (const policy of due) {
+    for (const { item: policy } of due) {
       if (Date.now() > options.deadline || !policy.nextRunAt) break;
       const run = newRun(policy, "schedule", policy.nextRunAt, later(now, deps.clock.now()));
       if (!(await deps.policies.claimRun(policy, run, nextRunOf(policy, now)))) {
@@ -91,7 +108,7 @@ const runDuePolicies = async ({ now, deps, events, options, summary }: Tick) => 
       claimed += 1;
       summary.runs.push(summaryOf(await executeRun(policy, run, deps, options.deadline, events)));
     }
-    // Everything due was claimed by this tick or another: the next query would find the same.
+    // Everything due was claimed by this tick or another: the next round would find the same.
     if (due.length < options.batchSize || claimed === 0) return;
   }
 };

@@ -1,13 +1,13 @@
 // The SSM side of the local cloud's port (AWS JSON 1.1, as SSM speaks it: POST with an
 // X-Amz-Target of AmazonSSM.<Action>): GetParameter and PutParameter, enough for Powertools
-// Parameters and `aws ssm put-parameter`. Errors carry SSM's own `__type`.
+// Parameters and `aws ssm put-parameter`, in the account of the key that signed the request once
+// its SigV4 signature holds. Errors carry SSM's own `__type`.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WireError } from "../../wire-error.js";
+import type { Authenticate } from "../auth/authenticate.js";
 import { messageOf } from "../error-message.js";
-import { QueryParams } from "../wire/query-params.js";
-import { readBodyText } from "../wire/request-body.js";
-import { accountOfAccessKey, credentialScope } from "../wire/signing-identity.js";
+import { readBody } from "../wire/request-body.js";
 import type { ParameterStore, ParameterType } from "./parameter-store.js";
 
 const TARGET_PREFIX = "AmazonSSM.";
@@ -24,24 +24,30 @@ const text = (body: Record<string, unknown>, field: string): string => {
   return value;
 };
 
-export function ssmEndpoint(store: ParameterStore, defaultAccountId: string) {
+export function ssmEndpoint(store: ParameterStore, authenticate: Authenticate) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     let status = 200;
     let answer: unknown;
     try {
       const action = String(request.headers["x-amz-target"]).slice(TARGET_PREFIX.length);
-      const raw = await readBodyText(
+      const raw = await readBody(
         request,
         MAX_BODY_BYTES,
         () => new WireError("ValidationException", "The request body is too large.", 413),
       );
-      const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
-      const scope = credentialScope(request.headers.authorization, QueryParams.from());
-      const where = {
-        accountId: accountOfAccessKey(scope?.accessKeyId ?? "", defaultAccountId),
-        region: scope?.region || "us-east-1",
-      };
+      const caller = await authenticate(
+        {
+          method: request.method ?? "POST",
+          url: request.url ?? "/",
+          headers: request.headers,
+          body: raw,
+        },
+        "ssm",
+      );
+      const json = raw.toString("utf8");
+      const body = (json ? JSON.parse(json) : {}) as Record<string, unknown>;
+      const where = { accountId: caller.principal.accountId, region: caller.region };
       const arnOf = (name: string) =>
         `arn:aws:ssm:${where.region}:${where.accountId}:parameter${name.startsWith("/") ? "" : "/"}${name}`;
       if (action === "GetParameter") {

@@ -1,8 +1,11 @@
 // The local STS's calls: AssumeRole, granted only for a role the registry holds (and with its
-// external id), issuing keys that act in the role's account; and GetCallerIdentity.
+// external id), issuing temporary keys that act in the role's account until they expire; it
+// remembers them (in memory: they last an hour or so, the cloud as long as the stack) so that the
+// signatures made with them can be checked.
 import { createHash, randomBytes, randomInt } from "node:crypto";
+import { WireError } from "../../wire-error.js";
+import type { KnownKey, Principal } from "../auth/sigv4.js";
 import type { StsStats } from "../stats.js";
-import { accountOfAccessKey } from "../wire/signing-identity.js";
 import { EXTERNAL_ID, type RoleRegistry } from "./role-registry.js";
 import { accessDenied, validationError } from "./sts-error.js";
 
@@ -28,48 +31,33 @@ export interface AssumedRoleUser {
   assumedRoleId: string;
 }
 
-export interface CallerIdentity {
-  account: string;
-  arn: string;
-  userId: string;
-}
-
 // The role's name is the ARN's last segment: a role may have a path (role/dr/snaprelay).
 const ROLE_ARN = /^arn:(aws[-a-z]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const DURATION = { default: 3600, min: 900, max: 43200 };
+// A role's session may assume another role (role chaining) for an hour at most, as in AWS.
+const CHAINED_MAX_SECONDS = 3600;
+// An expired key is still known for a day, so that its use is answered ExpiredToken, not as unknown.
+const FORGET_AFTER_EXPIRY_MS = 24 * 3600 * 1000;
 const KEY_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-interface Session {
-  accountId: string;
-  user: AssumedRoleUser;
-}
-
 export class SecurityTokenService {
-  // Never forgotten: a few hundred bytes a session, for the life of the server. Expiry is not
-  // enforced, here or on EC2 calls.
-  private readonly sessions = new Map<string, Session>();
+  /** The temporary keys issued, by access key id. */
+  private readonly sessions = new Map<string, KnownKey>();
   private readonly counts: StsStats = { assumeRoleCalls: 0, assumeRoleCallsByAccount: {} };
 
   constructor(
     private readonly roles: RoleRegistry,
-    private readonly defaultAccountId: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Who the key belongs to: the session this STS issued it for, else the user `local`. */
-  callerIdentity(accessKeyId: string): CallerIdentity {
-    const session = this.sessions.get(accessKeyId);
-    if (session) {
-      const { accountId, user } = session;
-      return { account: accountId, arn: user.arn, userId: user.assumedRoleId };
-    }
-    const account = accountOfAccessKey(accessKeyId, this.defaultAccountId);
-    return { account, arn: `arn:aws:iam::${account}:user/local`, userId: `AIDA${account}LOCAL` };
+  /** A temporary key this STS issued, expired or not (the signature check tells them apart). */
+  findKey(accessKeyId: string): KnownKey | undefined {
+    return this.sessions.get(accessKeyId);
   }
 
   assumeRole(
-    callerAccessKeyId: string,
+    caller: Principal,
     params: AssumeRoleParams,
   ): { credentials: IssuedCredentials; user: AssumedRoleUser } {
     this.counts.assumeRoleCalls++;
@@ -77,11 +65,16 @@ export class SecurityTokenService {
     const byAccount = this.counts.assumeRoleCallsByAccount;
     byAccount[accountId] = (byAccount[accountId] ?? 0) + 1;
     const { roleSessionName, externalId, durationSeconds } = sessionAskedFor(params);
+    if (isAssumedRole(caller) && durationSeconds > CHAINED_MAX_SECONDS) {
+      throw new WireError(
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+      );
+    }
 
     const role = this.roles.find(accountId, roleName);
     // A role without an external id refuses one too: the caller has mistaken the role.
     if (!role || role.externalId !== externalId) {
-      const caller = this.callerIdentity(callerAccessKeyId);
       throw accessDenied(
         `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.roleArn}`,
       );
@@ -96,7 +89,11 @@ export class SecurityTokenService {
       sessionToken: randomBytes(96).toString("base64"),
       expiration: new Date(this.now().getTime() + durationSeconds * 1000),
     };
-    this.sessions.set(credentials.accessKeyId, { accountId, user });
+    this.forgetLongExpired();
+    this.sessions.set(credentials.accessKeyId, {
+      ...credentials,
+      principal: { accountId, arn: user.arn, userId: user.assumedRoleId },
+    });
     return { credentials, user };
   }
 
@@ -107,7 +104,16 @@ export class SecurityTokenService {
     };
   }
 
-  /** ASIA, the account (so the key acts in it, see accountOfAccessKey), 4 random characters. */
+  private forgetLongExpired(): void {
+    const forgetBefore = this.now().getTime() - FORGET_AFTER_EXPIRY_MS;
+    for (const [accessKeyId, key] of this.sessions) {
+      if ((key.expiration?.getTime() ?? Number.POSITIVE_INFINITY) < forgetBefore) {
+        this.sessions.delete(accessKeyId);
+      }
+    }
+  }
+
+  /** ASIA, the account (readable from the key, as with the local keys), 4 random characters. */
   private newAccessKeyId(accountId: string): string {
     for (;;) {
       let suffix = "";
@@ -116,6 +122,10 @@ export class SecurityTokenService {
       if (!this.sessions.has(accessKeyId)) return accessKeyId;
     }
   }
+}
+
+function isAssumedRole(principal: Principal): boolean {
+  return /^arn:[^:]+:sts::\d{12}:assumed-role\//.test(principal.arn);
 }
 
 function roleAskedFor(roleArn: string | undefined) {

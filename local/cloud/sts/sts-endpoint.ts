@@ -1,7 +1,10 @@
 // The STS side of the Query API (awsQuery, as AWS STS speaks it): AssumeRole and GetCallerIdentity,
-// each answered in <…Result> and <ResponseMetadata>, errors as an <ErrorResponse>.
+// each answered in <…Result> and <ResponseMetadata>, errors as an <ErrorResponse>, once the
+// request's signature holds for sts.
 import { cloudLog } from "../../log.js";
 import { WireError } from "../../wire-error.js";
+import type { Authenticate } from "../auth/authenticate.js";
+import type { Principal } from "../auth/sigv4.js";
 import { messageOf } from "../error-message.js";
 import type { QueryParams } from "../wire/query-params.js";
 import type { QueryHandler, QueryRequest } from "../wire/query-request.js";
@@ -11,11 +14,7 @@ import type { SecurityTokenService } from "./security-token-service.js";
 const STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/";
 const STS_VERSION = "2011-06-15";
 
-type Action = (
-  sts: SecurityTokenService,
-  callerAccessKeyId: string,
-  params: QueryParams,
-) => XmlMembers;
+type Action = (sts: SecurityTokenService, caller: Principal, params: QueryParams) => XmlMembers;
 
 const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   [
@@ -40,29 +39,20 @@ const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ],
   [
     "GetCallerIdentity",
-    (sts, caller) => {
-      const identity = sts.callerIdentity(caller);
-      return { UserId: identity.userId, Account: identity.account, Arn: identity.arn };
-    },
+    (_sts, caller) => ({ UserId: caller.userId, Account: caller.accountId, Arn: caller.arn }),
   ],
 ]);
 
 /** Signed for the sts service, or an STS action of STS's API version (a client signing oddly). */
-export function isStsRequest({ scope, params }: QueryRequest): boolean {
-  if (scope?.service === "sts") return true;
+export function isStsRequest({ scopedService, params }: QueryRequest): boolean {
+  if (scopedService === "sts") return true;
   return ACTIONS.has(params.optional("Action") ?? "") && params.optional("Version") === STS_VERSION;
 }
 
-export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
-  return async ({ requestId, params, scope }) => {
+export function stsEndpoint(sts: SecurityTokenService, authenticate: Authenticate): QueryHandler {
+  return async ({ requestId, params, received }) => {
     try {
-      if (!scope) {
-        throw new WireError(
-          "MissingAuthenticationToken",
-          "Request is missing Authentication Token",
-          403,
-        );
-      }
+      const caller = await authenticate(received, "sts");
       const name = params.optional("Action") ?? "";
       const action = ACTIONS.get(name);
       if (!action) {
@@ -71,7 +61,7 @@ export function stsEndpoint(sts: SecurityTokenService): QueryHandler {
           `Could not find operation ${name} for version ${params.optional("Version") ?? STS_VERSION}: the local STS answers ${[...ACTIONS.keys()].join(", ")}.`,
         );
       }
-      const result = action(sts, scope.accessKeyId, params);
+      const result = action(sts, caller.principal, params);
       return {
         httpStatus: 200,
         xml: awsQuerySuccessDocument(STS_NAMESPACE, name, requestId, result),

@@ -1,15 +1,19 @@
 // A Query API request as the cloud's protocols (EC2 and STS) take it: parameters from the query
-// string and the form-urlencoded body, and the credential scope; and the answer each gives back.
+// string and the form-urlencoded body, the request as received (for its signature to be checked),
+// and the answer each gives back.
 import type { IncomingMessage } from "node:http";
+import type { ReceivedRequest } from "../auth/sigv4.js";
 import { QueryParams } from "./query-params.js";
-import { readBodyText } from "./request-body.js";
-import { type CredentialScope, credentialScope } from "./signing-identity.js";
+import { readBody } from "./request-body.js";
+import { scopedService } from "./signing-identity.js";
 
 export interface QueryRequest {
   requestId: string;
   params: QueryParams;
-  /** Undefined for an unsigned request. */
-  scope: CredentialScope | undefined;
+  /** What the signature covers: each handler verifies it before acting. */
+  received: ReceivedRequest;
+  /** The service the credential scope names, unverified: which handler the request goes to. */
+  scopedService: string;
 }
 
 export interface QueryAnswer {
@@ -25,8 +29,18 @@ export async function readQueryRequest(
   requestId: string,
   limits: { maxBodyBytes: number; tooLarge: () => Error },
 ): Promise<QueryRequest> {
-  const body = await readBodyText(request, limits.maxBodyBytes, limits.tooLarge);
+  const body = await readBody(request, limits.maxBodyBytes, limits.tooLarge);
   const url = new URL(request.url ?? "/", "http://local-cloud");
-  const params = QueryParams.from(url.searchParams, new URLSearchParams(body));
-  return { requestId, params, scope: credentialScope(request.headers.authorization, params) };
+  const params = QueryParams.from(url.searchParams, new URLSearchParams(body.toString("utf8")));
+  return {
+    requestId,
+    params,
+    received: {
+      method: request.method ?? "GET",
+      url: request.url ?? "/",
+      headers: request.headers,
+      body,
+    },
+    scopedService: scopedService(request.headers, url.searchParams),
+  };
 }

@@ -1,11 +1,12 @@
-// Reads an HTTP request body as text, refusing one past a size limit with the caller's error.
+// Reads an HTTP request body, refusing one past a size limit with the caller's error.
 import type { IncomingMessage } from "node:http";
 
-export async function readBodyText(
+/** The body's bytes, exactly as sent: a signature covers them. */
+export async function readBody(
   request: IncomingMessage,
   maxBytes: number,
   tooLarge: () => Error,
-): Promise<string> {
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -14,5 +15,13 @@ export async function readBodyText(
     if (size > maxBytes) throw tooLarge();
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+export async function readBodyText(
+  request: IncomingMessage,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<string> {
+  return (await readBody(request, maxBytes, tooLarge)).toString("utf8");
 }
