@@ -3,7 +3,6 @@
 // sets the defaults; an admin may raise or lower them for one account. A limit reached is a
 // named error saying which limit, its value, and what to do.
 import { DomainError } from "./errors.js";
-import type { AccountLimitsStore } from "./ports.js";
 
 export interface AccountLimits {
   /** API requests per second (counted per whole second). */
@@ -71,7 +70,12 @@ export const assertWithinRate = (accountId: string, count: number, limits: Accou
 export const admitRequest = async (
   accountId: string,
   second: number,
-  deps: { limits: LimitsOf; accountLimits: Pick<AccountLimitsStore, "countRequest"> },
+  // The store's counter (ports.ts AccountLimitsStore.countRequest), named here by its shape so
+  // that the limits stay below the ports that speak of them.
+  deps: {
+    limits: LimitsOf;
+    accountLimits: { countRequest(accountId: string, second: number): Promise<number> };
+  },
 ): Promise<void> => {
   const [limits, count] = await Promise.all([
     deps.limits(accountId),
