@@ -105,7 +105,7 @@ export const handler = traced(
         if (open) return open(event, caller, deps, scope);
         const route = privateRoutes[event.routeKey];
         if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
-        // Read at each request: an approval lets the account in at once.
+        // Read at each request: a connected account is let in, and a revoked one refused, at once.
         await assertAllowlisted(caller.accountId, deps.allowlist);
         return route(event, caller, deps, scope);
       });

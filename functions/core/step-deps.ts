@@ -38,7 +38,7 @@ export interface StepDeps {
   workflow: Pick<Workflow, "wake" | "fail">;
   clock: Clock;
   settings: StepSettings;
-  /** Who may replicate now: the seed and every approved account. */
+  /** Who may replicate now: the seed and every approved account whose role is connected. */
   allowlist: Allowlist;
   /** Copies started, completed and failed, rejections: counted as they happen. */
   metrics: Metrics;
