@@ -1,6 +1,7 @@
 // A fair share of one run's budget among accounts, so that one account's backlog cannot push the
 // others' work out of the run. Generic over what an account is and what it hands out: the sweeper
 // shares its batch of jobs with it, the DR scheduler its due policies.
+import { inBatches } from "./in-batches.js";
 
 export interface FairShareRequest<A, T> {
   /** The accounts to serve, in an order that is the same from one run to the next. */
@@ -41,19 +42,6 @@ export const evenSplit = (total: number, parts: number): number[] =>
     { length: parts },
     (_, index) => Math.floor(total / parts) + (index < total % parts ? 1 : 0),
   );
-
-/** Runs `work` over `items`, `width` at a time, answering in the order of `items`. */
-const inBatches = async <T, R>(
-  items: readonly T[],
-  width: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> => {
-  const results: R[] = [];
-  for (let index = 0; index < items.length; index += width) {
-    results.push(...(await Promise.all(items.slice(index, index + width).map(work))));
-  }
-  return results;
-};
 
 /** Each account's first item, then each one's second, and so on: round robin. */
 const interleave = <A, T>(order: readonly A[], taken: Map<A, readonly T[]>): Share<A, T>[] => {

@@ -14,6 +14,7 @@ import {
 } from "../copy-tags.js";
 import { newJob } from "../create-replication.js";
 import { errorMessage, isDomainError } from "../errors.js";
+import { inBatches } from "../in-batches.js";
 import { isFinishedJob, type ReplicationJob } from "../job.js";
 import type { LimitsOf } from "../limits.js";
 import type {
@@ -98,19 +99,6 @@ interface RunPlan {
   /** Targets of volumes or regions the policy no longer selects: their RPO checks retire. */
   stale: VolumeTarget[];
 }
-
-/** Runs `work` over `items`, `width` at a time, in order. */
-const inBatches = async <T, R>(
-  items: readonly T[],
-  width: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> => {
-  const results: R[] = [];
-  for (let index = 0; index < items.length; index += width) {
-    results.push(...(await Promise.all(items.slice(index, index + width).map(work))));
-  }
-  return results;
-};
 
 /** The unfinished jobs among `jobIds`, by id. */
 const unfinishedJobs = async (
