@@ -62,16 +62,32 @@ const EnvSchema = z.object({
     "12-digit account ids",
     z.string().regex(/^\d{12}$/, "12 digits"),
   ).default([]),
-  AUTH_TOKEN_SECRET_PARAMETER: z
-    .string({
-      error:
-        "required: the SSM parameter (a SecureString) that holds the secret signing API tokens, e.g. /snaprelay/prod/token-secret",
-    })
-    .regex(
-      /^\/[\w.\-/]{1,1010}$/,
-      "an SSM parameter name: a path starting with / of letters, digits and _.-/, e.g. /snaprelay/prod/token-secret",
-    ),
-  AUTH_TOKEN_ISSUER: z.string().min(1).default("snaprelay"),
+  // Where proofs of identity are sent (README: Authentication): origins of STS endpoints, the
+  // first one the endpoint GET /auth tells callers to sign for.
+  AUTH_STS_ENDPOINTS: list(
+    "STS endpoint origins",
+    z
+      .string()
+      .regex(
+        /^(https:\/\/sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?|http:\/\/(127\.0\.0\.1|localhost):\d{1,5})$/,
+        "an STS endpoint's origin, such as https://sts.eu-west-1.amazonaws.com (http only on 127.0.0.1 or localhost)",
+      ),
+  )
+    .pipe(z.array(z.string()).min(1, "at least one STS endpoint"))
+    .default(["https://sts.amazonaws.com"]),
+  AUTH_AUDIENCE: z
+    .string()
+    .regex(/^[\w.:/-]{1,128}$/, "1 to 128 of letters, digits and _.:/-")
+    .default("snaprelay"),
+  ADMIN_PRINCIPALS: list(
+    "IAM principal ARNs",
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:(iam::\d{12}:(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/,
+        "an IAM user, role or root ARN, such as arn:aws:iam::123456789012:role/OpsAdmin",
+      ),
+  ).default([]),
   POLL_MIN_SECONDS: seconds(15),
   POLL_MAX_SECONDS: seconds(86_400),
   COPY_ASSUMED_MIB_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
@@ -124,8 +140,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     stateMachineArn: e.STATE_MACHINE_ARN,
     supportedRegions: e.SUPPORTED_REGIONS,
     allowlistedAccounts: e.ALLOWLISTED_ACCOUNTS,
-    authTokenSecretParameter: e.AUTH_TOKEN_SECRET_PARAMETER,
-    authTokenIssuer: e.AUTH_TOKEN_ISSUER,
+    authStsEndpoints: e.AUTH_STS_ENDPOINTS,
+    authAudience: e.AUTH_AUDIENCE,
+    adminPrincipals: e.ADMIN_PRINCIPALS,
     pollMinSeconds: e.POLL_MIN_SECONDS,
     pollMaxSeconds: e.POLL_MAX_SECONDS,
     assumedCopyMiBPerSecond: e.COPY_ASSUMED_MIB_PER_SECOND,

@@ -10,9 +10,11 @@ import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoCopyWaits } from "./adapters/dynamodb/copy-waits.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
 import { DynamoPolicyStore } from "./adapters/dynamodb/policy-store.js";
+import { DynamoSessionStore } from "./adapters/dynamodb/session-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
+import { RememberedProofs, StsIdentityVerifier } from "./adapters/sts/caller-identity.js";
 import { type Config, loadConfig } from "./config.js";
 import { externalIdOf, tenantAllowlist } from "./core/access.js";
 import { type LimitsOf, limitsReader } from "./core/limits.js";
@@ -24,6 +26,7 @@ import {
   acceleratedClock,
   type Workflow,
 } from "./core/ports.js";
+import type { SignInDeps } from "./core/sign-in.js";
 import type { StepDeps } from "./core/step-deps.js";
 import { cloudWatchMetrics } from "./metrics.js";
 import { instrumented } from "./tracing.js";
@@ -52,13 +55,30 @@ export interface ApiDeps extends ScheduleDeps {
   accountLimits: AccountLimitsStore;
   /** Snapshot reads for the live progress callers see, cached a few seconds. */
   reads: SnapshotReadCache;
+  /** Proofs of identity and sessions (POST /sessions, DELETE /session). */
+  signIn: SignInDeps;
 }
+
+const documentsClient = () =>
+  DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+
+/** Who a caller is: STS for proofs, the table for sessions; the authorizer needs nothing else. */
+const createSignInDeps = (
+  config: Config,
+  documents: DynamoDBDocumentClient = documentsClient(),
+): SignInDeps => ({
+  verifier: new RememberedProofs(new StsIdentityVerifier(config.authAudience)),
+  sessions: new DynamoSessionStore(documents, config.jobsTable),
+  proofs: { stsEndpoints: config.authStsEndpoints, audience: config.authAudience },
+  admins: config.adminPrincipals,
+  now: () => new Date(),
+});
 
 /** Every port, made once from the configuration; the entry points take their part of it. */
 const createApiDeps = (config: Config): ApiDeps => {
-  const documents = DynamoDBDocumentClient.from(instrumented(new DynamoDBClient({})), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = documentsClient();
   const access = new DynamoAccessStore(documents, config.jobsTable);
   const accounts = new AccountAccess({
     serviceAccountId: config.serviceAccountId,
@@ -88,6 +108,7 @@ const createApiDeps = (config: Config): ApiDeps => {
     allowlist: tenantAllowlist({ access, clock, tenancy: config, roles: accounts }),
     metrics: cloudWatchMetrics,
     reads: new SnapshotReadCache(snapshots),
+    signIn: createSignInDeps(config, documents),
   };
 };
 
@@ -100,6 +121,8 @@ const depsFromEnv = (): ApiDeps => {
 };
 
 export const apiDeps = (): ApiDeps => depsFromEnv();
+/** The authorizer's: made apart, so that it builds no client its role may not use. */
+export const signInDeps = (config: Config = loadConfig()): SignInDeps => createSignInDeps(config);
 export const stepDeps = (): StepDeps => depsFromEnv();
 export const scheduleDeps = (): ScheduleDeps => depsFromEnv();
 export const eventDeps = (): EventDeps => depsFromEnv();

@@ -1,5 +1,5 @@
 // The local stack's settings: ports, the dummy AWS identity of the services that check none, the
-// demo account and the token secret. Each can be changed with the environment variable named beside it.
+// demo account and the admin. Each can be changed with the environment variable named beside it.
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -68,7 +68,7 @@ export const LOCAL = {
   homeRegion: "us-east-1",
   /** The account the local Step Functions endpoint and Lambdas pretend to run in. */
   serviceAccountId: "000000000000",
-  /** The account allowed to replicate locally, and the one `npm run token` speaks for. */
+  /** The account allowed to replicate locally, and the one `npm run proof` signs as. */
   demoAccountId: "111122223333",
   /**
    * The dummy identity for the local services that check no signature (DynamoDB Local, the local
@@ -77,13 +77,11 @@ export const LOCAL = {
    */
   accessKeyId: "local",
   secretAccessKey: "local",
-  /**
-   * Signs local tokens only: the stack puts it in the local cloud's Parameter Store, under
-   * `tokenSecretParameter`, where the authorizer reads it as it reads a deployment's from SSM.
-   */
-  authTokenSecret: process.env.AUTH_TOKEN_SECRET ?? "snaprelay-local-only-token-secret-0123456789",
-  tokenSecretParameter: "/snaprelay/dev/token-secret",
-  authTokenIssuer: process.env.AUTH_TOKEN_ISSUER ?? "snaprelay",
+  /** The audience a proof's signature covers locally (a deployment's: snaprelay-<stage>). */
+  authAudience: "snaprelay-dev",
+  /** The local admin: the local user of this account (its keys: npm run -s cloud-env -- <id>). */
+  adminAccountId: "000011112222",
+  adminPrincipal: "arn:aws:iam::000011112222:user/local",
   demoRegion: "ap-shanghai",
   demoDestination: "ap-mumbai",
   /** The role snaprelay assumes in each account, and the external id it passes. */

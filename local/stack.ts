@@ -169,8 +169,6 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       AWS_ENDPOINT_URL_EC2: endpoints.cloud,
       // The local cloud answers STS too: it hands out each account's role credentials.
       AWS_ENDPOINT_URL_STS: endpoints.cloud,
-      // And SSM Parameter Store: the token secret is read from it.
-      AWS_ENDPOINT_URL_SSM: endpoints.cloud,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
       AWS_ACCESS_KEY_ID: serviceKeys.accessKeyId,
       AWS_SECRET_ACCESS_KEY: serviceKeys.secretAccessKey,
@@ -185,14 +183,6 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       roleName: LOCAL.accountRoleName,
       externalId: LOCAL.accountRoleExternalId,
     });
-    // The token secret, where the authorizer reads it (in AWS: an SSM SecureString parameter).
-    cloud.putParameter({
-      name: LOCAL.tokenSecretParameter,
-      value: LOCAL.authTokenSecret,
-      type: "SecureString",
-      region: LOCAL.homeRegion,
-      accountId: LOCAL.serviceAccountId,
-    });
     const offlineStart = startServerlessOffline({
       httpPort: ports.http,
       lambdaPort: ports.lambda,
@@ -204,8 +194,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         // The local EventBridge stamps every event with one account: the demo account's copies'
         // events are trusted; another account's copies end by their safety polls.
         SNAPRELAY_EVENTS_ACCOUNT: LOCAL.demoAccountId,
-        AUTH_TOKEN_SECRET_PARAMETER: LOCAL.tokenSecretParameter,
-        AUTH_TOKEN_ISSUER: LOCAL.authTokenIssuer,
+        // Proofs of identity go to the local cloud's STS, which checks their signatures as AWS's
+        // does; the local admin is the local user of the admin account, unless the shell names others.
+        AUTH_STS_ENDPOINTS: endpoints.cloud,
+        AUTH_AUDIENCE: LOCAL.authAudience,
+        ADMIN_PRINCIPALS: process.env.ADMIN_PRINCIPALS || LOCAL.adminPrincipal,
         ...localFunctionSettings(clockSpeed),
         CLOCK_SPEED: String(clockSpeed),
         CLOCK_ORIGIN: String(Date.now()),

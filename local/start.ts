@@ -2,7 +2,8 @@
 // Ctrl-C (SIGINT) or SIGTERM stops every process it started.
 import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { issueToken } from "../functions/api/tokens.js";
+import { consoleLink, proofSigner } from "../scripts/cli/proof.js";
+import { localCredentialsFor } from "./cloud/local-credentials.js";
 import { LOCAL, localClockSpeed, localPorts, localWaitScale } from "./defaults.js";
 import { log, stackLog } from "./log.js";
 import { createCompletedSnapshot } from "./seed.js";
@@ -41,12 +42,14 @@ const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
   }
 };
 
-const printWelcome = (stack: RunningStack, snapshotId: string, token: string) => {
+const printWelcome = (stack: RunningStack, snapshotId: string, consoleUrl: string) => {
   const body = JSON.stringify({
     snapshotId,
     sourceRegion: LOCAL.demoRegion,
     destinationRegions: [LOCAL.demoDestination],
   });
+  // Each request proves who sends it: a GetCallerIdentity presigned with the account's local keys.
+  const proof = `$(npm run -s proof -- --account ${LOCAL.demoAccountId})`;
   log.info(`
   HTTP API          ${stack.apiUrl}
   Step Functions    ${stack.endpoints.stepFunctions}   (state machine ${stack.stateMachineArn})
@@ -54,20 +57,23 @@ const printWelcome = (stack: RunningStack, snapshotId: string, token: string) =>
   DynamoDB Local    ${stack.endpoints.dynamodb}
 
   Demo snapshot     ${snapshotId} in ${LOCAL.demoRegion}
-  Token for account ${LOCAL.demoAccountId}:
-    ${token}
 
-  Replicate the demo snapshot to ${LOCAL.demoDestination}:
+  Replicate the demo snapshot to ${LOCAL.demoDestination}, as account ${LOCAL.demoAccountId}:
     curl -s -X POST ${stack.apiUrl}/replications \\
-      -H "Authorization: Bearer ${token}" \\
+      -H "Authorization: ${proof}" \\
       -H "Content-Type: application/json" \\
       -d '${body}'
 
   Then watch the job:
-    curl -s ${stack.apiUrl}/replications/<jobId> -H "Authorization: Bearer ${token}"
+    curl -s ${stack.apiUrl}/replications/<jobId> -H "Authorization: ${proof}"
 
-  The AWS CLI on the local cloud, as account ${LOCAL.demoAccountId} (its keys, then its snapshots):
-    eval "$(npm run -s cloud-env -- ${LOCAL.demoAccountId} --endpoint ${stack.endpoints.cloud})" && aws ec2 describe-snapshots --region ${LOCAL.demoRegion} --owner-ids self
+  The ops console, signed in as account ${LOCAL.demoAccountId} for an hour (npm run -s proof -- --console for another):
+    ${consoleUrl}
+
+  The ops CLI and the AWS CLI, as account ${LOCAL.demoAccountId} (its keys as AWS credentials in this shell):
+    eval "$(npm run -s cloud-env -- ${LOCAL.demoAccountId} --endpoint ${stack.endpoints.cloud})"
+    npx snaprelay jobs --api ${stack.apiUrl}
+    aws ec2 describe-snapshots --region ${LOCAL.demoRegion} --owner-ids self
 `);
 };
 
@@ -97,11 +103,12 @@ const main = async () => {
 
   try {
     const snapshotId = await seedDemoSnapshot(stack);
-    const token = await issueToken(LOCAL.demoAccountId, {
-      secret: LOCAL.authTokenSecret,
-      issuer: LOCAL.authTokenIssuer,
-    });
-    printWelcome(stack, snapshotId, token);
+    const signer = proofSigner(
+      stack.apiUrl,
+      localCredentialsFor(stack.endpoints.cloud, LOCAL.demoAccountId),
+    );
+    const { url } = await consoleLink(stack.apiUrl, signer);
+    printWelcome(stack, snapshotId, url);
     const health = await fetch(`${stack.apiUrl}/health`);
     if (!health.ok) throw new Error(`/health answered ${health.status}: ${await health.text()}`);
     stackLog.info("snaprelay ready (Ctrl-C stops everything)");

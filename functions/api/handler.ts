@@ -38,6 +38,7 @@ import {
   listReplications,
   startReplication,
 } from "./routes/replications.js";
+import { authRecipe, createSession, deleteSession, getSession } from "./routes/sessions.js";
 import { getSnapshot } from "./routes/snapshots.js";
 
 const deps = apiDeps();
@@ -67,6 +68,9 @@ const privateRoutes: Record<string, PrivateRoute> = {
 
 /** Routes any authenticated account may call, allowlisted or not (admin routes check the role). */
 const accountRoutes: Record<string, PrivateRoute> = {
+  "POST /sessions": createSession,
+  "GET /session": getSession,
+  "DELETE /session": deleteSession,
   "POST /access-requests": applyForAccess,
   "GET /access-requests/{requestId}": getAccessRequest,
   "GET /admin/access-requests": listAccessRequests,
@@ -98,6 +102,7 @@ export const handler = traced(
         if (event.routeKey === "GET /health") return health(deps);
         if (event.routeKey === "GET /openapi.json") return json(200, openApiDocument());
         if (event.routeKey === "GET /console") return consolePage();
+        if (event.routeKey === "GET /auth") return authRecipe(deps);
         const caller = callerOf(event);
         // Counted per real second, whatever clock the jobs' times are read from.
         await admitRequest(caller.accountId, Math.floor(Date.now() / 1000), deps);

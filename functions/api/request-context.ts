@@ -4,17 +4,20 @@ import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from "aws-lambda";
 import { z } from "zod";
 import { DomainError } from "../core/errors.js";
 import { parseWith, RegionSchema, SnapshotIdSchema } from "../core/request.js";
+import type { Identity } from "../core/sign-in.js";
 
-/** What the authorizer hands the API: who the caller is, or why its token was refused. */
-export type AuthorizerContext = { accountId: string; admin: boolean } | { refusal: string };
+/** What the authorizer hands the API: who the caller is, or why it was refused. */
+export type AuthorizerContext =
+  | Identity
+  | { refusal: string; refusalCode: "Unauthorized" | "IdentityUnavailable" };
 
-export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
+/** The context as the API reads it: any of its fields may be missing, or come as a string. */
+type ReceivedContext = Partial<Record<keyof Identity | "refusal" | "refusalCode", unknown>>;
 
-/** Who is calling, as the authorizer vouched for it: the account, and whether it is an admin. */
-export interface Caller {
-  accountId: string;
-  admin: boolean;
-}
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<ReceivedContext>;
+
+/** Who is calling, as the authorizer vouched for it. */
+export type Caller = Identity;
 
 /** What a route knows of the request beyond its event: its id and when it must be answered. */
 export interface RequestScope {
@@ -22,19 +25,38 @@ export interface RequestScope {
   answerBy: Date;
 }
 
-/** The authenticated caller; 401 with the authorizer's reason otherwise. */
-export const callerOf = (event: ApiEvent): Caller => {
-  const verdict = event.requestContext.authorizer?.lambda;
-  if (!verdict || !("accountId" in verdict) || typeof verdict.accountId !== "string") {
-    const refusal = verdict && "refusal" in verdict ? verdict.refusal : undefined;
+/**
+ * The authenticated caller; 401 with the authorizer's reason otherwise. What the caller showed is
+ * checked against its expiry here too: API Gateway may serve an authorizer's verdict from its cache
+ * for up to a minute, and a proof or a session ends when it says, not a minute later.
+ */
+export const callerOf = (event: ApiEvent, now: Date = new Date()): Caller => {
+  const verdict = event.requestContext.authorizer?.lambda ?? {};
+  if (typeof verdict.accountId !== "string" || typeof verdict.principalArn !== "string") {
+    const code =
+      verdict.refusalCode === "IdentityUnavailable" ? "IdentityUnavailable" : "Unauthorized";
     throw new DomainError(
-      "Unauthorized",
-      refusal ?? "Authorization refused: send the header `Authorization: Bearer <token>`.",
+      code,
+      (typeof verdict.refusal === "string" ? verdict.refusal : undefined) ??
+        "Authorization refused: send a proof of your AWS identity (README: Authentication).",
+      code === "IdentityUnavailable" ? { retryAfterSeconds: 5 } : undefined,
     );
   }
-  // The context's values come through as the authorizer gave them, or as strings.
-  const admin = "admin" in verdict && String(verdict.admin) === "true";
-  return { accountId: verdict.accountId, admin };
+  const expiresAt = String(verdict.expiresAt ?? "");
+  if (!(Date.parse(expiresAt) > now.getTime())) {
+    throw new DomainError(
+      "Unauthorized",
+      `Authorization refused: what you signed in with expired at ${expiresAt || "an unknown time"}; make a new proof (\`snaprelay proof\`) or sign in again (\`snaprelay console\`).`,
+    );
+  }
+  return {
+    accountId: verdict.accountId,
+    principalArn: verdict.principalArn,
+    // The context's values come through as the authorizer gave them, or as strings.
+    admin: String(verdict.admin) === "true",
+    expiresAt,
+    via: verdict.via === "session" ? "session" : "proof",
+  };
 };
 
 /** No request of the API needs more: a larger body is refused before it is read. */
@@ -107,7 +129,7 @@ export const assertAdmin = (caller: Caller, what: string) => {
   if (!caller.admin) {
     throw new DomainError(
       "NotAdmin",
-      `Only an admin may ${what}: use a token with the admin role (npm run token -- --admin).`,
+      `Only an admin may ${what}: you are signed in as ${caller.principalArn}, which is not one of the admins this deployment names (ADMIN_PRINCIPALS). Sign in as an admin principal.`,
     );
   }
 };

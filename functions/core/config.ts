@@ -14,9 +14,12 @@ export interface Config {
   stateMachineArn: string;
   supportedRegions: string[];
   allowlistedAccounts: string[];
-  /** The SSM parameter (SecureString) holding the secret that signs API tokens. */
-  authTokenSecretParameter: string;
-  authTokenIssuer: string;
+  /** Origins of the STS endpoints proofs of identity are sent to (caller-proof.ts). */
+  authStsEndpoints: string[];
+  /** The audience a proof's signature must cover: this deployment's name. */
+  authAudience: string;
+  /** IAM principal ARNs of the admins. */
+  adminPrincipals: string[];
   /** The shortest and the longest wait for a copy's end before a safety poll. */
   pollMinSeconds: number;
   pollMaxSeconds: number;

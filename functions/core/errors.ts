@@ -75,6 +75,8 @@ export const ERROR_CODES = {
   CloudThrottled: { status: 503, retry: "throttled" },
   CopyCapacityExceeded: { status: 503, retry: "capacity" },
   WorkflowUnavailable: { status: 503 },
+  /** STS could not be asked who signed a proof: the caller may try again shortly. */
+  IdentityUnavailable: { status: 503 },
 } as const satisfies Record<string, CodeMeaning>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

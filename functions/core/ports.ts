@@ -1,5 +1,7 @@
 // The ports the domain talks through. Adapters (DynamoDB, EC2, Step Functions) implement
 // them at the edge; tests may hand in their own.
+
+import type { CheckedProof, VerifiedPrincipal } from "./caller-proof.js";
 import type {
   Cancellation,
   CopyCleanup,
@@ -635,4 +637,28 @@ export interface AccountLimitsStore {
   policyCount(accountId: string, upTo: number): Promise<number>;
   /** Counts one request of the account in the whole second `second` (epoch s); answers the count. */
   countRequest(accountId: string, second: number): Promise<number>;
+}
+
+/** STS, asked who signed a proof (caller-proof.ts). */
+export interface IdentityVerifier {
+  /**
+   * The principal whose credentials signed the proof; `Unauthorized` saying why STS refused it, or
+   * `IdentityUnavailable` when STS could not be asked.
+   */
+  whoSigned(proof: CheckedProof): Promise<VerifiedPrincipal>;
+}
+
+/** A console or CLI session: who proved themselves, and until when the session stands for them. */
+export interface SignInSession {
+  accountId: string;
+  principalArn: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** Sessions by the SHA-256 of their token: the token itself is never stored. */
+export interface SessionStore {
+  create(tokenHash: string, session: SignInSession): Promise<void>;
+  find(tokenHash: string): Promise<SignInSession | undefined>;
+  remove(tokenHash: string): Promise<void>;
 }

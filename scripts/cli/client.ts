@@ -1,5 +1,8 @@
-// The CLI's HTTP client: JSON in and out over snaprelay's public API, with the caller's token.
+// The CLI's HTTP client: JSON in and out over snaprelay's public API, each request carrying a proof
+// of the caller's AWS identity (proof.ts).
 // Any refusal becomes an ApiRefusal carrying the API's own code and message, for the CLI to print.
+import type { Signer } from "./proof.js";
+
 export class ApiRefusal extends Error {
   constructor(
     readonly status: number,
@@ -14,17 +17,28 @@ export class ApiRefusal extends Error {
 export interface Client {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /** The Authorization header value each request carries. */
+  authorization(): Promise<string>;
 }
 
-export const httpClient = (apiUrl: string, token: string | undefined): Client => {
+export const httpClient = (apiUrl: string, signer: Signer): Client => {
   const base = apiUrl.replace(/\/+$/, "");
+  const authorize = () =>
+    signer.authorization().catch((error: unknown) => {
+      throw new ApiRefusal(
+        0,
+        "NoCredentials",
+        `cannot sign the request with your AWS credentials (${error instanceof Error ? error.message : String(error)}): set a profile (AWS_PROFILE, aws sso login) or AWS_* variables; locally, eval "$(npm run -s cloud-env -- <account id>)".`,
+      );
+    });
   const send = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const authorization = await authorize();
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
         headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          authorization,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -65,5 +79,6 @@ export const httpClient = (apiUrl: string, token: string | undefined): Client =>
   return {
     get: (path) => send("GET", path),
     post: (path, body) => send("POST", path, body),
+    authorization: authorize,
   };
 };

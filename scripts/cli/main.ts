@@ -1,8 +1,10 @@
 // `npx snaprelay <command>`: the ops CLI over snaprelay's HTTP API. It reads the API's address
-// and a token from --api / --token or SNAPRELAY_API_URL / SNAPRELAY_TOKEN, prints tables and
+// from --api or SNAPRELAY_API_URL, proves who calls with the standard AWS credential chain
+// (environment, profiles, SSO: each request carries a presigned GetCallerIdentity), prints tables and
 // progress bars for people and, with --json, the API's JSON for scripts. A refusal prints the
 // API's code and message and exits 1; bad usage exits 2. Never a stack trace.
 import { parseArgs } from "node:util";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type {
   AccessRequestBody,
   AccountConnectionBody,
@@ -14,10 +16,12 @@ import type {
   PolicyDetailBody,
   PolicyListBody,
   PolicyRunBody,
+  SessionBody,
 } from "../../functions/api/openapi/schemas.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { UsageError } from "../../local/usage-error.js";
 import { ApiRefusal, type Client, httpClient } from "./client.js";
+import { consoleLink, proofSigner } from "./proof.js";
 import { duration, printable, progressBar, renderJob, table } from "./render.js";
 
 const USAGE = `usage: snaprelay <command> [options]
@@ -35,11 +39,17 @@ commands:
                                     an approved account's role to create (--template: its YAML)
   connect                           let snaprelay try the account's role now
   revoke <accountId> [--note TEXT]  (admin) revoke an account's access, cancel its jobs in flight
+  whoami                            the account and principal your credentials prove
+  proof                             an Authorization header value for curl (good for 15 minutes)
+  console [--minutes N]             a console address signed in as you (a session of N minutes, 60)
 
 options:
   --api URL      the API (or SNAPRELAY_API_URL; npm start prints it)
-  --token TOKEN  a bearer token (or SNAPRELAY_TOKEN; npm run token prints one)
-  --json         print the API's JSON, for scripts`;
+  --profile P    the AWS profile to sign with (or AWS_PROFILE; default: the credential chain)
+  --json         print the API's JSON, for scripts
+
+Requests are signed with your AWS credentials; locally, with an account's local keys:
+  eval "$(npm run -s cloud-env -- 111122223333)"`;
 
 interface Options {
   json: boolean;
@@ -221,7 +231,8 @@ const run = async (argv: string[]): Promise<number> => {
     allowPositionals: true,
     options: {
       api: { type: "string" },
-      token: { type: "string" },
+      profile: { type: "string" },
+      minutes: { type: "string" },
       json: { type: "boolean", default: false },
       status: { type: "string" },
       limit: { type: "string" },
@@ -242,9 +253,41 @@ const run = async (argv: string[]): Promise<number> => {
     throw new UsageError(
       "say where the API is: --api URL or SNAPRELAY_API_URL (npm start prints it)",
     );
-  const client = httpClient(apiUrl, values.token ?? process.env.SNAPRELAY_TOKEN);
+  const signer = proofSigner(
+    apiUrl,
+    fromNodeProviderChain(values.profile ? { profile: values.profile } : {}),
+  );
+  const client = httpClient(apiUrl, signer);
   const options: Options = { ...values, json: values.json ?? false };
   switch (command) {
+    case "whoami": {
+      const me = await client.get<SessionBody>("/session");
+      print(
+        options.json
+          ? me
+          : `${me.principalArn} (account ${me.accountId})${me.admin ? ", admin" : ""}`,
+      );
+      return 0;
+    }
+    case "proof":
+      // Only the header's value, on one line: curl -H "Authorization: $(snaprelay proof)".
+      console.log(await client.authorization());
+      return 0;
+    case "console": {
+      const minutes = values.minutes === undefined ? 60 : Number(values.minutes);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 720) {
+        throw new UsageError(
+          `--minutes must be a whole number from 1 to 720, not "${values.minutes}"`,
+        );
+      }
+      const link = await consoleLink(apiUrl, signer, minutes * 60);
+      print(
+        options.json
+          ? link
+          : `${link.url}\n(signed in as ${link.principalArn} until ${link.expiresAt}; keep the address to yourself)`,
+      );
+      return 0;
+    }
     case "jobs":
       await jobsCommand(client, options);
       return 0;

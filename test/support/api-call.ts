@@ -1,7 +1,15 @@
-// One call to the stack's HTTP API as the end-to-end tests make it: JSON in and out, a bearer
-// token if given, and every exchange held to the OpenAPI document (see openapi-conformance.ts).
+// One call to the stack's HTTP API as the end-to-end tests make it: JSON in and out, a proof of
+// identity (a Signer) or a session's token if given, and every exchange held to the OpenAPI
+// document (see openapi-conformance.ts).
 import { makeDistinctSnapshots } from "./cloud-snapshots.js";
 import { assertConforms } from "./openapi-conformance.js";
+import type { Signer } from "./signed-as.js";
+
+/** Who calls: a Signer (a fresh proof each time it is due), or a session's token (`Bearer`). */
+export type CallerAuth = Signer | string;
+
+const authorizationOf = async (auth: CallerAuth | undefined): Promise<string | undefined> =>
+  auth === undefined ? undefined : typeof auth === "string" ? `Bearer ${auth}` : auth.authorization();
 
 export interface ApiAnswer {
   status: number;
@@ -14,7 +22,7 @@ export const apiCall = async (
   method: string,
   path: string,
   options: {
-    token?: string | undefined;
+    token?: CallerAuth | undefined;
     /** A value is sent as JSON; a string as it is (to send what is not JSON). */
     body?: unknown;
     headers?: Record<string, string>;
@@ -40,15 +48,16 @@ const callOnce = async (
   method: string,
   path: string,
   options: {
-    token?: string | undefined;
+    token?: CallerAuth | undefined;
     body?: unknown;
     headers?: Record<string, string>;
   },
 ): Promise<ApiAnswer> => {
+  const authorization = await authorizationOf(options.token);
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(authorization ? { authorization } : {}),
       ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
       ...options.headers,
     },
@@ -85,7 +94,7 @@ const callOnce = async (
  */
 export const replicateNewSnapshot = async (
   stack: { api: string; cloudUrl: string },
-  token: string,
+  token: CallerAuth,
   options: { blocks: number; label: string; destination?: string },
 ): Promise<string> => {
   const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, "ap-shanghai", 1, {

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { LOCAL } from "../../local/defaults.js";
 import { freePort } from "./free-port.js";
+import { type Signer, signedAs } from "./signed-as.js";
 
 export interface StackPorts {
   http: number;
@@ -27,7 +28,8 @@ export interface StackProcess {
   /** What this start printed. */
   output(): string;
   demoSnapshotId(): string;
-  token(): string;
+  /** Signs as the demo account, the account the stack's printed commands sign as. */
+  token(): Signer;
   /** Milliseconds from spawning to `snaprelay ready`. */
   readyAfterMs: number;
   /** Ctrl-C: resolves with the exit code once every process has stopped. */
@@ -107,6 +109,10 @@ export const startStackProcess = async (options: {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const readyAfterMs = Date.now() - started;
+  const demoSigner = signedAs(
+    { api: `http://127.0.0.1:${ports.http}`, cloudUrl: `http://127.0.0.1:${ports.cloud}` },
+    LOCAL.demoAccountId,
+  );
   const stack: StackProcess = {
     ports,
     api: `http://127.0.0.1:${ports.http}`,
@@ -118,7 +124,7 @@ export const startStackProcess = async (options: {
     readyAfterMs,
     output: () => output,
     demoSnapshotId: () => /Demo snapshot\s+(snap-[0-9a-f]+)/.exec(output)?.[1] ?? "",
-    token: () => /Token for account \d+:\s+(\S+)/.exec(output)?.[1] ?? "",
+    token: () => demoSigner,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill("SIGINT");
@@ -138,5 +144,5 @@ export const startStackProcess = async (options: {
   return stack;
 };
 
-/** The account the stack's printed token speaks for. */
+/** The account the stack's printed commands sign as. */
 export const STACK_ACCOUNT = LOCAL.demoAccountId;

@@ -43,6 +43,8 @@ export const limitsKey = (accountId: string) => ({ pk: `LIMITS#${accountId}` });
 export const requestRateKey = (accountId: string, second: number) => ({
   pk: `RATE#${accountId}#${second}`,
 });
+/** A sign-in session, by the SHA-256 of its token (sign-in.ts). */
+export const sessionKey = (tokenHash: string) => ({ pk: `SESSION#${tokenHash}` });
 export const runKey = (policyId: string, runId: string) => ({ pk: `RUN#${policyId}#${runId}` });
 export const targetItemKey = (policyId: string, volumeId: string, region: string) => ({
   pk: `TARGET#${policyId}#${volumeId}#${region}`,

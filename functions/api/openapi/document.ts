@@ -18,6 +18,7 @@ import {
   HistoryQuerySchema,
   JobListQuerySchema,
 } from "../routes/replications.js";
+import { SessionRequestSchema } from "../routes/sessions.js";
 import {
   AccessRequestListSchema,
   AccessRequestSchema,
@@ -31,10 +32,14 @@ import {
   HistorySchema,
   JobBodySchema,
   JobListSchema,
+  NewSessionSchema,
   PolicyDetailSchema,
   PolicyListSchema,
   PolicyRunSchema,
   PolicyWithWarningsSchema,
+  ProofRecipeSchema,
+  SessionSchema,
+  SignOutSchema,
   SnapshotSchema,
 } from "./schemas.js";
 
@@ -46,13 +51,13 @@ const json = (schema: z.ZodType, description: string) => ({
 const errors = (...statuses: number[]) => {
   const meaning: Record<number, string> = {
     400: "Bad input: the message names the field and what is allowed.",
-    401: "No token, or a bad one.",
+    401: "No proof of identity, or one that does not hold (unsigned, signed with a wrong secret, older than 15 minutes, for another audience), or a session that expired or was signed out: the message says what to do.",
     403: "The account is not allowlisted, not connected yet (its role to create is named), revoked, or snaprelay's own; or snaprelay cannot act in it; or the route is an admin's.",
     404: "No such resource in the caller's account.",
     409: "A conflict with the resource's state (the message says which).",
     413: "The body is larger than the API reads (64 KiB).",
     429: "Over one of the account's limits (requests per second, jobs in flight): retry after Retry-After seconds, or ask an admin for more (GET /limits shows them).",
-    503: "Busy: try again after Retry-After seconds.",
+    503: "Busy, or STS could not be asked who signed: try again after Retry-After seconds.",
   };
   return Object.fromEntries(
     statuses.map((status) => [
@@ -84,6 +89,41 @@ const ACCOUNT = [401, 429, 503];
 const TENANT = [403, ...ACCOUNT];
 
 const routes: RouteConfig[] = [
+  {
+    method: "get",
+    path: "/auth",
+    summary:
+      "How to prove who you are: presign sts:GetCallerIdentity for this endpoint and region, covering this audience header",
+    responses: { 200: json(ProofRecipeSchema, "The recipe.") },
+  },
+  {
+    method: "post",
+    path: "/sessions",
+    summary:
+      "Turn a proof of identity into a short-lived session (the console's sign-in); its token is shown once",
+    request: {
+      body: { required: false, content: { "application/json": { schema: SessionRequestSchema } } },
+    },
+    responses: {
+      201: json(
+        NewSessionSchema,
+        "The session: send its token as `Authorization: Bearer <token>`.",
+      ),
+      ...errors(400, 413, ...ACCOUNT),
+    },
+  },
+  {
+    method: "get",
+    path: "/session",
+    summary: "Who is signed in: the account, the principal, whether an admin, and until when",
+    responses: { 200: json(SessionSchema, "The caller."), ...errors(...ACCOUNT) },
+  },
+  {
+    method: "delete",
+    path: "/session",
+    summary: "Sign out: the session shown ends now (a proof has no session to end)",
+    responses: { 200: json(SignOutSchema, "Whether a session ended."), ...errors(...ACCOUNT) },
+  },
   {
     method: "get",
     path: "/health",
@@ -332,24 +372,33 @@ const routes: RouteConfig[] = [
   },
 ];
 
-/** Routes anyone may call; every other needs a bearer token. */
-const PUBLIC = new Set(["/health", "/openapi.json", "/console"]);
+/** Routes anyone may call; every other needs a proof of identity or a session. */
+const PUBLIC = new Set(["/health", "/openapi.json", "/console", "/auth"]);
 
 let built: object | undefined;
 
 export const openApiDocument = (): object => {
   if (built) return built;
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent("securitySchemes", "bearerToken", {
+  const proof = registry.registerComponent("securitySchemes", "awsIdentityProof", {
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description:
+      "`SnapRelay-STS <base64url of a presigned URL>`: sts:GetCallerIdentity presigned (SigV4) with the caller's own AWS credentials for the endpoint and region GET /auth names, its signature covering the header `x-snaprelay-audience: <audience>`, X-Amz-Expires at most 900. snaprelay sends it to STS, which answers the account and principal; a proof is good for 15 minutes from its signing. `snaprelay proof` makes one.",
+  });
+  const session = registry.registerComponent("securitySchemes", "session", {
     type: "http",
     scheme: "bearer",
-    bearerFormat: "JWT",
-    description: "A token whose subject is the caller's 12-digit account id (npm run token).",
+    description:
+      "A session's token from POST /sessions (`srs_…`), good until its expiresAt or DELETE /session.",
   });
   for (const route of routes) {
     registry.registerPath({
       ...route,
-      ...(PUBLIC.has(route.path) ? {} : { security: [{ [bearer.name]: [] }] }),
+      ...(PUBLIC.has(route.path)
+        ? {}
+        : { security: [{ [proof.name]: [] }, { [session.name]: [] }] }),
     });
   }
   built = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -441,3 +441,36 @@ export const AccountLimitsSchema = z
       .openapi({ description: "What the account uses now (its own view only)." }),
   })
   .openapi("AccountLimits");
+
+/** Who is signed in (GET /session), and until when what they showed is good. */
+export const SessionSchema = z
+  .object({
+    accountId: z.string().openapi({ example: "111122223333" }),
+    principalArn: z
+      .string()
+      .openapi({ example: "arn:aws:sts::111122223333:assumed-role/OpsAdmin/alice" }),
+    admin: z.boolean(),
+    via: z.enum(["proof", "session"]),
+    expiresAt: z.string().openapi({ example: "2026-12-07T13:00:00.000Z" }),
+  })
+  .openapi("Session");
+export type SessionBody = z.infer<typeof SessionSchema>;
+
+/** POST /sessions: the new session's token, shown once. */
+export const NewSessionSchema = SessionSchema.extend({
+  sessionToken: z.string().openapi({ example: "srs_Qm9v…" }),
+}).openapi("NewSession");
+
+/** GET /auth: how to make a proof of identity. */
+export const ProofRecipeSchema = z
+  .object({
+    scheme: z.literal("SnapRelay-STS"),
+    stsEndpoint: z.string().openapi({ example: "https://sts.us-east-1.amazonaws.com" }),
+    signingRegion: z.string().openapi({ example: "us-east-1" }),
+    audienceHeader: z.literal("x-snaprelay-audience"),
+    audience: z.string().openapi({ example: "snaprelay-prod" }),
+    maxAgeSeconds: z.number().int(),
+  })
+  .openapi("ProofRecipe");
+
+export const SignOutSchema = z.object({ signedOut: z.boolean() }).openapi("SignOut");
