@@ -3,6 +3,7 @@
 // ServiceBusy with Retry-After, never the runtime's timeout. Each route is a small function.
 import type { Context } from "aws-lambda";
 import { assertAllowlisted } from "../core/access.js";
+import { actingFor } from "../core/acting-for.js";
 import { DomainError } from "../core/errors.js";
 import { admitRequest } from "../core/limits.js";
 import { ENTRY_FUNCTIONS } from "../manifest.js";
@@ -112,7 +113,8 @@ export const handler = traced(
         if (!route) throw new DomainError("RouteNotFound", `No route ${event.routeKey}.`);
         // Read at each request: a connected account is let in, and a revoked one refused, at once.
         await assertAllowlisted(caller.accountId, deps.allowlist);
-        return route(event, caller, deps, scope);
+        // The tenant's CloudTrail names the API as what read its snapshots for this request.
+        return actingFor("api", () => route(event, caller, deps, scope));
       });
     } catch (error) {
       response = errorResponse(error, scope.requestId);

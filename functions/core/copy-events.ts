@@ -6,7 +6,9 @@
 // are best effort, so every wait also has a timeout, after which one safety poll looks. An event
 // is trusted no further than AWS vouches for it: its account must be the copy's (checked before
 // anything is written), and a success must show on the snapshot itself before the copy is done.
+
 import { z } from "zod";
+import { actingFor } from "./acting-for.js";
 import { releaseSlot } from "./copy-queue.js";
 import { DomainError, errorMessage } from "./errors.js";
 import { loadCopy } from "./load-job.js";
@@ -155,7 +157,7 @@ export const onCopyEvent = async (
   if (recorded.kind === "foreign") return "foreign";
   if (recorded.kind === "unclaimed") return "recorded";
   const { waiter } = recorded;
-  const end = await confirmEnd(told, event, waiter.accountId, deps);
+  const end = await actingFor(waiter.jobId, () => confirmEnd(told, event, waiter.accountId, deps));
   if (!end) {
     deps.warn?.(
       `an event says copy ${event.snapshotId} in ${event.region} (job ${waiter.jobId}) succeeded, but the snapshot is not completed; its wait goes on until its next safety poll`,

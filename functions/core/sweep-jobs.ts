@@ -3,6 +3,7 @@
 // writing the job and starting it), starts again one whose execution has vanished, and fails a
 // job whose execution ended without finishing it, saying why. Each look is safe to repeat. The
 // accounts share each sweep's batch (fair-share.ts), so one account's backlog delays nobody else.
+import { actingFor } from "./acting-for.js";
 import { cleanUpCancelled } from "./cancel-job.js";
 import { errorMessage } from "./errors.js";
 import { fairShare } from "./fair-share.js";
@@ -171,7 +172,8 @@ const sweepFinished = async (
     await deps.jobs.apply(job.jobId, { sweepDone: true }, now.toISOString());
     return "cleaned";
   }
-  const states = (await cleanUpCancelled(job, deps)).copies.map((copy) => copy.cleanup?.state);
+  const cleaned = await actingFor(job.jobId, () => cleanUpCancelled(job, deps));
+  const states = cleaned.copies.map((copy) => copy.cleanup?.state);
   if (states.includes("PENDING")) return "deferred";
   return states.includes("ABANDONED") ? "abandoned" : "cleaned";
 };

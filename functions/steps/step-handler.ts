@@ -4,6 +4,7 @@
 // (an AWS service busy past the SDK's retries becomes ServiceBusy, which it retries).
 import type { z } from "zod";
 import { isPassingTrouble } from "../adapters/passing-trouble.js";
+import { actingFor } from "../core/acting-for.js";
 import { DomainError } from "../core/errors.js";
 import { parseWith } from "../core/request.js";
 import type { StepDeps } from "../core/step-deps.js";
@@ -45,7 +46,8 @@ export const stepHandler = <
     };
     const started = Date.now();
     try {
-      const output = await run(input, deps);
+      // The tenant's CloudTrail names the job each of its calls was made for.
+      const output = await actingFor(input.jobId, () => run(input, deps));
       logger.info(`${step} done`, { ...keys, durationMs: Date.now() - started, output });
       return output;
     } catch (caught) {

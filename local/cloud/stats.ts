@@ -35,6 +35,11 @@ export interface StsStats {
   assumeRoleCalls: number;
   /** The same, by the account of the role asked for (calls with a malformed RoleArn have none). */
   assumeRoleCallsByAccount: Record<string, number>;
+  /**
+   * The role session names AssumeRole granted, by account, oldest first (the latest 1,000): what a
+   * tenant's CloudTrail would show as the sessions that acted in it.
+   */
+  sessionNamesByAccount: Record<string, string[]>;
 }
 
 export interface LocalCloudStats extends Traffic, AccountStats {

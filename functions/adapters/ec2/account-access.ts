@@ -1,7 +1,9 @@
 // EC2 clients that act in a tenant's cloud account, through the role snaprelay assumed there (STS
 // AssumeRole with the account's external id: its own, made at its approval, or the deployment's
-// for a seeded account). One set of temporary credentials per account serves all its regions
-// until shortly before it expires, so a busy account costs an AssumeRole an hour, not one a call.
+// for a seeded account). The role session is named for what snaprelay acts for (a job, a policy:
+// core/acting-for.ts), so the tenant's CloudTrail shows it; one set of temporary credentials per
+// account and session serves all its regions until shortly before it expires, so a job's steps
+// in one function instance cost one AssumeRole, not one a call.
 // The deployment's own account is never a tenant: nothing here acts in it. Also the AccountRoles
 // port: one AssumeRole that proves a role works (POST /account/connect).
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -9,6 +11,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { serviceAccountRefused } from "../../core/access.js";
+import { currentRoleSessionName } from "../../core/acting-for.js";
 import { DomainError, errorMessage } from "../../core/errors.js";
 import { roleArnOf } from "../../core/onboarding.js";
 import type { AccountRoles } from "../../core/ports.js";
@@ -49,6 +52,24 @@ const ROLE_REFUSALS = new Set(["AccessDenied", "AccessDeniedException"]);
 // Temporary credentials are fetched again this long before they expire.
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
 const SESSION_SECONDS = 3600;
+// Sessions (and their clients) kept per function instance; the oldest is let go beyond this.
+const KEPT_SESSIONS = 200;
+
+/** Sets `key` in a map kept to `limit` entries, letting the oldest go (and `drop` it). */
+const keepAtMost = <Value>(
+  map: Map<string, Value>,
+  key: string,
+  value: Value,
+  limit: number,
+  drop?: (value: Value) => void,
+) => {
+  map.set(key, value);
+  for (const [oldest, old] of map) {
+    if (map.size <= limit) break;
+    map.delete(oldest);
+    drop?.(old);
+  }
+};
 
 /** One credentials fetch at a time, shared by every caller until it nears its expiry or fails. */
 export const sharedUntilNearExpiry = (
@@ -99,14 +120,15 @@ export class AccountAccess implements AccountRoles {
     };
   }
 
-  /** The EC2 client acting in `accountId` in `region`. */
+  /** The EC2 client acting in `accountId` in `region`, for the work in progress. */
   ec2(accountId: string, region: string): EC2Client {
-    const key = `${accountId}/${region}`;
+    const sessionName = currentRoleSessionName();
+    const key = `${accountId}/${sessionName}/${region}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = new EC2Client({ region, credentials: this.credentialsFor(accountId) });
+      client = new EC2Client({ region, credentials: this.credentialsFor(accountId, sessionName) });
       client = this.settings.instrument?.(client) ?? client;
-      this.clients.set(key, client);
+      keepAtMost(this.clients, key, client, KEPT_SESSIONS * 2, (old) => old.destroy());
     }
     return client;
   }
@@ -151,8 +173,9 @@ export class AccountAccess implements AccountRoles {
     return id;
   }
 
-  private credentialsFor(accountId: string): AwsCredentialIdentityProvider {
-    let credentials = this.credentials.get(accountId);
+  private credentialsFor(accountId: string, sessionName: string): AwsCredentialIdentityProvider {
+    const key = `${accountId}/${sessionName}`;
+    let credentials = this.credentials.get(key);
     if (!credentials) {
       credentials = sharedUntilNearExpiry(async () => {
         // Refused here, at the first call, as every other refusal of an account's role is.
@@ -161,13 +184,13 @@ export class AccountAccess implements AccountRoles {
         return fromTemporaryCredentials({
           params: {
             RoleArn: roleArn,
-            RoleSessionName: "snaprelay",
+            RoleSessionName: sessionName,
             DurationSeconds: SESSION_SECONDS,
             ...(externalId ? { ExternalId: externalId } : {}),
           },
         })();
       });
-      this.credentials.set(accountId, credentials);
+      keepAtMost(this.credentials, key, credentials, KEPT_SESSIONS);
     }
     return credentials;
   }

@@ -1,10 +1,12 @@
 /// <reference lib="dom" />
-// The ops console: one page that signs in with a bearer token and reads the same public API as
-// every other client. It shows the account's jobs newest first (a progress bar, ETA, status colour
-// and error per copy, live for jobs in flight), a job's timeline from its history, the copy slots
-// and queue of each region the jobs copy to, and the DR policies with their RPO status; it can
-// cancel a job and run a policy now, connect the account (once its role is made), and, with an
-// admin's token, revoke an account's access. Bundled for the browser by the project's build.
+// The ops console: one page that reads the same public API as every other client. It signs in
+// with a session the CLI makes from the caller's AWS credentials (`snaprelay console`), handed
+// over in the address's fragment, and signs out when the session ends. It shows the account's
+// jobs newest first (a progress bar, ETA, status colour and error per copy, live for jobs in
+// flight), a job's timeline from its history, the copy slots and queue of each region the jobs
+// copy to, and the DR policies with their RPO status; it can cancel a job and run a policy now,
+// connect the account (once its role is made), and, signed in as an admin, revoke an account's
+// access. Bundled for the browser by the project's build.
 
 import { isFinishedJob } from "../../core/job.js";
 import type {
@@ -18,6 +20,7 @@ import type {
   PolicyDetailBody,
   PolicyListBody,
   PolicyRunBody,
+  SessionBody,
 } from "../openapi/schemas.js";
 
 // The API's own response types (type-only: nothing of the schemas reaches the browser bundle).
@@ -27,8 +30,23 @@ type Slots = CopySlotsBody;
 /** A policy as listed, with its recovery status once its own view is read. */
 type Policy = PolicyListBody["policies"][number] & Partial<Pick<PolicyDetailBody, "recovery">>;
 
-const TOKEN_KEY = "snaprelay-token";
+const SESSION_KEY = "snaprelay-session";
 const REFRESH_MS = 2000;
+
+/**
+ * The session handed over as `#session=srs_…`, kept for this tab only, and dropped from the
+ * address before anything else runs: an address is shared, bookmarked and kept in history, a
+ * session token must not be.
+ */
+const takeSessionFromAddress = (): string | undefined => {
+  if (!location.hash) return undefined;
+  const handed = new URLSearchParams(location.hash.slice(1)).get("session");
+  if (handed === null) return undefined;
+  history.replaceState(history.state, "", `${location.pathname}${location.search}`);
+  return handed.trim();
+};
+
+const handedOver = takeSessionFromAddress();
 
 const $ = <T extends HTMLElement>(selector: string) => {
   const element = document.querySelector<T>(selector);
@@ -58,13 +76,22 @@ class ApiError extends Error {
   }
 }
 
-let token = sessionStorage.getItem(TOKEN_KEY) ?? "";
+/** The session signed in: its token, and once GET /session answers, who it is and until when. */
+interface SignedIn {
+  token: string;
+  who?: SessionBody;
+  endTimer?: ReturnType<typeof setTimeout>;
+}
+
+let current: SignedIn | undefined;
 
 const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const session = current;
+  if (!session) throw new ApiError(401, "Unauthorized", "not signed in");
   const response = await fetch(path, {
     method,
     headers: {
-      authorization: `Bearer ${token}`,
+      authorization: `Bearer ${session.token}`,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -74,11 +101,22 @@ const api = async <T>(method: string, path: string, body?: unknown): Promise<T> 
     message?: string;
   };
   if (!response.ok) {
-    throw new ApiError(
+    const error = new ApiError(
       response.status,
       parsed.error?.code ?? `HTTP ${response.status}`,
       parsed.error?.message ?? parsed.message ?? response.statusText,
     );
+    // The session is over (ended, signed out elsewhere, never known): nothing more can be read
+    // with it. A 403 is not: the account may have yet to connect, or the caller not be an admin.
+    // A refusal of a session already replaced says nothing of the one signed in now.
+    if (error.status === 401 && current === session) {
+      if (session.who && Date.now() >= Date.parse(session.who.expiresAt)) {
+        signOut(endedAt(session.who.expiresAt));
+      } else {
+        signOut("The API refused the session; sign in again: ", describe(error));
+      }
+    }
+    throw error;
   }
   return parsed as T;
 };
@@ -196,6 +234,8 @@ const showTimeline = async (jobId: string) => {
   panel.replaceChildren(h("h2", {}, `Timeline of ${jobId}`), h("p", {}, "reading…"));
   try {
     const entries = await wholeHistory(jobId);
+    // Closed, another opened, or signed out while it was read: it is no longer wanted.
+    if (openTimeline !== jobId) return;
     const longest = Math.max(1, ...entries.map((entry) => entry.durationMs ?? 0));
     const rows = entries.map((entry) => {
       const bar = h("div", { class: "span" });
@@ -238,7 +278,7 @@ const showTimeline = async (jobId: string) => {
       ),
     );
   } catch (error) {
-    panel.replaceChildren(h("p", { class: "error" }, describe(error)));
+    if (openTimeline === jobId) panel.replaceChildren(h("p", { class: "error" }, describe(error)));
   }
 };
 
@@ -250,7 +290,7 @@ const cancelJob = async (jobId: string) => {
     say(`Cancelled ${jobId}.`);
     await refresh();
   } catch (error) {
-    say(describe(error), true);
+    complain(error);
   }
 };
 
@@ -260,7 +300,7 @@ const runPolicy = async (policyId: string) => {
     say(`Policy run ${run.runId} started ${run.jobs.length} jobs.`);
     await refresh();
   } catch (error) {
-    say(describe(error), true);
+    complain(error);
   }
 };
 
@@ -297,27 +337,34 @@ const revokeAccount = async (accountId: string, note: string) => {
   }
 };
 
-/** The account's own connect, and an admin's revoke of any account. */
-const renderAccount = () => {
+/** The account's own connect, and, for an admin, the revoke of any account. */
+const renderAccount = (admin: boolean) => {
   const connect = h("button", { class: "connect-button" }, "Connect account");
   connect.addEventListener("click", () => void connectAccount());
-  const accountId = h("input", {
-    id: "revoke-account",
-    placeholder: "account id",
-    pattern: "\\d{12}",
-    size: "14",
-  }) as HTMLInputElement;
-  const note = h("input", { id: "revoke-note", placeholder: "why (optional)" }) as HTMLInputElement;
-  const revoke = h("form", { class: "revoke" }, accountId, note, h("button", {}, "Revoke"));
-  revoke.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void revokeAccount(accountId.value.trim(), note.value.trim());
-  });
+  const revoking: HTMLElement[] = [];
+  if (admin) {
+    const accountId = h("input", {
+      id: "revoke-account",
+      placeholder: "account id",
+      pattern: "\\d{12}",
+      size: "14",
+    }) as HTMLInputElement;
+    const note = h("input", {
+      id: "revoke-note",
+      placeholder: "why (optional)",
+    }) as HTMLInputElement;
+    const revoke = h("form", { class: "revoke" }, accountId, note, h("button", {}, "Revoke"));
+    revoke.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void revokeAccount(accountId.value.trim(), note.value.trim());
+    });
+    revoking.push(h("p", {}, "Admin: revoke an account's access and cancel its jobs in flight."));
+    revoking.push(revoke);
+  }
   $("#account").replaceChildren(
     h("h2", {}, "Account"),
     h("p", {}, "Once its role is made, as its approval says: ", connect),
-    h("p", {}, "Admin: revoke an account's access and cancel its jobs in flight."),
-    revoke,
+    ...revoking,
     h("p", { id: "account-result" }),
   );
 };
@@ -370,12 +417,127 @@ const renderPolicies = (policies: Policy[]) =>
     }),
   );
 
+/** A time as the clock on the wall shows it here: HH:MM:SS, local. */
+const clockTime = (iso: string) => {
+  const at = new Date(iso);
+  return [at.getHours(), at.getMinutes(), at.getSeconds()]
+    .map((part) => String(part).padStart(2, "0"))
+    .join(":");
+};
+
+const endedAt = (expiresAt: string) =>
+  `Your session ended at ${clockTime(expiresAt)}; sign in again: `;
+
+/** This API's address as the CLI takes it: where this page is served, less the page's own path. */
+const apiAddress = () => `${location.origin}${location.pathname.replace(/\/console\/?$/, "")}`;
+
+const showSignIn = (lead: string) => {
+  const panel = $("#sign-in");
+  panel.replaceChildren(
+    h(
+      "p",
+      {},
+      lead,
+      "run ",
+      h("code", {}, `npx snaprelay console --api ${apiAddress()}`),
+      " with your AWS credentials (it prints an address that opens this console signed in), or locally ",
+      h("code", {}, "npm run -s proof -- --console"),
+      ".",
+    ),
+  );
+  panel.hidden = false;
+};
+
+const clearData = () => {
+  openTimeline = null;
+  $("#jobs").replaceChildren(h("h2", {}, "Jobs"));
+  $("#slots").replaceChildren(h("h2", {}, "Copy slots"));
+  $("#policies").replaceChildren(h("h2", {}, "DR policies"));
+  $("#account").replaceChildren(h("h2", {}, "Account"));
+  $("#timeline").replaceChildren();
+};
+
+/** Forgets the session and all it showed; `lead` says why, before how to sign in again. */
+const signOut = (lead: string, notice = "") => {
+  if (current?.endTimer !== undefined) clearTimeout(current.endTimer);
+  current = undefined;
+  sessionStorage.removeItem(SESSION_KEY);
+  clearData();
+  $("main").hidden = true;
+  $("#signed-in").textContent = "";
+  $("#sign-out").hidden = true;
+  say(notice, notice !== "");
+  showSignIn(lead);
+};
+
+const signIn = (token: string) => {
+  if (current?.endTimer !== undefined) clearTimeout(current.endTimer);
+  current = { token };
+  sessionStorage.setItem(SESSION_KEY, token);
+  clearData();
+  $("#sign-in").hidden = true;
+  $("#signed-in").textContent = "signing in…";
+  say("");
+  void refresh();
+};
+
+/** Who the session is and until when; a timer signs the page out then. */
+const learnWho = async (session: SignedIn) => {
+  const who = await api<SessionBody>("GET", "/session");
+  if (current !== session) return;
+  session.who = who;
+  session.endTimer = setTimeout(
+    () => {
+      if (current === session) signOut(endedAt(who.expiresAt));
+    },
+    Math.max(0, Date.parse(who.expiresAt) - Date.now()),
+  );
+  $("#signed-in").textContent = [
+    who.accountId,
+    who.principalArn,
+    ...(who.admin ? ["admin"] : []),
+    `session ends ${clockTime(who.expiresAt)}`,
+  ].join(" · ");
+  $("#sign-out").hidden = false;
+  renderAccount(who.admin);
+  $("main").hidden = false;
+};
+
+/** Signing out: the API forgets the session, then the page does. */
+const endSession = async () => {
+  const session = current;
+  if (!session) return;
+  try {
+    await api("DELETE", "/session");
+    if (current === session) signOut("You signed out; sign in again: ");
+  } catch (error) {
+    if (current === session) {
+      signOut(
+        "Signed out of this page; sign in again: ",
+        `The API did not end the session (it lasts until it expires): ${describe(error)}`,
+      );
+    }
+  }
+};
+
+/** An error worth a notice: a refused session has signed the page out and said why already. */
+const complain = (error: unknown) => {
+  if (!(error instanceof ApiError && error.status === 401)) say(describe(error), true);
+};
+
 let refreshing = false;
 
 const refresh = async () => {
-  if (refreshing || !token) return;
+  const session = current;
+  if (refreshing || !session) return;
   refreshing = true;
   try {
+    if (!session.who) await learnWho(session);
+    // A timer does not count the time a machine slept: a refresh past the end signs out too.
+    if (session.who && current === session && Date.now() >= Date.parse(session.who.expiresAt)) {
+      signOut(endedAt(session.who.expiresAt));
+    }
+    if (current !== session) return;
     const page = await api<JobListBody>("GET", "/replications?limit=50");
     // A job in flight is read on its own: that view carries live progress, ETA and queue places.
     const jobs = await Promise.all(
@@ -385,58 +547,45 @@ const refresh = async () => {
           : api<Job>("GET", `/replications/${encodeURIComponent(job.jobId)}`).catch(() => job),
       ),
     );
+    if (current !== session) return;
     $("#jobs").replaceChildren(
       h("h2", {}, `Jobs (${jobs.length})`),
       ...(jobs.length === 0 ? [h("p", {}, "no jobs yet")] : jobs.map(jobCard)),
     );
     const regions = [...new Set(jobs.flatMap((job) => job.copies.map((c) => c.destinationRegion)))];
-    renderSlots(
-      await Promise.all(
-        regions.sort().map((region) => api<Slots>("GET", `/regions/${region}/copy-slots`)),
-      ),
+    const slots = await Promise.all(
+      regions.sort().map((region) => api<Slots>("GET", `/regions/${region}/copy-slots`)),
     );
+    if (current !== session) return;
+    renderSlots(slots);
     const { policies } = await api<PolicyListBody>("GET", "/policies?limit=100");
-    renderPolicies(
-      await Promise.all(
-        policies.map((policy) =>
-          api<PolicyDetailBody>("GET", `/policies/${encodeURIComponent(policy.policyId)}`).catch(
-            () => policy,
-          ),
+    const detailed = await Promise.all(
+      policies.map((policy) =>
+        api<PolicyDetailBody>("GET", `/policies/${encodeURIComponent(policy.policyId)}`).catch(
+          () => policy,
         ),
       ),
     );
-    $("#signed-in").textContent = "signed in";
+    if (current !== session) return;
+    renderPolicies(detailed);
   } catch (error) {
-    say(describe(error), true);
-    // A 403 may pass (an account to connect) or be an admin's token: it stays signed in.
-    if (error instanceof ApiError && error.status === 401) signOut();
+    // A 403 leaves the session signed in: the account may have yet to connect, or be an admin's.
+    if (current === session) complain(error);
   } finally {
     refreshing = false;
   }
 };
 
-const signOut = () => {
-  token = "";
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("#signed-in").textContent = "";
-  $("#sign-in").hidden = false;
-};
-
 const start = () => {
-  renderAccount();
-  const form = $<HTMLFormElement>("#sign-in");
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    token = $<HTMLInputElement>("#token").value.trim();
-    sessionStorage.setItem(TOKEN_KEY, token);
-    form.hidden = true;
-    say("");
-    void refresh();
+  $("#sign-out").addEventListener("click", () => void endSession());
+  // Another console address opened in this tab changes the fragment only: no new page loads.
+  window.addEventListener("hashchange", () => {
+    const handed = takeSessionFromAddress();
+    if (handed) signIn(handed);
   });
-  if (token) {
-    form.hidden = true;
-    void refresh();
-  }
+  const token = handedOver || sessionStorage.getItem(SESSION_KEY);
+  if (token) signIn(token);
+  else signOut("Not signed in. To sign in, ");
   setInterval(() => {
     void refresh();
     if (openTimeline) void showTimeline(openTimeline);

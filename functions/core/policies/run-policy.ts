@@ -3,8 +3,10 @@
 // run one at a time, oldest first (so every copy after the first is incremental): while the
 // policy's previous job for it runs, the volume waits for the next run. Job ids follow from the run
 // and the volume, so a run taken up again after a crash finds the jobs it made and never makes two.
+
 import { createHash } from "node:crypto";
 import type { Allowlist } from "../access.js";
+import { actingFor } from "../acting-for.js";
 import {
   TAG_JOB_ID,
   TAG_POLICY_ID,
@@ -337,12 +339,22 @@ const startVolumeJob = async (
  * reason it needs none, or a recorded failure, and the run is saved STARTED. With `deadline`
  * (epoch ms) passed half-way, it saves what it did and stays STARTING for the next tick.
  */
-export const executeRun = async (
+export const executeRun = (
   policy: DrPolicy,
   run: PolicyRun,
   deps: PolicyDeps,
   deadline = Number.POSITIVE_INFINITY,
   events: PolicyEvents = silentEvents,
+): Promise<PolicyRun> =>
+  // The tenant's CloudTrail names the policy its reads were made for.
+  actingFor(policy.policyId, () => carryOut(policy, run, deps, deadline, events));
+
+const carryOut = async (
+  policy: DrPolicy,
+  run: PolicyRun,
+  deps: PolicyDeps,
+  deadline: number,
+  events: PolicyEvents,
 ): Promise<PolicyRun> => {
   if (run.status !== "STARTING") return run;
   const refusal = await deps.allowlist?.refusal(policy.accountId);

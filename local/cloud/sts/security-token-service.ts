@@ -39,12 +39,17 @@ const DURATION = { default: 3600, min: 900, max: 43200 };
 const CHAINED_MAX_SECONDS = 3600;
 // An expired key is still known for a day, so that its use is answered ExpiredToken, not as unknown.
 const FORGET_AFTER_EXPIRY_MS = 24 * 3600 * 1000;
+const KEPT_SESSION_NAMES = 1000;
 const KEY_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 export class SecurityTokenService {
   /** The temporary keys issued, by access key id. */
   private readonly sessions = new Map<string, KnownKey>();
-  private readonly counts: StsStats = { assumeRoleCalls: 0, assumeRoleCallsByAccount: {} };
+  private readonly counts: StsStats = {
+    assumeRoleCalls: 0,
+    assumeRoleCallsByAccount: {},
+    sessionNamesByAccount: {},
+  };
 
   constructor(
     private readonly roles: RoleRegistry,
@@ -89,6 +94,9 @@ export class SecurityTokenService {
       sessionToken: randomBytes(96).toString("base64"),
       expiration: new Date(this.now().getTime() + durationSeconds * 1000),
     };
+    const names = (this.counts.sessionNamesByAccount[accountId] ??= []);
+    names.push(roleSessionName);
+    if (names.length > KEPT_SESSION_NAMES) names.shift();
     this.forgetLongExpired();
     this.sessions.set(credentials.accessKeyId, {
       ...credentials,
@@ -101,6 +109,9 @@ export class SecurityTokenService {
     return {
       assumeRoleCalls: this.counts.assumeRoleCalls,
       assumeRoleCallsByAccount: { ...this.counts.assumeRoleCallsByAccount },
+      sessionNamesByAccount: Object.fromEntries(
+        Object.entries(this.counts.sessionNamesByAccount).map(([id, names]) => [id, [...names]]),
+      ),
     };
   }
 
