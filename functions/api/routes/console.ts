@@ -1,5 +1,5 @@
-// GET /console: the ops console's page (public: it signs in with a token in the browser and
-// reads the same API as every other client). The build writes it beside the handlers
+// GET /console: the ops console's page (public: it signs in with a session from the address
+// fragment and reads the same API as every other client). The build writes it beside the handlers
 // (dist/console/page.json), with the Content-Security-Policy that admits its script alone.
 import { readFile } from "node:fs/promises";
 import { errorBody, type HttpResponse, json } from "../http.js";
