@@ -96,6 +96,10 @@ export const checkProof = (
   } catch {
     throw refuse(`the proof is not a presigned URL. ${SIGN_AGAIN}`);
   }
+  // fetch refuses a URL with credentials in it: a proof carrying some could only fail at STS's door.
+  if (url.username !== "" || url.password !== "") {
+    throw refuse(`the proof's URL carries a user name or password. ${SIGN_AGAIN}`);
+  }
   if (!settings.stsEndpoints.includes(url.origin) || url.pathname !== "/") {
     throw refuse(
       `the proof is signed for ${url.origin}${url.pathname}; this API takes proofs for ${settings.stsEndpoints.join(" or ")} only (GET /auth).`,
@@ -142,7 +146,12 @@ const amzDateOf = (text: string): Date => {
   const match = AMZ_DATE.exec(text);
   if (!match) throw refuse(`the proof's X-Amz-Date is not a time like 20261207T120000Z.`);
   const [, y, mo, d, h, mi, s] = match;
-  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  // Date reads month 13 as no time at all, and 30 February as 2 March: neither is a signing time.
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== `${y}-${mo}-${d}`) {
+    throw refuse(`the proof's X-Amz-Date is not a time like 20261207T120000Z.`);
+  }
+  return date;
 };
 
 /** Who STS says signed a proof. */

@@ -43,7 +43,9 @@ export const authenticate = async (
   authorization: string | undefined,
   deps: SignInDeps,
 ): Promise<Identity> => {
-  const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization ?? "");
+  // The credentials run to the header's end: a SigV4 header's hold spaces, and it is refused as
+  // SigV4, not as a header without credentials.
+  const match = /^(\S+)\s+(\S.*?)\s*$/.exec(authorization ?? "");
   if (!match?.[1] || !match[2]) throw refuse(`no credentials were sent. ${HOW_TO_SIGN_IN}`);
   const [, scheme, credentials] = match;
   if (scheme === PROOF_SCHEME) {

@@ -18,12 +18,12 @@ import {
   type HistoryEvent,
   SFNClient,
 } from "@aws-sdk/client-sfn";
-import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { localCredentialsFor } from "../../local/cloud/index.js";
 import { LOCAL } from "../../local/defaults.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
+import { type Signer, signedAs } from "../support/signed-as.js";
 import { startStackProcess } from "../support/stack-process.js";
 import {
   type EndedJob,
@@ -141,9 +141,12 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
   let sampling = true;
   try {
     log(`${plan.name}: stack ready in ${stack.readyAfterMs} ms; making ${plan.jobs} snapshots`);
-    const tokens: Record<string, string> = {
-      [A]: stack.token(),
-      [B]: await issueToken(B, { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer }),
+    // Each account proves itself with its own local keys, a fresh proof when the last is old.
+    const signers: Record<string, Signer> = { [A]: stack.token(), [B]: signedAs(stack, B) };
+    const authorizationOf = (account: string): Promise<string> => {
+      const signer = signers[account];
+      if (!signer) throw new Error(`no signer for account ${account}`);
+      return signer.authorization();
     };
     const snapshots: string[] = [];
     for (const seconds of new Set(plan.copySeconds)) {
@@ -189,7 +192,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
         const [stats, slots] = await Promise.all([
           fetch(`${stack.cloudUrl}/_admin/stats?account=${A}`).then((r) => r.json()),
           fetch(`${stack.api}/regions/${plan.destination}/copy-slots`, {
-            headers: { authorization: `Bearer ${tokens[A]}` },
+            headers: { authorization: await authorizationOf(A) },
           }).then((r) => r.json()),
         ]);
         const pending =
@@ -211,7 +214,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
         const response = await fetch(`${stack.api}/replications`, {
           method: "POST",
           headers: {
-            authorization: `Bearer ${tokens[account]}`,
+            authorization: await authorizationOf(account),
             "content-type": "application/json",
             "idempotency-key": key,
           },
@@ -241,7 +244,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
       const warmStart = Date.now();
       for (;;) {
         const response = await fetch(`${stack.api}/replications/${warmJob}`, {
-          headers: { authorization: `Bearer ${tokens[A]}` },
+          headers: { authorization: await authorizationOf(A) },
         });
         const { status } = (await response.json()) as JobBody;
         if (isFinishedJob(status)) {
@@ -297,7 +300,7 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
         async (jobId) => {
           const account = jobId === other?.jobId ? B : A;
           const response = await fetch(`${stack.api}/replications/${jobId}`, {
-            headers: { authorization: `Bearer ${tokens[account]}` },
+            headers: { authorization: await authorizationOf(account) },
           });
           const body = (await response.json()) as JobBody;
           if (isFinishedJob(body.status)) bodies.set(jobId, body);

@@ -440,7 +440,7 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     expect(running().stats().requests).toBe(requestsBefore);
   });
 
-  it("counts AssumeRole calls in stats, in all and by the role's account, granted or refused", async () => {
+  it("counts AssumeRole calls in stats, in all and by the role's account, granted or refused, and names the sessions granted", async () => {
     // Prepare
     await startCloud();
     await running().createRole({ accountId: ACCOUNT_A, roleName: "open" });
@@ -461,6 +461,8 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     expect(stats.sts).toEqual({
       assumeRoleCalls: 3,
       assumeRoleCallsByAccount: { [ACCOUNT_A]: 2, [ACCOUNT_B]: 1 },
+      // Only a granted session shows in the role's account, as CloudTrail would show it.
+      sessionNamesByAccount: { [ACCOUNT_A]: ["job-1", "job-1"] },
     });
     // STS calls are not EC2 requests.
     expect(stats.requests).toBe(1);

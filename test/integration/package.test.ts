@@ -81,13 +81,17 @@ describe("the deployment package", () => {
     });
   });
 
-  it("holds the HTTP API with its routes and the token authorizer", () => {
+  it("holds the HTTP API with its routes and the caller-identity authorizer", () => {
     const routes = ofType("AWS::ApiGatewayV2::Route").map((r) => r.Properties.RouteKey);
     expect(ofType("AWS::ApiGatewayV2::Api")).toHaveLength(1);
     expect(ofType("AWS::ApiGatewayV2::Authorizer")).toHaveLength(1);
     expect(routes).toEqual(
       expect.arrayContaining([
         "GET /health",
+        "GET /auth",
+        "POST /sessions",
+        "GET /session",
+        "DELETE /session",
         "POST /replications",
         "POST /policies",
         "GET /policies/{policyId}",
@@ -96,6 +100,35 @@ describe("the deployment package", () => {
         "GET /replications/{jobId}",
       ]),
     );
+  });
+
+  it("asks the authorizer even without an Authorization header, and keeps none of its verdicts", () => {
+    const [authorizer] = ofType("AWS::ApiGatewayV2::Authorizer");
+
+    // A request without the header must reach the authorizer, which answers what to send; an
+    // identity source would have the gateway refuse it in its own words first.
+    expect(authorizer?.Properties.IdentitySource ?? []).toEqual([]);
+    expect(authorizer?.Properties).toMatchObject({
+      Name: "callerIdentity",
+      AuthorizerType: "REQUEST",
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: "2.0",
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
+  it("lets anyone read how to sign in, and nobody reach a session without the authorizer", () => {
+    const routes = new Map(
+      ofType("AWS::ApiGatewayV2::Route").map((r) => [r.Properties.RouteKey, r.Properties]),
+    );
+
+    expect(routes.get("GET /auth")?.AuthorizationType).toBeUndefined();
+    for (const key of ["POST /sessions", "GET /session", "DELETE /session"]) {
+      expect(routes.get(key), key).toMatchObject({
+        AuthorizationType: "CUSTOM",
+        AuthorizerId: { Ref: "HttpApiAuthorizerCallerIdentity" },
+      });
+    }
   });
 
   it("holds the copy events forwarder of a destination region, packaged and clean by cfn-lint, beside the tenants' template", () => {
@@ -222,22 +255,43 @@ describe("the deployment's permissions", () => {
     });
   });
 
-  it("keep the token secret out of every function's environment; the authorizer alone reads its parameter", () => {
+  it("hand every function the region's STS endpoint, the deployment's audience and its admins, and no token secret", () => {
     const environments = ofType("AWS::Lambda::Function").map(
       (f) => (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
     );
-    const readers = statements().filter(({ statement }) =>
-      actionsOf(statement).includes("ssm:GetParameter"),
-    );
 
+    expect(environments.length).toBeGreaterThan(0);
     for (const variables of environments) {
-      expect(Object.keys(variables)).not.toContain("AUTH_TOKEN_SECRET");
-      expect(variables.AUTH_TOKEN_SECRET_PARAMETER).toBe("/snaprelay/dev/token-secret");
+      expect(variables).toMatchObject({
+        AUTH_STS_ENDPOINTS: "https://sts.us-east-1.amazonaws.com",
+        AUTH_AUDIENCE: "snaprelay-dev",
+        ADMIN_PRINCIPALS: "",
+      });
+      expect(Object.keys(variables).filter((name) => name.startsWith("AUTH_TOKEN"))).toEqual([]);
     }
-    expect(readers.map(({ holder }) => holder)).toEqual(["AuthorizerRole"]);
-    expect(JSON.stringify(readers[0]?.statement.Resource)).toContain(
-      ":parameter/snaprelay/dev/token-secret",
-    );
+  });
+
+  it("let the authorizer read sessions and nothing else: no write, no other item, no parameter", () => {
+    const authorizer = statements()
+      .filter(({ holder }) => holder === "AuthorizerRole")
+      .map(({ statement }) => statement)
+      .filter((statement) =>
+        actionsOf(statement).some((a) => !a.startsWith("logs:") && !a.startsWith("xray:")),
+      );
+
+    expect(authorizer).toEqual([
+      {
+        Effect: "Allow",
+        Action: "dynamodb:GetItem",
+        Resource: { "Fn::GetAtt": ["JobsTable", "Arn"] },
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["SESSION#*"] } },
+      },
+    ]);
+    expect(
+      statements().filter(({ statement }) =>
+        actionsOf(statement).some((a) => a.startsWith("ssm:")),
+      ),
+    ).toEqual([]);
   });
 
   it("let the functions start and stop executions of this state machine only", () => {

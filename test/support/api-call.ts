@@ -9,7 +9,11 @@ import type { Signer } from "./signed-as.js";
 export type CallerAuth = Signer | string;
 
 const authorizationOf = async (auth: CallerAuth | undefined): Promise<string | undefined> =>
-  auth === undefined ? undefined : typeof auth === "string" ? `Bearer ${auth}` : auth.authorization();
+  auth === undefined
+    ? undefined
+    : typeof auth === "string"
+      ? `Bearer ${auth}`
+      : auth.authorization();
 
 export interface ApiAnswer {
   status: number;

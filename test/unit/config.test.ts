@@ -9,7 +9,6 @@ const STATE_MACHINE_ARN =
 const required = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   JOBS_TABLE: "snaprelay-dev-jobs",
   STATE_MACHINE_ARN,
-  AUTH_TOKEN_SECRET_PARAMETER: "/snaprelay/dev/token-secret",
   ...extra,
 });
 
@@ -37,8 +36,9 @@ describe("loading the configuration", () => {
       stateMachineArn: STATE_MACHINE_ARN,
       supportedRegions: [...SEED_REGIONS],
       allowlistedAccounts: [],
-      authTokenSecretParameter: "/snaprelay/dev/token-secret",
-      authTokenIssuer: "snaprelay",
+      authStsEndpoints: ["https://sts.amazonaws.com"],
+      authAudience: "snaprelay",
+      adminPrincipals: [],
       pollMinSeconds: 15,
       pollMaxSeconds: 86_400,
       assumedCopyMiBPerSecond: 100,
@@ -160,11 +160,41 @@ describe("loading the configuration", () => {
     expect(config.partition).toBe("aws-cn");
   });
 
+  it("reads the STS endpoints proofs are sent to, the audience, and the admins", () => {
+    // Act
+    const config = loadConfig(
+      required({
+        AUTH_STS_ENDPOINTS: "https://sts.eu-west-1.amazonaws.com, https://sts.amazonaws.com",
+        AUTH_AUDIENCE: "snaprelay-prod",
+        ADMIN_PRINCIPALS:
+          "arn:aws:iam::111122223333:role/ops/Admin arn:aws:iam::111122223333:user/alice",
+      }),
+    );
+
+    // Assess
+    expect(config.authStsEndpoints).toEqual([
+      "https://sts.eu-west-1.amazonaws.com",
+      "https://sts.amazonaws.com",
+    ]);
+    expect(config.authAudience).toBe("snaprelay-prod");
+    expect(config.adminPrincipals).toEqual([
+      "arn:aws:iam::111122223333:role/ops/Admin",
+      "arn:aws:iam::111122223333:user/alice",
+    ]);
+  });
+
+  it("takes a plain-http STS endpoint on this machine only, for the local cloud", () => {
+    // Act
+    const config = loadConfig(required({ AUTH_STS_ENDPOINTS: "http://127.0.0.1:4566" }));
+
+    // Assess
+    expect(config.authStsEndpoints).toEqual(["http://127.0.0.1:4566"]);
+  });
+
   it("reads process.env when given nothing", () => {
     // Prepare
     vi.stubEnv("JOBS_TABLE", "from-process-env");
     vi.stubEnv("STATE_MACHINE_ARN", STATE_MACHINE_ARN);
-    vi.stubEnv("AUTH_TOKEN_SECRET_PARAMETER", "/snaprelay/prod/token-secret");
     vi.stubEnv("POLL_MIN_SECONDS", "20");
     vi.stubEnv("POLL_MAX_SECONDS", undefined);
 
@@ -188,9 +218,6 @@ describe("a configuration that is wrong", () => {
     expect(message).toContain(
       "STATE_MACHINE_ARN: required: the ARN of the replication state machine",
     );
-    expect(message).toContain(
-      "AUTH_TOKEN_SECRET_PARAMETER: required: the SSM parameter (a SecureString) that holds the secret signing API tokens",
-    );
   });
 
   it("names every bad variable in one error", () => {
@@ -198,7 +225,7 @@ describe("a configuration that is wrong", () => {
     const message = refusal(
       required({
         STATE_MACHINE_ARN: "replication",
-        AUTH_TOKEN_SECRET_PARAMETER: "token secret",
+        AUTH_AUDIENCE: "snap relay",
         ALLOWLISTED_ACCOUNTS: "111122223333,12345",
         POLL_MIN_SECONDS: "soon",
         COPY_START_LEASE_SECONDS: "0",
@@ -207,10 +234,49 @@ describe("a configuration that is wrong", () => {
 
     // Assess
     expect(message).toContain("STATE_MACHINE_ARN: must be a state machine ARN");
-    expect(message).toContain("AUTH_TOKEN_SECRET_PARAMETER: an SSM parameter name");
+    expect(message).toContain("AUTH_AUDIENCE: 1 to 128 of letters, digits and _.:/-");
     expect(message).toContain("ALLOWLISTED_ACCOUNTS[1]: 12 digits");
     expect(message).toContain("POLL_MIN_SECONDS");
     expect(message).toContain("COPY_START_LEASE_SECONDS");
+  });
+
+  it("refuses an STS endpoint that is not STS's own origin, saying what one looks like", () => {
+    // Act
+    const message = refusal(
+      required({
+        AUTH_STS_ENDPOINTS:
+          "https://sts.amazonaws.com,http://sts.amazonaws.com,https://sts.example.com,https://sts.amazonaws.com/",
+      }),
+    );
+
+    // Assess
+    for (const index of [1, 2, 3]) {
+      expect(message).toContain(
+        `AUTH_STS_ENDPOINTS[${index}]: an STS endpoint's origin, such as https://sts.eu-west-1.amazonaws.com`,
+      );
+    }
+    expect(message).not.toContain("AUTH_STS_ENDPOINTS[0]");
+  });
+
+  it("refuses an empty list of STS endpoints", () => {
+    // Act
+    const message = refusal(required({ AUTH_STS_ENDPOINTS: " , " }));
+
+    // Assess
+    expect(message).toContain("AUTH_STS_ENDPOINTS: at least one STS endpoint");
+  });
+
+  it("refuses an admin named by anything but a principal's ARN", () => {
+    // Act
+    const message = refusal(
+      required({ ADMIN_PRINCIPALS: "arn:aws:iam::111122223333:root,111122223333" }),
+    );
+
+    // Assess
+    expect(message).toContain(
+      "ADMIN_PRINCIPALS[1]: an IAM user, role or root ARN, such as arn:aws:iam::123456789012:role/OpsAdmin",
+    );
+    expect(message).not.toContain("ADMIN_PRINCIPALS[0]");
   });
 
   it("refuses an empty list of supported regions", () => {

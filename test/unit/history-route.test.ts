@@ -7,8 +7,9 @@ import { HISTORY_TOKEN_MAX_LENGTH } from "../../functions/core/history-token.js"
 import type { ExecutionEvent } from "../../functions/core/ports.js";
 import type { ApiDeps } from "../../functions/wiring.js";
 import { ACCOUNT, aJob, executionArnOf, InMemoryJobStore, RecordingWorkflow } from "./fakes.js";
+import { aCaller } from "./sign-in-fakes.js";
 
-const caller: Caller = { accountId: ACCOUNT, admin: false };
+const caller: Caller = aCaller({ accountId: ACCOUNT });
 const request = (jobId: string, query: Record<string, string> = {}): ApiEvent => {
   const fields: Partial<ApiEvent> = {
     headers: {},
@@ -134,7 +135,7 @@ describe("a job's history over the API", () => {
     // Act
     const refusal = getReplicationHistory(
       request("job-1"),
-      { accountId: "444455556666", admin: false },
+      aCaller({ accountId: "444455556666" }),
       deps,
     );
 

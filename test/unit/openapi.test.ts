@@ -1,11 +1,13 @@
 // The OpenAPI document: a valid OpenAPI 3.1 document, generated from the routes' own zod schemas,
-// covering every route serverless.yml gives the HTTP API, each private route behind the token.
+// covering every route serverless.yml gives the HTTP API, each private route behind a proof of
+// identity or a session.
 import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { openApiDocument } from "../../functions/api/openapi/document.js";
 import { presentJob } from "../../functions/api/presenter.js";
+import { recipeOf } from "../../functions/core/caller-proof.js";
 import { historyPage } from "../../functions/core/job-history.js";
 import { assertConforms } from "../support/openapi-conformance.js";
 import { aCopy, aJob, executionArnOf, RecordingWorkflow } from "./fakes.js";
@@ -54,16 +56,52 @@ describe("the OpenAPI document", () => {
     expect([...described].sort()).toEqual([...served].sort());
   });
 
-  it("asks for the bearer token on every route but /health, /openapi.json and /console", () => {
+  it("asks for a proof of identity or a session on every route but /health, /openapi.json, /console and /auth, and for a proof alone to make a session", () => {
     // Assess
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
-        const open = ["/health", "/openapi.json", "/console"].includes(path);
+        const open = ["/health", "/openapi.json", "/console", "/auth"].includes(path);
+        const proofOnly = method === "post" && path === "/sessions";
         expect(operation.security, `${method} ${path}`).toEqual(
-          open ? undefined : [{ bearerToken: [] }],
+          open
+            ? undefined
+            : proofOnly
+              ? [{ awsIdentityProof: [] }]
+              : [{ awsIdentityProof: [] }, { session: [] }],
         );
       }
     }
+  });
+
+  it("names the proof's scheme in the Authorization header, and the session as a bearer token", () => {
+    // Prepare
+    const schemes = (document as { components?: { securitySchemes?: Record<string, unknown> } })
+      .components?.securitySchemes;
+
+    // Assess
+    expect(schemes?.awsIdentityProof).toMatchObject({
+      type: "apiKey",
+      in: "header",
+      name: "Authorization",
+      description: expect.stringContaining("SnapRelay-STS"),
+    });
+    expect(schemes?.session).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(JSON.stringify(schemes)).not.toContain("JWT");
+  });
+
+  it("holds the recipe GET /auth gives", () => {
+    // Prepare
+    const recipe = recipeOf({
+      stsEndpoints: ["https://sts.eu-west-1.amazonaws.com"],
+      audience: "snaprelay-prod",
+    });
+
+    // Act
+    const conforms = () =>
+      assertConforms({ method: "GET", path: "/auth", status: 200, responseBody: recipe });
+
+    // Assess
+    expect(conforms).not.toThrow();
   });
 
   it("holds a job body as the API presents it, and refuses one that breaks it", () => {

@@ -30,7 +30,6 @@ beforeAll(async () => {
     JOBS_TABLE: table.tableName,
     STATE_MACHINE_ARN: localStateMachineArn,
     ALLOWLISTED_ACCOUNTS: LOCAL.demoAccountId,
-    AUTH_TOKEN_SECRET_PARAMETER: LOCAL.tokenSecretParameter,
     POLL_MIN_SECONDS: "1",
     POLL_MAX_SECONDS: "2",
     AWS_ENDPOINT_URL_DYNAMODB: inject("dynamoEndpoint"),

@@ -398,7 +398,10 @@ export const openApiDocument = (): object => {
       ...route,
       ...(PUBLIC.has(route.path)
         ? {}
-        : { security: [{ [proof.name]: [] }, { [session.name]: [] }] }),
+        : route.method === "post" && route.path === "/sessions"
+          ? // A session is made from a proof only, never from another session.
+            { security: [{ [proof.name]: [] }] }
+          : { security: [{ [proof.name]: [] }, { [session.name]: [] }] }),
     });
   }
   built = new OpenApiGeneratorV31(registry.definitions).generateDocument({
