@@ -51,15 +51,29 @@ export interface LocalPorts {
   eventsPubSub: number;
 }
 
-export const localPorts = (): LocalPorts => ({
-  http: port("SNAPRELAY_HTTP_PORT", 3000),
-  lambda: port("SNAPRELAY_LAMBDA_PORT", 3002),
-  dynamodb: port("SNAPRELAY_DYNAMODB_PORT", 8000),
-  stepFunctions: port("SNAPRELAY_SFN_PORT", 8083),
-  cloud: port("SNAPRELAY_CLOUD_PORT", 8084),
-  events: port("SNAPRELAY_EVENTS_PORT", 4010),
-  eventsPubSub: port("SNAPRELAY_EVENTS_PUBSUB_PORT", 4011),
+/** The ports a shell with no SNAPRELAY_*_PORT variable uses. */
+export const localPortsByDefault = (): LocalPorts => ({
+  http: 3000,
+  lambda: 3002,
+  dynamodb: 8000,
+  stepFunctions: 8083,
+  cloud: 8084,
+  events: 4010,
+  eventsPubSub: 4011,
 });
+
+export const localPorts = (): LocalPorts => {
+  const fallback = localPortsByDefault();
+  return {
+    http: port("SNAPRELAY_HTTP_PORT", fallback.http),
+    lambda: port("SNAPRELAY_LAMBDA_PORT", fallback.lambda),
+    dynamodb: port("SNAPRELAY_DYNAMODB_PORT", fallback.dynamodb),
+    stepFunctions: port("SNAPRELAY_SFN_PORT", fallback.stepFunctions),
+    cloud: port("SNAPRELAY_CLOUD_PORT", fallback.cloud),
+    events: port("SNAPRELAY_EVENTS_PORT", fallback.events),
+    eventsPubSub: port("SNAPRELAY_EVENTS_PUBSUB_PORT", fallback.eventsPubSub),
+  };
+};
 
 export const LOCAL = {
   service: "snaprelay",

@@ -1,4 +1,4 @@
-// `npm run -s proof [-- --account 111122223333] [--console]`: prints, on one line, an
+// `npm run -s proof [-- --account 111122223333] [--console] [--api URL --cloud URL]`: prints, on one line, an
 // Authorization header value proving the account's identity to the local stack's API (a
 // GetCallerIdentity presigned with the account's local keys, good for 15 minutes); with --console,
 // a console address signed in as that account instead. Against AWS, the CLI does the same with
@@ -13,6 +13,9 @@ const { values } = parseArgs({
   options: {
     account: { type: "string", default: LOCAL.demoAccountId },
     console: { type: "boolean", default: false },
+    // The stack's API and local cloud; by default those of this shell's ports (SNAPRELAY_*_PORT).
+    api: { type: "string" },
+    cloud: { type: "string" },
   },
 });
 
@@ -21,11 +24,9 @@ if (!/^\d{12}$/.test(values.account)) {
   process.exit(2);
 }
 const ports = localPorts();
-const apiUrl = `http://127.0.0.1:${ports.http}`;
-const signer = proofSigner(
-  apiUrl,
-  localCredentialsFor(`http://127.0.0.1:${ports.cloud}`, values.account),
-);
+const apiUrl = values.api ?? `http://127.0.0.1:${ports.http}`;
+const cloudUrl = values.cloud ?? `http://127.0.0.1:${ports.cloud}`;
+const signer = proofSigner(apiUrl, localCredentialsFor(cloudUrl, values.account));
 try {
   log.info(values.console ? (await consoleLink(apiUrl, signer)).url : await signer.authorization());
 } catch (error) {

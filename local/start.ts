@@ -4,7 +4,13 @@ import { resolve } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { consoleLink, proofSigner } from "../scripts/cli/proof.js";
 import { localCredentialsFor } from "./cloud/local-credentials.js";
-import { LOCAL, localClockSpeed, localPorts, localWaitScale } from "./defaults.js";
+import {
+  LOCAL,
+  localClockSpeed,
+  localPorts,
+  localPortsByDefault,
+  localWaitScale,
+} from "./defaults.js";
 import { log, stackLog } from "./log.js";
 import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
@@ -49,7 +55,14 @@ const printWelcome = (stack: RunningStack, snapshotId: string, consoleUrl: strin
     destinationRegions: [LOCAL.demoDestination],
   });
   // Each request proves who sends it: a GetCallerIdentity presigned with the account's local keys.
-  const proof = `$(npm run -s proof -- --account ${LOCAL.demoAccountId})`;
+  // A stack on other ports than the defaults names its own, so the command works from any shell.
+  const defaults = localPortsByDefault();
+  const where =
+    stack.apiUrl === `http://127.0.0.1:${defaults.http}` &&
+    stack.endpoints.cloud === `http://127.0.0.1:${defaults.cloud}`
+      ? ""
+      : ` --api ${stack.apiUrl} --cloud ${stack.endpoints.cloud}`;
+  const proof = `$(npm run -s proof -- --account ${LOCAL.demoAccountId}${where})`;
   log.info(`
   HTTP API          ${stack.apiUrl}
   Step Functions    ${stack.endpoints.stepFunctions}   (state machine ${stack.stateMachineArn})
@@ -67,7 +80,7 @@ const printWelcome = (stack: RunningStack, snapshotId: string, consoleUrl: strin
   Then watch the job:
     curl -s ${stack.apiUrl}/replications/<jobId> -H "Authorization: ${proof}"
 
-  The ops console, signed in as account ${LOCAL.demoAccountId} for an hour (npm run -s proof -- --console for another):
+  The ops console, signed in as account ${LOCAL.demoAccountId} for an hour (npm run -s proof -- --console${where} for another):
     ${consoleUrl}
 
   The ops CLI and the AWS CLI, as account ${LOCAL.demoAccountId} (its keys as AWS credentials in this shell):

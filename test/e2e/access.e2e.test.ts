@@ -3,18 +3,18 @@
 // stays out (403 naming the role) until that role exists with that id, and is then let in at its
 // next request, with no restart. A revoked account is refused at once and its job in flight is
 // cancelled; it may apply again. snaprelay's own account is never a tenant. A rejected account
-// stays refused; bad input is named, a second open request is a conflict, and only an admin's
-// token may review.
+// stays refused; bad input is named, a second open request is a conflict, and only an admin
+// principal may review.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ADMIN_ROLE, issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { type Signer, shellSignedAs, signedAs } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 import { until } from "../support/until.js";
 
@@ -23,12 +23,12 @@ const NEWCOMER = "444455556666";
 const REFUSED = "777788889999";
 const REVOKED = "333344445555";
 const BY_CLI = "222233334444";
-const ADMIN = "000011112222";
+const ADMIN: string = LOCAL.adminAccountId;
 const SERVICE = LOCAL.serviceAccountId;
 
 let dataDir: string;
 let stack: StackProcess;
-const tokens: Record<string, string> = {};
+const tokens: Record<string, Signer> = {};
 
 const call = (who: string, method: string, path: string, body?: unknown) =>
   apiCall(stack.api, method, path, { token: tokens[who], body });
@@ -89,7 +89,7 @@ beforeAll(async () => {
     dataDir,
     env: { LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024) },
   });
-  const settings = { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer };
+  // The admin is the local user of the admin account (ADMIN_PRINCIPALS); the others are tenants.
   for (const account of [
     NEWCOMER,
     REFUSED,
@@ -98,10 +98,10 @@ beforeAll(async () => {
     SERVICE,
     LOCAL.demoAccountId,
     "888899990000",
+    ADMIN,
   ]) {
-    tokens[account] = await issueToken(account, settings);
+    tokens[account] = signedAs(stack, account);
   }
-  tokens[ADMIN] = await issueToken(ADMIN, settings, 3600, [ADMIN_ROLE]);
 }, 200_000);
 
 afterAll(async () => {
@@ -347,16 +347,14 @@ describe("an account whose access is revoked", () => {
   }, 180_000);
 });
 
-/** `npx snaprelay …` as `who`, as the ops CLI's own e2e runs it. */
-const cli = (who: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+/** `npx snaprelay …` in a shell holding `who`'s keys, as the ops CLI's own e2e runs it. */
+const cli = async (who: string, args: string[]) => {
+  const env = await shellSignedAs(stack, who);
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ["scripts/cli/snaprelay.mjs", ...args],
-      {
-        env: { ...process.env, SNAPRELAY_API_URL: stack.api, SNAPRELAY_TOKEN: tokens[who] },
-        timeout: 60_000,
-      },
+      { env, timeout: 60_000 },
       (error, stdout, stderr) => {
         resolve({
           code: error ? Number((error as { code?: number }).code ?? 1) : 0,
@@ -366,9 +364,10 @@ const cli = (who: string, args: string[]) =>
       },
     );
   });
+};
 
 describe("the ops CLI on an account's access", () => {
-  it("shows an approved account's onboarding and template, connects it, and revokes it with an admin's token", async () => {
+  it("shows an approved account's onboarding and template, connects it, and revokes it as an admin", async () => {
     // Prepare
     const applied = await call(BY_CLI, "POST", "/access-requests", application);
     const requestId = String(applied.body.requestId);

@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { localCredentialsFor } from "../../local/cloud/index.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { type Signer, signedAs } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
 const A = LOCAL.demoAccountId;
@@ -32,7 +32,7 @@ interface Job {
 
 let dataDir: string;
 let stack: StackProcess;
-const tokens: Record<string, string> = {};
+const tokens: Record<string, Signer> = {};
 const snapshotOf: Record<string, string> = {};
 
 const call = (account: string, method: string, path: string, body?: unknown) =>
@@ -61,7 +61,10 @@ const ended = async (account: string, jobId: string): Promise<Job> => {
 const stats = async () =>
   (await (await fetch(`${stack.cloudUrl}/_admin/stats`)).json()) as {
     accounts: Record<string, { copies: { started: number } }>;
-    sts: { assumeRoleCallsByAccount: Record<string, number> };
+    sts: {
+      assumeRoleCallsByAccount: Record<string, number>;
+      sessionNamesByAccount: Record<string, string[]>;
+    };
   };
 
 const copiesStarted = async (account: string) =>
@@ -108,10 +111,7 @@ beforeAll(async () => {
   await createRole(B, LOCAL.accountRoleExternalId);
   await createRole(WRONG_EXTERNAL_ID, "someone-elses-external-id");
   for (const account of [A, B, WITHOUT_ROLE, WRONG_EXTERNAL_ID]) {
-    tokens[account] = await issueToken(account, {
-      secret: LOCAL.authTokenSecret,
-      issuer: LOCAL.authTokenIssuer,
-    });
+    tokens[account] = signedAs(stack, account);
     const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
       blocks: 2,
       blockSizeBytes: 512 * 1024,
@@ -204,8 +204,8 @@ describe("an account snaprelay cannot enter", () => {
   );
 });
 
-describe("an account's role credentials", () => {
-  it("are reused across jobs: 20 jobs of one account cost no more AssumeRole calls than the functions that act in it", async () => {
+describe("an account's role sessions", () => {
+  it("name the job each call was made for, one session per job and function: 20 jobs cost at most one AssumeRole per job and function that acts for it", async () => {
     // Prepare
     const snapshots = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 20, {
       blocks: 1,
@@ -213,17 +213,26 @@ describe("an account's role credentials", () => {
       label: "reuse",
       accountId: B,
     });
+    const before = await stats();
 
     // Act
     const jobs = await Promise.all(snapshots.map((id) => replicate(B, id, "ap-beijing")));
     const outcomes = await Promise.all(jobs.map((jobId) => ended(B, jobId)));
-    const calls = (await stats()).sts.assumeRoleCallsByAccount[B] ?? 0;
+    const after = await stats();
 
-    // Assess: validate, startCopy, pollCopy (and the API's snapshot view) each keep their own
-    console.info(`AssumeRole calls for account ${B} over ${jobs.length + 2} jobs: ${calls}`);
+    // Assess: what the tenant's CloudTrail would show as the sessions that acted in it
+    const calls =
+      (after.sts.assumeRoleCallsByAccount[B] ?? 0) - (before.sts.assumeRoleCallsByAccount[B] ?? 0);
+    const sessions = (after.sts.sessionNamesByAccount[B] ?? []).slice(
+      (before.sts.sessionNamesByAccount[B] ?? []).length,
+    );
+    console.info(`AssumeRole calls for account ${B} over ${jobs.length} jobs: ${calls}`);
     expect(outcomes.map((job) => job.status)).toEqual(jobs.map(() => "COMPLETED"));
-    expect(calls).toBeGreaterThan(0);
-    expect(calls).toBeLessThanOrEqual(5);
+    const named = new Set([...jobs.map((jobId) => `snaprelay-${jobId}`), "snaprelay-api"]);
+    expect(sessions.filter((name) => !named.has(name))).toEqual([]);
+    for (const jobId of jobs) expect(sessions).toContain(`snaprelay-${jobId}`);
+    // validate, startCopy, pollCopy, finalize: each keeps a job's session across its calls.
+    expect(calls).toBeLessThanOrEqual(jobs.length * 4 + 1);
   });
 });
 

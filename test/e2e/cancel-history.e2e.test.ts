@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeExecutionCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
 import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots, snapshotsTagged } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
+import type { Signer } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 import { until } from "../support/until.js";
 
@@ -39,7 +39,7 @@ interface Job {
 
 let dataDir: string;
 let stack: StackProcess;
-let token: string;
+let token: Signer;
 
 const call = (method: string, path: string, body?: unknown) =>
   apiCall(stack.api, method, path, { token, body });
@@ -100,7 +100,7 @@ beforeAll(async () => {
       SNAPRELAY_WAIT_SCALE: "0.1",
     },
   });
-  token = await issueToken(A, { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer });
+  token = stack.token();
 }, 200_000);
 
 afterAll(async () => {

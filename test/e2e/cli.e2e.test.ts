@@ -1,14 +1,16 @@
-// The ops CLI (`npx snaprelay …`, the package's bin) against the real local stack: it lists jobs,
+// The ops CLI (`npx snaprelay …`, the package's bin) against the real local stack, signing with the
+// AWS credentials in its environment: it says who they prove, makes a proof for curl, lists jobs,
 // shows and watches one with progress bars until it ends, cancels one, reads a history, and
 // answers a refusal with the API's code and message and exit 1, never a stack trace.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall, replicateNewSnapshot } from "../support/api-call.js";
+import { type Signer, shellSignedAs } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 
 const DESTINATION = "ap-mumbai";
@@ -16,16 +18,18 @@ const _BLOCK = 512 * 1024;
 
 let dataDir: string;
 let stack: StackProcess;
-let token: string;
+let token: Signer;
+/** A shell holding the demo account's local keys as its AWS credentials. */
+let shell: NodeJS.ProcessEnv;
 
-/** Runs the CLI's bin as `npx snaprelay` does; the API and token come from the environment. */
+/** Runs the CLI's bin as `npx snaprelay` does; the API and the credentials come from the shell. */
 const cli = (args: string[], env: Record<string, string> = {}) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ["scripts/cli/snaprelay.mjs", ...args],
       {
-        env: { ...process.env, SNAPRELAY_API_URL: stack.api, SNAPRELAY_TOKEN: token, ...env },
+        env: { ...shell, ...env },
         timeout: 120_000,
       },
       (error, stdout, stderr) => {
@@ -45,10 +49,8 @@ beforeAll(async () => {
     // 1 MiB/s: a copy of n blocks of 512 KiB lasts n/2 seconds.
     env: { LOCAL_CLOUD_COPY_BYTES_PER_SECOND: String(1024 * 1024) },
   });
-  token = await issueToken(LOCAL.demoAccountId, {
-    secret: LOCAL.authTokenSecret,
-    issuer: LOCAL.authTokenIssuer,
-  });
+  token = stack.token();
+  shell = await shellSignedAs(stack, LOCAL.demoAccountId);
 }, 200_000);
 
 afterAll(async () => {
@@ -57,6 +59,45 @@ afterAll(async () => {
 }, 60_000);
 
 describe("the snaprelay CLI", () => {
+  it("says which principal and account the shell's AWS credentials prove", async () => {
+    // Act
+    const whoami = await cli(["whoami"]);
+    const asJson = await cli(["whoami", "--json"]);
+
+    // Assess
+    expect(whoami.code, whoami.stderr).toBe(0);
+    expect(whoami.stdout.trim()).toBe(
+      `arn:aws:iam::${LOCAL.demoAccountId}:user/local (account ${LOCAL.demoAccountId})`,
+    );
+    expect(JSON.parse(asJson.stdout)).toMatchObject({
+      accountId: LOCAL.demoAccountId,
+      principalArn: `arn:aws:iam::${LOCAL.demoAccountId}:user/local`,
+      admin: false,
+      via: "proof",
+    });
+  }, 60_000);
+
+  it("prints a proof on one line that curl can send as its Authorization header", async () => {
+    // Act
+    const proof = await cli(["proof"]);
+    const curled = await promisify(execFile)(
+      "bash",
+      [
+        "-c",
+        'curl -s "$SNAPRELAY_API_URL/session" -H "Authorization: $(node scripts/cli/snaprelay.mjs proof)"',
+      ],
+      { env: shell, timeout: 60_000 },
+    );
+
+    // Assess
+    expect(proof.code, proof.stderr).toBe(0);
+    expect(proof.stdout).toMatch(/^SnapRelay-STS [A-Za-z0-9_-]+\n$/);
+    expect(JSON.parse(curled.stdout)).toMatchObject({
+      accountId: LOCAL.demoAccountId,
+      principalArn: `arn:aws:iam::${LOCAL.demoAccountId}:user/local`,
+    });
+  }, 60_000);
+
   it("watches a job with a progress bar per copy until it completes, and exits 0", async () => {
     // Prepare: a copy of about 6 s
     const jobId = await startJob(12, "cli-watch");
@@ -122,14 +163,15 @@ describe("the snaprelay CLI", () => {
     expect(slots.stdout).toMatch(/^ap-mumbai: \d+ of 20 slots in use \[[#-]+\] +\d+%, \d+ waiting/);
   }, 60_000);
 
-  it("answers a bad token with the API's code and message, exit 1, and no stack trace", async () => {
+  it("answers credentials STS refuses with the API's code and message, exit 1, and no stack trace", async () => {
     // Act
-    const refused = await cli(["jobs"], { SNAPRELAY_TOKEN: "not-a-token" });
+    const refused = await cli(["jobs"], { AWS_SECRET_ACCESS_KEY: "not-the-account-secret" });
 
     // Assess
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(/^snaprelay: Unauthorized: /);
+    expect(refused.stderr).toContain("SignatureDoesNotMatch");
     expect(refused.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 

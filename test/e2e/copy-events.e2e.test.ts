@@ -8,13 +8,13 @@ import { join } from "node:path";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { copyEventEntry } from "../../local/cloud/copy-events.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
+import type { Signer } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 import { until as waitUntil } from "../support/until.js";
 
@@ -47,7 +47,7 @@ interface EventCounts {
 
 let dataDir: string;
 let stack: StackProcess;
-let token: string;
+let token: Signer;
 let sfn: SFNClient;
 
 const call = (method: string, path: string, body?: unknown) =>
@@ -120,10 +120,7 @@ beforeAll(async () => {
       COPY_ASSUMED_MIB_PER_SECOND: "50",
     },
   });
-  token = await issueToken(LOCAL.demoAccountId, {
-    secret: LOCAL.authTokenSecret,
-    issuer: LOCAL.authTokenIssuer,
-  });
+  token = stack.token();
   sfn = new SFNClient({ region: LOCAL.homeRegion, endpoint: stack.sfnUrl, credentials });
 }, 200_000);
 

@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { credentials } from "../support/services.js";
+import { type Signer, signedAs } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
 import { until } from "../support/until.js";
 
@@ -38,7 +38,7 @@ interface Job {
 
 let dataDir: string;
 let stack: StackProcess;
-const tokens: Record<string, string> = {};
+const tokens: Record<string, Signer> = {};
 
 const call = (account: string, method: string, path: string, body?: unknown) =>
   apiCall(stack.api, method, path, { token: tokens[account], body });
@@ -94,12 +94,7 @@ beforeAll(async () => {
       externalId: LOCAL.accountRoleExternalId,
     }),
   });
-  for (const account of [A, B]) {
-    tokens[account] = await issueToken(account, {
-      secret: LOCAL.authTokenSecret,
-      issuer: LOCAL.authTokenIssuer,
-    });
-  }
+  for (const account of [A, B]) tokens[account] = signedAs(stack, account);
 }, 200_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // End to end: the local stack started exactly as `npm start` starts it (its own process, on
-// ports of its own), driven over HTTP like a caller would, then stopped with Ctrl-C (SIGINT).
+// ports of its own), driven over HTTP like a caller would, each request proving its AWS identity,
+// then stopped with Ctrl-C (SIGINT).
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,13 +14,15 @@ import {
 } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../functions/api/openapi/document.js";
-import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { localCredentialsFor } from "../../local/cloud/index.js";
 import { LOCAL } from "../../local/defaults.js";
-import { apiCall } from "../support/api-call.js";
+import { fetchRecipe, makeProof } from "../../scripts/cli/proof.js";
+import { apiCall, type CallerAuth } from "../support/api-call.js";
+import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { commandOf, isLoopback, listenersOf, processTree } from "../support/listeners.js";
 import { credentials } from "../support/services.js";
+import { type Signer, signedAs } from "../support/signed-as.js";
 import { type StackPorts, type StackProcess, startStackProcess } from "../support/stack-process.js";
 
 const OTHER_ACCOUNT = "444455556666";
@@ -31,15 +34,12 @@ let dataDir: string;
 let ports: StackPorts;
 let api: string;
 let demoSnapshotId: string;
-let token: string;
-
-const tokenFor = (account: string) =>
-  issueToken(account, { secret: LOCAL.authTokenSecret, issuer: LOCAL.authTokenIssuer });
+let token: Signer;
 
 const call = (
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: { token?: CallerAuth; body?: unknown; headers?: Record<string, string> } = {},
 ) => apiCall(api, method, path, options);
 
 const replicationOf = (snapshotId: string, destinationRegions = ["ap-mumbai"]) => ({
@@ -105,17 +105,36 @@ afterAll(async () => {
 }, 60_000);
 
 describe("npm start", () => {
-  it("prints a demo snapshot, a token and a ready-to-paste curl", () => {
+  it("prints a demo snapshot and a ready-to-paste curl whose Authorization proves the demo account", async () => {
+    // Prepare: the printed proof command, run from a shell that knows nothing of the stack's ports
+    const proofCommand = /-H "Authorization: \$\((npm run -s proof -- [^)]+)\)"/.exec(output)?.[1];
+    const shell = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^SNAPRELAY_.*PORT$/.test(name)),
+    );
+    const { stdout: proof } = await promisify(execFile)("bash", ["-c", proofCommand ?? "false"], {
+      env: shell,
+    });
+
+    // Act
+    const who = await call("GET", "/session", { headers: { authorization: proof.trim() } });
+
+    // Assess
     expect(demoSnapshotId).toMatch(/^snap-/);
-    expect(token.split(".")).toHaveLength(3);
     expect(output).toContain(`curl -s -X POST ${api}/replications`);
     expect(output).toContain(`"destinationRegions":["ap-mumbai"]`);
+    // The stack runs on ports of its own, so the command names them.
+    expect(proofCommand).toBe(
+      `npm run -s proof -- --account ${LOCAL.demoAccountId} --api ${api} --cloud http://127.0.0.1:${ports.cloud}`,
+    );
+    expect(who.status).toBe(200);
+    expect(who.body).toMatchObject({ accountId: LOCAL.demoAccountId, via: "proof" });
   });
 
   it("prints one command that points the AWS CLI at the local cloud with the demo account's keys, and it works", async () => {
-    // Prepare: the printed line, its `aws` part swapped for an SDK call (the CLI may be missing).
-    const line = output.split("\n").find((printed) => printed.includes("cloud-env")) ?? "";
-    const [setUp = "", awsCommand] = line.trim().split(" && ");
+    // Prepare: the printed lines, the `aws` one swapped for an SDK call (the CLI may be missing).
+    const printed = output.split("\n").map((line) => line.trim());
+    const setUp = printed.find((line) => line.includes("cloud-env")) ?? "";
+    const awsCommand = printed.find((line) => line.startsWith("aws "));
     const callerScript = [
       'import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";',
       'const ec2 = new EC2Client({ region: "ap-shanghai" });',
@@ -138,13 +157,13 @@ describe("npm start", () => {
     expect(stdout.trim().split(",")).toContain(demoSnapshotId);
   });
 
-  it("answers /health without a token", async () => {
+  it("answers /health without credentials", async () => {
     const { status, body } = await call("GET", "/health");
     expect(status).toBe(200);
     expect(body).toEqual({ status: "ok" });
   });
 
-  it("serves its OpenAPI document without a token, the one generated from its schemas", async () => {
+  it("serves its OpenAPI document without credentials, the one generated from its schemas", async () => {
     const { status, body, headers } = await call("GET", "/openapi.json");
     expect(status).toBe(200);
     expect(headers.get("content-type")).toContain("application/json");
@@ -270,25 +289,10 @@ describe("replicating over HTTP", () => {
 });
 
 describe("refusals", () => {
-  it("refuses a request without a token with 401", async () => {
-    const { status } = await call("GET", "/replications");
-    expect(status).toBe(401);
-  });
-
-  it("refuses a token signed with another secret with 401 Unauthorized", async () => {
-    const forged = await issueToken(LOCAL.demoAccountId, {
-      secret: "someone-elses-secret-that-is-long-enough-to-sign",
-      issuer: LOCAL.authTokenIssuer,
-    });
-    const { status, body } = await call("GET", "/replications", { token: forged });
-    expect(status).toBe(401);
-    expect(body.error).toMatchObject({ code: "Unauthorized" });
-  });
-
   it("refuses an account outside the allowlist with 403 NotAllowlisted and starts nothing", async () => {
     const before = await listJobs();
     const { status, body } = await call("POST", "/replications", {
-      token: await tokenFor(STRANGER_ACCOUNT),
+      token: signedAs(stack, STRANGER_ACCOUNT),
       body: replicationOf(demoSnapshotId),
     });
     expect(status).toBe(403);
@@ -316,14 +320,214 @@ describe("refusals", () => {
     expect(longName.body.error).toMatchObject({ code: "NameTooLong" });
     expect(await listJobs()).toHaveLength(before.length);
   });
+});
 
-  it("hides another account's job behind a 404", async () => {
-    const [mine] = await listJobs();
-    const { status, body } = await call("GET", `/replications/${mine?.jobId}`, {
-      token: await tokenFor(OTHER_ACCOUNT),
+describe("identity proven by AWS", () => {
+  const DEMO_PRINCIPAL = `arn:aws:iam::${LOCAL.demoAccountId}:user/local`;
+  let other: Signer;
+  let othersJobId: string;
+  let demoPolicyId: string;
+
+  /** A proof as `makeProof` makes it from the published recipe, with what a test changes. */
+  const proofWith = async (
+    change: { secretAccessKey?: string; audience?: string; signedAt?: Date } = {},
+  ) => {
+    const recipe = await fetchRecipe(api);
+    const keys = await localCredentialsFor(stack.cloudUrl, LOCAL.demoAccountId)();
+    return makeProof(
+      { ...recipe, audience: change.audience ?? recipe.audience },
+      { ...keys, secretAccessKey: change.secretAccessKey ?? keys.secretAccessKey },
+      change.signedAt,
+    );
+  };
+
+  const refusalOf = (answer: { body: Record<string, unknown> }) =>
+    answer.body.error as { code: string; message: string };
+
+  beforeAll(async () => {
+    // The other account lets snaprelay in as the demo account does, and copies a snapshot of its own.
+    const role = await fetch(`${stack.cloudUrl}/_admin/roles`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        accountId: OTHER_ACCOUNT,
+        roleName: LOCAL.accountRoleName,
+        externalId: LOCAL.accountRoleExternalId,
+      }),
     });
-    expect(status).toBe(404);
-    expect(body.error).toMatchObject({ code: "JobNotFound" });
+    expect(role.status).toBe(200);
+    other = signedAs(stack, OTHER_ACCOUNT);
+    const [othersSnapshotId = ""] = await makeDistinctSnapshots(stack.cloudUrl, "ap-shanghai", 1, {
+      blocks: 1,
+      blockSizeBytes: 512 * 1024,
+      label: "other-account",
+      accountId: OTHER_ACCOUNT,
+    });
+    const job = await call("POST", "/replications", {
+      token: other,
+      body: replicationOf(othersSnapshotId),
+    });
+    expect(job.status, JSON.stringify(job.body)).toBe(202);
+    othersJobId = String(job.body.jobId);
+    const policy = await call("POST", "/policies", {
+      token,
+      body: {
+        name: "orders-db-dr",
+        sourceRegion: "ap-shanghai",
+        selector: { tags: { fleet: "orders" } },
+        destinationRegions: ["ap-mumbai"],
+        schedule: "rate(1 day)",
+        retention: { count: 3 },
+        rpoMinutes: 60,
+      },
+    });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    demoPolicyId = String(policy.body.policyId);
+  }, 60_000);
+
+  it("lists only the signing account's jobs, and hides another account's job, policy and snapshot behind a 404", async () => {
+    // Prepare
+    const [demoJob] = await listJobs();
+
+    // Act
+    const listed = await listJobs(other);
+    const job = await call("GET", `/replications/${demoJob?.jobId}`, { token: other });
+    const policy = await call("GET", `/policies/${demoPolicyId}`, { token: other });
+    const snapshot = await call("GET", `/regions/ap-shanghai/snapshots/${demoSnapshotId}`, {
+      token: other,
+    });
+    const ownersPolicy = await call("GET", `/policies/${demoPolicyId}`, { token });
+    const ownersSnapshot = await call("GET", `/regions/ap-shanghai/snapshots/${demoSnapshotId}`, {
+      token,
+    });
+
+    // Assess
+    expect(listed.map((listedJob) => listedJob.jobId)).toEqual([othersJobId]);
+    expect(job.status).toBe(404);
+    expect(refusalOf(job).code).toBe("JobNotFound");
+    expect(policy.status).toBe(404);
+    expect(refusalOf(policy).code).toBe("PolicyNotFound");
+    expect(snapshot.status).toBe(404);
+    expect(refusalOf(snapshot).code).toBe("SnapshotNotFound");
+    expect(ownersPolicy.status).toBe(200);
+    expect(ownersSnapshot.status).toBe(200);
+  });
+
+  it("refuses a request that sends no proof with 401, saying what to send", async () => {
+    // Act
+    const unsigned = await call("GET", "/replications");
+
+    // Assess
+    expect(unsigned.status).toBe(401);
+    expect(refusalOf(unsigned).code).toBe("Unauthorized");
+    expect(refusalOf(unsigned).message).toContain("no credentials were sent");
+    expect(refusalOf(unsigned).message).toContain("Send `Authorization: SnapRelay-STS <proof>`");
+  });
+
+  it("refuses a proof signed with another secret for the same access key with 401, saying to sign with your own credentials", async () => {
+    // Prepare
+    const forged = await proofWith({ secretAccessKey: "someone-elses-secret" });
+
+    // Act
+    const refused = await call("GET", "/replications", { headers: { authorization: forged } });
+
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(refusalOf(refused).code).toBe("Unauthorized");
+    expect(refusalOf(refused).message).toContain("SignatureDoesNotMatch");
+    expect(refusalOf(refused).message).toContain("sign with your own credentials");
+  });
+
+  it("refuses a proof signed 20 minutes ago with 401, saying it is too old and to make a new one", async () => {
+    // Prepare
+    const stale = await proofWith({ signedAt: new Date(Date.now() - 20 * 60_000) });
+
+    // Act
+    const refused = await call("GET", "/replications", { headers: { authorization: stale } });
+
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(refusalOf(refused).code).toBe("Unauthorized");
+    expect(refusalOf(refused).message).toContain("20 minutes ago; a proof is good for 15 minutes");
+    expect(refusalOf(refused).message).toContain("Make a new proof");
+  });
+
+  it("refuses a proof made for another audience with 401", async () => {
+    // Prepare
+    const elsewhere = await proofWith({ audience: "snaprelay-prod" });
+
+    // Act
+    const refused = await call("GET", "/replications", { headers: { authorization: elsewhere } });
+
+    // Assess: STS is asked with this API's audience, which the signature does not cover
+    expect(refused.status).toBe(401);
+    expect(refusalOf(refused).code).toBe("Unauthorized");
+    expect(refusalOf(refused).message).toContain("SignatureDoesNotMatch");
+  });
+
+  it("refuses a bearer token that is not one of its sessions, such as a shared-secret token, with 401", async () => {
+    // Act
+    const refused = await call("GET", "/replications", {
+      token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMTExMjIyMjMzMzMifQ.c2lnbmF0dXJl",
+    });
+
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(refusalOf(refused).message).toContain("the bearer token is not a session this API made");
+  });
+
+  it("lets the admin principal call an admin route, and refuses another principal with 403 NotAdmin naming it", async () => {
+    // Act
+    const byAdmin = await call("GET", "/admin/access-requests", {
+      token: signedAs(stack, LOCAL.adminAccountId),
+    });
+    const byTenant = await call("GET", "/admin/access-requests", { token });
+
+    // Assess
+    expect(byAdmin.status, JSON.stringify(byAdmin.body)).toBe(200);
+    expect(byTenant.status).toBe(403);
+    expect(refusalOf(byTenant).code).toBe("NotAdmin");
+    expect(refusalOf(byTenant).message).toContain(DEMO_PRINCIPAL);
+  });
+
+  it("names the account and the principal that signed a proof at GET /session", async () => {
+    // Act
+    const who = await call("GET", "/session", { token });
+    const admin = await call("GET", "/session", { token: signedAs(stack, LOCAL.adminAccountId) });
+
+    // Assess
+    expect(who.status).toBe(200);
+    expect(who.body).toMatchObject({
+      accountId: LOCAL.demoAccountId,
+      principalArn: DEMO_PRINCIPAL,
+      admin: false,
+      via: "proof",
+    });
+    expect(admin.body).toMatchObject({ principalArn: LOCAL.adminPrincipal, admin: true });
+  });
+
+  it("makes a session from a proof that works as a bearer token until it is signed out", async () => {
+    // Act
+    const signedIn = await call("POST", "/sessions", { token });
+    const session = String(signedIn.body.sessionToken);
+    const who = await call("GET", "/session", { token: session });
+    const jobs = await call("GET", "/replications", { token: session });
+    const signedOut = await call("DELETE", "/session", { token: session });
+    const after = await call("GET", "/replications", { token: session });
+
+    // Assess
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(201);
+    expect(signedIn.body).toMatchObject({
+      sessionToken: expect.stringMatching(/^srs_/),
+      accountId: LOCAL.demoAccountId,
+      principalArn: DEMO_PRINCIPAL,
+      via: "session",
+    });
+    expect(who.body).toMatchObject({ principalArn: DEMO_PRINCIPAL, via: "session" });
+    expect(jobs.status).toBe(200);
+    expect(signedOut.status).toBe(200);
+    expect(after.status).toBe(401);
+    expect(refusalOf(after).message).toContain("signed out");
   });
 });
 

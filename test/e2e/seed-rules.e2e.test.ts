@@ -16,7 +16,6 @@ import {
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
-import { issueToken } from "../../functions/api/tokens.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { dynamoClient } from "../../local/dynamodb.js";
@@ -25,6 +24,7 @@ import { type RunningStack, startStack } from "../../local/stack.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { freePort } from "../support/free-port.js";
+import { type Signer, signedAs } from "../support/signed-as.js";
 
 const STRANGER = "777788889999";
 /** The account the tests' jobs and snapshots belong to. */
@@ -34,7 +34,7 @@ const FULL_REGION = "ap-guangzhou-open";
 
 let stack: RunningStack;
 let dataDir: string;
-let token: string;
+let token: Signer;
 let jobs: DynamoJobStore;
 const clients: EC2Client[] = [];
 
@@ -49,6 +49,10 @@ const ec2 = (region: string) => {
   clients.push(client);
   return client;
 };
+
+/** A caller signing as `accountId`'s local user. */
+const signer = (accountId: string) =>
+  signedAs({ api: stack.apiUrl, cloudUrl: stack.endpoints.cloud }, accountId);
 
 const call = (method: string, path: string, body?: unknown, as = token) =>
   apiCall(stack.apiUrl, method, path, { token: as, body });
@@ -115,10 +119,7 @@ beforeAll(async () => {
     // Waits and retry back-offs at a fifth of their length: the same schedule, sooner.
     waitScale: 0.2,
   });
-  token = await issueToken(LOCAL.demoAccountId, {
-    secret: LOCAL.authTokenSecret,
-    issuer: LOCAL.authTokenIssuer,
-  });
+  token = signer(DEMO);
   jobs = new DynamoJobStore(
     DynamoDBDocumentClient.from(dynamoClient(stack.endpoints.dynamodb)),
     jobsTableName,
@@ -145,12 +146,8 @@ const request = (fields: Record<string, unknown> = {}) => ({
 describe("rule 1: allowlisted accounts only", () => {
   it("refuses an account outside the allowlist with 403 NotAllowlisted, and creates nothing", async () => {
     const before = await world();
-    const stranger = await issueToken(STRANGER, {
-      secret: LOCAL.authTokenSecret,
-      issuer: LOCAL.authTokenIssuer,
-    });
 
-    const { status, body } = await call("POST", "/replications", request(), stranger);
+    const { status, body } = await call("POST", "/replications", request(), signer(STRANGER));
 
     expect(status).toBe(403);
     expect(errorOf(body).code).toBe("NotAllowlisted");
@@ -326,10 +323,11 @@ describe("rule 6: a copy is not associated with the source disk", () => {
 describe("bounded input", () => {
   /** A raw POST of `body`, timed: the API's own answer, or API Gateway's for what it refuses. */
   const postRaw = async (body: string) => {
+    const authorization = await token.authorization();
     const started = Date.now();
     const response = await fetch(`${stack.apiUrl}/replications`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: { authorization, "content-type": "application/json" },
       body,
     });
     return { status: response.status, text: await response.text(), ms: Date.now() - started };

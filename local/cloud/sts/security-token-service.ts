@@ -94,7 +94,8 @@ export class SecurityTokenService {
       sessionToken: randomBytes(96).toString("base64"),
       expiration: new Date(this.now().getTime() + durationSeconds * 1000),
     };
-    const names = (this.counts.sessionNamesByAccount[accountId] ??= []);
+    const names = this.counts.sessionNamesByAccount[accountId] ?? [];
+    this.counts.sessionNamesByAccount[accountId] = names;
     names.push(roleSessionName);
     if (names.length > KEPT_SESSION_NAMES) names.shift();
     this.forgetLongExpired();
