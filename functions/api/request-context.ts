@@ -27,8 +27,8 @@ export interface RequestScope {
 
 /**
  * The authenticated caller; 401 with the authorizer's reason otherwise. What the caller showed is
- * checked against its expiry here too: API Gateway may serve an authorizer's verdict from its cache
- * for up to a minute, and a proof or a session ends when it says, not a minute later.
+ * checked against its expiry here too: should the authorizer's verdicts ever be cached (its
+ * resultTtlInSeconds is 0 today), a proof or a session still ends when it says, not a cache later.
  */
 export const callerOf = (event: ApiEvent, now: Date = new Date()): Caller => {
   const verdict = event.requestContext.authorizer?.lambda ?? {};

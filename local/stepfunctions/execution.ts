@@ -7,7 +7,7 @@ import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctio
 import { TASK_TOKEN_PLACEHOLDER } from "./callback-input.js";
 import type { Definition } from "./definition.js";
 import { ExecutionHistory, type HistoryEvent } from "./history.js";
-import { HistoryRecorder } from "./history-recorder.js";
+import { HISTORY_FULL, HistoryRecorder } from "./history-recorder.js";
 import { interpreterDefinition } from "./interpreter-definition.js";
 import { InterpreterEventTranslator, type RunOutcome } from "./interpreter-events.js";
 import type { InterpreterRun } from "./interpreter-types.js";
@@ -109,7 +109,11 @@ export class Execution {
       this.error = restored.error;
       this.cause = restored.cause;
     }
-    this.recorder = new HistoryRecorder(this.history, start.machine.definition.states);
+    this.recorder = new HistoryRecorder(this.history, start.machine.definition.states, () => {
+      // The recorder wrote the failure event itself; the run stops as AWS stops it.
+      this.finish({ status: "FAILED", ...HISTORY_FULL });
+      this.run?.abort();
+    });
     if (!this.isRunning()) this.recorder.close();
   }
 

@@ -1,11 +1,20 @@
 // Records an execution's events with AWS's previousEventId threading (the root, each Map
-// iteration, each Parallel branch) and ignores everything once the execution has ended.
+// iteration, each Parallel branch) and ignores everything once the execution has ended. An
+// execution's history holds at most 25,000 events, as in AWS: the 25,000th is the execution's
+// failure (States.Runtime), whatever the machine was about to record, and nothing follows it.
 
 import type { StateInfo } from "./definition.js";
 import type { ExecutionHistory } from "./history.js";
 import type { JsonObject } from "./json.js";
 
 const ROOT = "";
+
+/** Step Functions Standard's hard quota on one execution's history. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const HISTORY_FULL = {
+  error: "States.Runtime",
+  cause: `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`,
+} as const;
 
 export class HistoryRecorder {
   private open = true;
@@ -15,6 +24,8 @@ export class HistoryRecorder {
   constructor(
     private readonly history: ExecutionHistory,
     private readonly states: ReadonlyMap<string, StateInfo>,
+    /** Told once the history is full: the execution has failed and must stop running. */
+    private readonly onHistoryFull: () => void = () => {},
   ) {}
 
   close(): void {
@@ -73,6 +84,13 @@ export class HistoryRecorder {
     details?: JsonObject,
   ): number | undefined {
     if (!this.open) return undefined;
+    if (this.history.lastId >= MAX_HISTORY_EVENTS - 1) {
+      // AWS's cut: the last event is the failure, linked to the last one the machine produced.
+      this.history.append("ExecutionFailed", this.history.lastId, { ...HISTORY_FULL });
+      this.open = false;
+      this.onHistoryFull();
+      return undefined;
+    }
     const id = this.history.append(type, previous, details);
     this.lastIdByThread.set(thread, id);
     return id;
