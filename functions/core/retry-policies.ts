@@ -49,7 +49,7 @@ export const RETRY_POLICIES = {
     ErrorEquals: [...LAMBDA_SERVICE_ERRORS, "Sandbox.Timedout", ...codesRetried("transient")],
     ...transientBackoff,
   },
-  /** EC2 throttled snaprelay past the SDK's retries: back off more slowly. */
+  /** EC2 throttled snaprelay past the SDK's retries (CopySnapshot: at its one attempt): back off more slowly. */
   CloudThrottled: {
     ErrorEquals: codesRetried("throttled"),
     IntervalSeconds: 5,

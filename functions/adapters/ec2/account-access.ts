@@ -36,6 +36,9 @@ export interface AccountAccessSettings {
   instrument?: <Client extends object>(client: Client) => Client;
 }
 
+/** Whether the SDK may send a call again after a failure ("retried", its default) or not. */
+export type Attempts = "retried" | "once";
+
 /** How snaprelay reaches one account, for the messages that explain a refusal. */
 export interface AccountRoute {
   accountId: string;
@@ -120,15 +123,23 @@ export class AccountAccess implements AccountRoles {
     };
   }
 
-  /** The EC2 client acting in `accountId` in `region`, for the work in progress. */
-  ec2(accountId: string, region: string): EC2Client {
+  /**
+   * The EC2 client acting in `accountId` in `region`, for the work in progress. `once`: the SDK
+   * does not send the call again after a failure or a timeout (a call that is not safe to repeat,
+   * such as CopySnapshot, is retried by its step, which first looks for what the first call made).
+   */
+  ec2(accountId: string, region: string, attempts: Attempts = "retried"): EC2Client {
     const sessionName = currentRoleSessionName();
-    const key = `${accountId}/${sessionName}/${region}`;
+    const key = `${accountId}/${sessionName}/${region}/${attempts}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = new EC2Client({ region, credentials: this.credentialsFor(accountId, sessionName) });
+      client = new EC2Client({
+        region,
+        credentials: this.credentialsFor(accountId, sessionName),
+        ...(attempts === "once" ? { maxAttempts: 1 } : {}),
+      });
       client = this.settings.instrument?.(client) ?? client;
-      keepAtMost(this.clients, key, client, KEPT_SESSIONS * 2, (old) => old.destroy());
+      keepAtMost(this.clients, key, client, KEPT_SESSIONS * 4, (old) => old.destroy());
     }
     return client;
   }

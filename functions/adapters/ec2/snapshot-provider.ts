@@ -19,11 +19,11 @@ import type {
   SnapshotState,
   SnapshotView,
 } from "../../core/ports.js";
-import type { AccountRoute } from "./account-access.js";
+import type { AccountRoute, Attempts } from "./account-access.js";
 
 /** What the provider needs of account access: a client per account and region, and the route. */
 export interface Ec2Clients {
-  ec2(accountId: string, region: string): EC2Client;
+  ec2(accountId: string, region: string, attempts?: Attempts): EC2Client;
   route(accountId: string): AccountRoute;
 }
 
@@ -100,9 +100,10 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
     region: string,
     context: string,
     call: (client: EC2Client) => Promise<T>,
+    attempts: Attempts = "retried",
   ): Promise<T> {
     try {
-      return await call(this.clients.ec2(accountId, region));
+      return await call(this.clients.ec2(accountId, region, attempts));
     } catch (error) {
       throw translate(error, context, this.clients.route(accountId));
     }
@@ -182,6 +183,9 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
         if (!SnapshotId) throw new Error("EC2 CopySnapshot returned no SnapshotId");
         return SnapshotId;
       },
+      // One attempt: CopySnapshot takes no client token, and a second attempt after a timeout
+      // may make a second copy. The StartCopy step retries, finding the first one by its tags.
+      "once",
     );
   }
 

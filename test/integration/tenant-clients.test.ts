@@ -1,9 +1,15 @@
-// The role sessions snaprelay opens in a tenant's account name what they act for, so the tenant's
-// CloudTrail shows which job or policy made each call: checked against the local cloud's STS, which
-// keeps the session names it granted as CloudTrail would show them.
-import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
+// The clients snaprelay acts in a tenant's account with, against the local cloud: their role
+// sessions name what they act for, so the tenant's CloudTrail shows which job or policy made each
+// call (the local STS keeps the session names it granted, as CloudTrail would show them); and a
+// CopySnapshot is sent once, never again by the SDK, since a second attempt could make a second copy.
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+} from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountAccess } from "../../functions/adapters/ec2/account-access.js";
+import { Ec2SnapshotProvider } from "../../functions/adapters/ec2/snapshot-provider.js";
 import {
   actingFor,
   currentRoleSessionName,
@@ -39,6 +45,14 @@ afterAll(async () => {
   await cloud.close();
 });
 
+const tenantAccess = () =>
+  new AccountAccess({
+    serviceAccountId: SERVICE,
+    partition: "aws",
+    roleName: ROLE,
+    externalId: EXTERNAL_ID,
+  });
+
 const describeAs = (access: AccountAccess) =>
   access.ec2(TENANT, "ap-mumbai").send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
 
@@ -60,12 +74,7 @@ describe("a role session's name", () => {
 
   it("names the job or policy in each AssumeRole the tenant's account sees, once per session", async () => {
     // Prepare
-    const access = new AccountAccess({
-      serviceAccountId: SERVICE,
-      partition: "aws",
-      roleName: ROLE,
-      externalId: EXTERNAL_ID,
-    });
+    const access = tenantAccess();
 
     // Act: two steps of one job, one of another, a policy's run
     await actingFor("job-aaa", () => describeAs(access));
@@ -80,4 +89,42 @@ describe("a role session's name", () => {
       "snaprelay-pol-ccc",
     ]);
   });
+});
+
+describe("a copy's CopySnapshot", () => {
+  it("is sent once when EC2 throttles it, where a read is sent again by the SDK", async () => {
+    // Prepare: a completed snapshot of the tenant's, and a cloud that throttles every call
+    const shanghai = cloud.ec2("ap-shanghai", TENANT);
+    const { VolumeId } = await shanghai.send(
+      new CreateVolumeCommand({ AvailabilityZone: "ap-shanghaia", Size: 1 }),
+    );
+    const { SnapshotId = "" } = await shanghai.send(new CreateSnapshotCommand({ VolumeId }));
+    const provider = new Ec2SnapshotProvider(tenantAccess());
+    await provider.describe(TENANT, "ap-mumbai", SnapshotId); // the role is assumed before throttling
+    cloud.cloud.setKnobs({ throttleRate: 1 });
+    const throttled = () => cloud.cloud.stats().throttledRequests;
+
+    // Act
+    const beforeCopy = throttled();
+    const copy = provider.startCopy({
+      accountId: TENANT,
+      sourceRegion: "ap-shanghai",
+      sourceSnapshotId: SnapshotId,
+      destinationRegion: "ap-mumbai",
+      description: "a copy",
+      tags: { "snaprelay:job-id": "job-once" },
+    });
+    await expect(copy).rejects.toMatchObject({ name: "CloudThrottled" });
+    const copyAttempts = throttled() - beforeCopy;
+    const beforeRead = throttled();
+    await expect(provider.countOwned(TENANT, "ap-mumbai")).rejects.toMatchObject({
+      name: "CloudThrottled",
+    });
+    const readAttempts = throttled() - beforeRead;
+    cloud.cloud.setKnobs({ throttleRate: 0 });
+
+    // Assess
+    expect(copyAttempts).toBe(1);
+    expect(readAttempts).toBeGreaterThan(1);
+  }, 60_000);
 });
