@@ -4,7 +4,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
@@ -233,8 +237,16 @@ describe("a burst of 100 POSTs at once on a freshly started stack", () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       job = await client.job(planted.jobId);
     }
-    const startedAfterMs = Date.now() - planted.at;
     const [ended] = await untilAllEnded(stack, [planted.jobId], 120_000);
+    // When the sweep started it, as its execution says: this test may begin long after that,
+    // once the tests before it are done.
+    const sfn = new SFNClient({ region: LOCAL.homeRegion, endpoint: stack.sfnUrl, credentials });
+    const execution = job.executionArn
+      ? await sfn.send(new DescribeExecutionCommand({ executionArn: job.executionArn }))
+      : undefined;
+    sfn.destroy();
+    const startedAfterMs =
+      (execution?.startDate?.getTime() ?? Number.POSITIVE_INFINITY) - planted.at;
 
     // Assess: the sweep runs each minute and takes jobs unstarted for 30 s
     expect(job.executionArn).toMatch(/:execution:.+:job-planted-/);
