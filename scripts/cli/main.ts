@@ -280,7 +280,8 @@ const run = async (argv: string[]): Promise<number> => {
           `--minutes must be a whole number from 1 to 720, not "${values.minutes}"`,
         );
       }
-      const link = await consoleLink(apiUrl, signer, minutes * 60);
+      // Signed as every command is, so that missing credentials are said the same way.
+      const link = await consoleLink(apiUrl, { authorization: client.authorization }, minutes * 60);
       print(
         options.json
           ? link
