@@ -424,6 +424,26 @@ describe("identity proven by AWS", () => {
     expect(refusalOf(unsigned).message).toContain("Send `Authorization: SnapRelay-STS <proof>`");
   });
 
+  it("refuses an unsigned request that names a caller in serverless-offline's override header, as API Gateway, which has no such header, would", async () => {
+    // Act
+    const claimed = {
+      lambda: {
+        accountId: LOCAL.demoAccountId,
+        principalArn: LOCAL.adminPrincipal,
+        admin: true,
+        expiresAt: "2099-01-01T00:00:00.000Z",
+        via: "proof",
+      },
+    };
+    const refused = await call("GET", "/admin/access-requests", {
+      headers: { "sls-offline-authorizer-override": JSON.stringify(claimed) },
+    });
+
+    // Assess
+    expect(refused.status).toBe(401);
+    expect(refusalOf(refused).message).toContain("no credentials were sent");
+  });
+
   it("refuses a proof signed with another secret for the same access key with 401, saying to sign with your own credentials", async () => {
     // Prepare
     const forged = await proofWith({ secretAccessKey: "someone-elses-secret" });
