@@ -9,11 +9,11 @@ import { toWireEvent } from "./history.js";
 import { isJsonObject, type JsonObject, tryParseJson } from "./json.js";
 import { requireName } from "./names.js";
 import { readPageRequest } from "./paging.js";
+import { checkPayloadMember } from "./payload-quota.js";
 import { checkLength, optionalBoolean, optionalString, requiredString } from "./request-fields.js";
 import type { Operation } from "./service-context.js";
 import { invalidExecutionInput, validationError } from "./service-errors.js";
 
-const MAX_INPUT_BYTES = 256 * 1024;
 const STATUSES = new Set([
   "RUNNING",
   "SUCCEEDED",
@@ -26,9 +26,7 @@ const STATUSES = new Set([
 export const startExecution: Operation = (body, { machines, executions }) => {
   const machine = machines.get(requireStateMachineArn(requiredString(body, "stateMachineArn")));
   const input = optionalString(body, "input") ?? "{}";
-  if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
-    throw invalidExecutionInput("the input is larger than 262144 bytes");
-  }
+  checkPayloadMember("input", input);
   if (!isJsonObject(tryParseJson(input))) {
     throw invalidExecutionInput(`the input must be a JSON object: '${input.slice(0, 100)}'`);
   }

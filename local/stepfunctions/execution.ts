@@ -197,6 +197,7 @@ export class Execution {
       attempts: this.attempts,
       contextObject,
       finish: (outcome) => this.finish(outcome),
+      abort: () => run.abort(),
     });
     this.done = this.follow(run, translator);
   }

@@ -2,7 +2,10 @@
 // MaxDelaySeconds and jitter), Wait states turned into Tasks run by our wait handler, and callback
 // Tasks left for their handler to time. The interpreter can scale neither a Wait that reads
 // SecondsPath/TimestampPath nor a Task's timeouts; our handlers can, and the history still shows
-// WaitStateEntered/Exited because it uses the original types.
+// WaitStateEntered/Exited because it uses the original types. Pass states become Tasks too, run by
+// our pass handler, which lets the event loop turn between states (event-loop.ts) and checks the
+// payload quota. An inline Map runs at most 40 iterations at once, as on AWS, whatever its
+// MaxConcurrency asks beyond that.
 
 import { wrapCallbackParameters } from "./callback-input.js";
 import { isJsonObject, type JsonObject } from "./json.js";
@@ -12,12 +15,26 @@ import { isCallbackTask } from "./task-resources.js";
 // The longest Task timeout a Node timer can hold (2^31-1 ms): these are never timed out.
 const UNBOUNDED_TIMEOUT_SECONDS = 2_147_483;
 const WAIT_FIELDS = ["Comment", "InputPath", "OutputPath", "Next", "End"];
+// What a Pass state's Task keeps: its Result stays with the handler, which reads the original.
+const PASS_FIELDS = [
+  "Comment",
+  "InputPath",
+  "Parameters",
+  "ResultPath",
+  "OutputPath",
+  "Next",
+  "End",
+];
 const TIMEOUT_FIELDS = ["TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"];
+/** AWS runs an inline Map's iterations at most this many at a time (0 or none: this many). */
+export const INLINE_MAP_MAX_CONCURRENCY = 40;
 
 export function interpreterDefinition(asl: JsonObject, retryScale: number): JsonObject {
   const copy = structuredClone(asl);
   walkStates(copy, (_name, state) => {
     if (state.Type === "Wait") replaceWait(state);
+    if (state.Type === "Pass") replacePass(state);
+    if (state.Type === "Map") capConcurrency(state);
     if (isCallbackTask(state)) untimeCallback(state);
     if (Array.isArray(state.Retry)) {
       for (const retrier of state.Retry) {
@@ -37,6 +54,28 @@ function replaceWait(state: JsonObject): void {
   state.Type = "Task";
   state.Resource = "local:wait";
   state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
+}
+
+// Input → InputPath → Parameters → (Result, or the input) → ResultPath → OutputPath: what a Task
+// without ResultSelector does with a handler that returns the Pass state's Result or its input.
+function replacePass(state: JsonObject): void {
+  for (const key of Object.keys(state)) {
+    if (!PASS_FIELDS.includes(key)) delete state[key];
+  }
+  state.Type = "Task";
+  state.Resource = "local:pass";
+  state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
+}
+
+// The interpreter honours MaxConcurrency (its own default is 40 too) but not AWS's ceiling. A
+// MaxConcurrencyPath is left to the interpreter, which cannot be told to cap what it reads.
+function capConcurrency(state: JsonObject): void {
+  const processor = isJsonObject(state.ItemProcessor) ? state.ItemProcessor : {};
+  const config = isJsonObject(processor.ProcessorConfig) ? processor.ProcessorConfig : {};
+  if (config.Mode === "DISTRIBUTED") return;
+  const asked = typeof state.MaxConcurrency === "number" ? state.MaxConcurrency : 0;
+  state.MaxConcurrency =
+    asked > 0 ? Math.min(asked, INLINE_MAP_MAX_CONCURRENCY) : INLINE_MAP_MAX_CONCURRENCY;
 }
 
 // The handler times the wait, scaled, and raises States.Timeout itself (callback-task.ts); the

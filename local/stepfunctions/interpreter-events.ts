@@ -1,11 +1,16 @@
 // Maps aws-local-stepfunctions' event log onto AWS history events (<Type>StateEntered/Exited,
-// Map*/Parallel* events, execution outcome). Lambda events come from the Task handlers.
+// Map*/Parallel* events, execution outcome). Lambda events come from the Task handlers. A state
+// entered with, or leaving with, a payload over the quota ends the execution here with
+// States.DataLimitExceeded, in place of the event that would have carried it: no Retry or Catch
+// applies, as on AWS. The interpreter, a step ahead, is stopped before the next state does any work
+// (every Task handler first waits a macrotask, and this runs in microtasks).
 
 import type { StateInfo } from "./definition.js";
 import { isWithin } from "./definition.js";
 import type { HistoryRecorder } from "./history-recorder.js";
 import type { InterpreterEvent } from "./interpreter-types.js";
 import type { JsonObject, JsonValue } from "./json.js";
+import { DATA_LIMIT_EXCEEDED, dataLimitCause, exceedsPayloadQuota } from "./payload-quota.js";
 import { readReferencePath } from "./reference-path.js";
 import type { TaskAttempts } from "./task-attempts.js";
 
@@ -20,6 +25,8 @@ export interface TranslatorDeps {
   /** The context object ($$) the run was given, to size Maps whose ItemsPath uses it. */
   contextObject: JsonValue;
   finish: (outcome: RunOutcome) => void;
+  /** Stops the interpreter when the execution ends before it does. */
+  abort: () => void;
 }
 
 interface StateData {
@@ -94,10 +101,16 @@ export class InterpreterEventTranslator {
   private entered(state: StateData, index: number | undefined): void {
     const { recorder } = this.deps;
     this.failedContainers.delete(state.name);
+    // A Map iteration's or a Parallel branch's first state can be given more than any state left.
+    const input = json(state.input);
+    if (exceedsPayloadQuota(input)) {
+      this.dataLimitExceeded(state.name);
+      return;
+    }
     recorder.stateEvent(
       `${state.type}StateEntered`,
       state.name,
-      { name: state.name, input: json(state.input), inputDetails: NO_TRUNCATION },
+      { name: state.name, input, inputDetails: NO_TRUNCATION },
       index,
     );
     if (state.type === "Map") {
@@ -117,12 +130,25 @@ export class InterpreterEventTranslator {
       recorder.containerEnded(`${state.type}StateSucceeded`, state.name, index);
     }
     this.failedContainers.delete(state.name);
+    const output = json(state.output);
+    if (exceedsPayloadQuota(output)) {
+      this.dataLimitExceeded(state.name);
+      return;
+    }
     recorder.stateEvent(
       `${state.type}StateExited`,
       state.name,
-      { name: state.name, output: json(state.output), outputDetails: NO_TRUNCATION },
+      { name: state.name, output, outputDetails: NO_TRUNCATION },
       index,
     );
+  }
+
+  // AWS records the failure right after the state's last event, and nothing of the payload.
+  private dataLimitExceeded(stateName: string): void {
+    const cause = dataLimitCause(stateName);
+    this.deps.recorder.executionEvent("ExecutionFailed", { error: DATA_LIMIT_EXCEEDED, cause });
+    this.deps.finish({ status: "FAILED", error: DATA_LIMIT_EXCEEDED, cause });
+    this.deps.abort();
   }
 
   private failed(state: StateData, error: string, index: number | undefined): void {

@@ -1,9 +1,12 @@
 // A Task on arn:aws:states:::lambda:invoke: Parameters carry FunctionName and Payload, the
-// result is the Invoke response ({Payload, StatusCode, …}), recorded as Task* events.
+// result is the Invoke response ({Payload, StatusCode, …}), recorded as Task* events. A response
+// over the payload quota fails the Task with States.DataLimitExceeded; AWS's cause then names the
+// resource type, 'lambda'.
 
 import type { StateInfo } from "./definition.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json.js";
 import { invokeRequest, invokeResponse } from "./lambda-invoke-integration.js";
+import { DATA_LIMIT_EXCEEDED, dataLimitCause, exceedsPayloadQuota } from "./payload-quota.js";
 import { TaskFailure } from "./task-errors.js";
 import type { TaskInvocation, TaskRuntime } from "./task-runtime.js";
 
@@ -38,10 +41,13 @@ export function lambdaInvokeTask(
         throw new TaskFailure(outcome.error, outcome.cause);
       }
       const result = invokeResponse(outcome);
-      record("TaskSucceeded", {
-        output: JSON.stringify(result),
-        outputDetails: { truncated: false },
-      });
+      const output = JSON.stringify(result);
+      if (exceedsPayloadQuota(output)) {
+        const cause = dataLimitCause(RESOURCE.resourceType);
+        record("TaskFailed", { error: DATA_LIMIT_EXCEEDED, cause });
+        throw new TaskFailure(DATA_LIMIT_EXCEEDED, cause);
+      }
+      record("TaskSucceeded", { output, outputDetails: { truncated: false } });
       return result;
     },
   };

@@ -2,20 +2,15 @@
 // the callback Tasks (.waitForTaskToken) by the task token each attempt was given.
 
 import { type JsonObject, tryParseJson } from "./json.js";
+import { checkPayloadMember } from "./payload-quota.js";
 import { checkLength, optionalString, requiredString } from "./request-fields.js";
 import type { Operation } from "./service-context.js";
-import { invalidOutput, validationError } from "./service-errors.js";
-
-const MAX_OUTPUT_BYTES = 256 * 1024;
+import { invalidOutput } from "./service-errors.js";
 
 export const sendTaskSuccess: Operation = (body, { taskTokens }) => {
   const taskToken = requireTaskToken(body);
   const output = requiredString(body, "output");
-  if (Buffer.byteLength(output) > MAX_OUTPUT_BYTES) {
-    throw validationError(
-      `1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_OUTPUT_BYTES}`,
-    );
-  }
+  checkPayloadMember("output", output);
   const parsed = tryParseJson(output);
   if (parsed === undefined) throw invalidOutput("the output is not JSON");
   taskTokens.answer(taskToken, { kind: "success", output: parsed });
