@@ -12,7 +12,13 @@ import { waitFor } from "./processes.js";
 export const createCompletedSnapshot = async (
   ec2: EC2Client,
   region: string,
-  options: { sizeGiB?: number; volumeName?: string; description?: string } = {},
+  options: {
+    sizeGiB?: number;
+    volumeName?: string;
+    description?: string;
+    /** Writes the volume's data before the snapshot is taken (a new volume holds none). */
+    write?: (volumeId: string) => Promise<unknown>;
+  } = {},
 ): Promise<{ volumeId: string; snapshotId: string }> => {
   const { VolumeId } = await ec2.send(
     new CreateVolumeCommand({
@@ -35,6 +41,7 @@ export const createCompletedSnapshot = async (
     },
     30_000,
   );
+  await options.write?.(VolumeId);
   const { SnapshotId } = await ec2.send(
     new CreateSnapshotCommand({ VolumeId, Description: options.description ?? "nightly" }),
   );

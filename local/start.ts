@@ -16,6 +16,8 @@ import { createCompletedSnapshot } from "./seed.js";
 import { type RunningStack, startStack } from "./stack.js";
 
 const DEMO_DESCRIPTION = "demo-orders-db nightly";
+/** 1 GiB of the demo volume's 8 written, in the local cloud's 512 KiB blocks. */
+const DEMO_WRITTEN_BLOCKS = 2048;
 
 /**
  * A volume with a completed snapshot in the demo account's demo region: something to replicate.
@@ -41,6 +43,14 @@ const seedDemoSnapshot = async (stack: RunningStack): Promise<string> => {
     const { snapshotId } = await createCompletedSnapshot(ec2, LOCAL.demoRegion, {
       volumeName: "demo-orders-db",
       description: DEMO_DESCRIPTION,
+      // A copy moves only written blocks, as EBS's do: the demo volume holds 1 GiB of data.
+      write: (volumeId) =>
+        stack.cloud.fillBlocks(
+          LOCAL.demoRegion,
+          volumeId,
+          { firstBlock: 0, count: DEMO_WRITTEN_BLOCKS, seed: "demo-orders-db" },
+          LOCAL.demoAccountId,
+        ),
     });
     return snapshotId;
   } finally {

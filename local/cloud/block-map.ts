@@ -1,5 +1,6 @@
 // Sparse block maps: which content each block of a volume or snapshot holds, by SHA-256. A block
-// not listed was never written (or was written with zeros) and reads as zeros, so size is free.
+// not listed was never written (or was written with zeros) and reads as zeros: it is stored nowhere
+// and a copy does not send it, so a volume's size costs neither disk nor copy time.
 
 /** A snapshot's blocks, frozen when the snapshot is taken; never changed afterwards. */
 export interface Manifest {
@@ -49,17 +50,6 @@ export function writtenPositionFrom(manifest: Manifest, index: number): number {
     else high = middle;
   }
   return low;
-}
-
-/** The block's sha256, or undefined for a block of zeros. */
-export function writtenHashAt(manifest: Manifest, index: number): string | undefined {
-  const entry = manifest.blocks[writtenPositionFrom(manifest, index)];
-  return entry?.[0] === index ? entry[1] : undefined;
-}
-
-/** The index of the first written block at or after `index`, or blockCount if there is none. */
-export function nextWrittenIndex(manifest: Manifest, index: number): number {
-  return manifest.blocks[writtenPositionFrom(manifest, index)]?.[0] ?? manifest.blockCount;
 }
 
 /** Every block's sha256 in order, zeros included: for tests and small snapshots only. */

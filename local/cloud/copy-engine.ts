@@ -1,7 +1,8 @@
 // Moves a copy's blocks from the source region's block store to the destination's at the configured
-// bandwidth (each copy has its own), checking every block's SHA-256 as it arrives.
+// bandwidth (each copy has its own), checking every block's SHA-256 as it arrives. Only written
+// blocks move, as in EBS: a copy lasts as long as its data takes, whatever the volume's size.
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { type Manifest, nextWrittenIndex, writtenHashAt } from "./block-map.js";
+import type { Manifest } from "./block-map.js";
 import { type BlockStore, sha256Of } from "./block-store.js";
 import { nextToSend } from "./copy-plan.js";
 import { messageOf } from "./error-message.js";
@@ -13,6 +14,7 @@ export interface CopyTask {
   readonly sourceRegion: string;
   readonly destinationRegion: string;
   readonly manifest: Manifest;
+  /** The blocks to send: written blocks whose content the destination lacked when the copy began. */
   readonly sendRanges: BlockRanges;
   /** Where to resume: non-zero for a copy that was pending when the cloud stopped. */
   readonly nextBlock: number;
@@ -44,7 +46,7 @@ export interface CopyEngine {
 
 // How often a running copy reports progress: often enough for Progress "N%" to move visibly.
 const TICK_MS = 250;
-// A long run of blocks that need no disk work is walked without awaiting; let requests in now and then.
+// A long run of blocks that need no disk work is sent without awaiting; let requests in now and then.
 const STEPS_BETWEEN_YIELDS = 1000;
 
 /** Why a copy failed, worded for the snapshot's StateMessage. */
@@ -117,7 +119,7 @@ export function blockCopyEngine(
 
     try {
       while (!copy.halt) {
-        const next = nextToSend(task.sendRanges, step.nextBlock);
+        const next = nextToSend(manifest, task.sendRanges, step.nextBlock);
         if (!next) {
           step.nextBlock = manifest.blockCount;
           if (failAtBlock !== undefined) {
@@ -129,7 +131,8 @@ export function blockCopyEngine(
           }
           return;
         }
-        // The blocks skipped to get here were held by the destination: done at once, for free.
+        // The blocks passed over to get here have nothing to send (never written, or held by the
+        // destination when the copy began): they take no time at all.
         step.nextBlock = next.block;
         const now = Date.now();
         const rate = bytesPerSecond();
@@ -147,9 +150,7 @@ export function blockCopyEngine(
           continue;
         }
 
-        const block = next.block;
-        const written = writtenHashAt(manifest, block);
-        const sha256 = written ?? blocks.zeroBlockSha256;
+        const { block, sha256 } = next;
         if (block === failAtBlock || !blocks.holds(task.destinationRegion, sha256)) {
           const stored = await move(task, block, sha256);
           sent(1);
@@ -159,13 +160,10 @@ export function blockCopyEngine(
           continue;
         }
         // The destination has come to hold this content since the copy began (this copy sent it
-        // already, or another did): it still crosses the wire, but needs no disk work, and a run
-        // of zero blocks can be sent in one step.
-        let end = Math.min(next.runEnd, block + Math.floor(allowance / blockSize));
-        if (failAtBlock !== undefined && failAtBlock > block) end = Math.min(end, failAtBlock);
-        end = written === undefined ? Math.min(end, nextWrittenIndex(manifest, block)) : block + 1;
-        sent(end - block);
-        step.nextBlock = end;
+        // already, for a block repeated in the snapshot, or another copy did): it still crosses
+        // the wire, at the bandwidth, but needs no disk work.
+        sent(1);
+        step.nextBlock = block + 1;
         if (++stepsSinceYield >= STEPS_BETWEEN_YIELDS) {
           stepsSinceYield = 0;
           await yieldToEventLoop();

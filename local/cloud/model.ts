@@ -28,16 +28,20 @@ export interface Snapshot {
   copyReport?: CopyReport;
 }
 
-/** What a copy moved: `bytesTransferred` is the wire, Progress is the share of the snapshot done. */
+/**
+ * What a copy moved, as EBS moves it: the snapshot's written blocks only (a never-written block is
+ * stored nowhere and sent nowhere, whatever the volume's size), and of those only the ones the
+ * destination region lacked. Progress is `bytesTransferred` over `totalBytes`.
+ */
 export interface CopyReport {
   sourceRegion: string;
   sourceSnapshotId: string;
-  /** The snapshot's size. */
+  /** What the copy sends in all: its written blocks that the destination lacked when it began. */
   totalBytes: number;
-  /** Sent at the copy bandwidth: the blocks the destination region lacked when the copy began. */
+  /** Sent so far, at the copy bandwidth. */
   bytesTransferred: number;
   blocksTransferred: number;
-  /** Not sent: the destination region already held their content when the copy began. */
+  /** Written blocks not sent: the destination region already held their content when the copy began. */
   blocksSkipped: number;
   /** Block files the copy added to the destination's store (a repeated block is stored once). */
   blocksStored: number;
@@ -86,8 +90,12 @@ export interface CopyRecord {
   destinationSnapshotId: string;
   sourceRegion: string;
   sourceSnapshotId: string;
+  /** What the copy sends in all (its report's `totalBytes`). */
   totalBytes: number;
-  /** Decided when the copy began, so that a resumed copy sends exactly what was left to send. */
+  /**
+   * The written blocks to send, decided when the copy began, so that a resumed copy sends exactly
+   * what was left to send.
+   */
   sendRanges: BlockRanges;
   /** Every block before this index has been sent or skipped. */
   nextBlock: number;

@@ -1,10 +1,10 @@
 // The CopySnapshot rules of one account around the copy engine: at most N copies pending per region,
-// what each copy sends, the destination snapshot's state, progress and report, and its manifest.
+// what each copy sends (the snapshot's written blocks the destination lacks), the destination
+// snapshot's state, progress (over the bytes to send) and report, and its manifest.
 import { WireError } from "../wire-error.js";
-import { sizeBytesOf } from "./block-map.js";
 import type { BlockStore } from "./block-store.js";
 import { blockCopyEngine, type CopyEngine, type CopyStep } from "./copy-engine.js";
-import { blocksToSend, nthToSend, planCopy } from "./copy-plan.js";
+import { blocksToSend, nthToSend, planCopy, writtenOnly } from "./copy-plan.js";
 import type { Faults } from "./faults.js";
 import type { CopyRecord, Snapshot } from "./model.js";
 import type { LocalCloudKnobs } from "./options.js";
@@ -92,11 +92,7 @@ export class SnapshotCopies {
     if (!manifest) {
       throw new Error(`The completed snapshot ${source.snapshotId} has no block manifest.`);
     }
-    const sendRanges = planCopy(
-      manifest,
-      (sha256) => this.blocks.holds(destinationRegion, sha256),
-      this.blocks.zeroBlockSha256,
-    );
+    const sendRanges = planCopy(manifest, (sha256) => this.blocks.holds(destinationRegion, sha256));
     const blocksSent = blocksToSend(sendRanges);
     const failureShare = this.rules.faults.copyFailureShare();
     const copy: CopyRecord = {
@@ -104,7 +100,7 @@ export class SnapshotCopies {
       destinationSnapshotId: destination.snapshotId,
       sourceRegion,
       sourceSnapshotId: source.snapshotId,
-      totalBytes: sizeBytesOf(manifest),
+      totalBytes: blocksSent * manifest.blockSizeBytes,
       sendRanges,
       nextBlock: 0,
       failAtBlock:
@@ -118,7 +114,7 @@ export class SnapshotCopies {
       totalBytes: copy.totalBytes,
       bytesTransferred: 0,
       blocksTransferred: 0,
-      blocksSkipped: manifest.blockCount - blocksSent,
+      blocksSkipped: manifest.blocks.length - blocksSent,
       blocksStored: 0,
     };
     destination.progress = this.pendingProgress(copy);
@@ -141,12 +137,33 @@ export class SnapshotCopies {
 
   /** After a restart: carry on with every copy that was pending, from the block it had reached. */
   resume(): void {
-    for (const copy of this.store.copies.values()) this.startEngine(copy);
+    for (const copy of this.store.copies.values()) {
+      this.sendWrittenOnly(copy);
+      this.startEngine(copy);
+    }
   }
 
   /** Resolves once no copy touches the disk any more; where each got to is in the store. */
   stop(): Promise<void> {
     return this.engine.stop();
+  }
+
+  /**
+   * A copy planned when never-written blocks were sent too has them in its ranges: what is left to
+   * send is its written blocks, and its total is what it sent and what is left.
+   */
+  private sendWrittenOnly(copy: CopyRecord): void {
+    const manifest = this.store.manifest(copy.sourceRegion, copy.sourceSnapshotId);
+    if (!manifest) return;
+    const sendRanges = writtenOnly(manifest, copy.sendRanges);
+    if (blocksToSend(sendRanges) === blocksToSend(copy.sendRanges)) return;
+    copy.sendRanges = sendRanges;
+    const blockSize = manifest.blockSizeBytes;
+    const report = this.destinationOf(copy)?.copyReport;
+    copy.totalBytes = report
+      ? report.bytesTransferred + blocksToSend(sendRanges, copy.nextBlock) * blockSize
+      : blocksToSend(sendRanges) * blockSize;
+    if (report) report.totalBytes = copy.totalBytes;
   }
 
   private startEngine(copy: CopyRecord): void {
@@ -220,11 +237,15 @@ export class SnapshotCopies {
     return Math.min(99, this.progressOf(copy));
   }
 
-  /** The share of the snapshot accounted for: blocks sent, and blocks the destination held. */
+  /**
+   * The share of the bytes to send that has been sent: never-written blocks, and blocks the
+   * destination held when the copy began, are not part of it. Nothing to send is all done.
+   */
   private progressOf(copy: CopyRecord): number {
-    const blockSize = this.store.blockSizeBytes;
-    const leftBytes = blocksToSend(copy.sendRanges, copy.nextBlock) * blockSize;
-    return Math.floor(((copy.totalBytes - leftBytes) / copy.totalBytes) * 100);
+    const total = blocksToSend(copy.sendRanges);
+    if (total === 0) return 100;
+    const left = blocksToSend(copy.sendRanges, copy.nextBlock);
+    return Math.floor(((total - left) / total) * 100);
   }
 
   private complete(snapshot: Snapshot, copy: CopyRecord): void {

@@ -94,7 +94,26 @@ async function volumeIn(client: EC2Client, region: string): Promise<string> {
 
 /** A completed snapshot of a new volume in the client's account. */
 async function completedSnapshotIn(client: EC2Client, region: string): Promise<string> {
+  return completedSnapshotOf(client, await volumeIn(client, region));
+}
+
+/**
+ * A completed snapshot in the account of a new volume with 8 written blocks: a copy moves only
+ * written blocks, so its copies have those to send and stay pending while copies are stalled.
+ */
+async function snapshotWithDataIn(accountId: string, region: string): Promise<string> {
+  const client = ec2As(accountId, region);
   const VolumeId = await volumeIn(client, region);
+  await running().fillBlocks(
+    region,
+    VolumeId,
+    { firstBlock: 0, count: 8, seed: accountId },
+    accountId,
+  );
+  return completedSnapshotOf(client, VolumeId);
+}
+
+async function completedSnapshotOf(client: EC2Client, VolumeId: string): Promise<string> {
   const { SnapshotId } = await client.send(new CreateSnapshotCommand({ VolumeId }));
   if (!SnapshotId) throw new Error("CreateSnapshot returned no SnapshotId");
   await waitUntil(async () =>
@@ -218,8 +237,8 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
     await startCloud({ copyBytesPerSecond: STALLED });
     const aMumbai = ec2As(ACCOUNT_A, MUMBAI);
     const bMumbai = ec2As(ACCOUNT_B, MUMBAI);
-    const snapshotOfA = await completedSnapshotIn(ec2As(ACCOUNT_A, SHANGHAI), SHANGHAI);
-    const snapshotOfB = await completedSnapshotIn(ec2As(ACCOUNT_B, SHANGHAI), SHANGHAI);
+    const snapshotOfA = await snapshotWithDataIn(ACCOUNT_A, SHANGHAI);
+    const snapshotOfB = await snapshotWithDataIn(ACCOUNT_B, SHANGHAI);
     for (let copy = 0; copy < 20; copy++) await copyFromShanghai(aMumbai, snapshotOfA);
 
     // Act
@@ -505,8 +524,9 @@ describe("local cloud accounts", { timeout: 30_000 }, () => {
   it("keeps each account's resources, its pending copies and the roles across a restart on the same data dir", async () => {
     // Prepare
     const first = await startCloud({ copyBytesPerSecond: STALLED });
-    const snapshotOfA = await completedSnapshotIn(ec2As(ACCOUNT_A, SHANGHAI), SHANGHAI);
+    const snapshotOfA = await snapshotWithDataIn(ACCOUNT_A, SHANGHAI);
     const copyOfA = await copyFromShanghai(ec2As(ACCOUNT_A, MUMBAI), snapshotOfA);
+    expect((await snapshotById(ec2As(ACCOUNT_A, MUMBAI), copyOfA)).State).toBe("pending");
     const volumeOfB = await volumeIn(ec2As(ACCOUNT_B, SHANGHAI), SHANGHAI);
     await first.createRole({ accountId: ACCOUNT_A, roleName: "copier", externalId: "ext-a" });
     await first.close();

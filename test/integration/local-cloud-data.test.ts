@@ -1,5 +1,6 @@
 // The local cloud's block data: volumes and snapshots hold real bytes on disk, copies move only the
-// blocks the destination lacks, check each one, and survive a restart. EC2 calls go through the SDK.
+// written blocks the destination lacks (so a copy's time follows its data, not its volume's size),
+// check each one, and survive a restart. EC2 calls go through the SDK.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, readdir, readFile, writeFile } from "node:fs/promises";
@@ -152,7 +153,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect((await snapshotById(shanghai, snapshotId)).VolumeSize).toBe(1);
   });
 
-  it("copies every block to another region: the copy's manifest equals the source's, and each block file there is named by its SHA-256", async () => {
+  it("copies every written block to another region: the copy's manifest equals the source's, and each block file there is named by its SHA-256", async () => {
     // Prepare
     await startCloud();
     const shanghai = ec2(SHANGHAI);
@@ -176,18 +177,18 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     );
     const files = await blockFilesOf(MUMBAI);
     for (const [name, sha256] of files) expect(sha256).toBe(name);
-    // 48 blocks of data and the zero block, which the region did not hold yet.
+    // The 48 blocks of data; the never-written blocks were neither sent nor stored.
     expect(files.map(([name]) => name).sort()).toEqual(
-      [...new Set(running().blockHashes(SHANGHAI, sourceId))].sort(),
+      source.blocks.map(([, sha256]) => sha256).sort(),
     );
     expect(running().copyReport(MUMBAI, copyId)).toEqual({
       sourceRegion: SHANGHAI,
       sourceSnapshotId: sourceId,
-      totalBytes: 64 * BLOCK,
-      bytesTransferred: 64 * BLOCK,
-      blocksTransferred: 64,
+      totalBytes: 48 * BLOCK,
+      bytesTransferred: 48 * BLOCK,
+      blocksTransferred: 48,
       blocksSkipped: 0,
-      blocksStored: 49,
+      blocksStored: 48,
     });
   });
 
@@ -218,7 +219,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(sent).toBeLessThanOrEqual(0.02 * volumeBytes);
     expect(sent).toBe(5 * BLOCK);
     expect(report).toMatchObject({
-      totalBytes: volumeBytes,
+      totalBytes: 5 * BLOCK,
       bytesTransferred: 5 * BLOCK,
       blocksTransferred: 5,
       blocksSkipped: blocks - 5,
@@ -256,7 +257,7 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(sentWhilePending.some((bytes) => bytes > 0 && bytes < 64 * BLOCK)).toBe(true);
   });
 
-  it("counts the blocks a region already holds as done at once: a copy of an unchanged snapshot there is at 99% or done straight away", async () => {
+  it("measures an incremental copy's Progress over the blocks it sends: with 1 of 100 blocks changed and copies stalled it is at 0%, then 100% once that block is sent", async () => {
     // Prepare
     const started = await startCloud();
     const shanghai = ec2(SHANGHAI);
@@ -271,12 +272,22 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     // Act
     const secondCopy = await copyInto(mumbai, secondSnapshot);
     const pending = await snapshotById(mumbai, secondCopy);
+    const reportWhilePending = running().copyReport(MUMBAI, secondCopy);
+    started.setKnobs({ copyBytesPerSecond: INSTANT });
+    const done = await snapshotEnded(mumbai, secondCopy);
 
     // Assess
-    expect(pending).toMatchObject({ State: "pending", Progress: "99%" });
-    expect(running().copyReport(MUMBAI, secondCopy)).toMatchObject({
+    expect(pending).toMatchObject({ State: "pending", Progress: "0%" });
+    expect(reportWhilePending).toMatchObject({
+      totalBytes: BLOCK,
       blocksSkipped: 99,
       bytesTransferred: 0,
+    });
+    expect(done).toMatchObject({ State: "completed", Progress: "100%" });
+    expect(running().copyReport(MUMBAI, secondCopy)).toMatchObject({
+      totalBytes: BLOCK,
+      bytesTransferred: BLOCK,
+      blocksTransferred: 1,
     });
   });
 
@@ -385,9 +396,9 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     expect(() => running().copyReport(MUMBAI, copyId)).toThrow(/does not exist/);
   });
 
-  it("keeps a never-written 8 GiB volume sparse: its snapshot and copy store a single zero block", async () => {
+  it("keeps a never-written 8 GiB volume sparse: its snapshot stores no block, and its copy sends none and completes at once, even with copies stalled", async () => {
     // Prepare: EBS's own block size, as in the demo.
-    const started = await startCloud({ blockSizeBytes: 512 * KIB });
+    const started = await startCloud({ blockSizeBytes: 512 * KIB, copyBytesPerSecond: STALLED });
     const shanghai = ec2(SHANGHAI);
     const mumbai = ec2(MUMBAI);
     const { VolumeId } = await shanghai.send(
@@ -396,30 +407,30 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
     const sourceId = await completedSnapshotOf(shanghai, VolumeId ?? "");
 
     // Act
-    const firstCopy = await copyInto(mumbai, sourceId);
-    await snapshotEnded(mumbai, firstCopy);
-    const secondCopy = await copyInto(mumbai, sourceId);
-    await snapshotEnded(mumbai, secondCopy);
+    const copyId = await copyInto(mumbai, sourceId);
+    const copy = await snapshotById(mumbai, copyId);
 
     // Assess
-    const blocks = (8 * GIB) / (512 * KIB);
     expect(running().snapshotManifest(SHANGHAI, sourceId)).toMatchObject({
-      blockCount: blocks,
+      blockCount: (8 * GIB) / (512 * KIB),
       blocks: [],
     });
-    // The first copy into the region is a full one: zeros cross the wire too, but are stored once.
-    expect(running().copyReport(MUMBAI, firstCopy)).toMatchObject({
-      bytesTransferred: 8 * GIB,
-      blocksStored: 1,
-    });
-    expect(running().copyReport(MUMBAI, secondCopy)).toMatchObject({
+    expect(copy).toMatchObject({ State: "completed", Progress: "100%", VolumeSize: 8 });
+    expect(running().copyReport(MUMBAI, copyId)).toMatchObject({
+      totalBytes: 0,
       bytesTransferred: 0,
-      blocksSkipped: blocks,
+      blocksTransferred: 0,
+      blocksSkipped: 0,
+      blocksStored: 0,
     });
+    expect(running().blockHashes(MUMBAI, copyId)).toEqual(
+      running().blockHashes(SHANGHAI, sourceId),
+    );
     expect(started.stats().regions).toMatchObject({
       [SHANGHAI]: { blocks: 0 },
-      [MUMBAI]: { blocks: 1 },
+      [MUMBAI]: { blocks: 0 },
     });
+    expect(started.stats().copies).toMatchObject({ completed: 1, bytesTransferred: 0 });
   });
 
   it("restores a volume from a copied snapshot with the copy's blocks", async () => {
@@ -531,5 +542,143 @@ describe("local cloud block data", { timeout: 30_000 }, () => {
 
     // Assess
     await expect(starting).rejects.toThrow(/holds blocks of 65536 bytes, not 131072/);
+  });
+});
+
+// EBS's block size, as in the demo: a 1 GiB volume has 2,048 blocks.
+const EBS_BLOCK = 512 * KIB;
+// 8 blocks a second: 8 written blocks take about 1 s to copy; a whole 1 GiB volume would take 256 s.
+const EIGHT_BLOCKS_A_SECOND = 8 * EBS_BLOCK;
+
+describe("copy time follows the data written, not the volume's size", { timeout: 30_000 }, () => {
+  /** A completed snapshot of a volume of `sizeBytes` with 8 blocks written, from block 100 on. */
+  async function snapshotWithEightBlocks(sizeBytes: number, seed = "eight blocks") {
+    const { volumeId } = await running().createVolume({ region: SHANGHAI, sizeBytes });
+    await running().fillBlocks(SHANGHAI, volumeId, { firstBlock: 100, count: 8, seed });
+    return completedSnapshotOf(ec2(SHANGHAI), volumeId);
+  }
+
+  /** Seconds from the copy's StartTime to its CompletionTime, as the cloud stamped them. */
+  const secondsTaken = (copy: Snapshot) =>
+    ((copy.CompletionTime?.getTime() ?? Number.NaN) - (copy.StartTime?.getTime() ?? Number.NaN)) /
+    1000;
+
+  it("copies a 1 GiB volume with 8 written blocks in about the time of 8 blocks at the bandwidth, not 2,048, and reports 8 blocks' bytes", async () => {
+    // Prepare
+    await startCloud({ blockSizeBytes: EBS_BLOCK, copyBytesPerSecond: EIGHT_BLOCKS_A_SECOND });
+    const sourceId = await snapshotWithEightBlocks(GIB);
+
+    // Act
+    const copyId = await copyInto(ec2(MUMBAI), sourceId);
+    const copy = await snapshotEnded(ec2(MUMBAI), copyId);
+
+    // Assess
+    expect(running().snapshotManifest(SHANGHAI, sourceId).blockCount).toBe(2048);
+    expect(copy).toMatchObject({ State: "completed", Progress: "100%", VolumeSize: 1 });
+    // 8 blocks at 8 a second: 1 s, and never less, the bandwidth holds; 2,048 blocks would take 256 s.
+    expect(secondsTaken(copy)).toBeGreaterThanOrEqual(0.9);
+    expect(secondsTaken(copy)).toBeLessThan(4);
+    expect(running().copyReport(MUMBAI, copyId)).toEqual({
+      sourceRegion: SHANGHAI,
+      sourceSnapshotId: sourceId,
+      totalBytes: 8 * EBS_BLOCK,
+      bytesTransferred: 8 * EBS_BLOCK,
+      blocksTransferred: 8,
+      blocksSkipped: 0,
+      blocksStored: 8,
+    });
+    expect(running().stats().copies).toMatchObject({
+      bytesTransferred: 8 * EBS_BLOCK,
+      blocksTransferred: 8,
+    });
+    expect(running().blockHashes(MUMBAI, copyId)).toEqual(
+      running().blockHashes(SHANGHAI, sourceId),
+    );
+  });
+
+  it("copies a 1 GiB and a 16 GiB volume holding the same 8 written blocks in about the same time", async () => {
+    // Prepare: each copy into a region of its own, so that neither finds the other's blocks there.
+    await startCloud({ blockSizeBytes: EBS_BLOCK, copyBytesPerSecond: EIGHT_BLOCKS_A_SECOND });
+    const smallId = await snapshotWithEightBlocks(GIB);
+    const largeId = await snapshotWithEightBlocks(16 * GIB);
+
+    // Act: both at once; each copy has a bandwidth of its own.
+    const [smallCopyId, largeCopyId] = await Promise.all([
+      copyInto(ec2(MUMBAI), smallId),
+      copyInto(ec2(BEIJING), largeId),
+    ]);
+    const [small, large] = await Promise.all([
+      snapshotEnded(ec2(MUMBAI), smallCopyId),
+      snapshotEnded(ec2(BEIJING), largeCopyId),
+    ]);
+
+    // Assess
+    expect([small.State, large.State]).toEqual(["completed", "completed"]);
+    expect([small.VolumeSize, large.VolumeSize]).toEqual([1, 16]);
+    for (const copy of [small, large]) {
+      expect(secondsTaken(copy)).toBeGreaterThanOrEqual(0.9);
+      expect(secondsTaken(copy)).toBeLessThan(4);
+    }
+    // Half a second is 4 blocks' time; copying every block, they would be 30,720 blocks apart.
+    expect(Math.abs(secondsTaken(small) - secondsTaken(large))).toBeLessThan(0.5);
+    const { sourceSnapshotId: _small, ...smallReport } = running().copyReport(MUMBAI, smallCopyId);
+    const { sourceSnapshotId: _large, ...largeReport } = running().copyReport(BEIJING, largeCopyId);
+    expect(largeReport).toEqual(smallReport);
+    expect(largeReport).toMatchObject({ totalBytes: 8 * EBS_BLOCK, blocksTransferred: 8 });
+  });
+
+  it("reports Progress over the 8 written blocks: 0% at first, values in between, 100% at the end, never going back", async () => {
+    // Prepare
+    await startCloud({ blockSizeBytes: EBS_BLOCK, copyBytesPerSecond: EIGHT_BLOCKS_A_SECOND });
+    const sourceId = await snapshotWithEightBlocks(GIB);
+    const mumbai = ec2(MUMBAI);
+
+    // Act
+    const copyId = await copyInto(mumbai, sourceId);
+    const seen: number[] = [];
+    await waitFor(async () => {
+      const snapshot = await snapshotById(mumbai, copyId);
+      seen.push(Number.parseInt(snapshot.Progress ?? "", 10));
+      return snapshot.State === "pending" ? undefined : snapshot;
+    });
+
+    // Assess
+    expect(seen[0]).toBe(0);
+    expect(seen.some((progress) => progress > 0 && progress < 100)).toBe(true);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(100);
+  });
+
+  it("resumes a copy planned when never-written blocks were sent too, sending only its written blocks", async () => {
+    // Prepare: a pending copy, saved as the cloud saved it when a copy sent every block of the
+    // volume (its send ranges the whole volume, its total the volume's size).
+    const first = await startCloud({ blockSizeBytes: EBS_BLOCK, copyBytesPerSecond: STALLED });
+    const sourceId = await snapshotWithEightBlocks(GIB);
+    const copyId = await copyInto(ec2(MUMBAI), sourceId);
+    await first.close();
+    const stateFile = join(accountFolder(), "state.json");
+    const state = JSON.parse(await readFile(stateFile, "utf8"));
+    state.copies[0].sendRanges = [[0, 2048]];
+    state.copies[0].totalBytes = GIB;
+    await writeFile(stateFile, JSON.stringify(state));
+
+    // Act
+    await startCloud({ blockSizeBytes: EBS_BLOCK, copyBytesPerSecond: EIGHT_BLOCKS_A_SECOND });
+    const resumedAt = Date.now();
+    const copy = await snapshotEnded(ec2(MUMBAI), copyId);
+    const seconds = (Date.now() - resumedAt) / 1000;
+
+    // Assess
+    expect(copy).toMatchObject({ State: "completed", Progress: "100%" });
+    expect(seconds).toBeLessThan(4);
+    expect(running().copyReport(MUMBAI, copyId)).toMatchObject({
+      totalBytes: 8 * EBS_BLOCK,
+      bytesTransferred: 8 * EBS_BLOCK,
+      blocksTransferred: 8,
+      blocksStored: 8,
+    });
+    expect(running().blockHashes(MUMBAI, copyId)).toEqual(
+      running().blockHashes(SHANGHAI, sourceId),
+    );
   });
 });

@@ -15,11 +15,16 @@ import { describe, expect, it } from "vitest";
 import { startLocalCloud } from "../../local/cloud/index.js";
 import { snapshotById, useLocalCloud, waitUntil } from "../support/local-cloud-harness.js";
 
+const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
-// An 8 GiB copy finishes in about 8 ms: for tests that only need copies to end.
+// A copy moves only written blocks: the test snapshots' volumes hold 8 blocks of 512 KiB (the
+// cloud's default block size), 4 MiB of data in 8 GiB.
+const WRITTEN_BLOCKS = 8;
+const WRITTEN_BYTES = 4 * MIB;
+// A copy of them finishes at once: for tests that only need copies to end.
 const INSTANT = 1024 * GIB;
-// An 8 GiB copy takes about 1 s: long enough to see it pending, short enough to wait for.
-const VISIBLE = 8 * GIB;
+// A copy of them takes about 1 s: long enough to see it pending, short enough to wait for.
+const VISIBLE = WRITTEN_BYTES;
 // A copy that stays pending for the whole test.
 const STALLED = 1;
 
@@ -29,7 +34,6 @@ const GUANGZHOU_OPEN = "ap-guangzhou-open";
 
 const harness = useLocalCloud({});
 const startCloud = harness.start;
-const _running = harness.running;
 const ec2 = harness.ec2;
 const waitFor = waitUntil;
 
@@ -48,9 +52,19 @@ async function volumeIn(client: EC2Client, region: string, sizeGiB = 8): Promise
   return volume.VolumeId;
 }
 
-/** A completed snapshot of a new volume, ready to be copied. */
+let seeds = 0;
+
+/**
+ * A completed snapshot of a new 8 GiB volume of the default account with data of its own in 8 of
+ * its blocks, ready to be copied: its copy has those 8 blocks to send.
+ */
 async function completedSnapshotIn(client: EC2Client, region: string, tags: Tag[] = []) {
   const VolumeId = await volumeIn(client, region);
+  await harness.running().fillBlocks(region, VolumeId, {
+    firstBlock: 1000,
+    count: WRITTEN_BLOCKS,
+    seed: `local-cloud-${++seeds}`,
+  });
   const { SnapshotId } = await client.send(
     new CreateSnapshotCommand({
       VolumeId,
@@ -268,11 +282,12 @@ describe("local cloud", { timeout: 20_000 }, () => {
     await startCloud({ copyBytesPerSecond: STALLED });
     const shanghai = ec2(SHANGHAI);
     const sourceId = await completedSnapshotIn(shanghai, SHANGHAI);
-    const pendingCopyId = await copyInto(shanghai, sourceId);
+    // Into another region: within its own region a copy has nothing to send and is done at once.
+    const pendingCopyId = await copyInto(ec2(MUMBAI), sourceId);
 
     // Act
-    const copyingThePendingCopy = ec2(MUMBAI).send(
-      new CopySnapshotCommand({ SourceRegion: SHANGHAI, SourceSnapshotId: pendingCopyId }),
+    const copyingThePendingCopy = ec2(GUANGZHOU_OPEN).send(
+      new CopySnapshotCommand({ SourceRegion: MUMBAI, SourceSnapshotId: pendingCopyId }),
     );
 
     // Assess
