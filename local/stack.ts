@@ -191,9 +191,13 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         STATE_MACHINE_ARN: localStateMachineArn,
         SNAPRELAY_EVENTS_PORT: String(ports.events),
         SNAPRELAY_EVENTS_PUBSUB_PORT: String(ports.eventsPubSub),
-        // The local EventBridge stamps every event with one account: the demo account's copies'
-        // events are trusted; another account's copies end by their safety polls.
-        SNAPRELAY_EVENTS_ACCOUNT: LOCAL.demoAccountId,
+        // The local EventBridge is the service account's default bus; each event carries the
+        // account whose keys signed it (the local cloud's), and passes serverless.yml's bus policy.
+        SNAPRELAY_EVENTS_ACCOUNT: LOCAL.serviceAccountId,
+        SNAPRELAY_EVENTS_KEYS_URL: endpoints.cloud,
+        // Lambda's retries of a failed asynchronous invocation, 1 and then 2 minutes apart, on the
+        // compressed clock.
+        SNAPRELAY_EVENTS_RETRY_DELAY_MS: String(Math.ceil(60_000 / clockSpeed)),
         // Proofs of identity go to the local cloud's STS, which checks their signatures as AWS's
         // does; the local admin is the local user of the admin account, unless the shell names others.
         AUTH_STS_ENDPOINTS: endpoints.cloud,

@@ -4,16 +4,19 @@
 // look (by destination region and snapshot id), and the event's function ends the wait with it.
 // Either may come first; an event twice or late is harmless (the task no longer waits). Events
 // are best effort, so every wait also has a timeout, after which one safety poll looks. An event
-// is trusted no further than AWS vouches for it: its account must be the copy's (checked before
-// anything is written), and a success must show on the snapshot itself before the copy is done.
+// is trusted no further than AWS vouches for it: the bus admits EBS's copy notifications from any
+// account (serverless.yml, TenantCopyEvents), so its account must be a tenant now and the copy's
+// (both checked before anything is written), and a success must show on the snapshot itself
+// before the copy is done.
 
 import { z } from "zod";
+import type { Allowlist } from "./access.js";
 import { actingFor } from "./acting-for.js";
 import { releaseSlot } from "./copy-queue.js";
 import { DomainError, errorMessage } from "./errors.js";
 import { loadCopy } from "./load-job.js";
 import { COPY_COMPLETED } from "./poll-copy.js";
-import type { CopyEnd, Workflow } from "./ports.js";
+import type { Clock, CopyEnd, Workflow } from "./ports.js";
 import type { StepDeps } from "./step-deps.js";
 
 /** A copy's event, as far as snaprelay reads it. */
@@ -100,7 +103,42 @@ const settle = async (
   );
 };
 
+/** Whose copy events are trusted: the accounts the allowlist lets replicate now. */
+export interface Tenants {
+  isTenant(accountId: string): Promise<boolean>;
+}
+
+/**
+ * How long the allowlist's answer about an account is kept. A tenant's, a minute: a revoked
+ * account's jobs are cancelled with the revoke, so an event of its trusted a little longer finds no
+ * wait to end. Any other account's, a few seconds: a flood of events from accounts that are not
+ * tenants costs one read per account every few seconds, and an account approved at run time has
+ * its events trusted within seconds.
+ */
+const KEEP_TENANT_MS = 60_000;
+const KEEP_STRANGER_MS = 5_000;
+/** Past this many accounts remembered, the answers are forgotten (a flood of distinct accounts). */
+const MAX_REMEMBERED = 10_000;
+
+/** The allowlist's answers, remembered a short while (per Lambda instance). */
+export const rememberedTenants = (allowlist: Allowlist, clock: Clock): Tenants => {
+  const answers = new Map<string, { tenant: boolean; until: number }>();
+  return {
+    async isTenant(accountId) {
+      const now = clock.now().getTime();
+      const known = answers.get(accountId);
+      if (known && known.until > now) return known.tenant;
+      const tenant = (await allowlist.refusal(accountId)) === undefined;
+      if (answers.size >= MAX_REMEMBERED) answers.clear();
+      answers.set(accountId, { tenant, until: now + (tenant ? KEEP_TENANT_MS : KEEP_STRANGER_MS) });
+      return tenant;
+    },
+  };
+};
+
 export type CopyEventOutcome =
+  /** The event's account is not a tenant now: it is not trusted, and nothing was written. */
+  | "notTenant"
   /** The copy's wait was ended by the event. */
   | "ended"
   /** Recorded: the copy's wait, when it comes, ends at once (or the snapshot is not ours). */
@@ -133,15 +171,19 @@ const confirmEnd = async (
 };
 
 /**
- * The function subscribed to copy events: ends the copy's wait, if a copy of that account waits
- * and the snapshot confirms the end, and gives the copy's slot straight to the next copy in its
- * region's queue: EC2 counts the copy no longer, so neither need snaprelay (the FinalizeCopy step
- * that follows finds it given back). A slot that cannot be handed on now is handed on by that step.
+ * The function subscribed to copy events: ends the copy's wait, if the event's account is a tenant,
+ * a copy of that account waits and the snapshot confirms the end, and gives the copy's slot
+ * straight to the next copy in its region's queue: EC2 counts the copy no longer, so neither need
+ * snaprelay (the FinalizeCopy step that follows finds it given back). A slot that cannot be handed
+ * on now is handed on by that step.
  */
 export const onCopyEvent = async (
   event: CopyEvent,
-  deps: StepDeps & { now: Date; warn?: (message: string) => void },
+  deps: StepDeps & { now: Date; tenants: Tenants; warn?: (message: string) => void },
 ): Promise<CopyEventOutcome> => {
+  // Any account's EBS events pass the bus: one of an account that is not a tenant is read no
+  // further, so it can neither end a wait nor leave an end behind for one.
+  if (!(await deps.tenants.isTenant(event.account))) return "notTenant";
   const told: CopyEnd = {
     account: event.account,
     result: event.result,
@@ -168,7 +210,7 @@ export const onCopyEvent = async (
   // whose slot has long gone to the copy that holds it now.
   if (!(await settle(deps.workflow, waiter.token, event, end))) return "late";
   try {
-    await releaseSlot(waiter, event.region, deps);
+    await releaseSlot(waiter, event.region, deps, { copyEnded: true });
   } catch (error) {
     deps.warn?.(
       `the slot of job ${waiter.jobId} in ${event.region} is left to its FinalizeCopy step: ${errorMessage(error)}`,

@@ -1,10 +1,20 @@
 // The events the local cloud sends when a copy ends, as EBS does: an "EBS Snapshot Notification"
 // (source aws.ec2, detail.event copySnapshot, result succeeded or failed) put on the EventBridge
-// bus at `endpoint` (the local EventBridge of the stack, AWS_ENDPOINT_URL_EVENTBRIDGE). Like EBS's,
-// they are best effort: a share of them can be dropped on purpose (the eventDropRate knob), and one
-// that cannot be delivered is counted and let go.
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+// bus at `endpoint` (the local EventBridge of the stack, AWS_ENDPOINT_URL_EVENTBRIDGE). The cloud
+// plays EBS and the copy's account's forwarding rule at once (docs/deploy/tenant-copy-events.yml):
+// each event is signed with the keys of the account whose copy ended, for the copy's region, and
+// names that rule, so the bus takes it as that account's rule's delivery and applies its policy to
+// it (local/event-bus/gate.ts). Like EBS's, the events are best effort: a share of them can be
+// dropped on purpose (the eventDropRate knob), and one that cannot be delivered, or that the bus
+// refuses, is counted and let go.
+import {
+  EventBridgeClient,
+  type EventBridgeClientConfig,
+  PutEventsCommand,
+} from "@aws-sdk/client-eventbridge";
+import { FORWARDED_BY } from "../event-bus/gate.js";
 import { cloudLog } from "../log.js";
+import type { LocalCredentials } from "./auth/local-keys.js";
 import type { LocalCloudKnobs } from "./options.js";
 
 /** What the cloud knows of a copy when it ends. */
@@ -24,7 +34,7 @@ export interface CopyEnding {
 export interface CopyEventCounts {
   sent: number;
   dropped: number;
-  /** Could not be delivered (no bus listening, an error). */
+  /** Could not be delivered (no bus listening, an error, or refused by the bus). */
   undelivered: number;
 }
 
@@ -57,24 +67,59 @@ export const copyEventEntry = (ending: CopyEnding) => ({
   }),
 });
 
+/** The rule of the account's that forwards its copies' events from `region` to snaprelay's bus. */
+export const forwardingRuleArn = (accountId: string, region: string) =>
+  `arn:aws:events:${region}:${accountId}:rule/snaprelay-copy-events`;
+
+/**
+ * An EventBridge client that puts events as `accountId`'s forwarding rule in `region` delivers
+ * them: signed with the account's keys, naming the rule (before signing, so the signature covers it).
+ */
+export const ruleDeliveryClient = (options: {
+  accountId: string;
+  region: string;
+  endpoint: string;
+  credentials: EventBridgeClientConfig["credentials"];
+}): EventBridgeClient => {
+  const { accountId, region } = options;
+  const client = new EventBridgeClient({
+    region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
+    maxAttempts: 3,
+  });
+  client.middlewareStack.add(
+    (next) => (args) => {
+      const { request } = args as { request: { headers?: Record<string, string> } };
+      if (request.headers) request.headers[FORWARDED_BY] = forwardingRuleArn(accountId, region);
+      return next(args);
+    },
+    { step: "build", name: "forwardedByRule" },
+  );
+  return client;
+};
+
 export const copyEventSink = (
   endpoint: string | undefined,
   knobs: Pick<LocalCloudKnobs, "eventDropRate">,
+  /** Each account's local keys, which its events are signed with. */
+  credentialsFor: (accountId: string) => LocalCredentials,
   random: () => number = Math.random,
 ): CopyEventSink => {
   const counts: CopyEventCounts = { sent: 0, dropped: 0, undelivered: 0 };
   const inFlight = new Set<Promise<void>>();
   const clients = new Map<string, EventBridgeClient>();
-  const clientFor = (region: string, url: string) => {
-    let client = clients.get(region);
+  const clientFor = (accountId: string, region: string, url: string) => {
+    let client = clients.get(`${accountId}/${region}`);
     if (!client) {
-      client = new EventBridgeClient({
+      const { accessKeyId, secretAccessKey } = credentialsFor(accountId);
+      client = ruleDeliveryClient({
+        accountId,
         region,
         endpoint: url,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        maxAttempts: 3,
+        credentials: { accessKeyId, secretAccessKey },
       });
-      clients.set(region, client);
+      clients.set(`${accountId}/${region}`, client);
     }
     return client;
   };
@@ -85,11 +130,19 @@ export const copyEventSink = (
         counts.dropped++;
         return;
       }
-      const sending = clientFor(ending.destinationRegion, endpoint)
+      const sending = clientFor(ending.accountId, ending.destinationRegion, endpoint)
         .send(new PutEventsCommand({ Entries: [copyEventEntry(ending)] }))
         .then(
-          () => {
-            counts.sent++;
+          (answer) => {
+            const refused = answer.Entries?.find((entry) => entry.ErrorCode);
+            if (!refused) {
+              counts.sent++;
+              return;
+            }
+            counts.undelivered++;
+            cloudLog.warn(
+              `the bus refused the copySnapshot event of ${ending.destinationSnapshotId} (account ${ending.accountId}): ${refused.ErrorCode}: ${refused.ErrorMessage}`,
+            );
           },
           (error: unknown) => {
             counts.undelivered++;

@@ -109,7 +109,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const releaseLock = await lockDataDir(settings.dataDir);
   try {
     const faults = new Faults(settings.knobs);
-    const events = copyEventSink(settings.eventsEndpoint, settings.knobs);
+    const keys = await LocalKeys.open(settings.dataDir);
+    // Each copy's event is signed with its account's keys, as its account's rule delivers it.
+    const events = copyEventSink(settings.eventsEndpoint, settings.knobs, (accountId) =>
+      keys.credentialsFor(accountId),
+    );
     const accounts = await CloudAccounts.open(settings.dataDir, settings.accountId, {
       blockSizeBytes: settings.blockSizeBytes,
       maxPendingCopiesPerRegion: settings.maxPendingCopiesPerRegion,
@@ -119,7 +123,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       events,
     });
     const roles = await RoleRegistry.open(settings.dataDir);
-    const keys = await LocalKeys.open(settings.dataDir);
     const sts = new SecurityTokenService(roles);
     const authenticate = authenticator(
       (accessKeyId) => keys.find(accessKeyId) ?? sts.findKey(accessKeyId),

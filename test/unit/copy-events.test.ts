@@ -1,11 +1,14 @@
 // A copy's end told by its own event: the event and the copy's wait meet whichever comes first,
-// only a copy of the event's own account is ended by it, and anything else changes nothing.
+// only a tenant's event is read, only a copy of the event's own account is ended by it, and
+// anything else changes nothing.
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   awaitCopy,
   onCopyEvent,
   parseSnapshotArn,
   readCopyEvent,
+  rememberedTenants,
+  type Tenants,
 } from "../../functions/core/copy-events.js";
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
 import {
@@ -44,11 +47,37 @@ const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
   },
 });
 
-let fakes: Fakes;
-const deps = () => ({ ...fakes.deps, now: T0 });
+/** A tenant, but not the account of the copies these tests wait for. */
+const OTHER_TENANT = "999988887777";
 
-beforeEach(() => {
+/** What an admin's approval and the account's first connection leave in the access store. */
+const approveAtRunTime = async (accountId: string) => {
+  const requestId = `acc-${accountId}`;
+  await fakes.access.submit({
+    requestId,
+    accountId,
+    reason: "Copies of the orders database to ap-mumbai for DR",
+    contact: "ops@example.com",
+    status: "OPEN",
+    createdAt: T0.toISOString(),
+    decision: null,
+  });
+  await fakes.access.decide(
+    requestId,
+    { status: "APPROVED", externalId: `snaprelay-${accountId}` },
+    { by: "arn:aws:iam::000000000000:user/admin", at: T0.toISOString(), note: null },
+  );
+  await fakes.access.markConnected(accountId, T0.toISOString());
+};
+
+let fakes: Fakes;
+let tenants: Tenants;
+const deps = () => ({ ...fakes.deps, now: T0, tenants });
+
+beforeEach(async () => {
   fakes = stepFakes();
+  tenants = rememberedTenants(fakes.deps.allowlist, fakes.clock);
+  await approveAtRunTime(OTHER_TENANT);
   fakes.jobs.seed(
     aRunningJob({
       status: "COPYING",
@@ -118,6 +147,118 @@ describe("reading EBS events", () => {
   });
 });
 
+describe("the account an event comes from", () => {
+  const STRANGER = "444455556666";
+
+  /** Job job-b of `accountId`, whose copy to ap-mumbai (snap-copyb001) waits for its end. */
+  const aWaitingCopyOf = async (accountId: string) => {
+    fakes.jobs.seed({
+      ...aRunningJob({
+        status: "COPYING",
+        destinationSnapshotId: "snap-copyb001",
+        startedAt: T0.toISOString(),
+      }),
+      jobId: "job-b",
+      accountId,
+      executionArn: executionArnOf("job-b"),
+    });
+    fakes.snapshots.add("ap-mumbai", "snap-copyb001", {}, accountId);
+    await awaitCopy("job-b", "ap-mumbai", "token-b", fakes.deps);
+  };
+
+  const eventOf = (accountId: string, detail: Record<string, unknown> = {}) => {
+    const event = readCopyEvent(
+      ebsEvent(
+        { snapshot_id: "arn:aws:ec2::ap-mumbai:snapshot/snap-copyb001", ...detail },
+        accountId,
+      ),
+    );
+    if (!event) throw new Error("the example event did not read");
+    return event;
+  };
+
+  it("an event from an account that is not a tenant writes nothing", async () => {
+    // Prepare: one copy waits; the other has not begun to wait
+    await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
+    const before = structuredClone([...fakes.copyWaits.records]);
+    const aboutTheWaiting = readCopyEvent(
+      ebsEvent({ result: "failed", cause: "forged" }, STRANGER),
+    );
+    if (!aboutTheWaiting) throw new Error("the example event did not read");
+
+    // Act
+    const outcomes = [
+      await onCopyEvent(aboutTheWaiting, deps()),
+      await onCopyEvent(eventOf(STRANGER), deps()),
+    ];
+
+    // Assess
+    expect(outcomes).toEqual(["notTenant", "notTenant"]);
+    expect([...fakes.copyWaits.records]).toEqual(before);
+    expect(fakes.copyWaits.records.has("ap-mumbai#snap-copyb001")).toBe(false);
+    expect(fakes.workflow.woken).toEqual([]);
+    expect(fakes.workflow.failed).toEqual([]);
+  });
+
+  it("an account approved at run time has its events trusted", async () => {
+    // Prepare: its copy waits; an event of it came before its approval
+    await aWaitingCopyOf(STRANGER);
+    const beforeApproval = await onCopyEvent(eventOf(STRANGER), deps());
+    await approveAtRunTime(STRANGER);
+    // The allowlist's "no" is remembered a few seconds, no longer.
+    fakes.clock.advance(5);
+
+    // Act
+    const outcome = await onCopyEvent(eventOf(STRANGER), deps());
+
+    // Assess
+    expect(beforeApproval).toBe("notTenant");
+    expect(outcome).toBe("ended");
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-b"]);
+  });
+
+  it("an account whose access was revoked is trusted no longer, a minute at most after", async () => {
+    // Prepare
+    await aWaitingCopyOf(OTHER_TENANT);
+    expect(await tenants.isTenant(OTHER_TENANT)).toBe(true);
+    await fakes.access.revoke(OTHER_TENANT, {
+      by: "arn:aws:iam::000000000000:user/admin",
+      at: T0.toISOString(),
+      note: null,
+    });
+    fakes.clock.advance(60);
+
+    // Act
+    const outcome = await onCopyEvent(eventOf(OTHER_TENANT), deps());
+
+    // Assess
+    expect(outcome).toBe("notTenant");
+    expect(fakes.workflow.woken).toEqual([]);
+  });
+
+  it("asks the allowlist about an account once for a burst of its events", async () => {
+    // Prepare
+    let asked = 0;
+    const counting = rememberedTenants(
+      {
+        refusal: async (accountId) => {
+          asked++;
+          return fakes.deps.allowlist.refusal(accountId);
+        },
+      },
+      fakes.clock,
+    );
+
+    // Act
+    for (let i = 0; i < 20; i++) {
+      await onCopyEvent(eventOf(STRANGER), { ...deps(), tenants: counting });
+    }
+
+    // Assess
+    expect(asked).toBe(1);
+  });
+});
+
 describe("an event that comes while the copy waits", () => {
   it("ends the wait as completed", async () => {
     // Prepare
@@ -154,10 +295,10 @@ describe("an event that comes while the copy waits", () => {
     ]);
   });
 
-  it("is not trusted from another account: the wait goes on", async () => {
+  it("is not trusted from another tenant's account: the wait goes on", async () => {
     // Prepare
     await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
-    const event = readCopyEvent(ebsEvent({}, "999988887777"));
+    const event = readCopyEvent(ebsEvent({}, OTHER_TENANT));
     if (!event) throw new Error("the example event did not read");
 
     // Act
@@ -208,10 +349,10 @@ describe("an event that comes while the copy waits", () => {
     ]);
   });
 
-  it("from another account writes nothing: the genuine end that follows still ends the wait", async () => {
+  it("from another tenant's account writes nothing: the genuine end that follows still ends the wait", async () => {
     // Prepare
     await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
-    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, "999988887777"));
+    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, OTHER_TENANT));
     const genuine = readCopyEvent(ebsEvent());
     if (!foreign || !genuine) throw new Error("the example events did not read");
 
@@ -247,6 +388,7 @@ describe("the slot of a copy whose event came", () => {
   beforeEach(async () => {
     // One slot in ap-mumbai: job-1's copy holds it, job-2's copy waits for it.
     fakes = stepFakes(settings({ copySlots: { default: 1, byRegion: {} } }));
+    tenants = rememberedTenants(fakes.deps.allowlist, fakes.clock);
     fakes.jobs.seed(
       aRunningJob({
         status: "COPYING",
@@ -319,7 +461,7 @@ describe("an event that comes before the copy's wait", () => {
   it("of another account, coming after the genuine one, does not replace it", async () => {
     // Prepare
     const genuine = readCopyEvent(ebsEvent());
-    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, "999988887777"));
+    const foreign = readCopyEvent(ebsEvent({ result: "failed", cause: "forged" }, OTHER_TENANT));
     if (!genuine || !foreign) throw new Error("the example events did not read");
     await onCopyEvent(genuine, deps());
     await onCopyEvent(foreign, deps());
@@ -350,7 +492,7 @@ describe("an event that comes before the copy's wait", () => {
 
   it("of another account does not end the wait", async () => {
     // Prepare
-    const event = readCopyEvent(ebsEvent({}, "999988887777"));
+    const event = readCopyEvent(ebsEvent({}, OTHER_TENANT));
     if (!event) throw new Error("the example event did not read");
     await onCopyEvent(event, deps());
 
