@@ -9,6 +9,7 @@ import { DynamoAccountLimits } from "./adapters/dynamodb/account-limits.js";
 import { DynamoCopySlots } from "./adapters/dynamodb/copy-slots.js";
 import { DynamoCopyWaits } from "./adapters/dynamodb/copy-waits.js";
 import { DynamoJobStore } from "./adapters/dynamodb/job-store.js";
+import { DynamoLeases } from "./adapters/dynamodb/leases.js";
 import { DynamoPolicyStore } from "./adapters/dynamodb/policy-store.js";
 import { DynamoSessionStore } from "./adapters/dynamodb/session-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
@@ -24,6 +25,7 @@ import {
   type AccountLimitsStore,
   type AccountRoles,
   acceleratedClock,
+  type Leases,
   type Workflow,
 } from "./core/ports.js";
 import type { SignInDeps } from "./core/sign-in.js";
@@ -40,6 +42,8 @@ export type EventDeps = StepDeps;
 /** The sweeper and the DR scheduler: the steps' ports, starting executions, and the settings. */
 export interface ScheduleDeps extends StepDeps {
   workflow: Workflow;
+  /** The sweeper's lease: one sweep at a time, each going on where the last one stopped. */
+  leases: Leases;
   config: Config;
   /** Each account's limits: the defaults, or what an admin set for it. */
   limits: LimitsOf;
@@ -101,6 +105,7 @@ const createApiDeps = (config: Config): ApiDeps => {
     workflow: new StepFunctionsWorkflow(instrumented(new SFNClient({})), config.stateMachineArn),
     clock,
     policies: new DynamoPolicyStore(documents, config.jobsTable),
+    leases: new DynamoLeases(documents, config.jobsTable),
     access,
     roles: accounts,
     accountLimits,

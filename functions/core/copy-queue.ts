@@ -21,22 +21,44 @@ export type SlotOutcome =
       position: number;
       queuedAt: string;
       /**
-       * How long the wait may go without a wake-up before the copy asks again: soon near the head
-       * of the queue, where a lost wake-up would cost a slot, rarely further back, where asking
-       * costs reads for nothing.
+       * How long the wait may go without a wake-up before the copy asks again: about as long as
+       * the queue takes to reach it (queueWaitSeconds), never sooner than 5 minutes near the head
+       * of the queue, where a lost wake-up would cost a slot, nor 4 hours further back.
        */
       waitSeconds: number;
     };
 
 /**
- * A wait near the head of the queue asks again after 5 minutes, further back after 4 hours: a
- * copy far back cannot be given a slot before those ahead of it, and a wake-up lost at the head
- * is sent again by the sweeper within a minute or two; a thousand waits asking every half hour
- * cost reads and state transitions for nothing, and competed with the hand-offs for the machine
- * (in the 1,000-copy bench a job took 32 state transitions asking every 30 minutes, 17 now).
+ * A wait near the head of the queue asks again after 5 minutes at the soonest, further back after
+ * 4 hours: a copy far back cannot be given a slot before those ahead of it, and a wake-up lost at
+ * the head is sent again by the sweeper within a minute or two; a thousand waits asking every half
+ * hour cost reads and state transitions for nothing, and competed with the hand-offs for the
+ * machine (in the 1,000-copy bench a job took 32 state transitions asking every 30 minutes, 17
+ * with these). Beyond these floors a wait lasts as long as the queue needs to reach it.
  */
 export const WAIT_NEAR_HEAD_SECONDS = 300;
 export const WAIT_FAR_BACK_SECONDS = 14_400;
+/** A week: no wait is longer, however slow the queue (a task's timeout may be up to a year). */
+export const WAIT_LONGEST_SECONDS = 7 * 86_400;
+
+/**
+ * How long a waiting copy waits before it asks again, if no wake-up comes first: about as long as
+ * the queue takes to bring it to the head, (position + 1) × the pool's typical hold ÷ its slots,
+ * so a copy behind day-long copies asks a few times in all, not every five minutes for days (each
+ * ask adds to its execution's history, which Step Functions caps at 25,000 events). `position`
+ * is counted up to `nearHead`: a copy that far back is at least there.
+ */
+export const queueWaitSeconds = (plan: {
+  position: number;
+  nearHead: number;
+  slots: number;
+  holdSeconds: number | undefined;
+}): number => {
+  const floor = plan.position < plan.nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS;
+  if (plan.holdSeconds === undefined) return floor;
+  const untilHead = ((plan.position + 1) * plan.holdSeconds) / Math.max(1, plan.slots);
+  return Math.round(Math.min(WAIT_LONGEST_SECONDS, Math.max(floor, untilHead)));
+};
 
 export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
   accountId: job.accountId,
@@ -138,13 +160,17 @@ export const acquireSlot = async (
   await passOn(pool, deps);
   const granted = await deps.slots.heldSince(pool, jobId);
   if (granted) return acquired(granted);
-  const nearHead = slotLimitOf(deps.settings.copySlots, destinationRegion) * 2;
-  const position = await deps.slots.position(pool, queued, nearHead);
+  const slots = slotLimitOf(deps.settings.copySlots, destinationRegion);
+  const nearHead = slots * 2;
+  const [position, holdSeconds] = await Promise.all([
+    deps.slots.position(pool, queued, nearHead),
+    deps.slots.holdSeconds(pool),
+  ]);
   return {
     acquired: false,
     position,
     queuedAt: queued.queuedAt,
-    waitSeconds: position < nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS,
+    waitSeconds: queueWaitSeconds({ position, nearHead, slots, holdSeconds }),
   };
 };
 
@@ -171,15 +197,24 @@ export const awaitSlot = async (
   return { waiting: true };
 };
 
-/** A copy has ended (or will never start): its place in the queue and its slot go to the next. */
+/**
+ * A copy has ended (or will never start): its place in the queue and its slot go to the next.
+ * `copyEnded`: the copy ran in the cloud to its end, so how long it held the slot tells how fast
+ * the pool's queue moves (the waits of the copies behind it are spaced by it).
+ */
 export const releaseSlot = async (
   job: Pick<ReplicationJob, "accountId" | "jobId">,
   destinationRegion: string,
   deps: StepDeps,
+  options: { copyEnded?: boolean } = {},
 ): Promise<void> => {
   const pool = poolOf(job, destinationRegion);
   await deps.slots.leave(pool, job.jobId);
-  await deps.slots.release(pool, job.jobId);
+  await deps.slots.release(
+    pool,
+    job.jobId,
+    options.copyEnded ? deps.clock.now().toISOString() : undefined,
+  );
   // Always, even when nothing was released now: a retried step's first attempt may have freed
   // the slot and failed before handing it on.
   await passOn(pool, deps);
@@ -203,7 +238,22 @@ export interface ReclaimReport {
   dropped: { pool: SlotPool; jobId: string }[];
   granted: { pool: SlotPool; jobId: string }[];
   problems: { pool: SlotPool; message: string }[];
+  /** Pools looked at by this walk. */
+  looked: number;
+  /** Where the walk stopped for its deadline (the next walk goes on after it); none: it went round. */
+  cursor?: string;
 }
+
+/** Where to walk from and until when: the walk goes on after `after`, and stops at `deadline`. */
+export interface PoolWalk {
+  after?: string;
+  /** Epoch ms after which no further pool is looked at. */
+  deadline?: number;
+  /** How much of each queue is read. */
+  queueLooks?: number;
+}
+
+const poolName = (pool: SlotPool) => `${pool.accountId}#${pool.region}`;
 
 /** A slot given this long ago whose copy has not started lost its wake-up: send it again. */
 export const REWAKE_AFTER_SECONDS = 60;
@@ -225,62 +275,81 @@ const isOver = (job: ReplicationJob | undefined, region: string): boolean => {
 };
 
 /**
- * The sweeper's part: gives back the slots of copies that ended without giving them back (an
- * execution stopped or failed outside its Catch), drops their queue places, and hands free slots
- * to waiting copies whose wake-up was lost. `queueLooks` bounds how much of each queue is read.
+ * The sweeper's part, pool by pool: gives back the slots of copies that ended without giving them
+ * back (an execution stopped or failed outside its Catch), drops their queue places, hands free
+ * slots to waiting copies whose wake-up was lost, and reports each pool's queue for its metrics.
+ * The walk goes on from where the last one stopped (`walk.after`) and stops at its deadline, so
+ * with more pools than one sweep has time for, every pool is still looked at in turn.
  */
-export const reclaimSlots = async (deps: StepDeps, queueLooks = 50): Promise<ReclaimReport> => {
+export const reclaimSlots = async (deps: StepDeps, walk: PoolWalk = {}): Promise<ReclaimReport> => {
   const report: ReclaimReport = {
     released: [],
     rewoken: [],
     dropped: [],
     granted: [],
     problems: [],
+    looked: 0,
   };
-  for (const pool of await deps.slots.pools()) {
-    const { holders } = await deps.slots.view(pool);
-    for (const { jobId, since, wakeToken } of holders) {
-      const job = await deps.jobs.get(jobId);
-      if (!isOver(job, pool.region)) {
-        // Given its slot from the queue a while ago and still not started: its wake-up was lost.
-        if (
-          wakeToken &&
-          job &&
-          !hasStarted(job, pool.region) &&
-          isOlderThan(since, REWAKE_AFTER_SECONDS, deps)
-        ) {
-          if (
-            await deps.workflow
-              .wake(wakeToken, { acquired: true, grantedAt: since })
-              .catch(() => false)
-          ) {
-            report.rewoken.push({ pool, jobId });
-          }
-        }
-        continue;
-      }
-      if (await deps.slots.release(pool, jobId)) report.released.push({ pool, jobId });
+  const pools = (await deps.slots.pools()).sort((a, b) => poolName(a).localeCompare(poolName(b)));
+  const start = walk.after ? pools.findIndex((pool) => poolName(pool) > (walk.after ?? "")) : 0;
+  const inTurn = start <= 0 ? pools : [...pools.slice(start), ...pools.slice(0, start)];
+  for (const pool of inTurn) {
+    if (walk.deadline !== undefined && Date.now() > walk.deadline) {
+      report.cursor = report.looked > 0 ? report.cursor : walk.after;
+      return report;
     }
+    try {
+      await reclaimPool(pool, deps, walk.queueLooks ?? 50, report);
+    } catch (error) {
+      report.problems.push({ pool, message: errorMessage(error) });
+    }
+    report.looked += 1;
+    report.cursor = poolName(pool);
+  }
+  // Gone all the way round: the next walk starts from the beginning.
+  report.cursor = undefined;
+  return report;
+};
+
+const reclaimPool = async (
+  pool: SlotPool,
+  deps: StepDeps,
+  queueLooks: number,
+  report: ReclaimReport,
+): Promise<void> => {
+  const { holders, queueLength } = await deps.slots.view(pool);
+  deps.metrics.queueLength(pool.region, queueLength, holders.length);
+  for (const { jobId, since, wakeToken } of holders) {
+    const job = await deps.jobs.get(jobId);
+    if (!isOver(job, pool.region)) {
+      // Given its slot from the queue a while ago and still not started: its wake-up was lost.
+      if (
+        wakeToken &&
+        job &&
+        !hasStarted(job, pool.region) &&
+        isOlderThan(since, REWAKE_AFTER_SECONDS, deps)
+      ) {
+        if (
+          await deps.workflow
+            .wake(wakeToken, { acquired: true, grantedAt: since })
+            .catch(() => false)
+        ) {
+          report.rewoken.push({ pool, jobId });
+        }
+      }
+      continue;
+    }
+    if (await deps.slots.release(pool, jobId)) report.released.push({ pool, jobId });
+  }
+  if (queueLength > 0) {
     const waiting: QueuedCopy[] = await deps.slots.head(pool, queueLooks);
     for (const { jobId } of waiting) {
       if (!isOver(await deps.jobs.get(jobId), pool.region)) continue;
       await deps.slots.leave(pool, jobId);
       report.dropped.push({ pool, jobId });
     }
-    const handed = await passOn(pool, deps);
-    for (const jobId of handed.granted) report.granted.push({ pool, jobId });
-    if (handed.problem) report.problems.push({ pool, message: handed.problem });
   }
-  return report;
-};
-
-/**
- * The sweeper's count of every pool: copies waiting and slots held, for the queue's metrics and
- * its alarm. One small read and one count per pool.
- */
-export const reportQueues = async (deps: Pick<StepDeps, "slots" | "metrics">): Promise<void> => {
-  for (const pool of await deps.slots.pools()) {
-    const view = await deps.slots.view(pool);
-    deps.metrics.queueLength(pool.region, view.queueLength, view.holders.length);
-  }
+  const handed = await passOn(pool, deps);
+  for (const jobId of handed.granted) report.granted.push({ pool, jobId });
+  if (handed.problem) report.problems.push({ pool, message: handed.problem });
 };

@@ -71,8 +71,11 @@ export const liveCopies = async (
     inFlight.map(async (copy): Promise<[string, LiveCopy]> => {
       let progress = copy.progress;
       let startedAt = copy.startedAt;
-      // The progress is as of the read, which the cache may have made a few seconds ago.
-      let ageSeconds = 0;
+      // The progress is as of the read, which the cache may have made a few seconds ago; the
+      // job's own (a safety poll's) as of when that poll saw it.
+      let ageSeconds = copy.progressAt
+        ? Math.max(0, (now - Date.parse(copy.progressAt)) / 1000)
+        : 0;
       try {
         const { view, ageMs } = await deps.reads.describe(
           accountId,

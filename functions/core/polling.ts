@@ -2,7 +2,8 @@
 // is normally told by the copy's own event, which ends the wait at once; the wait's length only
 // decides how late a lost event is noticed and how many polls a copy costs. So the wait aims just
 // past the copy's expected end: before any progress is seen, from the copy's size at an assumed
-// rate; after, from the copy's own observed rate. Pure, so it is tested alone.
+// rate (set it no slower than copies run, or a lost event of a fast copy is noticed late); after,
+// from the copy's own observed rate. Pure, so it is tested alone.
 
 export interface WaitPlan {
   /** The size of what is copied, when known. */
@@ -19,32 +20,44 @@ export interface WaitPlan {
   maxSeconds: number;
 }
 
-/** Past the expected end by a fifth: the event normally comes first; a lost one is found soon. */
-const MARGIN = 1.2;
+/**
+ * How late a lost event may be noticed, as a share of the copy's length: the safety poll that
+ * finds a copy done comes at most this far past its end (or the shortest wait, if longer).
+ */
+export const LATE_SHARE = 0.05;
 
 /**
- * The copy's expected remaining seconds from its progress: with progress a whole percent, the
- * true share lies in [p, p + 1). Below 10% that range is wide, so the shortest remaining time it
- * allows is taken (never waiting past the end of a steady copy); from 10% on, its middle.
+ * From this much progress on, a whole percent places a steady copy's end within LATE_SHARE: the
+ * true share lies in [p, p + 1), so the end lies within (p + 1) / p of the earliest it can be.
  */
-export const remainingSeconds = (progress: number, elapsedSeconds: number): number | undefined => {
-  if (elapsedSeconds <= 0 || progress >= 100) return undefined;
-  const done = progress < 10 ? progress + 1 : progress + 0.5;
-  return (elapsedSeconds * (100 - done)) / done;
-};
+const PLACING_PROGRESS = Math.ceil(1 / LATE_SHARE);
 
+/** Polls made before the shortest wait starts to double (a copy whose progress says little). */
+const POLLS_BEFORE_DOUBLING = 2;
+
+/**
+ * The next wait. Before the copy is seen, it lasts the copy's size at the assumed rate, and
+ * LATE_SHARE more. Once seen with at least PLACING_PROGRESS percent, the wait ends LATE_SHARE
+ * past the earliest end that progress allows, so a steady copy is found done by the poll after
+ * (within LATE_SHARE of its length); seen with less, the next look is at about half way, where
+ * its progress will place the end. So a copy whose event is lost costs two or three polls.
+ */
 export const copyWaitSeconds = (plan: WaitPlan): number => {
-  const { minSeconds, maxSeconds } = plan;
-  const remaining = remainingSeconds(plan.progress, plan.elapsedSeconds);
+  const { minSeconds, maxSeconds, progress, elapsedSeconds: elapsed } = plan;
   let estimate: number;
-  if (remaining !== undefined) {
-    estimate = remaining * MARGIN;
+  if (elapsed > 0 && progress < 100) {
+    const earliestEnd = (elapsed * 100) / (progress + 1);
+    estimate =
+      progress >= PLACING_PROGRESS
+        ? earliestEnd * (1 + LATE_SHARE) - elapsed
+        : earliestEnd / 2 - elapsed;
   } else if (plan.sizeGiB !== null && plan.sizeGiB > 0) {
-    estimate = ((plan.sizeGiB * 1024) / plan.assumedMiBPerSecond) * MARGIN;
+    estimate = ((plan.sizeGiB * 1024) / plan.assumedMiBPerSecond) * (1 + LATE_SHARE);
   } else {
     estimate = minSeconds;
   }
-  // Each poll doubles the shortest wait: a copy whose progress says little still costs few polls.
-  const floor = minSeconds * 2 ** Math.min(plan.polls, 30);
+  // A copy that keeps not ending when its progress says it should (stuck at 99%, say) is looked
+  // at less and less often: after a few polls, each doubles the shortest wait.
+  const floor = minSeconds * 2 ** Math.min(Math.max(0, plan.polls - POLLS_BEFORE_DOUBLING), 30);
   return Math.round(Math.min(maxSeconds, Math.max(floor, estimate, minSeconds)));
 };

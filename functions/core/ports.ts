@@ -40,7 +40,10 @@ export interface CopyChange {
 export interface JobChange {
   status?: JobStatus;
   error?: JobError | null;
+  /** The job's execution: set once, or changed from the ended one `takesOver` names. */
   executionArn?: string;
+  /** The execution `executionArn` takes over from: the change holds only while it is the job's. */
+  takesOver?: string;
   copies?: Record<string, CopyChange>;
   /**
    * When the sweeper should next look at the job; see `dueForSweep`. A job that finishes leaves
@@ -93,13 +96,20 @@ export interface JobStore {
     now: Date,
     leaseSeconds: number,
   ): Promise<boolean>;
-  /** Copies to `destinationRegion` that the account's unfinished jobs have yet to start. */
+  /**
+   * Copies to `destinationRegion` that the account's unfinished jobs hold QUEUED (yet to start),
+   * leaving out `exceptJobId`'s own. Validate asks once per destination: the answer must cost the
+   * same however many jobs the account has queued.
+   */
   countQueuedCopies(
     accountId: string,
     destinationRegion: string,
     exceptJobId: string,
   ): Promise<number>;
-  /** The account's unfinished jobs that copy `snapshotId` out of `sourceRegion`. */
+  /**
+   * The account's unfinished jobs that copy `snapshotId` out of `sourceRegion`, oldest first;
+   * found without reading the account's other jobs.
+   */
   activeJobsFor(
     accountId: string,
     sourceRegion: string,
@@ -183,7 +193,9 @@ export interface SnapshotProvider {
   ): Promise<Map<string, SnapshotView>>;
   /**
    * The account's snapshots in `region` whose tags match: for each key, one of its values (any
-   * number of values; the provider splits long lists into several calls).
+   * number of values; the provider splits long lists into several calls). Pending copies are
+   * listed too. EC2 reads `*` and `?` in a value as wildcards: a caller that must not act on a
+   * near miss checks the tags of what it gets.
    */
   findTagged(
     accountId: string,
@@ -245,8 +257,13 @@ export interface CopySlots {
   take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean>;
   /** The stamp of the slot the copy holds; undefined if it holds none. */
   heldSince(pool: SlotPool, jobId: string): Promise<string | undefined>;
-  /** Gives the copy's slot back; false if it held none. */
-  release(pool: SlotPool, jobId: string): Promise<boolean>;
+  /**
+   * Gives the copy's slot back; false if it held none. With `endedAt` (a copy that ran to its
+   * end), how long the slot was held counts toward the pool's `holdSeconds`.
+   */
+  release(pool: SlotPool, jobId: string, endedAt?: string): Promise<boolean>;
+  /** How long the pool's copies typically hold a slot (recent holds weigh most); undefined before any. */
+  holdSeconds(pool: SlotPool): Promise<number | undefined>;
   /** Puts the copy at the back of the queue, or leaves it in its place if it waits already. */
   enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy>;
   queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined>;
@@ -265,6 +282,21 @@ export interface CopySlots {
   view(pool: SlotPool): Promise<SlotPoolView>;
   /** Every pool that has ever given a slot (a pool with a queue has), for the sweeper. */
   pools(): Promise<SlotPool[]>;
+}
+
+/**
+ * A scheduled function's lease: one run at a time holds it (a run that overlaps the one before is
+ * told so and does nothing), and it keeps where the last run stopped (`cursor`), so each run goes
+ * on from there and every part of the work is served in turn.
+ */
+export interface Leases {
+  /**
+   * Takes the lease `name` for `holder` until `until`, if nobody holds it or the holder's time is
+   * up at `now`; answers the cursor the last run left, or false when another run holds it.
+   */
+  claim(name: string, holder: string, now: Date, until: Date): Promise<{ cursor?: string } | false>;
+  /** Gives the lease back, keeping `cursor` (none: start from the beginning next time). */
+  finish(name: string, holder: string, cursor: string | undefined): Promise<void>;
 }
 
 /** A copy's end, as the event the destination region sent about it tells it. */
@@ -447,13 +479,14 @@ export interface ExecutionEventPage {
 
 export interface Workflow {
   /**
-   * Starts the job's execution, named after the job so it cannot run twice: a second start
-   * returns the first execution. Gives up (throws) once `signal` aborts.
+   * Starts the job's execution, named after the job (or `name`, an execution that takes over an
+   * ended one) so it cannot run twice: a second start returns the first execution. Gives up
+   * (throws) once `signal` aborts.
    */
   start(
     jobId: string,
     input: Record<string, unknown>,
-    options?: { signal?: AbortSignal },
+    options?: { signal?: AbortSignal; name?: string },
   ): Promise<{ executionArn: string }>;
   /** The execution's status, or undefined when there is no such execution. */
   describe(executionArn: string): Promise<ExecutionView | undefined>;

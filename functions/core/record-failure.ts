@@ -5,6 +5,7 @@ import { errorMessage, isDomainError } from "./errors.js";
 import { isFinishedCopy, isFinishedJob, type JobError } from "./job.js";
 import { loadJob } from "./load-job.js";
 import type { CopyChange } from "./ports.js";
+import { removeSecondCopiesOfJob } from "./second-copies.js";
 import type { StepDeps } from "./step-deps.js";
 
 /** Deletes an unfinished destination snapshot; says what happened, for the copy's error. */
@@ -59,23 +60,43 @@ export const recordCopyFailure = async (
   return { destinationRegion, status: "FAILED", error };
 };
 
-/** Marks the job FAILED, and every copy still under way with it. A finished job is left as is. */
+/**
+ * A copy the cloud is still making when recovery gives its job up is left to finish, never
+ * deleted: it may be hours in, and it is the tenant's to keep or delete (its tags name the job).
+ */
+const leftToFinish = (region: string, snapshotId: string | null, jobId: string): string =>
+  snapshotId
+    ? ` The copy ${snapshotId} was still under way in ${region} and was left to finish; it is tagged with job ${jobId}: delete it if it is not wanted.`
+    : "";
+
+/**
+ * Marks the job FAILED, and every copy still under way with it. A finished job is left as is.
+ * The job's own failure removes half-made copies; recovery's (`keepCopiesUnderWay`, when the
+ * sweeper gives up on a job whose executions kept ending) never deletes a copy in progress.
+ */
 export const recordJobFailure = async (
   jobId: string,
   failure: JobError,
   deps: StepDeps,
+  options: { keepCopiesUnderWay?: boolean } = {},
 ): Promise<{ status: string; error: JobError | null }> => {
   const job = await loadJob(deps.jobs, jobId);
-  if (isFinishedJob(job.status)) return { status: job.status, error: job.error };
+  if (isFinishedJob(job.status)) {
+    // A retried step (throttled while looking for second copies, say) looks again.
+    if (job.status === "FAILED") await removeSecondCopiesOfJob(job, deps);
+    return { status: job.status, error: job.error };
+  }
   const copies: Record<string, CopyChange> = {};
   for (const copy of job.copies) {
     if (isFinishedCopy(copy.status)) continue;
-    const cleanup = await removeHalfMadeCopy(
-      deps,
-      job.accountId,
-      copy.destinationRegion,
-      copy.destinationSnapshotId,
-    );
+    const cleanup = options.keepCopiesUnderWay
+      ? leftToFinish(copy.destinationRegion, copy.destinationSnapshotId, jobId)
+      : await removeHalfMadeCopy(
+          deps,
+          job.accountId,
+          copy.destinationRegion,
+          copy.destinationSnapshotId,
+        );
     copies[copy.destinationRegion] = {
       status: "FAILED",
       error: { code: failure.code, message: `The job failed: ${failure.message}${cleanup}` },
@@ -87,5 +108,8 @@ export const recordJobFailure = async (
     deps.clock.now().toISOString(),
   );
   for (const copy of job.copies) await releaseSlot(job, copy.destinationRegion, deps);
+  // A copy made twice (a lost CopySnapshot answer) leaves its unrecorded twin: deleted here, as
+  // FinalizeJob does for a job that ends normally. Throttling passes (the step is retried).
+  await removeSecondCopiesOfJob(failed, deps);
   return { status: failed.status, error: failed.error };
 };

@@ -7,6 +7,7 @@ import { DomainError } from "./errors.js";
 import { loadCopy } from "./load-job.js";
 import { recordPolicyCopy } from "./policies/policy-copies.js";
 import { nextWait } from "./poll-copy.js";
+import { CLOCK_SKEW_MS } from "./second-copies.js";
 import type { StepDeps } from "./step-deps.js";
 
 export interface CopyStarted {
@@ -16,9 +17,6 @@ export interface CopyStarted {
   /** Safety polls made so far: none. */
   polls: 0;
 }
-
-/** How far the cloud's clock and the functions' may disagree. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 export const startCopy = async (
   jobId: string,

@@ -1,8 +1,11 @@
 // The sweeper, run on a schedule, so that every accepted job reaches a final state: it starts a
 // job whose execution did not start (the API's start failed or ran late, or a crash fell between
-// writing the job and starting it), starts again one whose execution has vanished, and fails a
-// job whose execution ended without finishing it, saying why. Each look is safe to repeat. The
-// accounts share each sweep's batch (fair-share.ts), so one account's backlog delays nobody else.
+// writing the job and starting it), starts again one whose execution has vanished, and hands a job
+// whose execution ended without finishing it (stopped by hand, its history full, a failure outside
+// its own Catch) to a new execution that takes up its copies where they are: a copy under way is
+// adopted, never deleted. Only a job whose executions keep ending is failed, saying why, and its
+// copies under way are left to finish. Each look is safe to repeat. The accounts share each
+// sweep's batch (fair-share.ts), so one account's backlog delays nobody else.
 import { actingFor } from "./acting-for.js";
 import { cleanUpCancelled } from "./cancel-job.js";
 import { errorMessage } from "./errors.js";
@@ -21,7 +24,12 @@ export interface SweepSettings {
   giveUpSeconds: number;
   /** The most jobs one sweep looks at, shared among the accounts; the rest wait for the next. */
   batchSize: number;
+  /** Epoch ms after which the sweep starts no further look; what is left waits for the next. */
+  deadline?: number;
 }
+
+const pastDeadline = (settings: SweepSettings): boolean =>
+  settings.deadline !== undefined && Date.now() > settings.deadline;
 
 export interface SweepDeps extends StepDeps {
   workflow: Workflow;
@@ -31,6 +39,8 @@ export interface SweepDeps extends StepDeps {
 export type SweepAction =
   | "started"
   | "restarted"
+  /** Its execution ended before the job did: a new execution took its copies over. */
+  | "adopted"
   | "running"
   | "failed"
   | "deferred"
@@ -81,12 +91,49 @@ const describeEnd = (execution: ExecutionView): string => {
   return `${execution.status.toLowerCase()}${error}${cause}`;
 };
 
-/** Starts the job's execution (again); the same name can never make it run twice. */
-const start = async (job: ReplicationJob, deps: SweepDeps, now: Date): Promise<void> => {
-  const { executionArn } = await deps.workflow.start(job.jobId, { jobId: job.jobId });
+/**
+ * How many executions in a row may take over a job whose execution ended before it did. Each
+ * takes the copies up where they are, so a job needs another only if its execution ends again
+ * (its history filled up, say: about a day of waiting): after this many, something keeps ending
+ * them, and the job is failed instead.
+ */
+export const MAX_ADOPTIONS = 5;
+
+const ADOPTION = /-adopted-(\d+)$/;
+
+/** The name of the `adoption`th execution that takes over the job. */
+export const adoptionName = (jobId: string, adoption: number): string =>
+  `${jobId}-adopted-${adoption}`;
+
+/** The name an execution's ARN ends with. */
+const executionName = (executionArn: string): string => executionArn.split(":").at(-1) ?? "";
+
+/** How many executions have taken the job over, read from its execution's name. */
+export const adoptionsOf = (executionArn: string): number =>
+  Number(ADOPTION.exec(executionName(executionArn))?.[1] ?? 0);
+
+/**
+ * Starts the job's execution (again), under `name` (by default the job's id); the same name can
+ * never make it run twice.
+ */
+const start = async (
+  job: ReplicationJob,
+  deps: SweepDeps,
+  now: Date,
+  execution: { name?: string; adopts?: string } = {},
+): Promise<void> => {
+  const { executionArn } = await deps.workflow.start(
+    job.jobId,
+    { jobId: job.jobId, ...(execution.adopts ? { adopts: execution.adopts } : {}) },
+    execution.name ? { name: execution.name } : {},
+  );
   await deps.jobs.apply(
     job.jobId,
-    { executionArn, nextSweepAt: inSeconds(now, deps.sweep.checkSeconds) },
+    {
+      executionArn,
+      ...(execution.adopts ? { takesOver: execution.adopts } : {}),
+      nextSweepAt: inSeconds(now, deps.sweep.checkSeconds),
+    },
     now.toISOString(),
   );
 };
@@ -135,7 +182,7 @@ const sweepStarted = async (
   const execution = await deps.workflow.describe(executionArn);
   if (execution === undefined) {
     // Gone (a local endpoint that lost its state): every step is safe to run again.
-    await start(job, deps, now);
+    await start(job, deps, now, { name: executionName(executionArn) });
     return "restarted";
   }
   if (!ENDED.has(execution.status)) {
@@ -146,14 +193,25 @@ const sweepStarted = async (
     );
     return "running";
   }
-  // The execution ended but the job did not: stopped by hand, or failed outside its own Catch.
-  const outcome = await fail(
-    job,
+  // The execution ended but the job did not: stopped by hand, its history full, or failed outside
+  // its own Catch. Every step is safe to run again, and each finds its copy where it is (a copy
+  // under way is waited for, a slot held is kept), so a new execution takes the copies over.
+  const adoptions = adoptionsOf(executionArn);
+  if (adoptions < MAX_ADOPTIONS) {
+    await start(job, deps, now, {
+      name: adoptionName(job.jobId, adoptions + 1),
+      adopts: executionArn,
+    });
+    return "adopted";
+  }
+  const outcome = await recordJobFailure(
+    job.jobId,
     {
       code: "ExecutionEnded",
-      message: `Its execution ${executionArn} ended (${describeEnd(execution)}) before the job finished.`,
+      message: `Its execution ${executionArn} ended (${describeEnd(execution)}) before the job finished, as ${adoptions === 1 ? "had the execution" : `had the ${adoptions} executions`} before it.`,
     },
     deps,
+    { keepCopiesUnderWay: true },
   );
   return outcome.status === "FAILED" ? "failed" : "running";
 };
@@ -204,7 +262,8 @@ const holdersWaitedFor = async (
 /**
  * Slots held by copies whose execution has ended (stopped by hand, say) matter at once when
  * copies wait for them: for every pool with a queue, each holder's execution is checked, and a
- * job whose execution ended is failed now (its slots handed on) instead of at its next check.
+ * job whose execution ended is taken over now (a new execution starts its copy or waits for it;
+ * a job given up hands its slots on) instead of at its next check.
  * At most `budget` executions are described a sweep, shared among the accounts (each pool is one
  * account's) as the sweep's jobs are, so one account's many holders do not hide another's.
  */
@@ -222,6 +281,7 @@ export const settleHolders = async (deps: SweepDeps, budget = 100): Promise<Swee
     read: (accountId, limit) => holdersWaitedFor(poolsOf.get(accountId) ?? [], limit, deps),
   });
   for (const { account, item: job } of shares) {
+    if (pastDeadline(deps.sweep)) break;
     const { jobId, executionArn } = job;
     if (!executionArn) continue;
     noteLooked(report, account);
@@ -259,6 +319,8 @@ export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
   // Round robin by account (fair-share.ts): a sweep that runs out of time mid-way has given every
   // account its first jobs.
   for (const { account, item: job } of shares) {
+    // Out of time: the jobs left stay due, first in the next sweep's shares.
+    if (pastDeadline(deps.sweep)) break;
     noteLooked(report, account);
     try {
       const action = isFinishedJob(job.status)

@@ -4,7 +4,7 @@
 import { assertAllowlisted } from "./access.js";
 import { userTagsOf } from "./copy-tags.js";
 import { DomainError, isRejection } from "./errors.js";
-import type { ReplicationJob } from "./job.js";
+import { isFinishedCopy, type ReplicationJob } from "./job.js";
 import { loadJob } from "./load-job.js";
 import type { CopyChange } from "./ports.js";
 import { parseReplicationRequest } from "./request.js";
@@ -55,8 +55,10 @@ export const validateJob = async (jobId: string, deps: StepDeps): Promise<Valida
   const now = () => deps.clock.now().toISOString();
   let job = await loadJob(deps.jobs, jobId);
   if (job.status === "RUNNING") {
-    // A retry after the job was accepted: answer as the first attempt did.
-    return { accepted: true, destinationRegions: job.copies.map((c) => c.destinationRegion) };
+    // A retry after the job was accepted, or an execution taking over from one that ended: the
+    // copies still to finish (on a retry, all of them, as the first attempt answered).
+    const unfinished = job.copies.filter((copy) => !isFinishedCopy(copy.status));
+    return { accepted: true, destinationRegions: unfinished.map((c) => c.destinationRegion) };
   }
   if (job.status === "REJECTED" && job.error) return { accepted: false, error: job.error };
   job = await deps.jobs.apply(jobId, { status: "VALIDATING" }, now());

@@ -1,6 +1,6 @@
 // The copy queue on the real local stack: copies beyond a region's slots wait, oldest first, and
-// show their place; another account's copy never waits behind them; a slot held by an execution
-// that was stopped is taken back and handed to the next copy.
+// show their place; another account's copy never waits behind them; a copy whose execution was
+// stopped mid-copy is taken over by a new execution and completes, its slot then handed on.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,9 @@ const BLOCK = 512 * 1024;
 interface Copy {
   status: string;
   queuePosition?: number | null;
+  destinationSnapshotId: string | null;
   startedAt: string | null;
+  completedAt: string | null;
   error: { code: string; message: string } | null;
 }
 interface Job {
@@ -165,13 +167,13 @@ describe("another account's copy", () => {
   }, 240_000);
 });
 
-describe("a slot whose holder's execution was stopped", () => {
-  it("is taken back and handed to the next waiting copy", async () => {
-    // Prepare: a long copy holds ap-chongqing's only slot and a short one waits behind it
-    const [long] = await snapshots(A, 1, 400, "leak-holder");
-    const [short] = await snapshots(A, 1, 1, "leak-next");
+describe("a copy whose execution was stopped mid-copy", () => {
+  it("is taken over by a new execution and completes, never deleted, while the next copy waits for its slot", async () => {
+    // Prepare: a 60 s copy holds ap-chongqing's only slot and a short one waits behind it
+    const [long] = await snapshots(A, 1, 120, "adopted-holder");
+    const [short] = await snapshots(A, 1, 1, "adopted-next");
     const holder = await replicate(A, long ?? "", "ap-chongqing");
-    const holding = await until("the long copy to hold the slot", async () => {
+    const holding = await until("the long copy to be under way", async () => {
       const current = await job(A, holder);
       return current.copies[0]?.status === "COPYING" ? current : undefined;
     });
@@ -184,13 +186,23 @@ describe("a slot whose holder's execution was stopped", () => {
     const sfn = new SFNClient({ region: LOCAL.homeRegion, endpoint: stack.sfnUrl, credentials });
     await sfn.send(new StopExecutionCommand({ executionArn: holding.executionArn ?? "" }));
     sfn.destroy();
-    const nextOutcome = await ended(A, next);
+    const adopted = await until("a new execution to take the job over", async () => {
+      const current = await job(A, holder);
+      return current.executionArn?.endsWith(`${holder}-adopted-1`) ? current : undefined;
+    });
     const holderOutcome = await ended(A, holder);
+    const nextOutcome = await ended(A, next);
 
     // Assess
+    expect(adopted.status).toBe("RUNNING");
+    expect(holderOutcome.status).toBe("COMPLETED");
+    expect(holderOutcome.copies[0]?.destinationSnapshotId).toBe(
+      holding.copies[0]?.destinationSnapshotId,
+    );
     expect(nextOutcome.status).toBe("COMPLETED");
-    expect(holderOutcome.status).toBe("FAILED");
-    expect(holderOutcome.error?.code).toBe("ExecutionEnded");
+    expect(Date.parse(nextOutcome.copies[0]?.startedAt ?? "")).toBeGreaterThanOrEqual(
+      Date.parse(holderOutcome.copies[0]?.completedAt ?? ""),
+    );
     const slots = (await call(A, "GET", "/regions/ap-chongqing/copy-slots")).body;
     expect(slots).toMatchObject({ limit: 1, inUse: 0, queueLength: 0 });
   }, 240_000);

@@ -1,6 +1,12 @@
 // The DynamoDB job store against the real DynamoDB Local: idempotent creation, checked
-// transitions, retried steps, the newest-first listing, the copy-start claim, and the sweeper's
-// queue an older build kept in one partition.
+// transitions, retried steps, the newest-first listing, the copy-start claim, the work in flight
+// read at a constant cost, and what an older build left: the sweeper's queue it kept in one
+// partition, jobs it wrote before the queued-copies counters.
+import {
+  type ConsumedCapacity,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore, LEGACY_SWEEP_QUEUE } from "../../functions/adapters/dynamodb/job-store.js";
@@ -9,6 +15,7 @@ import {
   LEGACY_SWEEP_PARTITION,
   sweepAccountKey,
 } from "../../functions/adapters/dynamodb/jobs-table.js";
+import { COUNTED_MARKER } from "../../functions/adapters/dynamodb/queued-copies.js";
 import { newJob } from "../../functions/core/create-replication.js";
 import { DomainError } from "../../functions/core/errors.js";
 import type { CheckedRequest } from "../../functions/core/rules.js";
@@ -285,6 +292,211 @@ describe("the work in flight", () => {
     expect(during.map((j) => j.jobId)).toEqual([job.jobId]);
     expect(after).toEqual([]);
     expect((await store.get(job.jobId))?.status).toBe("FAILED");
+  });
+});
+
+/**
+ * A store whose DynamoDB calls all report the capacity they consume (ReturnConsumedCapacity
+ * TOTAL); `units` sums what one action consumed.
+ */
+const meteredStore = () => {
+  const client = documentClient();
+  let consumed = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = "TOTAL";
+      const result = await next(args);
+      const { ConsumedCapacity } = result.output as {
+        ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
+      };
+      for (const entry of [ConsumedCapacity ?? []].flat()) consumed += entry.CapacityUnits ?? 0;
+      return result;
+    },
+    { step: "initialize", name: "meterConsumedCapacity" },
+  );
+  return {
+    store: new DynamoJobStore(client, table.tableName),
+    async units(action: () => Promise<unknown>): Promise<number> {
+      const before = consumed;
+      await action();
+      return consumed - before;
+    },
+  };
+};
+
+describe("the work in flight, at a constant cost", () => {
+  const account = "777700001111";
+  let metered: ReturnType<typeof meteredStore>;
+  let mine: Awaited<ReturnType<typeof runningJob>>;
+
+  beforeAll(async () => {
+    // 200 other unfinished jobs of the account, each with a copy queued to ap-mumbai, made
+    // RUNNING at once (five at a time) rather than walked there.
+    const others = Array.from({ length: 200 }, (_, index) => {
+      const job = makeJob(account, {
+        snapshotId: `snap-eeee${String(index).padStart(4, "0")}`,
+        destinationRegions: ["ap-mumbai"],
+      });
+      return {
+        ...job,
+        status: "RUNNING" as const,
+        copies: job.copies.map((copy) => ({ ...copy, status: "QUEUED" as const })),
+      };
+    });
+    for (let start = 0; start < others.length; start += 5) {
+      await Promise.all(others.slice(start, start + 5).map((job) => store.create(job)));
+    }
+    mine = await runningJob(account, "snap-ffff0001");
+    metered = meteredStore();
+  }, 120_000);
+
+  it("finds the jobs of one snapshot without reading the account's other jobs", async () => {
+    // Act
+    let found: Awaited<ReturnType<DynamoJobStore["activeJobsFor"]>> = [];
+    const units = await metered.units(async () => {
+      found = await metered.store.activeJobsFor(account, "ap-shanghai", "snap-ffff0001");
+    });
+
+    // Assess: one small index read and the job itself (the account's whole backlog: 15.5 units)
+    expect(found.map((job) => job.jobId)).toEqual([mine.jobId]);
+    expect(units).toBeLessThanOrEqual(2);
+  });
+
+  it("counts the account's queued copies without reading its jobs", async () => {
+    // Act
+    let count = 0;
+    const units = await metered.units(async () => {
+      count = await metered.store.countQueuedCopies(account, "ap-mumbai", mine.jobId);
+    });
+
+    // Assess: the counter and the asking job, two strong reads (the backlog read: 15.5 units)
+    expect(count).toBe(200);
+    expect(units).toBeLessThanOrEqual(2);
+  });
+
+  it("counts every copy when many jobs of the account queue theirs at the same moment", async () => {
+    // Prepare
+    const crowd = "777700002222";
+    const jobs = Array.from({ length: 12 }, () =>
+      makeJob(crowd, { destinationRegions: ["ap-mumbai"] }),
+    );
+    for (const job of jobs) {
+      await store.create(job);
+      await store.apply(job.jobId, { status: "VALIDATING" }, now());
+    }
+
+    // Act: each with its own store, as a Lambda each
+    await Promise.all(
+      jobs.map((job) =>
+        new DynamoJobStore(documentClient(), table.tableName).apply(
+          job.jobId,
+          { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+          now(),
+        ),
+      ),
+    );
+
+    // Assess
+    expect(await store.countQueuedCopies(crowd, "ap-mumbai", "job-none")).toBe(12);
+  });
+
+  it("writes again a change that met another transaction on its job or counter, and counts it once", async () => {
+    // Prepare: DynamoDB Local runs one request at a time, so the conflicts are made up: the
+    // first two transactions and the first plain update are refused as AWS refuses them.
+    const client = documentClient();
+    const refusals = { transactions: 2, updates: 1 };
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { TransactItems?: unknown[]; UpdateExpression?: string };
+        if (input.TransactItems && refusals.transactions > 0) {
+          refusals.transactions -= 1;
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled",
+            $metadata: {},
+            CancellationReasons: input.TransactItems.map(() => ({ Code: "TransactionConflict" })),
+          });
+        }
+        if (input.UpdateExpression && !input.TransactItems && refusals.updates > 0) {
+          refusals.updates -= 1;
+          throw new TransactionConflictException({ message: "in a transaction", $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "madeUpConflicts" },
+    );
+    const conflicted = new DynamoJobStore(client, table.tableName);
+    const job = makeJob("777700003333", { destinationRegions: ["ap-mumbai"] });
+    await store.create(job);
+    await store.apply(job.jobId, { status: "VALIDATING" }, now());
+
+    // Act
+    const running = await conflicted.apply(
+      job.jobId,
+      { status: "RUNNING", copies: { "ap-mumbai": { status: "QUEUED" } } },
+      now(),
+    );
+    const claimed = await conflicted.claimCopyStart(job.jobId, "ap-mumbai", new Date(), 60);
+
+    // Assess
+    expect(refusals).toEqual({ transactions: 0, updates: 0 });
+    expect(running.copies[0]?.status).toBe("QUEUED");
+    expect(claimed).toBe(true);
+    expect(await store.countQueuedCopies("777700003333", "ap-mumbai", "job-none")).toBe(1);
+  });
+});
+
+describe("jobs an older build wrote, before the queued-copies counters", () => {
+  /** A job as an older build left it: queued, without the mark that its copies are counted. */
+  const writtenByOlderBuild = async (accountId: string, snapshotId: string) => {
+    const job = makeJob(accountId, { snapshotId, destinationRegions: ["ap-mumbai"] });
+    await store.create(job);
+    const client = documentClient();
+    await client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(job.jobId),
+        UpdateExpression: "SET #status = :running, copies.#region.#status = :queued REMOVE #marker",
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#region": "ap-mumbai",
+          "#marker": COUNTED_MARKER,
+        },
+        ExpressionAttributeValues: { ":running": "RUNNING", ":queued": "QUEUED" },
+      }),
+    );
+    client.destroy();
+    return job;
+  };
+
+  it("never moves the counter for them, so it counts this build's jobs exactly", async () => {
+    // Prepare
+    const account = "888800001111";
+    const older = await writtenByOlderBuild(account, "snap-0d1d0001");
+    await runningJob(account, "snap-0d1d0002");
+
+    // Act
+    const withOlderQueued = await store.countQueuedCopies(account, "ap-mumbai", "job-none");
+    await store.apply(
+      older.jobId,
+      { copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-0c0c0001" } } },
+      now(),
+    );
+    const afterOlderStarted = await store.countQueuedCopies(account, "ap-mumbai", "job-none");
+
+    // Assess
+    expect(withOlderQueued).toBe(1);
+    expect(afterOlderStarted).toBe(1);
+  });
+
+  it("finds them among the unfinished jobs of their snapshot", async () => {
+    // Prepare
+    const older = await writtenByOlderBuild("888800002222", "snap-0d1d0003");
+
+    // Act
+    const found = await store.activeJobsFor("888800002222", "ap-shanghai", "snap-0d1d0003");
+
+    // Assess
+    expect(found.map((job) => job.jobId)).toEqual([older.jobId]);
   });
 });
 

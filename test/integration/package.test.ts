@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BusPolicy } from "../../local/event-bus/bus-policy.js";
 import { allFunctions } from "../../statemachine/functions.js";
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -177,11 +178,64 @@ describe("the deployment package", () => {
     }
   }, 150_000);
 
-  it("admits the allowlisted accounts' forwarded copy events on the home bus", () => {
-    const [policy] = ofType("AWS::Events::EventBusPolicy");
-    expect(policy?.Properties).toMatchObject({
+  it("admits EBS's copy notifications from any account on the home bus, listing none", () => {
+    const policies = Object.values(resources).filter(
+      (r) => r.Type === "AWS::Events::EventBusPolicy",
+    ) as (Resource & { Condition?: unknown })[];
+    expect(policies).toHaveLength(1);
+    const [policy] = policies;
+    // Deployed whatever the environment says: no template condition on it.
+    expect(policy?.Condition).toBeUndefined();
+    expect(policy?.Properties).toEqual({
       EventBusName: "default",
-      Statement: { Action: "events:PutEvents" },
+      StatementId: "snaprelay-dev-tenant-copy-events",
+      Statement: {
+        Effect: "Allow",
+        Principal: "*",
+        Action: "events:PutEvents",
+        Resource: {
+          "Fn::Join": [
+            ":",
+            [
+              "arn",
+              { Ref: "AWS::Partition" },
+              "events",
+              { Ref: "AWS::Region" },
+              { Ref: "AWS::AccountId" },
+              "event-bus/default",
+            ],
+          ],
+        },
+        Condition: {
+          "ForAllValues:StringEquals": {
+            "events:source": ["aws.ec2"],
+            "events:detail-type": ["EBS Snapshot Notification"],
+          },
+          Null: { "events:source": "false", "events:detail-type": "false" },
+        },
+      },
+    });
+    // Far below the policy's 10 KB, and the same for any number of tenants.
+    expect(JSON.stringify(policy?.Properties.Statement).length).toBeLessThan(1_000);
+  });
+
+  it("has the local EventBridge apply the very statement it deploys", () => {
+    const policy = BusPolicy.fromResources(resources, {
+      accountId: "000000000000",
+      region: "ap-shanghai",
+      partition: "aws",
+    });
+    const fromTenant = {
+      principalAccount: "444455556666",
+      principalArn: "arn:aws:iam::444455556666:user/local",
+      eventBusInvocation: true,
+      source: "aws.ec2",
+      detailType: "EBS Snapshot Notification",
+    };
+    expect(policy.unread).toEqual([]);
+    expect(policy.decide(fromTenant)).toEqual({ admitted: true });
+    expect(policy.decide({ ...fromTenant, source: "acme.disks" })).toMatchObject({
+      admitted: false,
     });
   });
 });

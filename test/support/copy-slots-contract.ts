@@ -44,6 +44,49 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       expect(await slots.take(pool, "job-c", 1, at(2))).toBe(false);
     });
 
+    it("learns how long its slots are held from copies that ran to their end, recent ones weighing most", async () => {
+      // Prepare: a copy held its slot 100 s, another 200 s; a third gave it back unused
+      const before = await slots.holdSeconds(pool);
+      await slots.take(pool, "job-a", 5, at(0));
+      await slots.take(pool, "job-b", 5, at(0));
+      await slots.take(pool, "job-c", 5, at(0));
+
+      // Act
+      await slots.release(pool, "job-a", new Date(Date.parse(at(0)) + 100_000).toISOString());
+      const afterOne = await slots.holdSeconds(pool);
+      await slots.release(pool, "job-b", new Date(Date.parse(at(0)) + 200_000).toISOString());
+      await slots.release(pool, "job-c");
+      const released = await slots.release(pool, "job-a", at(59));
+
+      // Assess
+      expect(before).toBeUndefined();
+      expect(afterOne).toBe(100);
+      expect(await slots.holdSeconds(pool)).toBe(120);
+      expect(released).toBe(false);
+      expect(await slots.inUse(pool)).toBe(0);
+    });
+
+    it("counts the copies waiting as they join, are granted a slot and leave, each once", async () => {
+      // Prepare
+      for (const jobId of ["job-a", "job-b", "job-c", "job-d"]) {
+        await slots.enqueue(pool, jobId, at(1));
+      }
+
+      // Act
+      await slots.enqueue(pool, "job-a", at(2));
+      await slots.grant(pool, "job-a", 5, at(3));
+      await slots.leave(pool, "job-b");
+      await slots.leave(pool, "job-b");
+      await slots.leave(pool, "job-z");
+
+      // Assess
+      expect((await slots.view(pool)).queueLength).toBe(2);
+      expect((await slots.head(pool, 10)).map((waiting) => waiting.jobId)).toEqual([
+        "job-c",
+        "job-d",
+      ]);
+    });
+
     it("counts the slots in use, none in a pool never used", async () => {
       // Prepare
       const unused = await slots.inUse(pool);

@@ -1,10 +1,11 @@
-// The JobStore's promises about listing and the sweeper's queues, as one suite run against the
-// in-memory fake and against DynamoDB Local, so the fake cannot drift from the real store.
+// The JobStore's promises about listing, the sweeper's queues and the work in flight (the copies
+// queued per region, the unfinished jobs of one snapshot), as one suite run against the in-memory
+// fake and against DynamoDB Local, so the fake cannot drift from the real store.
 import { beforeAll, describe, expect, it } from "vitest";
 import { newJob } from "../../functions/core/create-replication.js";
-import type { JobStatus, ReplicationJob } from "../../functions/core/job.js";
+import type { CopyStatus, JobStatus, ReplicationJob } from "../../functions/core/job.js";
 import { JOB_STATUSES } from "../../functions/core/job.js";
-import type { JobListQuery, JobStore } from "../../functions/core/ports.js";
+import type { JobChange, JobListQuery, JobStore } from "../../functions/core/ports.js";
 
 const ACCOUNT = "111122223333";
 const NEIGHBOUR = "444455556666";
@@ -34,6 +35,38 @@ const jobAt = (
   ),
   status,
 });
+
+let jobsMade = 0;
+/**
+ * A job of `accountId` copying `snapshotId` to two regions, its copies in `copyStatus`; each one
+ * made a second after the one before.
+ */
+const jobCopying = (
+  accountId: string,
+  jobId: string,
+  status: JobStatus,
+  copyStatus: CopyStatus,
+  snapshotId = "snap-0aaa1000",
+  sourceRegion = "ap-shanghai",
+): ReplicationJob => {
+  const job = newJob(
+    accountId,
+    {
+      snapshotId,
+      sourceRegion,
+      destinationRegions: ["ap-mumbai", "ap-beijing"],
+      name: `Copied ${snapshotId} from ${sourceRegion}`,
+      tags: {},
+    },
+    jobId,
+    new Date(T0 + ++jobsMade * 1000),
+  );
+  return {
+    ...job,
+    status,
+    copies: job.copies.map((copy) => ({ ...copy, status: copyStatus })),
+  };
+};
 
 /** Every page of a listing, as a caller walks them. */
 const walk = async (store: JobStore, query: Omit<JobListQuery, "nextToken">) => {
@@ -309,6 +342,238 @@ export const jobStoreListingContract = (name: string, makeStore: () => Promise<J
       expect(firstTwo).toEqual([mine[1]?.jobId, mine[2]?.jobId]);
       expect(dueBy25).toEqual([mine[1]?.jobId, mine[2]?.jobId]);
       expect(neighbours).toEqual([theirs.jobId]);
+    });
+  });
+
+  describe(`${name}: the copies queued to a region`, () => {
+    let store: JobStore;
+    const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+    const queued = (accountId: string, region = "ap-mumbai") =>
+      store.countQueuedCopies(accountId, region, "job-not-asking");
+    /** Applies `change` twice, as a step retried after its write went through does. */
+    const applyTwice = async (jobId: string, change: JobChange) => {
+      await store.apply(jobId, change, at(10));
+      await store.apply(jobId, change, at(11));
+    };
+
+    beforeAll(async () => {
+      store = await makeStore();
+    });
+
+    it("counts a job's queued copies once, however often its creation is retried", async () => {
+      // Prepare
+      const account = "100000000001";
+      const job = jobCopying(account, "job-q-000001", "RUNNING", "QUEUED");
+      const claim = { key: "retried-request", requestHash: "hash-1" };
+
+      // Act
+      const first = await store.create(job, claim);
+      const replayed = await store.create(job, claim);
+      const again = store.create(job);
+
+      // Assess
+      await expect(again).rejects.toThrow();
+      expect([first.created, replayed.created]).toEqual([true, false]);
+      expect(await queued(account, "ap-mumbai")).toBe(1);
+      expect(await queued(account, "ap-beijing")).toBe(1);
+    });
+
+    it("counts a copy once it is queued, however often the step that queued it is retried", async () => {
+      // Prepare
+      const account = "100000000002";
+      const job = jobCopying(account, "job-q-000002", "PENDING", "PENDING");
+      await store.create(job);
+      const before = await queued(account);
+
+      // Act
+      await store.apply(job.jobId, { status: "VALIDATING" }, at(5));
+      await applyTwice(job.jobId, {
+        status: "RUNNING",
+        copies: { "ap-mumbai": { status: "QUEUED" }, "ap-beijing": { status: "QUEUED" } },
+      });
+
+      // Assess
+      expect(before).toBe(0);
+      expect(await queued(account, "ap-mumbai")).toBe(1);
+      expect(await queued(account, "ap-beijing")).toBe(1);
+    });
+
+    it("leaves the asking job's own queued copies out of the count", async () => {
+      // Prepare
+      const account = "100000000003";
+      const asking = jobCopying(account, "job-q-000003", "RUNNING", "QUEUED");
+      const other = jobCopying(account, "job-q-000004", "RUNNING", "QUEUED");
+      await store.create(asking);
+      await store.create(other);
+
+      // Act
+      const forAsking = await store.countQueuedCopies(account, "ap-mumbai", asking.jobId);
+      const forAnyone = await queued(account);
+
+      // Assess
+      expect(forAsking).toBe(1);
+      expect(forAnyone).toBe(2);
+    });
+
+    it("keeps each account's count apart", async () => {
+      // Prepare
+      await store.create(jobCopying("100000000004", "job-q-000005", "RUNNING", "QUEUED"));
+
+      // Act
+      const neighbour = await queued("100000000005");
+
+      // Assess
+      expect(await queued("100000000004")).toBe(1);
+      expect(neighbour).toBe(0);
+    });
+
+    it("takes a copy that starts out of the count, once however often the start is retried", async () => {
+      // Prepare: a second job stays queued, so a start counted off twice would show
+      const account = "100000000006";
+      const starting = jobCopying(account, "job-q-000006", "RUNNING", "QUEUED");
+      await store.create(starting);
+      await store.create(jobCopying(account, "job-q-000007", "RUNNING", "QUEUED"));
+
+      // Act
+      await applyTwice(starting.jobId, {
+        copies: { "ap-mumbai": { status: "COPYING", destinationSnapshotId: "snap-0c0b0001" } },
+      });
+
+      // Assess
+      expect(await queued(account, "ap-mumbai")).toBe(1);
+      expect(await queued(account, "ap-beijing")).toBe(2);
+    });
+
+    const leaving: Array<[string, string, JobChange]> = [
+      [
+        "cancelled",
+        "100000000101",
+        {
+          status: "CANCELLED",
+          copies: { "ap-mumbai": { status: "CANCELLED" }, "ap-beijing": { status: "CANCELLED" } },
+        },
+      ],
+      ["failed with its copies still queued", "100000000102", { status: "FAILED" }],
+      [
+        "failed with its copies failed",
+        "100000000103",
+        {
+          status: "FAILED",
+          copies: { "ap-mumbai": { status: "FAILED" }, "ap-beijing": { status: "FAILED" } },
+        },
+      ],
+    ];
+    it.each(leaving)(
+      "takes a %s job's copies out of the count, once however often it is retried",
+      async (_, account, change) => {
+        // Prepare: a second job stays queued, so copies counted off twice would show
+        const leaver = jobCopying(account, `job-q-${account}`, "RUNNING", "QUEUED");
+        await store.create(leaver);
+        await store.create(jobCopying(account, `job-q-${account}-stays`, "RUNNING", "QUEUED"));
+
+        // Act
+        await applyTwice(leaver.jobId, change);
+
+        // Assess
+        expect(await queued(account, "ap-mumbai")).toBe(1);
+        expect(await queued(account, "ap-beijing")).toBe(1);
+      },
+    );
+
+    it("takes one failed copy out of the count and leaves its queued sibling in", async () => {
+      // Prepare
+      const account = "100000000007";
+      const job = jobCopying(account, "job-q-000008", "RUNNING", "QUEUED");
+      await store.create(job);
+
+      // Act
+      await applyTwice(job.jobId, { copies: { "ap-mumbai": { status: "FAILED" } } });
+
+      // Assess
+      expect(await queued(account, "ap-mumbai")).toBe(0);
+      expect(await queued(account, "ap-beijing")).toBe(1);
+    });
+
+    it("never counts a rejected job's copies", async () => {
+      // Prepare
+      const account = "100000000008";
+      const job = jobCopying(account, "job-q-000009", "VALIDATING", "PENDING");
+      await store.create(job);
+      await store.create(jobCopying(account, "job-q-000010", "RUNNING", "QUEUED"));
+
+      // Act
+      await applyTwice(job.jobId, {
+        status: "REJECTED",
+        error: { code: "QuotaExceeded", message: "full" },
+        copies: { "ap-mumbai": { status: "CANCELLED" }, "ap-beijing": { status: "CANCELLED" } },
+      });
+
+      // Assess
+      expect(await queued(account, "ap-mumbai")).toBe(1);
+      expect(await queued(account, "ap-beijing")).toBe(1);
+    });
+
+    it("counts nothing for a change it refuses", async () => {
+      // Prepare
+      const account = "100000000009";
+      const job = jobCopying(account, "job-q-000011", "COMPLETED", "COMPLETED");
+      await store.create(job);
+
+      // Act
+      const attempt = store.apply(
+        job.jobId,
+        { copies: { "ap-mumbai": { status: "QUEUED" } } },
+        at(10),
+      );
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ code: "IllegalTransition" });
+      expect(await queued(account)).toBe(0);
+    });
+  });
+
+  describe(`${name}: the unfinished jobs of one snapshot`, () => {
+    let store: JobStore;
+    const account = "200000000001";
+    const snapshotId = "snap-0aaa2000";
+
+    beforeAll(async () => {
+      store = await makeStore();
+    });
+
+    it("finds the jobs of one snapshot, oldest first, and none of the account's other jobs", async () => {
+      // Prepare
+      const older = jobCopying(account, "job-s-000001", "RUNNING", "QUEUED", snapshotId);
+      const newer = jobCopying(account, "job-s-000002", "PENDING", "PENDING", snapshotId);
+      const others = [
+        jobCopying(account, "job-s-000003", "RUNNING", "QUEUED", "snap-0aaa2001"),
+        jobCopying(account, "job-s-000004", "COMPLETED", "COMPLETED", snapshotId),
+        jobCopying(account, "job-s-000005", "RUNNING", "COPYING", snapshotId, "ap-guangzhou"),
+        jobCopying("200000000002", "job-s-000006", "RUNNING", "QUEUED", snapshotId),
+      ];
+      for (const job of [newer, ...others, older]) await store.create(job);
+
+      // Act
+      const found = await store.activeJobsFor(account, "ap-shanghai", snapshotId);
+
+      // Assess
+      expect(found.map((job) => job.jobId)).toEqual([older.jobId, newer.jobId]);
+      expect(found[0]).toEqual(older);
+    });
+
+    it("forgets a job of the snapshot once it finishes", async () => {
+      // Prepare
+      const job = jobCopying(account, "job-s-000010", "RUNNING", "QUEUED", "snap-0aaa2010");
+      await store.create(job);
+      const during = await store.activeJobsFor(account, "ap-shanghai", "snap-0aaa2010");
+
+      // Act
+      await store.apply(job.jobId, { status: "FAILED" }, new Date(T0 + 60_000).toISOString());
+      const after = await store.activeJobsFor(account, "ap-shanghai", "snap-0aaa2010");
+
+      // Assess
+      expect(during.map((found) => found.jobId)).toEqual([job.jobId]);
+      expect(after).toEqual([]);
     });
   });
 };

@@ -6,9 +6,13 @@ import {
   awaitSlot,
   passOn,
   queuePosition,
+  queueWaitSeconds,
   REWAKE_AFTER_SECONDS,
   reclaimSlots,
   releaseSlot,
+  WAIT_FAR_BACK_SECONDS,
+  WAIT_LONGEST_SECONDS,
+  WAIT_NEAR_HEAD_SECONDS,
 } from "../../functions/core/copy-queue.js";
 import { finalizeCopy } from "../../functions/core/finalize.js";
 import { recordCopyFailure } from "../../functions/core/record-failure.js";
@@ -185,6 +189,52 @@ describe("taking a slot", () => {
     // Assess
     expect(outcome).toMatchObject({ acquired: true });
     expect((await fakes.slots.view(pool)).holders).toEqual([]);
+  });
+});
+
+describe("how long a waiting copy waits before it asks again", () => {
+  it("is five minutes near the head of a queue whose pace is not known yet", () => {
+    expect(queueWaitSeconds({ position: 3, nearHead: 40, slots: 20, holdSeconds: undefined })).toBe(
+      WAIT_NEAR_HEAD_SECONDS,
+    );
+  });
+
+  it("is four hours far back in a queue of short copies", () => {
+    expect(queueWaitSeconds({ position: 40, nearHead: 40, slots: 20, holdSeconds: 60 })).toBe(
+      WAIT_FAR_BACK_SECONDS,
+    );
+  });
+
+  it("is as long as the queue takes to bring it to the head, behind day-long copies", () => {
+    // 20 slots each freed once a day: the 11th in line is reached in about 11/20 of a day
+    expect(queueWaitSeconds({ position: 10, nearHead: 40, slots: 20, holdSeconds: 86_400 })).toBe(
+      47_520,
+    );
+  });
+
+  it("is never longer than a week", () => {
+    expect(queueWaitSeconds({ position: 40, nearHead: 40, slots: 1, holdSeconds: 86_400 })).toBe(
+      WAIT_LONGEST_SECONDS,
+    );
+  });
+
+  it("follows the pace the pool's finished copies showed", async () => {
+    // Prepare: two slots; job-a's copy ran 3,000 s, job-b holds the other slot, job-c and job-d wait
+    for (const [index, jobId] of ["job-a", "job-b", "job-c", "job-d"].entries()) {
+      seedJob(jobId, index);
+      await acquireSlot(jobId, MUMBAI, fakes.deps);
+    }
+    fakes.clock.advance(3000);
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps, {
+      copyEnded: true,
+    });
+    seedJob("job-e", 5);
+
+    // Act
+    const outcome = await acquireSlot("job-e", MUMBAI, fakes.deps);
+
+    // Assess: job-d is first in line, job-e second: (1 + 1) × 3,000 s ÷ 2 slots
+    expect(outcome).toMatchObject({ acquired: false, position: 1, waitSeconds: 3000 });
   });
 });
 

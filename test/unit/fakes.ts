@@ -4,6 +4,7 @@
 import { SEED_REGIONS } from "../../functions/config.js";
 import { allowlistOf } from "../../functions/core/access.js";
 import { DomainError } from "../../functions/core/errors.js";
+import { nextHoldSeconds, secondsBetween } from "../../functions/core/hold-time.js";
 import {
   type CopyRecord,
   copyStatusesLeadingTo,
@@ -55,7 +56,12 @@ export const T0 = new Date("2026-11-25T02:00:00.000Z");
 /** The same guards as the DynamoDB store's condition expression. */
 const conditionHolds = (job: ReplicationJob, change: JobChange): boolean => {
   if (change.status && !jobStatusesLeadingTo(change.status).includes(job.status)) return false;
-  if (change.executionArn && job.executionArn !== null && job.executionArn !== change.executionArn)
+  if (
+    change.executionArn &&
+    job.executionArn !== null &&
+    job.executionArn !== change.executionArn &&
+    job.executionArn !== change.takesOver
+  )
     return false;
   return Object.entries(change.copies ?? {}).every(([region, copyChange]) => {
     const copy = job.copies.find((c) => c.destinationRegion === region);
@@ -94,21 +100,24 @@ export class InMemoryJobStore implements JobStore {
     job: ReplicationJob,
     claim?: IdempotencyClaim,
   ): Promise<{ job: ReplicationJob; created: boolean }> {
+    // A claim taken before is a replay (its job returned), whatever job id the replay brings.
+    const held = claim && this.idempotency.get(`${job.accountId}#${claim.key}`);
+    if (claim && held) {
+      const existing = this.jobs.get(held.jobId);
+      if (held.requestHash !== claim.requestHash || !existing) {
+        throw new DomainError(
+          "IdempotencyConflict",
+          `Idempotency-Key ${claim.key} was already used with a different request.`,
+        );
+      }
+      return { job: structuredClone(existing), created: false };
+    }
     if (this.jobs.has(job.jobId)) throw new Error(`ConditionalCheckFailed: job ${job.jobId}`);
     if (claim) {
-      const key = `${job.accountId}#${claim.key}`;
-      const held = this.idempotency.get(key);
-      if (held) {
-        const existing = this.jobs.get(held.jobId);
-        if (held.requestHash !== claim.requestHash || !existing) {
-          throw new DomainError(
-            "IdempotencyConflict",
-            `Idempotency-Key ${claim.key} was already used with a different request.`,
-          );
-        }
-        return { job: structuredClone(existing), created: false };
-      }
-      this.idempotency.set(key, { jobId: job.jobId, requestHash: claim.requestHash });
+      this.idempotency.set(`${job.accountId}#${claim.key}`, {
+        jobId: job.jobId,
+        requestHash: claim.requestHash,
+      });
     }
     this.jobs.set(job.jobId, structuredClone(job));
     this.sweepListed.add(job.accountId);
@@ -218,15 +227,19 @@ export class InMemoryJobStore implements JobStore {
   }
 
   async activeJobsFor(accountId: string, sourceRegion: string, snapshotId: string) {
-    return [...this.jobs.values()]
-      .filter(
-        (job) =>
-          job.accountId === accountId &&
-          job.sourceRegion === sourceRegion &&
-          job.snapshotId === snapshotId &&
-          !isFinishedJob(job.status),
-      )
-      .map((job) => structuredClone(job));
+    return (
+      [...this.jobs.values()]
+        .filter(
+          (job) =>
+            job.accountId === accountId &&
+            job.sourceRegion === sourceRegion &&
+            job.snapshotId === snapshotId &&
+            !isFinishedJob(job.status),
+        )
+        // Oldest first, as the DynamoDB store gives them.
+        .sort((a, b) => `${a.createdAt}#${a.jobId}`.localeCompare(`${b.createdAt}#${b.jobId}`))
+        .map((job) => structuredClone(job))
+    );
   }
 
   async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
@@ -479,9 +492,23 @@ export class InMemoryCopySlots implements CopySlots {
     return this.holdersOf(pool).get(jobId);
   }
 
-  async release(pool: SlotPool, jobId: string): Promise<boolean> {
-    this.wakeTokens.delete(`${pool.accountId}#${pool.region}#${jobId}`);
+  private readonly typicalHolds = new Map<string, number>();
+
+  async release(pool: SlotPool, jobId: string, endedAt?: string): Promise<boolean> {
+    const key = `${pool.accountId}#${pool.region}`;
+    this.wakeTokens.delete(`${key}#${jobId}`);
+    const since = this.holdersOf(pool).get(jobId);
+    if (since !== undefined && endedAt !== undefined) {
+      this.typicalHolds.set(
+        key,
+        nextHoldSeconds(this.typicalHolds.get(key), secondsBetween(since, endedAt)),
+      );
+    }
     return this.holdersOf(pool).delete(jobId);
+  }
+
+  async holdSeconds(pool: SlotPool): Promise<number | undefined> {
+    return this.typicalHolds.get(`${pool.accountId}#${pool.region}`);
   }
 
   async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
@@ -584,11 +611,11 @@ export class RecordingWorkflow implements Workflow {
   async start(
     jobId: string,
     input: Record<string, unknown>,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; name?: string } = {},
   ): Promise<{ executionArn: string }> {
     if (this.failWith !== undefined) throw this.failWith;
     options.signal?.throwIfAborted();
-    const executionArn = executionArnOf(jobId);
+    const executionArn = executionArnOf(options.name ?? jobId);
     this.started.push({ jobId, input });
     // Starting a running execution again returns it, as Step Functions does.
     if (!this.executions.has(executionArn))

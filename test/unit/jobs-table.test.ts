@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   ACCOUNT_INDEX,
   ACTIVE_INDEX,
+  ACTIVE_SNAPSHOT_INDEX,
   accountPartition,
   accountSortKey,
   DUE_INDEX,
@@ -96,6 +97,7 @@ describe("the jobs table", () => {
       ACTIVE_INDEX,
       STATUS_INDEX,
       SNAPSHOT_INDEX,
+      ACTIVE_SNAPSHOT_INDEX,
       SWEEP_INDEX,
       QUEUE_INDEX,
       POOL_INDEX,

@@ -1,7 +1,7 @@
 // What snaprelay counts as it works: each copy started, completed or failed once, however often
 // its step runs; each rejection by its code; each region's queue as the sweeper reads it.
 import { beforeEach, describe, expect, it } from "vitest";
-import { reportQueues } from "../../functions/core/copy-queue.js";
+import { reclaimSlots } from "../../functions/core/copy-queue.js";
 import { finalizeCopy } from "../../functions/core/finalize.js";
 import { recordCopyFailure } from "../../functions/core/record-failure.js";
 import { startCopy } from "../../functions/core/start-copy.js";
@@ -80,7 +80,7 @@ describe("the metrics of a refusal", () => {
 });
 
 describe("the metrics of a queue", () => {
-  it("count each region's waiting copies and held slots", async () => {
+  it("count each region's waiting copies and held slots as the sweeper looks at its pool", async () => {
     // Prepare
     const pool = { accountId: "111122223333", region: "ap-mumbai" };
     await fakes.slots.take(pool, "job-1", 1, "2026-11-25T02:00:00.000Z");
@@ -88,7 +88,7 @@ describe("the metrics of a queue", () => {
     await fakes.slots.enqueue(pool, "job-3", "2026-11-25T02:00:02.000Z");
 
     // Act
-    await reportQueues(fakes.deps);
+    await reclaimSlots(fakes.deps);
 
     // Assess
     expect(fakes.metrics.recorded).toEqual(["QueueLength ap-mumbai waiting=2 inUse=1"]);

@@ -1,8 +1,9 @@
 // DR policies at work, on in-memory ports: a run copies the newest completed snapshot of each
 // selected volume once, the scheduler claims each due run once, retention keeps what its rule says
 // and never what is not its own, and the recovery point is reported when it breaches and recovers.
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { copyTags } from "../../functions/core/copy-tags.js";
+import { DomainError } from "../../functions/core/errors.js";
 import type { ReplicationJob } from "../../functions/core/job.js";
 import type { AccountLimits } from "../../functions/core/limits.js";
 import type { PolicyEvents } from "../../functions/core/policies/events.js";
@@ -18,6 +19,7 @@ import {
   newRun,
   type PolicyDeps,
   policyJobId,
+  RESUME_AFTER_MS,
 } from "../../functions/core/policies/run-policy.js";
 import { tick } from "../../functions/core/policies/scheduler.js";
 import { ACCOUNT, aJob, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
@@ -443,6 +445,27 @@ describe("a policy's run", () => {
     expect(fakes.jobs.all()).toEqual([]);
   });
 
+  it("is taken up again later, not failed, when EC2 throttles its reads", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    vi.spyOn(fakes.snapshots, "newestSnapshots").mockRejectedValueOnce(
+      new DomainError("CloudThrottled", "EC2 throttled the request."),
+    );
+
+    // Act
+    const throttled = await runNow(policy);
+    fakes.clock.advance(RESUME_AFTER_MS / 1000);
+    const resumed = await tick(fakes.clock.now(), deps, events, {
+      deadline: Number.POSITIVE_INFINITY,
+      batchSize: 25,
+    });
+
+    // Assess
+    expect(throttled).toMatchObject({ status: "STARTING", error: { code: "CloudThrottled" } });
+    expect(resumed.runs).toEqual([expect.objectContaining({ status: "STARTED", jobs: 1 })]);
+  });
+
   it("stops at its deadline and stays STARTING, to be taken up again", async () => {
     // Prepare
     const policy = await aPolicy();
@@ -458,6 +481,27 @@ describe("a policy's run", () => {
     expect(await policies.runsToResume(fakes.clock.now().toISOString(), 10)).toHaveLength(1);
   });
 });
+
+/** A policy of `accountId` copying its volumes tagged dr=true every hour, due an hour from now. */
+const declarePolicy = (accountId: string, policyId: string): DrPolicy =>
+  newPolicy(
+    accountId,
+    checkPolicyRequest(
+      {
+        name: policyId,
+        sourceRegion: SOURCE,
+        selector: { tags: { dr: "true" } },
+        destinationRegions: [DR],
+        schedule: "rate(1 hour)",
+        retention: { count: 3 },
+        rpoMinutes: 120,
+      },
+      seedPolicy(),
+      fakes.clock.now(),
+    ),
+    policyId,
+    fakes.clock.now(),
+  );
 
 describe("the scheduler's tick", () => {
   const options = { deadline: Number.POSITIVE_INFINITY, batchSize: 25 };
@@ -516,34 +560,15 @@ describe("the scheduler's tick", () => {
   it("gives another account's due policy its run before one account's backlog: account B runs second of 51", async () => {
     // Prepare: account A with 500 jobs in flight and 50 policies due, account B with one.
     const B = "444455556666";
-    const declare = (accountId: string, policyId: string) =>
-      newPolicy(
-        accountId,
-        checkPolicyRequest(
-          {
-            name: policyId,
-            sourceRegion: SOURCE,
-            selector: { tags: { dr: "true" } },
-            destinationRegions: [DR],
-            schedule: "rate(1 hour)",
-            retention: { count: 3 },
-            rpoMinutes: 120,
-          },
-          seedPolicy(),
-          fakes.clock.now(),
-        ),
-        policyId,
-        fakes.clock.now(),
-      );
     for (let index = 0; index < 500; index++) {
       fakes.jobs.seed(aJob({ jobId: `job-a-${index}`, status: "RUNNING" }));
     }
     for (let index = 0; index < 50; index++) {
-      await policies.create(declare(ACCOUNT, `pol-a-${String(index).padStart(2, "0")}`));
+      await policies.create(declarePolicy(ACCOUNT, `pol-a-${String(index).padStart(2, "0")}`));
     }
     fakes.snapshots.addVolume(SOURCE, "vol-0bbb0b0b", { dr: "true" }, B);
     fakes.snapshots.add(SOURCE, "snap-0bbb0b0b", { volumeId: "vol-0bbb0b0b" }, B);
-    const policyOfB = declare(B, "pol-b");
+    const policyOfB = declarePolicy(B, "pol-b");
     await policies.create(policyOfB);
 
     // Act
@@ -556,6 +581,50 @@ describe("the scheduler's tick", () => {
       status: "STARTED",
       jobs: 1,
     });
+  });
+
+  it("carries out the due policies of many accounts at once, each account's first run started before any second", async () => {
+    // Prepare: 8 accounts with 3 due policies each; EC2 answers each run's read after 20 ms
+    const accounts = Array.from(
+      { length: 8 },
+      (_, index) => `5555000000${String(index).padStart(2, "0")}`,
+    );
+    for (const accountId of accounts) {
+      fakes.snapshots.addVolume(
+        SOURCE,
+        `vol-0${accountId.slice(-2)}0000a`,
+        { dr: "true" },
+        accountId,
+      );
+      for (let index = 0; index < 3; index++) {
+        await policies.create(declarePolicy(accountId, `pol-${accountId}-${index}`));
+      }
+    }
+    const started: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const read = fakes.snapshots.findVolumes.bind(fakes.snapshots);
+    vi.spyOn(fakes.snapshots, "findVolumes").mockImplementation(async (...args) => {
+      started.push(args[0]);
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight -= 1;
+      return read(...args);
+    });
+    const due = new Date(fakes.clock.now().getTime() + 2 * HOUR);
+
+    // Act
+    const summary = await tick(due, deps, events, {
+      deadline: Number.POSITIVE_INFINITY,
+      batchSize: 25,
+      width: 8,
+    });
+
+    // Assess
+    expect(summary.runs.filter((run) => run.policyId.startsWith("pol-5555"))).toHaveLength(24);
+    expect(mostInFlight).toBe(8);
+    expect(new Set(started.slice(0, 8))).toEqual(new Set(accounts));
   });
 
   it("runs a policy once when two ticks for the same moment race", async () => {

@@ -30,20 +30,20 @@ describe("polling a copy in progress", () => {
     expect(job.updatedAt).toBe("2026-11-25T02:01:40.000Z");
   });
 
-  it("waits past the copy's own expected end: 50% after 100 s waits 118 s more", async () => {
+  it("waits until a twentieth past the earliest end its progress allows: 50% after 100 s waits 106 s more", async () => {
     // Act
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
 
     // Assess
-    expect(progress).toEqual({ state: "pending", progress: 50, waitSeconds: 118, polls: 1 });
+    expect(progress).toEqual({ state: "pending", progress: 50, waitSeconds: 106, polls: 1 });
   });
 
-  it("counts its polls, and each lengthens the shortest next wait", async () => {
+  it("counts its polls, and each after the second lengthens the shortest next wait", async () => {
     // Act
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps, 4);
 
-    // Assess: the fifth poll waits at least 15 s × 2⁵
-    expect(progress).toMatchObject({ polls: 5, waitSeconds: 480 });
+    // Assess: the fifth poll waits at least 15 s × 2³
+    expect(progress).toMatchObject({ polls: 5, waitSeconds: 120 });
   });
 
   it("writes nothing when the progress has not changed", async () => {
@@ -75,8 +75,8 @@ describe("polling a copy in progress", () => {
     // Act
     const progress = await pollCopy("job-1", "ap-mumbai", fakes.deps);
 
-    // Assess: 50% after 200 s, so 196 s remain, and a fifth more
-    expect(progress.waitSeconds).toBe(235);
+    // Assess: 50% after 200 s, so the end is at 392 s at the earliest, and a twentieth more
+    expect(progress.waitSeconds).toBe(212);
   });
 });
 

@@ -1,7 +1,8 @@
 // How long a copy's wait for its end may last before a safety poll: just past the copy's expected
 // end, from its size before any progress is seen and from its own rate after; within [min, max].
+// A copy whose event is lost is found done within max(60 s, 5% of its length), in a few polls.
 import { describe, expect, it } from "vitest";
-import { copyWaitSeconds, remainingSeconds, type WaitPlan } from "../../functions/core/polling.js";
+import { copyWaitSeconds, type WaitPlan } from "../../functions/core/polling.js";
 
 const plan = (fields: Partial<WaitPlan> = {}): WaitPlan => ({
   sizeGiB: null,
@@ -14,13 +15,30 @@ const plan = (fields: Partial<WaitPlan> = {}): WaitPlan => ({
   ...fields,
 });
 
+/**
+ * A steady copy of `lengthSeconds` whose event is lost, first expected to last `expectedSeconds`:
+ * when the safety poll that finds it done comes, and how many polls it took.
+ */
+const lostEvent = (lengthSeconds: number, expectedSeconds: number) => {
+  const assumedMiBPerSecond = 100;
+  const sizeGiB = (expectedSeconds * assumedMiBPerSecond) / 1024;
+  let now = copyWaitSeconds(plan({ sizeGiB, assumedMiBPerSecond }));
+  let polls = 1;
+  while (now < lengthSeconds && polls < 50) {
+    const progress = Math.floor((100 * now) / lengthSeconds);
+    now += copyWaitSeconds(plan({ sizeGiB, progress, elapsedSeconds: now, polls }));
+    polls++;
+  }
+  return { lateSeconds: now - lengthSeconds, polls };
+};
+
 describe("the wait for a copy's end", () => {
-  it("first lasts the copy's size at the assumed rate, and a fifth more: 100 GiB at 100 MiB/s waits 1229 s", () => {
+  it("first lasts the copy's size at the assumed rate, and a twentieth more: 100 GiB at 100 MiB/s waits 1075 s", () => {
     // Act
     const wait = copyWaitSeconds(plan({ sizeGiB: 100 }));
 
     // Assess
-    expect(wait).toBe(1229);
+    expect(wait).toBe(1075);
   });
 
   it("first lasts the shortest wait when the size is not known", () => {
@@ -31,31 +49,52 @@ describe("the wait for a copy's end", () => {
     expect(wait).toBe(15);
   });
 
-  it("after a poll, lasts the copy's own remaining time and a fifth more: 50% after 100 s waits 118 s", () => {
+  it("after a poll that places the end, lasts until a twentieth past its earliest: 50% after 100 s waits 106 s", () => {
     // Act
     const wait = copyWaitSeconds(plan({ sizeGiB: 8, progress: 50, elapsedSeconds: 100, polls: 1 }));
 
-    // Assess: 100 × 49.5 / 50.5 × 1.2
-    expect(wait).toBe(118);
+    // Assess: 100 s × 100 / 51 × 1.05 − 100 s
+    expect(wait).toBe(106);
   });
 
-  it("below 10% takes the shortest remaining time the whole percent allows, so it never overshoots a steady copy", () => {
-    // Act: 0% after 15 s means under 1% done, so at least 99 × 15 s remain
-    const remaining = remainingSeconds(0, 15);
-
-    // Assess
-    expect(remaining).toBe(1485);
-  });
-
-  it("doubles the shortest wait with each poll, so a copy whose progress says little costs few polls", () => {
+  it("after a poll too early to place the end, looks again at about half way: 10% after 100 s waits 355 s", () => {
     // Act
-    const waits = [1, 2, 3, 4].map((polls) =>
+    const wait = copyWaitSeconds(plan({ sizeGiB: 8, progress: 10, elapsedSeconds: 100, polls: 1 }));
+
+    // Assess: 100 s × 100 / 11 ÷ 2 − 100 s
+    expect(wait).toBe(355);
+  });
+
+  it("doubles the shortest wait after the second poll, so a copy stuck near its end costs few polls", () => {
+    // Act
+    const waits = [1, 2, 3, 4, 5].map((polls) =>
       copyWaitSeconds(plan({ progress: 99, elapsedSeconds: 100, polls })),
     );
 
     // Assess
-    expect(waits).toEqual([30, 60, 120, 240]);
+    expect(waits).toEqual([15, 15, 30, 60, 120]);
   });
+
+  it.each([
+    [120, 120],
+    [120, 60],
+    [3_600, 3_600],
+    [3_600, 720],
+    [86_400, 86_400],
+    [86_400, 43_200],
+    [86_400, 8_640],
+  ])(
+    "finds a %i s copy whose event was lost (expected to last %i s) done within max(60 s, 5%% of its length), in at most 6 polls",
+    (length, expected) => {
+      // Act
+      const { lateSeconds, polls } = lostEvent(length, expected);
+
+      // Assess
+      expect(lateSeconds).toBeGreaterThanOrEqual(0);
+      expect(lateSeconds).toBeLessThanOrEqual(Math.max(60, 0.05 * length));
+      expect(polls).toBeLessThanOrEqual(6);
+    },
+  );
 
   it("never waits more than the maximum", () => {
     // Act

@@ -1,9 +1,14 @@
 // The sweeper: every accepted job reaches a final state, whatever happened to its start or its
 // execution. Each look is safe to repeat, and the accounts share each sweep: one account's backlog
 // keeps no other account's job waiting.
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
-import { type SweepDeps, settleHolders, sweepJobs } from "../../functions/core/sweep-jobs.js";
+import {
+  MAX_ADOPTIONS,
+  type SweepDeps,
+  settleHolders,
+  sweepJobs,
+} from "../../functions/core/sweep-jobs.js";
 import {
   BUSY,
   busyNeighbour,
@@ -142,7 +147,7 @@ describe("a job whose execution started", () => {
     expect((await stored(fakes.jobs)).status).toBe("RUNNING");
   });
 
-  it("is failed with ExecutionEnded, saying how its execution ended, when it ended first", async () => {
+  it("is taken over by a new execution when its execution ended first", async () => {
     // Prepare
     fakes.jobs.seed(aRunningJob());
     workflow.executions.set(executionArnOf("job-1"), {
@@ -157,13 +162,87 @@ describe("a job whose execution started", () => {
 
     // Assess
     const job = await stored(fakes.jobs);
+    expect(report.actions.adopted).toEqual(["job-1"]);
+    expect(workflow.started).toEqual([
+      { jobId: "job-1", input: { jobId: "job-1", adopts: executionArnOf("job-1") } },
+    ]);
+    expect(job.executionArn).toBe(executionArnOf("job-1-adopted-1"));
+    expect(job.status).toBe("RUNNING");
+    expect(job.copies[0]?.status).toBe("QUEUED");
+  });
+
+  it("keeps a copy under way, and its slot, when a new execution takes it over", async () => {
+    // Prepare: the copy holds ap-mumbai's slot and is 40% made when its execution fails
+    fakes.jobs.seed(
+      aRunningJob({ status: "COPYING", destinationSnapshotId: "snap-copy", progress: 40 }),
+    );
+    await fakes.slots.take(
+      { accountId: ACCOUNT, region: "ap-mumbai" },
+      "job-1",
+      20,
+      T0.toISOString(),
+    );
+    const deleted = vi.spyOn(fakes.snapshots, "delete");
+    workflow.executions.set(executionArnOf("job-1"), {
+      status: "FAILED",
+      error: "States.Runtime",
+      cause: "The execution reached the maximum number of history events (25000).",
+    });
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    const job = await stored(fakes.jobs);
+    expect(report.actions.adopted).toEqual(["job-1"]);
+    expect(deleted).not.toHaveBeenCalled();
+    expect(job.copies[0]).toMatchObject({ status: "COPYING", destinationSnapshotId: "snap-copy" });
+    expect(await fakes.slots.heldSince({ accountId: ACCOUNT, region: "ap-mumbai" }, "job-1")).toBe(
+      T0.toISOString(),
+    );
+  });
+
+  it("is taken over again, under the next name, when the execution that took it over ends too", async () => {
+    // Prepare
+    fakes.jobs.seed({ ...aRunningJob(), executionArn: executionArnOf("job-1-adopted-2") });
+    workflow.executions.set(executionArnOf("job-1-adopted-2"), { status: "TIMED_OUT" });
+    fakes.clock.advance(31);
+
+    // Act
+    await sweepJobs(deps);
+
+    // Assess
+    expect((await stored(fakes.jobs)).executionArn).toBe(executionArnOf("job-1-adopted-3"));
+  });
+
+  it(`is failed with ExecutionEnded after ${MAX_ADOPTIONS} executions took it over, its copy under way left to finish`, async () => {
+    // Prepare
+    const last = executionArnOf(`job-1-adopted-${MAX_ADOPTIONS}`);
+    fakes.jobs.seed({
+      ...aRunningJob({ status: "COPYING", destinationSnapshotId: "snap-copy" }),
+      executionArn: last,
+    });
+    const deleted = vi.spyOn(fakes.snapshots, "delete");
+    workflow.executions.set(last, { status: "ABORTED", error: "Operator", cause: "stopped again" });
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    const job = await stored(fakes.jobs);
     expect(report.actions.failed).toEqual(["job-1"]);
+    expect(workflow.started).toEqual([]);
     expect(job.status).toBe("FAILED");
     expect(job.error?.code).toBe("ExecutionEnded");
     expect(job.error?.message).toContain(
-      "ended (aborted with Operator: stopped from the console) before the job finished",
+      `ended (aborted with Operator: stopped again) before the job finished, as had the ${MAX_ADOPTIONS} executions before it`,
     );
-    expect(job.copies[0]?.status).toBe("FAILED");
+    expect(deleted).not.toHaveBeenCalled();
+    expect(job.copies[0]?.error?.message).toContain(
+      "The copy snap-copy was still under way in ap-mumbai and was left to finish",
+    );
   });
 
   it("is started again when its execution has vanished", async () => {
@@ -236,7 +315,7 @@ describe("a job that keeps failing a look", () => {
 });
 
 describe("a slot held by a job whose execution ended", () => {
-  it("is handed on at the next sweep when copies wait for it, the job failed as ExecutionEnded", async () => {
+  it("stays with its job, taken over by a new execution at the next sweep, when copies wait for it", async () => {
     // Prepare: one slot in ap-mumbai; job-1 holds it, job-2 waits; job-1's execution was stopped
     const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
     const withOneSlot = { ...deps, settings: one };
@@ -252,8 +331,31 @@ describe("a slot held by a job whose execution ended", () => {
     const report = await settleHolders(withOneSlot);
 
     // Assess
+    expect(report.actions.adopted).toEqual(["job-1"]);
+    expect((await stored(fakes.jobs, "job-1")).executionArn).toBe(
+      executionArnOf("job-1-adopted-1"),
+    );
+    expect(workflow.woken).toEqual([]);
+  });
+
+  it("is handed on when its job is given up after its executions kept ending", async () => {
+    // Prepare
+    const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
+    const withOneSlot = { ...deps, settings: one };
+    const last = executionArnOf(`job-1-adopted-${MAX_ADOPTIONS}`);
+    fakes.jobs.seed({ ...aRunningJob(), executionArn: last });
+    fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
+    await acquireSlot("job-1", "ap-mumbai", withOneSlot);
+    await acquireSlot("job-2", "ap-mumbai", withOneSlot);
+    await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
+    workflow.executions.set(last, { status: "ABORTED" });
+    workflow.executions.set(executionArnOf("job-2"), { status: "RUNNING" });
+
+    // Act
+    const report = await settleHolders(withOneSlot);
+
+    // Assess
     expect(report.actions.failed).toEqual(["job-1"]);
-    expect((await stored(fakes.jobs, "job-1")).error?.code).toBe("ExecutionEnded");
     expect(workflow.woken.map((wake) => wake.token)).toEqual(["token-2"]);
   });
 
@@ -367,7 +469,6 @@ describe("slots held in many accounts", () => {
 
     // Assess
     expect(report.lookedByAccount).toEqual({ [BUSY]: 1, [QUIET]: 1 });
-    expect(report.actions.failed).toEqual(["quiet-1"]);
-    expect((await stored(fakes.jobs, "quiet-1")).error?.code).toBe("ExecutionEnded");
+    expect(report.actions.adopted).toEqual(["quiet-1"]);
   });
 });

@@ -169,7 +169,16 @@ describe("when copies fail", () => {
   });
 
   it("ends PARTIAL when one destination's copy disappears and the other completes", async () => {
-    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    // A copy sends written blocks only: this volume holds some, so its copies take time.
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai", {
+      write: (volumeId) =>
+        cloud.cloud.fillBlocks(
+          "ap-shanghai",
+          volumeId,
+          { firstBlock: 0, count: 4, seed: "partial" },
+          LOCAL.demoAccountId,
+        ),
+    });
     const jobId = await submit(snapshotId, ["ap-chongqing", "ap-guangzhou"]);
     // Copies stay pending (1 byte a second) until the deletion is done.
     cloud.cloud.setKnobs({ copyBytesPerSecond: 1 });
@@ -248,5 +257,54 @@ describe("the StartCopy step", () => {
       "CopyStartInProgress",
     ]);
     expect(await copiesOf(jobId)).toHaveLength(1);
+  });
+});
+
+describe("an execution that takes over a job whose execution ended", () => {
+  it("finishes only the copies left, waits for the one under way, and starts no second copy", async () => {
+    // Prepare: the first execution validated the job, finished ap-mumbai's copy and started
+    // ap-beijing's, then ended
+    const { snapshotId } = await createCompletedSnapshot(cloud.ec2("ap-shanghai"), "ap-shanghai");
+    const jobId = await submit(snapshotId, ["ap-mumbai", "ap-beijing"]);
+    const step = (key: string) => {
+      const handler = handlers[key];
+      if (!handler) throw new Error(`no ${key} handler`);
+      return handler;
+    };
+    await step("validate")({ jobId });
+    for (const destinationRegion of ["ap-mumbai", "ap-beijing"]) {
+      await step("acquireSlot")({ jobId, destinationRegion });
+      await step("startCopy")({ jobId, destinationRegion });
+    }
+    const mumbai = (await store.get(jobId))?.copies[0]?.destinationSnapshotId ?? "";
+    for (;;) {
+      const { Snapshots } = await cloud
+        .ec2("ap-mumbai")
+        .send(new DescribeSnapshotsCommand({ SnapshotIds: [mumbai] }));
+      if (Snapshots?.[0]?.State === "completed") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await step("finalize")({ jobId, destinationRegion: "ap-mumbai" });
+    const underWay = (await store.get(jobId))?.copies[1]?.destinationSnapshotId;
+
+    // Act
+    const run = await runReplication(jobId, handlers);
+
+    // Assess
+    expect(run.status).toBe("SUCCEEDED");
+    expect((run.output as { copies: unknown[] }).copies).toEqual([
+      { destinationRegion: "ap-beijing", status: "COMPLETED", destinationSnapshotId: underWay },
+    ]);
+    const job = await store.get(jobId);
+    expect(job?.status).toBe("COMPLETED");
+    expect(job?.copies.map((c) => c.destinationSnapshotId)).toEqual([mumbai, underWay]);
+    for (const region of ["ap-mumbai", "ap-beijing"]) {
+      const { Snapshots } = await cloud.ec2(region).send(
+        new DescribeSnapshotsCommand({
+          Filters: [{ Name: "tag:snaprelay:job-id", Values: [jobId] }],
+        }),
+      );
+      expect(Snapshots ?? []).toHaveLength(1);
+    }
   });
 });

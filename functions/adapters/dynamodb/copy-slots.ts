@@ -5,15 +5,15 @@
 // in one transaction.
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { DomainError } from "../../core/errors.js";
+import { nextHoldSeconds, secondsBetween } from "../../core/hold-time.js";
 import type {
   CopySlots,
   GrantOutcome,
@@ -33,6 +33,9 @@ import {
 } from "./jobs-table.js";
 import { queryAll, readItem } from "./reads.js";
 import { refusedAt } from "./transaction-refusal.js";
+
+/** One item of a transaction: here, a queue entry's Put or Delete. */
+type QueueEntryWrite = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 const HOLDER_PREFIX = "holder:";
 /** The token a holder given its slot from the queue was woken with. */
@@ -126,7 +129,11 @@ export class DynamoCopySlots implements CopySlots {
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken) },
+          {
+            Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken, {
+              base: await this.countBase(pool),
+            }),
+          },
           {
             Delete: {
               TableName: this.tableName,
@@ -156,12 +163,20 @@ export class DynamoCopySlots implements CopySlots {
     limit: number,
     stamp: string,
     wakeToken: string | null = null,
+    /** The copy leaves the queue: with where the pool's count of it starts (countBase). */
+    fromQueue?: { base: number },
   ) {
     const update = new ExpressionBuilder();
     const holder = update.name(holderAttribute(jobId));
     const wake = wakeToken
       ? `, ${update.name(wakeAttribute(jobId))} = ${update.value(wakeToken)}`
       : "";
+    // A copy given its slot from the queue leaves it: the pool's count of waiting copies with it.
+    const queued = fromQueue !== undefined ? update.name("queued") : "";
+    const leaving =
+      fromQueue !== undefined
+        ? `, ${queued} = if_not_exists(${queued}, ${update.value(fromQueue.base)}) - ${update.value(1)}`
+        : "";
     const inUse = update.name("inUse");
     const last = update.name("lastGrantAt");
     const at = update.value(stamp);
@@ -172,7 +187,7 @@ export class DynamoCopySlots implements CopySlots {
     return {
       TableName: this.tableName,
       Key: poolKey(pool),
-      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}${wake}`,
+      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}${wake}${leaving}`,
       ConditionExpression: built.ConditionExpression,
       ...update.attributes(),
     };
@@ -229,21 +244,33 @@ export class DynamoCopySlots implements CopySlots {
     return since === undefined ? undefined : String(since);
   }
 
-  async release(pool: SlotPool, jobId: string): Promise<boolean> {
+  async release(pool: SlotPool, jobId: string, endedAt?: string): Promise<boolean> {
     try {
+      // A copy that ran to its end: how long it held the slot moves the pool's typical hold.
+      let hold: number | undefined;
+      if (endedAt !== undefined) {
+        const item = await this.poolItem(pool, [holderAttribute(jobId), "holdSeconds"]);
+        const since = item[holderAttribute(jobId)];
+        if (typeof since !== "string") return false;
+        const typical = typeof item.holdSeconds === "number" ? item.holdSeconds : undefined;
+        hold = nextHoldSeconds(typical, secondsBetween(since, endedAt));
+      }
       await this.send(pool, () =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: poolKey(pool),
-            UpdateExpression: "SET inUse = inUse - :one REMOVE #holder, #wake",
+            UpdateExpression: `SET inUse = inUse - :one${hold === undefined ? "" : ", holdSeconds = :hold"} REMOVE #holder, #wake`,
             // Only a holder gives a slot back: a second release changes nothing.
             ConditionExpression: "attribute_exists(#holder)",
             ExpressionAttributeNames: {
               "#holder": holderAttribute(jobId),
               "#wake": wakeAttribute(jobId),
             },
-            ExpressionAttributeValues: { ":one": 1 },
+            ExpressionAttributeValues: {
+              ":one": 1,
+              ...(hold === undefined ? {} : { ":hold": hold }),
+            },
           }),
         ),
       );
@@ -254,30 +281,79 @@ export class DynamoCopySlots implements CopySlots {
     }
   }
 
-  async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
+  /**
+   * The pool's count of waiting copies moved by `by`, in the same transaction as the queue entry
+   * it counts: the sweeper and the API read one item, never the whole queue.
+   */
+  private counting(pool: SlotPool, by: 1 | -1, base: number) {
+    return {
+      TableName: this.tableName,
+      Key: poolKey(pool),
+      UpdateExpression:
+        "SET queued = if_not_exists(queued, :base) + :by, poolpk = :pools, #pool = :pool",
+      ExpressionAttributeNames: { "#pool": "pool" },
+      ExpressionAttributeValues: {
+        ":base": base,
+        ":by": by,
+        ":pools": POOLS_PARTITION,
+        ":pool": `${pool.accountId}#${pool.region}`,
+      },
+    };
+  }
+
+  /**
+   * Where the pool's count of waiting copies starts from: 0, or for a pool whose queue was kept
+   * before it was counted, its copies waiting now, counted once (the first write to count them
+   * sets it; any later one finds it set and only moves it).
+   */
+  private async countBase(pool: SlotPool): Promise<number> {
+    const { queued } = await this.poolItem(pool, ["queued"]);
+    return typeof queued === "number" ? 0 : this.count(pool);
+  }
+
+  /**
+   * Writes a queue entry (`Put`) or takes one out (`Delete`) in one transaction with the pool's
+   * count of waiting copies; a write the entry's own condition refuses answers false.
+   */
+  private async moveQueue(pool: SlotPool, entry: QueueEntryWrite, by: 1 | -1): Promise<boolean> {
+    const base = await this.countBase(pool);
     try {
       await this.send(pool, () =>
         this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...queuedKey(pool, jobId),
-              queuepk: queuePartition(pool),
-              queuedAt: queueSortKey(now, jobId),
-              jobId,
-            },
-            // A copy waits once: asking again keeps its place.
-            ConditionExpression: "attribute_not_exists(pk)",
+          new TransactWriteCommand({
+            TransactItems: [entry as never, { Update: this.counting(pool, by, base) }],
           }),
         ),
       );
-      return { jobId, queuedAt: now, wakeToken: null };
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const waiting = await this.queued(pool, jobId);
-      if (!waiting) return this.enqueue(pool, jobId, now);
-      return waiting;
+      if (refusedAt(error, 0)) return false;
+      throw error;
     }
+  }
+
+  async enqueue(pool: SlotPool, jobId: string, now: string): Promise<QueuedCopy> {
+    const joined = await this.moveQueue(
+      pool,
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...queuedKey(pool, jobId),
+            queuepk: queuePartition(pool),
+            queuedAt: queueSortKey(now, jobId),
+            jobId,
+          },
+          // A copy waits once: asking again keeps its place.
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      1,
+    );
+    if (joined) return { jobId, queuedAt: now, wakeToken: null };
+    const waiting = await this.queued(pool, jobId);
+    if (!waiting) return this.enqueue(pool, jobId, now);
+    return waiting;
   }
 
   async queued(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
@@ -339,10 +415,20 @@ export class DynamoCopySlots implements CopySlots {
   }
 
   async leave(pool: SlotPool, jobId: string): Promise<void> {
-    await this.send(pool, () =>
-      this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: queuedKey(pool, jobId) }),
-      ),
+    // Most calls find the copy not waiting (every copy that ends gives its place back, in case):
+    // one small read says so, and nothing is written.
+    if (!(await readItem(this.client, this.tableName, queuedKey(pool, jobId)))) return;
+    // Refused: gone meanwhile (granted its slot, or another leave), so already not counted.
+    await this.moveQueue(
+      pool,
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: queuedKey(pool, jobId),
+          ConditionExpression: "attribute_exists(pk)",
+        },
+      },
+      -1,
     );
   }
 
@@ -377,6 +463,11 @@ export class DynamoCopySlots implements CopySlots {
     return this.count(pool, queueSortKey(queued.queuedAt, queued.jobId), upTo);
   }
 
+  async holdSeconds(pool: SlotPool): Promise<number | undefined> {
+    const { holdSeconds } = await this.poolItem(pool, ["holdSeconds"]);
+    return typeof holdSeconds === "number" ? holdSeconds : undefined;
+  }
+
   async inUse(pool: SlotPool): Promise<number> {
     return Number((await this.poolItem(pool, ["inUse"])).inUse ?? 0);
   }
@@ -395,7 +486,10 @@ export class DynamoCopySlots implements CopySlots {
         };
       })
       .sort((a, b) => a.since.localeCompare(b.since));
-    return { holders, queueLength: await this.count(pool) };
+    // A pool whose queue was kept before it was counted is counted, until its next change.
+    const queueLength =
+      typeof item.queued === "number" ? Math.max(0, item.queued) : await this.count(pool);
+    return { holders, queueLength };
   }
 
   async pools(): Promise<SlotPool[]> {

@@ -1,6 +1,8 @@
 // The JobStore port on DynamoDB. Every status change is a conditional write whose guard comes
 // from the domain's transition table; a refused write that the item already reflects is a
-// retried step and passes, anything else is an IllegalTransition.
+// retried step and passes, anything else is an IllegalTransition. A write that moves a copy in or
+// out of QUEUED moves its account's queued-copies counter in the same transaction
+// (queued-copies.ts), so the backlog is counted without being read.
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
@@ -12,6 +14,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { DomainError } from "../../core/errors.js";
@@ -30,10 +33,11 @@ import type {
   JobPage,
   JobStore,
 } from "../../core/ports.js";
+import { isPassingConflict } from "../passing-trouble.js";
 import { ExpressionBuilder } from "./expression-builder.js";
 import { decodePageToken, encodePageToken, listPlan } from "./job-list-query.js";
 import {
-  ACTIVE_INDEX,
+  ACTIVE_SNAPSHOT_INDEX,
   accountPartition,
   accountSortKey,
   activePartition,
@@ -41,6 +45,7 @@ import {
   idempotencyKey,
   jobKey,
   LEGACY_SWEEP_PARTITION,
+  queuedCopiesKey,
   SWEEP_ACCOUNTS_PARTITION,
   SWEEP_INDEX,
   snapshotPartition,
@@ -48,7 +53,20 @@ import {
   sweepAccountKey,
   sweepPartition,
 } from "./jobs-table.js";
+import {
+  COUNTED_MARKER,
+  type CounterMove,
+  countedFieldsHold,
+  countedRegions,
+  counterMoves,
+  counterUpdate,
+  counterValue,
+  isCountedCopy,
+  mayMoveCounters,
+  pinCountedFields,
+} from "./queued-copies.js";
 import { queryAll, readItem } from "./reads.js";
+import { refusedAt } from "./transaction-refusal.js";
 
 /** How a job is stored: copies keyed by region so one copy changes without touching the rest. */
 interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
@@ -63,6 +81,8 @@ interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
   destinationRegions: string[];
   copies: Record<string, CopyRecord & { claimedAt?: string }>;
   executionArn?: string;
+  /** See COUNTED_MARKER: absent on a job an older build wrote. */
+  queuedCopiesCounted?: true;
 }
 
 const toItem = (job: ReplicationJob): JobItem => {
@@ -83,6 +103,7 @@ const toItem = (job: ReplicationJob): JobItem => {
     destinationRegions: copies.map((copy) => copy.destinationRegion),
     copies: Object.fromEntries(copies.map((copy) => [copy.destinationRegion, copy])),
     ...(executionArn ? { executionArn } : {}),
+    [COUNTED_MARKER]: true,
   };
 };
 
@@ -99,6 +120,7 @@ const toJob = (item: Record<string, unknown>): ReplicationJob => {
     destinationRegions,
     copies,
     executionArn,
+    queuedCopiesCounted,
     ...rest
   } = item as unknown as JobItem;
   return {
@@ -126,7 +148,11 @@ const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
       );
     }
   }
-  if (change.executionArn && job.executionArn !== change.executionArn) {
+  if (
+    change.executionArn &&
+    job.executionArn !== change.executionArn &&
+    (!change.takesOver || job.executionArn !== change.takesOver)
+  ) {
     parts.push(`job ${job.jobId} already runs as ${job.executionArn}`);
   }
   return parts.length > 0 ? `${parts.join("; ")}.` : `job ${job.jobId} refused the change.`;
@@ -137,6 +163,30 @@ const describeRefusal = (job: ReplicationJob, change: JobChange): string => {
 const MAX_READS_PER_PAGE = 20;
 // DynamoDB may leave some keys of a batch unread under load; they are asked for again this often.
 const BATCH_GET_ATTEMPTS = 8;
+// A write that met another at the same moment (a counter is shared by the account's jobs), or
+// whose job moved on between its read and its write, is tried again this often.
+const WRITE_ATTEMPTS = 6;
+
+const pause = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+
+const writeBusy = (jobId: string) =>
+  new DomainError(
+    "ServiceBusy",
+    `Job ${jobId} met other writes at the same moment ${WRITE_ATTEMPTS} times; try again shortly.`,
+  );
+
+/**
+ * A counted write refused because the job changed since it was read (not because the change is
+ * illegal): the write is worked out again from the job as it now stands.
+ */
+class JobMovedOn extends Error {
+  override name = "JobMovedOn";
+}
+
+/** The transaction was refused by a condition (not cancelled by a conflict). */
+const refusedByCondition = (error: TransactionCanceledException): boolean =>
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed");
 
 /**
  * The name `sweepAccounts` gives the legacy partition (no account id looks like it). Jobs an older
@@ -164,38 +214,60 @@ export class DynamoJobStore implements JobStore {
     const jobPut = {
       TableName: this.tableName,
       Item: toItem(job),
+      // A job is written once: a retried creation is refused here, and so counts nothing again.
       ConditionExpression: "attribute_not_exists(pk)",
     };
-    if (!idempotency) {
+    // A job made with copies already QUEUED counts them from its first write.
+    const counters = countedRegions(job).map((region) =>
+      counterUpdate(this.tableName, job.accountId, { region, by: 1 }),
+    );
+    if (!idempotency && counters.length === 0) {
       await this.client.send(new PutCommand(jobPut));
       return { job, created: true };
     }
     const expiresAt = Math.floor(Date.parse(job.createdAt) / 1000) + IDEMPOTENCY_TTL_SECONDS;
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...idempotencyKey(job.accountId, idempotency.key),
-                  jobId: job.jobId,
-                  requestHash: idempotency.requestHash,
-                  expiresAt,
-                },
-                // The key is taken once; a replay finds the record and its job below.
-                ConditionExpression: "attribute_not_exists(pk)",
+    const claim = idempotency
+      ? [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...idempotencyKey(job.accountId, idempotency.key),
+                jobId: job.jobId,
+                requestHash: idempotency.requestHash,
+                expiresAt,
               },
+              // The key is taken once; a replay finds the record and its job below.
+              ConditionExpression: "attribute_not_exists(pk)",
             },
-            { Put: jobPut },
-          ],
-        }),
-      );
-      return { job, created: true };
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      return { job: await this.replay(job.accountId, idempotency), created: false };
+          },
+        ]
+      : [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({ TransactItems: [...claim, { Put: jobPut }, ...counters] }),
+        );
+        return { job, created: true };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        if (!refusedByCondition(error)) {
+          // Another write met the same items at that moment (a counter is shared by the
+          // account's jobs): nothing was written, so it is tried again.
+          if (!isPassingConflict(error)) throw error;
+          if (attempt >= WRITE_ATTEMPTS) throw writeBusy(job.jobId);
+          await pause(attempt);
+          continue;
+        }
+        if (!idempotency) {
+          // As the job's own put would have said alone.
+          throw new ConditionalCheckFailedException({
+            message: `Job ${job.jobId} exists already.`,
+            $metadata: {},
+          });
+        }
+        return { job: await this.replay(job.accountId, idempotency), created: false };
+      }
     }
   }
 
@@ -365,42 +437,102 @@ export class DynamoJobStore implements JobStore {
     return this.getMany((Items ?? []).map((item) => String(item.pk)));
   }
 
-  /** Every item of one account's unfinished jobs that matches `filter` (built on `names`). */
-  private async activeJobs(
-    accountId: string,
-    filter: (names: ExpressionBuilder) => string | undefined,
-  ): Promise<ReplicationJob[]> {
-    const names = new ExpressionBuilder();
-    const key = `gsi2pk = ${names.value(activePartition(accountId))}`;
-    const filterExpression = filter(names);
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: ACTIVE_INDEX,
-      KeyConditionExpression: key,
-      ...(filterExpression ? { FilterExpression: filterExpression } : {}),
-      ...names.attributes(),
-    });
-    return items.map(toJob);
-  }
-
+  /**
+   * One counter item and, to leave the asking job out if it is counted, that job's statuses: two
+   * small strong reads, whatever the account's backlog. The two are read side by side, not in one
+   * transaction (a read transaction would be refused whenever a job of the account moved the
+   * counter at that moment); the asking job is Validate's, whose copies are not QUEUED yet, so
+   * nothing moves it between the two.
+   */
   async countQueuedCopies(accountId: string, destinationRegion: string, exceptJobId: string) {
-    const jobs = await this.activeJobs(
-      accountId,
-      (names) =>
-        `${names.path(["copies", destinationRegion, "status"])} = ${names.value("QUEUED")} AND ${names.name("jobId")} <> ${names.value(exceptJobId)}`,
-    );
-    return jobs.length;
+    const projection = new ExpressionBuilder();
+    const [counter, asking] = await Promise.all([
+      readItem(this.client, this.tableName, queuedCopiesKey(accountId, destinationRegion)),
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: jobKey(exceptJobId),
+          ConsistentRead: true,
+          ProjectionExpression: [
+            projection.name("accountId"),
+            projection.name("status"),
+            projection.path(["copies", destinationRegion, "status"]),
+            projection.name(COUNTED_MARKER),
+          ].join(", "),
+          ...projection.attributes(),
+        }),
+      ),
+    ]);
+    const own = isCountedCopy(asking.Item, accountId, destinationRegion) ? 1 : 0;
+    return Math.max(0, counterValue(counter) - own);
   }
 
+  /** Reads the snapshot's own partition of a sparse index: unfinished jobs only, by key. */
   async activeJobsFor(accountId: string, sourceRegion: string, snapshotId: string) {
-    return this.activeJobs(
-      accountId,
-      (names) =>
-        `${names.name("snapshotId")} = ${names.value(snapshotId)} AND ${names.name("sourceRegion")} = ${names.value(sourceRegion)}`,
+    const keys = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: ACTIVE_SNAPSHOT_INDEX,
+      KeyConditionExpression: "gsi4pk = :snapshot AND gsi2pk = :active",
+      ExpressionAttributeValues: {
+        ":snapshot": snapshotPartition(accountId, snapshotId),
+        ":active": activePartition(accountId),
+      },
+    });
+    const jobs = await this.getMany(keys.map((key) => String(key.pk)));
+    return (
+      jobs
+        // The index lags its table by a moment: a job that has just finished may still be listed.
+        .filter((job) => job.sourceRegion === sourceRegion && !isFinishedJob(job.status))
+        .sort((a, b) =>
+          accountSortKey(a.createdAt, a.jobId).localeCompare(accountSortKey(b.createdAt, b.jobId)),
+        )
     );
   }
 
   async apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob> {
+    return this.retryingConflicts(jobId, async () =>
+      // Only a change that may move a counter reads the job first: a progress report does not.
+      mayMoveCounters(change)
+        ? this.write(jobId, change, now, await this.readCounted(jobId))
+        : this.write(jobId, change, now),
+    );
+  }
+
+  /**
+   * Runs a write to the job again while it meets another at the same moment: a transaction on the
+   * job (or its counter) refuses any other write to the same item until it is done.
+   */
+  private async retryingConflicts<T>(jobId: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!(error instanceof JobMovedOn || isPassingConflict(error))) throw error;
+        if (attempt >= WRITE_ATTEMPTS) throw writeBusy(jobId);
+        await pause(attempt);
+      }
+    }
+  }
+
+  /** The job as it stands, when its writes move the counters (undefined for an older build's). */
+  private async readCounted(jobId: string): Promise<ReplicationJob | undefined> {
+    const Item = await readItem(this.client, this.tableName, jobKey(jobId));
+    if (!Item) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
+    const job = toJob(Item);
+    this.remember(jobId, job.accountId);
+    return Item[COUNTED_MARKER] === true ? job : undefined;
+  }
+
+  /**
+   * Writes `change`. Given the job as it was read (`read`), the write is also conditional on the
+   * fields the counters' moves were worked out from, and carries those moves in one transaction.
+   */
+  private async write(
+    jobId: string,
+    change: JobChange,
+    now: string,
+    read?: ReplicationJob,
+  ): Promise<ReplicationJob> {
     const update = new ExpressionBuilder();
     update.condition("attribute_exists(pk)");
     update.set(["updatedAt"], now);
@@ -409,9 +541,10 @@ export class DynamoJobStore implements JobStore {
       update.set(["status"], change.status);
       update.set(["gsi3pk"], statusPartition(accountId, change.status));
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
-      // A finished job leaves the indexes of work in flight and of the sweeper's queue (unless
-      // the sweeper has work left with it: then it waits in its account's queue, which a job of
-      // an older build, queued in the legacy partition, joins here).
+      // A finished job leaves the indexes of work in flight (the account's and its snapshot's,
+      // both keyed on gsi2pk) and of the sweeper's queue (unless the sweeper has work left with
+      // it: then it waits in its account's queue, which a job of an older build, queued in the
+      // legacy partition, joins here).
       if (isFinishedJob(change.status)) {
         update.remove(["gsi2pk"]);
         if (change.nextSweepAt) {
@@ -428,9 +561,14 @@ export class DynamoJobStore implements JobStore {
     if (change.error !== undefined) update.set(["error"], change.error);
     if (change.executionArn) {
       update.set(["executionArn"], change.executionArn);
-      // One job, one execution: a second, different ARN is refused.
+      // One job, one execution at a time: a second, different ARN is refused, unless it takes
+      // over from the execution the job still records (the sweeper's, after that one ended).
+      const current = update.path(["executionArn"]);
+      const takesOver = change.takesOver
+        ? ` OR ${current} = ${update.value(change.takesOver)}`
+        : "";
       update.condition(
-        `(attribute_not_exists(executionArn) OR ${update.path(["executionArn"])} = ${update.value(change.executionArn)})`,
+        `(attribute_not_exists(executionArn) OR ${current} = ${update.value(change.executionArn)}${takesOver})`,
       );
     }
     for (const [region, copyChange] of Object.entries(change.copies ?? {})) {
@@ -450,7 +588,10 @@ export class DynamoJobStore implements JobStore {
         if (value !== undefined) update.set(["copies", region, field], value);
       }
     }
+    if (read) pinCountedFields(update, read, change);
+    const moves = read ? counterMoves(read, change) : [];
     try {
+      if (read && moves.length > 0) return await this.writeCounted(jobId, read, moves, update);
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -463,14 +604,39 @@ export class DynamoJobStore implements JobStore {
       if (!Attributes) throw new Error(`DynamoDB returned no item for job ${jobId}`);
       return toJob(Attributes);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (!error.Item) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
+      const refused =
+        error instanceof ConditionalCheckFailedException ||
+        (error instanceof TransactionCanceledException && refusedAt(error, 0));
+      if (!refused) throw error;
+      if (error instanceof ConditionalCheckFailedException && !error.Item) {
+        throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
+      }
       // The SDK hands back the raw attribute map; re-read through the document client.
       const current = await this.get(jobId);
       if (!current) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
       if (isAlreadyApplied(current, change)) return current;
+      if (read && !countedFieldsHold(read, current, change)) throw new JobMovedOn();
       throw new DomainError("IllegalTransition", describeRefusal(current, change));
     }
+  }
+
+  /** The job's update and its counters' moves, in one transaction; then the job as it stands. */
+  private async writeCounted(
+    jobId: string,
+    read: ReplicationJob,
+    moves: CounterMove[],
+    update: ExpressionBuilder,
+  ): Promise<ReplicationJob> {
+    const jobUpdate = { TableName: this.tableName, Key: jobKey(jobId), ...update.build() };
+    const TransactItems: NonNullable<TransactWriteCommandInput["TransactItems"]> = [
+      { Update: { ...jobUpdate, UpdateExpression: jobUpdate.UpdateExpression ?? "" } },
+      ...moves.map((move) => counterUpdate(this.tableName, read.accountId, move)),
+    ];
+    await this.client.send(new TransactWriteCommand({ TransactItems }));
+    // A transaction returns no item: the job is read back (a strong read).
+    const written = await this.get(jobId);
+    if (!written) throw new Error(`DynamoDB returned no item for job ${jobId}`);
+    return written;
   }
 
   /** A job's account never changes, so it is read once and remembered. */
@@ -489,9 +655,13 @@ export class DynamoJobStore implements JobStore {
     if (typeof Item?.accountId !== "string") {
       throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
     }
-    if (this.accounts.size >= 10_000) this.accounts.clear();
-    this.accounts.set(jobId, Item.accountId);
+    this.remember(jobId, Item.accountId);
     return Item.accountId;
+  }
+
+  private remember(jobId: string, accountId: string): void {
+    if (this.accounts.size >= 10_000) this.accounts.clear();
+    this.accounts.set(jobId, accountId);
   }
 
   async claimCopyStart(jobId: string, destinationRegion: string, now: Date, leaseSeconds: number) {
@@ -506,15 +676,17 @@ export class DynamoJobStore implements JobStore {
     update.condition(
       `(attribute_not_exists(${update.path(claimedAt)}) OR ${update.path(claimedAt)} < ${update.value(staleBefore)})`,
     );
-    try {
-      await this.client.send(
-        new UpdateCommand({ TableName: this.tableName, Key: jobKey(jobId), ...update.build() }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.retryingConflicts(jobId, async () => {
+      try {
+        await this.client.send(
+          new UpdateCommand({ TableName: this.tableName, Key: jobKey(jobId), ...update.build() }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    });
   }
 
   async releaseCopyStart(jobId: string, destinationRegion: string, claimedAt: Date): Promise<void> {
@@ -522,18 +694,20 @@ export class DynamoJobStore implements JobStore {
     const claim = update.path(["copies", destinationRegion, "claimedAt"]);
     // Only our own claim: a later attempt's claim is not ours to give back.
     update.condition(`${claim} = ${update.value(claimedAt.toISOString())}`);
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: jobKey(jobId),
-          UpdateExpression: `REMOVE ${claim}`,
-          ...update.build(),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.retryingConflicts(jobId, async () => {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: jobKey(jobId),
+            UpdateExpression: `REMOVE ${claim}`,
+            ...update.build(),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
   }
 
   async isReachable(): Promise<boolean> {

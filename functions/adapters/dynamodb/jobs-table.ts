@@ -1,8 +1,9 @@
-// The jobs table's layout: one table for jobs, idempotency records, copy slot pools and copies
-// waiting for a slot, and the indexes that list an account's jobs newest first (all, by status,
-// by snapshot), hold its unfinished jobs, queue jobs for the sweeper, order each pool's waiting
-// copies and list the pools. serverless.yml declares the same table for AWS (a test keeps the
-// two in step); the local stack creates it from this definition.
+// The jobs table's layout: one table for jobs, idempotency records, queued-copies counters, copy
+// slot pools and copies waiting for a slot, and the indexes that list an account's jobs newest
+// first (all, by status, by snapshot), hold its unfinished jobs (all, by snapshot), queue jobs for
+// the sweeper, order each pool's waiting copies and list the pools. serverless.yml declares the
+// same table for AWS (a test keeps the two in step); the local stack creates it from this
+// definition.
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export const ACCOUNT_INDEX = "byAccount";
@@ -12,6 +13,13 @@ export const ACTIVE_INDEX = "activeByAccount";
 export const STATUS_INDEX = "byAccountStatus";
 /** An account's jobs of one snapshot, newest first. */
 export const SNAPSHOT_INDEX = "byAccountSnapshot";
+/**
+ * Sparse: an account's unfinished jobs of one snapshot. Keyed on the attributes every job already
+ * carries (the snapshot index's partition, and the active index's, which a job loses as it
+ * finishes): an item lacking either is left out, and DynamoDB fills the new index from the jobs
+ * written before it, so none needs a backfill.
+ */
+export const ACTIVE_SNAPSHOT_INDEX = "activeByAccountSnapshot";
 /**
  * Sparse: the sweeper's queue, a partition per account, jobs by the time the sweeper should next
  * look at them; and the list of those accounts.
@@ -45,6 +53,8 @@ export const requestRateKey = (accountId: string, second: number) => ({
 });
 /** A sign-in session, by the SHA-256 of its token (sign-in.ts). */
 export const sessionKey = (tokenHash: string) => ({ pk: `SESSION#${tokenHash}` });
+/** A scheduled function's lease (adapters/dynamodb/leases.ts). */
+export const leaseKey = (name: string) => ({ pk: `LEASE#${name}` });
 export const runKey = (policyId: string, runId: string) => ({ pk: `RUN#${policyId}#${runId}` });
 export const targetItemKey = (policyId: string, volumeId: string, region: string) => ({
   pk: `TARGET#${policyId}#${volumeId}#${region}`,
@@ -76,6 +86,13 @@ export const statusPartition = (accountId: string, status: string) =>
   `ACCOUNT#${accountId}#STATUS#${status}`;
 export const snapshotPartition = (accountId: string, snapshotId: string) =>
   `ACCOUNT#${accountId}#SNAPSHOT#${snapshotId}`;
+/**
+ * How many copies the account's unfinished jobs hold QUEUED for one destination region: one
+ * counter item, kept in step with the jobs by queued-copies.ts.
+ */
+export const queuedCopiesKey = (accountId: string, region: string) => ({
+  pk: `COUNT#QUEUED#${accountId}#${region}`,
+});
 /**
  * Each account's jobs wait for the sweeper in a partition of their own of the bySweep index, so
  * the sweeper can serve the accounts in turn (one shared partition, read oldest first, let one
@@ -161,6 +178,7 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
       NonKeyAttributes: ["snapshotId"],
     }),
     index(SNAPSHOT_INDEX, "gsi4pk", "gsi1sk", { ProjectionType: "KEYS_ONLY" }),
+    index(ACTIVE_SNAPSHOT_INDEX, "gsi4pk", "gsi2pk", { ProjectionType: "KEYS_ONLY" }),
     index(SWEEP_INDEX, "sweeppk", "sweepAt", { ProjectionType: "KEYS_ONLY" }),
     index(QUEUE_INDEX, "queuepk", "queuedAt", {
       ProjectionType: "INCLUDE",

@@ -63,13 +63,14 @@ export class StepFunctionsWorkflow implements Workflow {
   async start(
     jobId: string,
     input: Record<string, unknown>,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; name?: string } = {},
   ): Promise<{ executionArn: string }> {
+    const name = options.name ?? jobId;
     try {
       const { executionArn } = await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: jobId,
+          name,
           input: JSON.stringify(input),
         }),
         options.signal ? { abortSignal: options.signal } : {},
@@ -79,7 +80,7 @@ export class StepFunctionsWorkflow implements Workflow {
     } catch (error) {
       // The job's execution exists and has finished: it was started before, which is all we want.
       if (error instanceof ExecutionAlreadyExists)
-        return { executionArn: this.executionArnFor(jobId) };
+        return { executionArn: this.executionArnFor(name) };
       throw error;
     }
   }

@@ -374,8 +374,12 @@ const carryOut = async (
     plan = await planRun(policy, run, deps);
   } catch (error) {
     const now = deps.clock.now();
+    // EC2 throttling passes: the run is taken up again (by then the account's calls have
+    // spread out); a refusal that lasts (no access, say) fails it now, and so does any trouble
+    // once the run has tried for GIVE_UP_AFTER_MS.
     const lasting =
-      isDomainError(error) || now.getTime() - Date.parse(run.startedAt) > GIVE_UP_AFTER_MS;
+      (isDomainError(error) && !isDomainError(error, "CloudThrottled")) ||
+      now.getTime() - Date.parse(run.startedAt) > GIVE_UP_AFTER_MS;
     const failed: PolicyRun = {
       ...run,
       error: {
