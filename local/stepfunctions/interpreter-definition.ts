@@ -32,8 +32,8 @@ export const INLINE_MAP_MAX_CONCURRENCY = 40;
 export function interpreterDefinition(asl: JsonObject, retryScale: number): JsonObject {
   const copy = structuredClone(asl);
   walkStates(copy, (_name, state) => {
-    if (state.Type === "Wait") replaceWait(state);
-    if (state.Type === "Pass") replacePass(state);
+    if (state.Type === "Wait") runAsLocalTask(state, "wait", WAIT_FIELDS);
+    if (state.Type === "Pass") runAsLocalTask(state, "pass", PASS_FIELDS);
     if (state.Type === "Map") capConcurrency(state);
     if (isCallbackTask(state)) untimeCallback(state);
     if (Array.isArray(state.Retry)) {
@@ -45,25 +45,16 @@ export function interpreterDefinition(asl: JsonObject, retryScale: number): Json
   return copy;
 }
 
-// Input → InputPath → (wait) → OutputPath: a Task without Parameters/ResultPath whose handler
-// returns its input does exactly what a Wait state does.
-function replaceWait(state: JsonObject): void {
+// A state run as a Task of our own (`local:<kind>`), keeping only the fields that Task reads:
+// Wait: Input → InputPath → (wait) → OutputPath, a Task without Parameters/ResultPath whose
+// handler returns its input. Pass: Input → InputPath → Parameters → (Result, or the input) →
+// ResultPath → OutputPath, a Task without ResultSelector whose handler returns the Result or its input.
+function runAsLocalTask(state: JsonObject, kind: "wait" | "pass", fields: readonly string[]): void {
   for (const key of Object.keys(state)) {
-    if (!WAIT_FIELDS.includes(key)) delete state[key];
+    if (!fields.includes(key)) delete state[key];
   }
   state.Type = "Task";
-  state.Resource = "local:wait";
-  state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
-}
-
-// Input → InputPath → Parameters → (Result, or the input) → ResultPath → OutputPath: what a Task
-// without ResultSelector does with a handler that returns the Pass state's Result or its input.
-function replacePass(state: JsonObject): void {
-  for (const key of Object.keys(state)) {
-    if (!PASS_FIELDS.includes(key)) delete state[key];
-  }
-  state.Type = "Task";
-  state.Resource = "local:pass";
+  state.Resource = `local:${kind}`;
   state.TimeoutSeconds = UNBOUNDED_TIMEOUT_SECONDS;
 }
 
