@@ -29,6 +29,7 @@ import {
   deletePolicy,
   getPolicy,
   listPolicies,
+  listRunVolumes,
   replacePolicy,
   runPolicyNow,
 } from "./routes/policies.js";
@@ -65,6 +66,7 @@ const privateRoutes: Record<string, PrivateRoute> = {
   "PUT /policies/{policyId}": replacePolicy,
   "DELETE /policies/{policyId}": deletePolicy,
   "POST /policies/{policyId}/run": runPolicyNow,
+  "GET /policies/{policyId}/runs/{runId}/volumes": listRunVolumes,
 };
 
 /** Routes any authenticated account may call, allowlisted or not (admin routes check the role). */

@@ -102,13 +102,27 @@ const PATH_PARAMETERS = {
   jobId: IdSchema,
   policyId: IdSchema,
   requestId: IdSchema,
+  // A run is named by the time it stands for (a scheduled run) or was asked for (manual-…).
+  runId: z
+    .string()
+    .regex(
+      /^(manual-)?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/,
+      "must be a run id as GET /policies/{policyId} lists it: an ISO time, or manual- and one",
+    ),
   accountId: z.string().regex(/^\d{12}$/, "must be an AWS account id: 12 digits"),
 } satisfies Record<string, z.ZodType<string>>;
 
 /** A path parameter, checked like a body's field: a malformed one is a 400 that names it. */
 export const pathParameter = (event: ApiEvent, name: keyof typeof PATH_PARAMETERS): string => {
-  const value = event.pathParameters?.[name];
-  if (!value) throw new DomainError("InvalidRequest", `The path needs a ${name}.`);
+  const raw = event.pathParameters?.[name];
+  if (!raw) throw new DomainError("InvalidRequest", `The path needs a ${name}.`);
+  // Whether the gateway decoded it or not (a run id's colons may come as %3A).
+  let value = raw;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    // Not an escape at all: the schema below refuses what it does not allow.
+  }
   return parseWith(PATH_PARAMETERS[name], value, `path: ${name}`);
 };
 

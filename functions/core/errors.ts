@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   NotAdmin: { status: 403 },
   JobNotFound: { status: 404 },
   PolicyNotFound: { status: 404 },
+  RunNotFound: { status: 404 },
   SnapshotNotFound: { status: 404, rejects: true },
   RouteNotFound: { status: 404 },
   PayloadTooLarge: { status: 413 },

@@ -17,6 +17,8 @@ import type {
   PolicyCopy,
   PolicyRun,
   RecoveryPoint,
+  RunOutcome,
+  RunVolume,
   VolumeTarget,
 } from "./policies/records.js";
 
@@ -350,6 +352,11 @@ export interface PolicyPage {
   nextToken?: string;
 }
 
+export interface RunVolumePage {
+  volumes: RunVolume[];
+  nextToken?: string;
+}
+
 /**
  * Scheduled DR policies and what they leave behind. Claims are conditional writes, so two
  * schedulers never run one policy's run twice; every other write is safe to repeat.
@@ -380,6 +387,20 @@ export interface PolicyStore {
   getRun(policyId: string, runId: string): Promise<PolicyRun | undefined>;
   /** Saves a run's outcome (or its progress). */
   saveRun(run: PolicyRun): Promise<void>;
+  /**
+   * Records what a run did with these volumes, each as an item of its own, so a run of any size
+   * is kept whole; a volume recorded again is written over.
+   */
+  recordRunVolumes(policyId: string, runId: string, volumes: readonly RunVolume[]): Promise<void>;
+  /**
+   * A run's recorded volumes by volume id, `limit` at a time (of one outcome, if given); the
+   * page token is bound to the run.
+   */
+  runVolumes(
+    policyId: string,
+    runId: string,
+    query: { limit: number; outcome?: RunOutcome; nextToken?: string },
+  ): Promise<RunVolumePage>;
   /**
    * Takes up a run left STARTING: moves its `resumeAt` to `resumeAt`, if it still reads as it did
    * (so two schedulers never take up one run together); false otherwise.

@@ -323,7 +323,7 @@ const run = async (argv: string[]): Promise<number> => {
       print(
         options.json
           ? started
-          : `run ${started.runId}: ${started.status}, ${started.jobs.length} jobs`,
+          : `run ${started.runId}: ${started.status}, ${started.counts.jobs} jobs, ${started.counts.skipped} skipped, ${started.counts.failures} failed (each volume: ${started.volumesHref})`,
       );
       return 0;
     }

@@ -20,6 +20,8 @@ const DR = "ap-mumbai";
 interface Run {
   runId: string;
   status: string;
+  counts: { jobs: number; skipped: number; failures: number };
+  volumesHref: string;
   jobs: { volumeId: string; snapshotId: string; jobId: string }[];
   skipped: { volumeId: string; reason: string }[];
 }
@@ -178,6 +180,39 @@ describe("a DR policy made due by its tick", () => {
     const [run] = (await policy(created.policyId)).lastRuns;
     expect(run?.jobs.map((job) => job.snapshotId).sort()).toEqual([newestOfA, newestOfB].sort());
     for (const job of run?.jobs ?? []) expect(await ended(job.jobId)).toBe("COMPLETED");
+  });
+
+  it("lists every volume of the run, page by page and by outcome, at its volumesHref", async () => {
+    // Prepare
+    const [run] = (await policy(created.policyId)).lastRuns;
+    if (!run) throw new Error("no run");
+
+    // Act
+    const first = await call("GET", `${run.volumesHref}?limit=1`);
+    const second = await call(
+      "GET",
+      `${run.volumesHref}?limit=1&nextToken=${encodeURIComponent(String(first.body.nextToken))}`,
+    );
+    const jobs = await call("GET", `${run.volumesHref}?outcome=job`);
+    const malformed = await call("GET", `/policies/${created.policyId}/runs/yesterday/volumes`);
+    const unknown = await call(
+      "GET",
+      `/policies/${created.policyId}/runs/2001-01-01T00:00:00.000Z/volumes`,
+    );
+
+    // Assess
+    expect(run.counts).toEqual({ jobs: 2, skipped: 0, failures: 0 });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    const paged = [...(first.body.volumes as Run["jobs"]), ...(second.body.volumes as Run["jobs"])];
+    expect(paged.map((volume) => volume.volumeId).sort()).toEqual(
+      run.jobs.map((job) => job.volumeId).sort(),
+    );
+    expect(jobs.body.volumes).toEqual(run.jobs.map((job) => ({ outcome: "job", ...job })));
+    expect(malformed.status).toBe(400);
+    expect(JSON.stringify(malformed.body)).toContain("runId");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatchObject({ code: "RunNotFound" });
   });
 
   it("starts nothing new on a second tick for the same moment", async () => {

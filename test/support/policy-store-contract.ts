@@ -2,7 +2,7 @@
 // Local, so the fake the domain's tests use cannot drift from the real store.
 import { describe, expect, it } from "vitest";
 import type { DrPolicy } from "../../functions/core/policies/policy.js";
-import type { PolicyRun, RecoveryPoint } from "../../functions/core/policies/records.js";
+import type { PolicyRun, RecoveryPoint, RunVolume } from "../../functions/core/policies/records.js";
 import type { PolicyStore } from "../../functions/core/ports.js";
 
 const ACCOUNT = "111122223333";
@@ -189,6 +189,92 @@ export const policyStoreContract = (name: string, makeStore: () => Promise<Polic
       await store.saveRun({ ...run, status: "STARTED", resumeAt: null, finishedAt: at(1) });
       expect(await resumable()).toEqual([]);
       expect((await store.getRun(policy.policyId, run.runId))?.status).toBe("STARTED");
+    });
+
+    it("keeps every volume of a run as its own item, listed page by page and by outcome", async () => {
+      const store = await makeStore();
+      const policy = aPolicy();
+      const runId = at(60);
+      const volume = (n: number) => `vol-${String(n).padStart(17, "0")}`;
+      const recorded: RunVolume[] = Array.from({ length: 120 }, (_, n): RunVolume => {
+        if (n < 60) {
+          return {
+            outcome: "job",
+            volumeId: volume(n),
+            snapshotId: `snap-${n}`,
+            jobId: `job-${n}`,
+            destinationRegions: ["ap-mumbai"],
+          };
+        }
+        if (n < 110) {
+          return {
+            outcome: "skipped",
+            volumeId: volume(n),
+            snapshotId: null,
+            reason: "no snapshot",
+          };
+        }
+        return { outcome: "failed", volumeId: volume(n), code: "JobNotCreated", message: "busy" };
+      });
+      await store.recordRunVolumes(policy.policyId, runId, recorded);
+      // A volume recorded again (a run taken up again gave it a job) is written over.
+      await store.recordRunVolumes(policy.policyId, runId, [
+        { ...(recorded[0] as RunVolume & { outcome: "job" }), jobId: "job-again" },
+        {
+          outcome: "job",
+          volumeId: volume(60),
+          snapshotId: "snap-60",
+          jobId: "job-60",
+          destinationRegions: ["ap-mumbai"],
+        },
+      ]);
+
+      const all: RunVolume[] = [];
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.runVolumes(policy.policyId, runId, { limit: 50, nextToken });
+        all.push(...page.volumes);
+        nextToken = page.nextToken;
+        pages += 1;
+      } while (nextToken);
+      expect(all).toHaveLength(120);
+      expect(pages).toBeGreaterThanOrEqual(3);
+      const jobs = await store.runVolumes(policy.policyId, runId, { limit: 500, outcome: "job" });
+      expect(jobs.volumes).toHaveLength(61);
+      expect(jobs.volumes[0]).toEqual({ ...recorded[0], jobId: "job-again" });
+      const failed = await store.runVolumes(policy.policyId, runId, {
+        limit: 500,
+        outcome: "failed",
+      });
+      expect(failed.volumes.map((v) => v.volumeId)).toEqual(
+        Array.from({ length: 10 }, (_, n) => volume(110 + n)),
+      );
+      // Another run's volumes are not this run's.
+      expect((await store.runVolumes(policy.policyId, at(120), { limit: 10 })).volumes).toEqual([]);
+    });
+
+    it("refuses a page token of another run's volumes", async () => {
+      const store = await makeStore();
+      const policy = aPolicy();
+      await store.recordRunVolumes(
+        policy.policyId,
+        at(60),
+        Array.from(
+          { length: 3 },
+          (_, n): RunVolume => ({
+            outcome: "skipped",
+            volumeId: `vol-${n}`,
+            snapshotId: null,
+            reason: "no snapshot",
+          }),
+        ),
+      );
+      const { nextToken } = await store.runVolumes(policy.policyId, at(60), { limit: 1 });
+      expect(nextToken).toBeDefined();
+      await expect(
+        store.runVolumes(policy.policyId, at(120), { limit: 1, nextToken }),
+      ).rejects.toMatchObject({ code: "InvalidRequest" });
     });
 
     it("lists a policy's runs newest first", async () => {

@@ -1,15 +1,19 @@
 // A PolicyStore in memory with the DynamoDB store's rules (the PolicyStore contract runs against
 // both): conditional claims, a target's first assignment starting its RPO clock, newer recovery
 // points only, breach checks by time.
+
+import { DomainError } from "../../functions/core/errors.js";
 import type { DrPolicy } from "../../functions/core/policies/policy.js";
 import type {
   Deletion,
   PolicyCopy,
   PolicyRun,
   RecoveryPoint,
+  RunOutcome,
+  RunVolume,
   VolumeTarget,
 } from "../../functions/core/policies/records.js";
-import type { PolicyPage, PolicyStore } from "../../functions/core/ports.js";
+import type { PolicyPage, PolicyStore, RunVolumePage } from "../../functions/core/ports.js";
 
 type TargetRef = Pick<VolumeTarget, "policyId" | "volumeId" | "destinationRegion">;
 const targetId = (t: TargetRef) => `${t.policyId}#${t.volumeId}#${t.destinationRegion}`;
@@ -18,6 +22,8 @@ const copy = <T>(value: T): T => structuredClone(value);
 export class InMemoryPolicyStore implements PolicyStore {
   readonly policies = new Map<string, DrPolicy>();
   readonly runs = new Map<string, PolicyRun>();
+  /** Each run's volumes, by run and then volume id. */
+  readonly runVolumesByRun = new Map<string, Map<string, RunVolume>>();
   readonly targetsById = new Map<string, VolumeTarget & { due: boolean }>();
   readonly deletions = new Map<string, Deletion>();
   readonly policyCopiesById = new Map<string, PolicyCopy>();
@@ -102,6 +108,34 @@ export class InMemoryPolicyStore implements PolicyStore {
 
   async saveRun(run: PolicyRun) {
     this.runs.set(`${run.policyId}#${run.runId}`, copy(run));
+  }
+
+  async recordRunVolumes(policyId: string, runId: string, volumes: readonly RunVolume[]) {
+    const key = `${policyId}#${runId}`;
+    const recorded = this.runVolumesByRun.get(key) ?? new Map<string, RunVolume>();
+    for (const volume of volumes) recorded.set(volume.volumeId, copy(volume));
+    this.runVolumesByRun.set(key, recorded);
+  }
+
+  async runVolumes(
+    policyId: string,
+    runId: string,
+    query: { limit: number; outcome?: RunOutcome; nextToken?: string },
+  ): Promise<RunVolumePage> {
+    const signature = `${policyId}#${runId}#${query.outcome ?? ""}#`;
+    if (query.nextToken !== undefined && !query.nextToken.startsWith(signature)) {
+      throw new DomainError("InvalidRequest", "nextToken: not a token this API returned.");
+    }
+    const all = [...(this.runVolumesByRun.get(`${policyId}#${runId}`)?.values() ?? [])]
+      .filter((volume) => !query.outcome || volume.outcome === query.outcome)
+      .sort((a, b) => `${a.outcome}#${a.volumeId}`.localeCompare(`${b.outcome}#${b.volumeId}`));
+    const start = query.nextToken ? Number(query.nextToken.slice(signature.length)) : 0;
+    return {
+      volumes: all.slice(start, start + query.limit).map(copy),
+      ...(start + query.limit < all.length
+        ? { nextToken: `${signature}${start + query.limit}` }
+        : {}),
+    };
   }
 
   async claimResume(run: PolicyRun, resumeAt: string) {

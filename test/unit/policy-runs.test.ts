@@ -331,6 +331,84 @@ describe("a policy's run", () => {
     ]);
   });
 
+  it("keeps a run of any size: counts every volume, lists the first 100 of each outcome, records each", async () => {
+    // Prepare: 130 volumes to copy and 120 with no completed snapshot.
+    limits = { ...limits, volumesPerRun: 1_000 };
+    const policy = await aPolicy();
+    const volume = (n: number) => `vol-${String(n).padStart(8, "0")}`;
+    for (let n = 0; n < 250; n++) {
+      fakes.snapshots.addVolume(SOURCE, volume(n), { dr: "true" });
+      snapshotOf(volume(n), 1, n < 130 ? "completed" : "pending");
+    }
+
+    // Act
+    const run = await runNow(policy);
+
+    // Assess: the run's own item stays small; every volume is there to page through.
+    expect(run.selectedVolumes).toBe(252);
+    expect(run.counts).toEqual({ jobs: 130, skipped: 122, failures: 0 });
+    expect(run.jobs).toHaveLength(100);
+    expect(run.jobs[0]?.volumeId).toBe(volume(0));
+    expect(run.skipped).toHaveLength(100);
+    const stored = await policies.getRun(policy.policyId, run.runId);
+    expect(JSON.stringify(stored).length).toBeLessThan(60_000);
+    const jobs = await policies.runVolumes(policy.policyId, run.runId, {
+      limit: 500,
+      outcome: "job",
+    });
+    expect(jobs.volumes.map((entry) => entry.volumeId)).toEqual(
+      Array.from({ length: 130 }, (_, n) => volume(n)),
+    );
+    const skipped = await policies.runVolumes(policy.policyId, run.runId, {
+      limit: 500,
+      outcome: "skipped",
+    });
+    expect(skipped.volumes).toHaveLength(122);
+  });
+
+  it("takes up a run cut short where it stopped: no volume's job is made twice", async () => {
+    // Prepare: 30 volumes, and a deadline that passes once the first batch of jobs is made.
+    const policy = await aPolicy();
+    for (let n = 0; n < 30; n++) {
+      const volumeId = `vol-${String(n).padStart(8, "0")}`;
+      fakes.snapshots.addVolume(SOURCE, volumeId, { dr: "true" });
+      snapshotOf(volumeId, 1);
+    }
+    const run = newRun(policy, "schedule", policy.nextRunAt ?? "", fakes.clock.now());
+    await policies.addRun(run);
+    const assigned: string[] = [];
+    const assignJob = policies.assignJob.bind(policies);
+    vi.spyOn(policies, "assignJob").mockImplementation(async (target, ...rest) => {
+      assigned.push(target.volumeId);
+      return assignJob(target, ...rest);
+    });
+    let late = false;
+    let firstAttempt = true;
+    const deadline = Date.now() + 60_000;
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => (late ? deadline + 1 : realNow()));
+    vi.spyOn(fakes.workflow, "start").mockImplementation(async (jobId) => {
+      late = firstAttempt;
+      return { executionArn: `arn:aws:states:::execution:replication:${jobId}` };
+    });
+
+    // Act: the first attempt stops after one batch; the next takes it up.
+    const cut = await executeRun(policy, run, deps, deadline);
+    late = false;
+    firstAttempt = false;
+    const resumed = await executeRun(policy, cut, deps, deadline);
+
+    // Assess
+    vi.restoreAllMocks();
+    expect(cut.status).toBe("STARTING");
+    expect(cut.counts?.jobs).toBe(10);
+    expect(resumed.status).toBe("STARTED");
+    expect(resumed.counts?.jobs).toBe(30);
+    expect(assigned).toHaveLength(30);
+    expect(new Set(assigned).size).toBe(30);
+    expect(fakes.jobs.all()).toHaveLength(30);
+  });
+
   it("copies a volume once when a run now and a scheduled run plan it together", async () => {
     // Prepare
     const policy = await aPolicy();

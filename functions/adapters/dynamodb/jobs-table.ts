@@ -56,6 +56,10 @@ export const sessionKey = (tokenHash: string) => ({ pk: `SESSION#${tokenHash}` }
 /** A scheduled function's lease (adapters/dynamodb/leases.ts). */
 export const leaseKey = (name: string) => ({ pk: `LEASE#${name}` });
 export const runKey = (policyId: string, runId: string) => ({ pk: `RUN#${policyId}#${runId}` });
+/** What one run did with one volume (a run of any size is kept whole, a volume an item). */
+export const runVolumeKey = (policyId: string, runId: string, volumeId: string) => ({
+  pk: `RUNVOLUME#${policyId}#${runId}#${volumeId}`,
+});
 export const targetItemKey = (policyId: string, volumeId: string, region: string) => ({
   pk: `TARGET#${policyId}#${volumeId}#${region}`,
 });
@@ -71,6 +75,8 @@ export const policyCopyKey = (
 /** Partitions of the byAccount index that list a policy's records. */
 export const policiesPartition = (accountId: string) => `POLICIES#${accountId}`;
 export const runsPartition = (policyId: string) => `RUNS#${policyId}`;
+export const runVolumesPartition = (policyId: string, runId: string) =>
+  `RUNVOLUMES#${policyId}#${runId}`;
 export const targetsPartition = (policyId: string) => `TARGETS#${policyId}`;
 export const deletionsPartition = (policyId: string) => `DELETIONS#${policyId}`;
 export const policyCopiesPartition = (policyId: string, volumeId: string, region: string) =>

@@ -3,6 +3,7 @@
 // run, a run to take up, an RPO to check) in the sparse byDue index. A run is claimed with one
 // transaction that moves the policy's next run and stores the run, guarded by the next run time
 // read: two schedulers that read the same policy cannot both claim it.
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
@@ -22,9 +23,11 @@ import type {
   PolicyCopy,
   PolicyRun,
   RecoveryPoint,
+  RunOutcome,
+  RunVolume,
   VolumeTarget,
 } from "../../core/policies/records.js";
-import type { PolicyPage, PolicyStore } from "../../core/ports.js";
+import type { PolicyPage, PolicyStore, RunVolumePage } from "../../core/ports.js";
 import { decodePageToken, encodePageToken } from "./job-list-query.js";
 import {
   ACCOUNT_INDEX,
@@ -43,6 +46,8 @@ import {
   policyKey,
   runKey,
   runsPartition,
+  runVolumeKey,
+  runVolumesPartition,
   targetItemKey,
   targetsPartition,
 } from "./jobs-table.js";
@@ -141,6 +146,23 @@ export class DynamoPolicyStore implements PolicyStore {
     return Items ?? [];
   }
 
+  /**
+   * BatchWriteItem, 25 requests at a time; what DynamoDB leaves unprocessed (throttled) is sent
+   * again after a growing pause, as its documentation asks.
+   */
+  private async writeInBatches(all: readonly Record<string, unknown>[]): Promise<void> {
+    for (let index = 0; index < all.length; index += 25) {
+      let requests = all.slice(index, index + 25);
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(2_000, 50 * 2 ** attempt) * Math.random());
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: [...requests] } }),
+        );
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+
   async create(policy: DrPolicy): Promise<void> {
     // The account's marker first: a policy is never due in an account the scheduler does not list.
     await this.client.send(
@@ -231,17 +253,7 @@ export class DynamoPolicyStore implements PolicyStore {
       ExpressionAttributeValues: { ":partition": targetsPartition(policyId) },
       ProjectionExpression: "pk",
     });
-    for (let index = 0; index < targets.length; index += 25) {
-      let requests: Record<string, unknown>[] = targets
-        .slice(index, index + 25)
-        .map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } }));
-      while (requests.length > 0) {
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-      }
-    }
+    await this.writeInBatches(targets.map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } })));
   }
 
   async due(accountId: string, now: string, limit: number): Promise<DrPolicy[]> {
@@ -323,6 +335,54 @@ export class DynamoPolicyStore implements PolicyStore {
 
   async saveRun(run: PolicyRun): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: runItem(run) }));
+  }
+
+  async recordRunVolumes(
+    policyId: string,
+    runId: string,
+    volumes: readonly RunVolume[],
+  ): Promise<void> {
+    await this.writeInBatches(
+      volumes.map((volume) => ({
+        PutRequest: {
+          Item: {
+            ...runVolumeKey(policyId, runId, volume.volumeId),
+            ...volume,
+            // Listed by outcome, then volume id: one outcome is one range of the run's partition.
+            gsi1pk: runVolumesPartition(policyId, runId),
+            gsi1sk: `${volume.outcome}#${volume.volumeId}`,
+          },
+        },
+      })),
+    );
+  }
+
+  async runVolumes(
+    policyId: string,
+    runId: string,
+    query: { limit: number; outcome?: RunOutcome; nextToken?: string },
+  ): Promise<RunVolumePage> {
+    const signature = `run-volumes|${policyId}|${runId}|${query.outcome ?? ""}`;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: ACCOUNT_INDEX,
+        KeyConditionExpression: query.outcome
+          ? "gsi1pk = :partition AND begins_with(gsi1sk, :outcome)"
+          : "gsi1pk = :partition",
+        ExpressionAttributeValues: {
+          ":partition": runVolumesPartition(policyId, runId),
+          ...(query.outcome ? { ":outcome": `${query.outcome}#` } : {}),
+        },
+        Limit: query.limit,
+        ExclusiveStartKey: decodePageToken(signature, query.nextToken),
+      }),
+    );
+    const token = encodePageToken(signature, page.LastEvaluatedKey);
+    return {
+      volumes: (page.Items ?? []).map((item) => withoutKeys<RunVolume>(item)),
+      ...(token ? { nextToken: token } : {}),
+    };
   }
 
   async claimResume(run: PolicyRun, resumeAt: string): Promise<boolean> {

@@ -297,7 +297,10 @@ const cancelJob = async (jobId: string) => {
 const runPolicy = async (policyId: string) => {
   try {
     const run = await api<PolicyRunBody>("POST", `/policies/${encodeURIComponent(policyId)}/run`);
-    say(`Policy run ${run.runId} started ${run.jobs.length} jobs.`);
+    const { jobs, skipped, failures } = run.counts;
+    say(
+      `Policy run ${run.runId}: ${run.status}, ${jobs} jobs, ${skipped} volumes skipped, ${failures} failed.`,
+    );
     await refresh();
   } catch (error) {
     complain(error);

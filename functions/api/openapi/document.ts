@@ -12,7 +12,7 @@ import { PolicyRequestSchema } from "../../core/policies/policy.js";
 import { RegionSchema, ReplicationRequestSchema, SnapshotIdSchema } from "../../core/request.js";
 import { AccessListQuerySchema } from "../routes/access-requests.js";
 import { SetLimitsBodySchema } from "../routes/limits.js";
-import { PolicyListQuerySchema } from "../routes/policies.js";
+import { PolicyListQuerySchema, RunVolumesQuerySchema } from "../routes/policies.js";
 import {
   CancelBodySchema,
   HistoryQuerySchema,
@@ -38,6 +38,7 @@ import {
   PolicyRunSchema,
   PolicyWithWarningsSchema,
   ProofRecipeSchema,
+  RunVolumeListSchema,
   SessionSchema,
   SignOutSchema,
   SnapshotSchema,
@@ -259,6 +260,22 @@ const routes: RouteConfig[] = [
     request: { params: PolicyIdParams },
     responses: {
       202: json(PolicyRunSchema, "The run, started."),
+      ...errors(400, 404, ...PRIVATE),
+    },
+  },
+  {
+    method: "get",
+    path: "/policies/{policyId}/runs/{runId}/volumes",
+    summary:
+      "Every volume a policy run selected and what it did with each (its job, why it needed none, or why it failed), page by page",
+    request: {
+      params: PolicyIdParams.extend({
+        runId: z.string().openapi({ example: "2026-12-07T10:00:00.000Z" }),
+      }),
+      query: RunVolumesQuerySchema,
+    },
+    responses: {
+      200: json(RunVolumeListSchema, "A page of the run's volumes, by outcome and volume id."),
       ...errors(400, 404, ...PRIVATE),
     },
   },

@@ -160,7 +160,29 @@ export type HistoryBody = z.infer<typeof HistorySchema>;
 export const CopySlotsSchema = z
   .object({
     region: Region,
-    limit: z.number().int(),
+    limit: z.number().int().openapi({
+      description:
+        "The slots the pool gives now: its configured slots, or fewer while copies in this account and region that are not snaprelay's take places of the cloud's own copy limit.",
+    }),
+    configuredSlots: z.number().int(),
+    limitChange: z
+      .object({
+        reason: z.enum(["refused", "foreign"]).openapi({
+          description:
+            "refused: the cloud refused a copy for its copy limit; foreign: the cloud showed copies that are not snaprelay's (or fewer of them).",
+        }),
+        foreignPending: z.number().int().optional(),
+        changedAt: Time,
+        checkedAt: Time,
+        summary: z.string().openapi({
+          example:
+            "limit 15 of 20: 5 copies in this account are not snaprelay's (seen 2026-11-25T02:00:00.000Z)",
+        }),
+      })
+      .optional()
+      .openapi({
+        description: "Why and since when the limit is what it is, once the cloud set it.",
+      }),
     inUse: z.number().int(),
     holders: z.array(z.object({ jobId: JobId, since: Time })),
     queueLength: z.number().int(),
@@ -248,6 +270,19 @@ export const PolicyRunSchema = z
     status: z.enum(["STARTING", "STARTED", "FAILED"]),
     finishedAt: Time.nullable(),
     selectedVolumes: z.number().int(),
+    counts: z
+      .object({
+        jobs: z.number().int(),
+        skipped: z.number().int(),
+        failures: z.number().int(),
+      })
+      .openapi({
+        description:
+          "Every volume of each outcome. The lists below hold the first 100 of each by volume id; GET volumesHref pages through them all.",
+      }),
+    volumesHref: z
+      .string()
+      .openapi({ example: "/policies/pol-3f2e…/runs/2026-12-07T10:00:00.000Z/volumes" }),
     jobs: z.array(
       z.object({
         volumeId: z.string(),
@@ -265,6 +300,36 @@ export const PolicyRunSchema = z
   .openapi("PolicyRun");
 
 export type PolicyRunBody = z.infer<typeof PolicyRunSchema>;
+
+export const RunVolumeSchema = z
+  .discriminatedUnion("outcome", [
+    z.object({
+      outcome: z.literal("job"),
+      volumeId: z.string(),
+      snapshotId: SnapshotId,
+      jobId: JobId,
+      destinationRegions: z.array(Region),
+    }),
+    z.object({
+      outcome: z.literal("skipped"),
+      volumeId: z.string(),
+      snapshotId: SnapshotId.nullable(),
+      reason: z.string(),
+    }),
+    z.object({
+      outcome: z.literal("failed"),
+      volumeId: z.string(),
+      code: z.string(),
+      message: z.string(),
+    }),
+  ])
+  .openapi("RunVolume");
+
+export const RunVolumeListSchema = z
+  .object({ volumes: z.array(RunVolumeSchema), nextToken: z.string().optional() })
+  .openapi("RunVolumeList");
+
+export type RunVolumeListBody = z.infer<typeof RunVolumeListSchema>;
 
 export const PolicyDetailSchema = PolicySchema.extend({
   recovery: z.object({

@@ -12,7 +12,7 @@ import {
   type PolicyRequest,
   replacedPolicy,
 } from "../../core/policies/policy.js";
-import type { PolicyRun } from "../../core/policies/records.js";
+import { countsOf, type PolicyRun } from "../../core/policies/records.js";
 import { recoveryPointOf, rescheduleBreachChecks } from "../../core/policies/recovery-point.js";
 import { executeRun, newRun } from "../../core/policies/run-policy.js";
 import { parseSchedule } from "../../core/policies/schedule.js";
@@ -37,7 +37,11 @@ const RECENT_DELETIONS = 20;
 const RUN_ANSWER_MARGIN_MS = 10_000;
 
 const presentPolicy = ({ accountId, ...policy }: DrPolicy) => policy;
-const presentRun = ({ accountId, resumeAt, ...run }: PolicyRun) => run;
+const presentRun = ({ accountId, resumeAt, counts: _, ...run }: PolicyRun) => ({
+  ...run,
+  counts: countsOf({ ...run, accountId, resumeAt }),
+  volumesHref: `/policies/${run.policyId}/runs/${encodeURIComponent(run.runId)}/volumes`,
+});
 
 /** Policy ids are pol- and a UUID; anything else names no policy (and is never a DynamoDB key). */
 const POLICY_ID = /^pol-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -106,6 +110,37 @@ export const createPolicy = async (event: ApiEvent, caller: Caller, deps: ApiDep
     { ...presentPolicy(policy), warnings },
     { location: `/policies/${policy.policyId}` },
   );
+};
+
+export const RunVolumesQuerySchema = z.strictObject({
+  outcome: z.enum(["job", "skipped", "failed"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+/** Every volume of one run and what the run did with it, page by page (a run of any size). */
+export const listRunVolumes = async (event: ApiEvent, caller: Caller, deps: ApiDeps) => {
+  const policy = await ownPolicy(event, caller, deps);
+  const runId = pathParameter(event, "runId");
+  const query = parseWith(RunVolumesQuerySchema, event.queryStringParameters ?? {}, "query");
+  const run = await deps.policies.getRun(policy.policyId, runId);
+  if (!run) {
+    throw new DomainError(
+      "RunNotFound",
+      `Policy ${policy.policyId} has no run ${runId}; GET /policies/${policy.policyId} lists its last runs.`,
+    );
+  }
+  const page = await deps.policies.runVolumes(policy.policyId, run.runId, query);
+  // A run stored before its volumes were items of their own keeps them all in its lists.
+  const volumes =
+    run.counts === undefined && page.volumes.length === 0 && !query.nextToken
+      ? [
+          ...run.jobs.map((job) => ({ outcome: "job" as const, ...job })),
+          ...run.skipped.map((skip) => ({ outcome: "skipped" as const, ...skip })),
+          ...run.failures.map((failure) => ({ outcome: "failed" as const, ...failure })),
+        ].filter((volume) => !query.outcome || volume.outcome === query.outcome)
+      : page.volumes;
+  return json(200, { volumes, ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
 };
 
 export const PolicyListQuerySchema = z.strictObject({

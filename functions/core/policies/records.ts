@@ -24,9 +24,23 @@ export interface RunFailure {
   message: string;
 }
 
+/** What a run did with one selected volume: its job, the reason it needed none, or a failure. */
+export type RunVolume =
+  | ({ outcome: "job" } & RunJob)
+  | ({ outcome: "skipped" } & RunSkip)
+  | ({ outcome: "failed" } & RunFailure);
+
+export type RunOutcome = RunVolume["outcome"];
+
+/** How many volumes of each outcome a run's own item lists; every one is an item of its own. */
+export const RUN_VIEW_VOLUMES = 100;
+
 /**
  * One run of a policy. STARTING until every selected volume has its job (or a stated reason
  * why not); a run that stops half-way stays STARTING and is taken up again by the next tick.
+ * A run of any size fits: each volume's outcome is recorded as it happens, as an item of its own
+ * (PolicyStore.recordRunVolumes), and the run lists the first RUN_VIEW_VOLUMES of each outcome
+ * by volume id, with `counts` for them all.
  */
 export interface PolicyRun {
   policyId: string;
@@ -41,12 +55,36 @@ export interface PolicyRun {
   /** When a run still STARTING is taken up again. */
   resumeAt: string | null;
   selectedVolumes: number;
+  /** Every volume of each outcome; a run stored before counts existed has none (its lists are whole). */
+  counts?: RunCounts;
   jobs: RunJob[];
   skipped: RunSkip[];
   failures: RunFailure[];
   /** Why the whole run failed (no volume could be read, say). */
   error: JobError | null;
 }
+
+export interface RunCounts {
+  jobs: number;
+  skipped: number;
+  failures: number;
+}
+
+/** A run's counts: its own, or (a run stored before them) its lists' lengths, which were whole. */
+export const countsOf = (run: PolicyRun): RunCounts =>
+  run.counts ?? {
+    jobs: run.jobs.length,
+    skipped: run.skipped.length,
+    failures: run.failures.length,
+  };
+
+/** The outcome of one volume, as recorded apart from the run. */
+export const runVolumeOf = (entry: RunJob | RunSkip | RunFailure): RunVolume =>
+  "jobId" in entry
+    ? { outcome: "job", ...entry }
+    : "reason" in entry
+      ? { outcome: "skipped", ...entry }
+      : { outcome: "failed", ...entry };
 
 /** The newest completed copy of a volume in a destination. */
 export interface RecoveryPoint {

@@ -30,7 +30,7 @@ import type {
 import { type PolicyEvents, silentEvents } from "./events.js";
 import type { DrPolicy } from "./policy.js";
 import type { PolicyRun, RunFailure, RunJob, RunSkip, VolumeTarget } from "./records.js";
-import { targetKey } from "./records.js";
+import { RUN_VIEW_VOLUMES, runVolumeOf, targetKey } from "./records.js";
 import { breachTime, recordRecoveryPoint } from "./recovery-point.js";
 
 export interface PolicyDeps {
@@ -252,6 +252,28 @@ const planRun = async (policy: DrPolicy, run: PolicyRun, deps: PolicyDeps): Prom
   return plan;
 };
 
+/** Every volume of one outcome the run has recorded so far, page by page. */
+const recordedVolumes = async (
+  policyId: string,
+  runId: string,
+  outcome: "job",
+  policies: PolicyStore,
+): Promise<RunJob[]> => {
+  const found: RunJob[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await policies.runVolumes(policyId, runId, { limit: 500, outcome, nextToken });
+    for (const volume of page.volumes) {
+      if (volume.outcome === "job") {
+        const { outcome: _, ...job } = volume;
+        found.push(job);
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return found;
+};
+
 const jobName = (policy: DrPolicy, volumeId: string): string =>
   [...`DR copy of ${volumeId} by ${policy.name}`].slice(0, MAX_JOB_NAME).join("");
 
@@ -414,41 +436,55 @@ const carryOut = async (
     await deps.policies.retireBreachCheck(target).catch(() => undefined);
   }
 
-  const jobs = new Map(run.jobs.map((job) => [job.volumeId, job]));
+  // Each volume's outcome is recorded as its batch ends: a run cut short keeps what it did, and
+  // the attempt that takes it up starts no volume twice.
+  const jobs = new Map(
+    (await recordedVolumes(policy.policyId, run.runId, "job", deps.policies)).map((job) => [
+      job.volumeId,
+      job,
+    ]),
+  );
   const skipped = [...plan.skipped];
   const failures: RunFailure[] = [];
+  await deps.policies.recordRunVolumes(policy.policyId, run.runId, skipped.map(runVolumeOf));
   let unfinished = false;
-  for (let index = 0; index < plan.plans.length; index += JOB_BATCH) {
+  const toStart = plan.plans.filter((volume) => !jobs.has(volume.volumeId));
+  for (let index = 0; index < toStart.length; index += JOB_BATCH) {
     if (Date.now() > deadline) {
       unfinished = true;
       break;
     }
-    const batch = plan.plans.slice(index, index + JOB_BATCH);
-    await Promise.all(
-      batch.map(async (volume) => {
+    const batch = toStart.slice(index, index + JOB_BATCH);
+    const outcomes = await Promise.all(
+      batch.map(async (volume): Promise<RunJob | RunSkip | RunFailure> => {
         try {
-          const outcome = await startVolumeJob(policy, run, volume, deps);
-          if ("jobId" in outcome) jobs.set(volume.volumeId, outcome);
-          else skipped.push(outcome);
+          return await startVolumeJob(policy, run, volume, deps);
         } catch (error) {
-          failures.push({
+          return {
             volumeId: volume.volumeId,
             code: isDomainError(error) ? error.code : "JobNotCreated",
             message: `No job was made for ${volume.volumeId} (${volume.snapshot.snapshotId}): ${errorMessage(error)}`,
-          });
+          };
         }
       }),
     );
+    for (const outcome of outcomes) {
+      if ("jobId" in outcome) jobs.set(outcome.volumeId, outcome);
+      else if ("reason" in outcome) skipped.push(outcome);
+      else failures.push(outcome);
+    }
+    await deps.policies.recordRunVolumes(policy.policyId, run.runId, outcomes.map(runVolumeOf));
   }
   const now = deps.clock.now().toISOString();
-  const byVolume = <T extends { volumeId: string }>(a: T, b: T) =>
-    a.volumeId.localeCompare(b.volumeId);
+  const firstOf = <T extends { volumeId: string }>(entries: Iterable<T>): T[] =>
+    [...entries].sort((a, b) => a.volumeId.localeCompare(b.volumeId)).slice(0, RUN_VIEW_VOLUMES);
   const done: PolicyRun = {
     ...run,
     selectedVolumes: plan.selected,
-    jobs: [...jobs.values()].sort(byVolume),
-    skipped: skipped.sort(byVolume),
-    failures: failures.sort(byVolume),
+    counts: { jobs: jobs.size, skipped: skipped.length, failures: failures.length },
+    jobs: firstOf(jobs.values()),
+    skipped: firstOf(skipped),
+    failures: firstOf(failures),
     error: null,
     ...(unfinished
       ? { resumeAt: now }

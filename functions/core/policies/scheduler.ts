@@ -9,7 +9,7 @@ import { errorMessage } from "../errors.js";
 import { fairShare } from "../fair-share.js";
 import type { PolicyEvents } from "./events.js";
 import { type DrPolicy, nextRunOf } from "./policy.js";
-import type { PolicyRun } from "./records.js";
+import { countsOf, type PolicyRun } from "./records.js";
 import { breachTime, recoveryPointOf } from "./recovery-point.js";
 import { executeRun, newRun, type PolicyDeps, RESUME_AFTER_MS } from "./run-policy.js";
 
@@ -75,9 +75,7 @@ const summaryOf = (run: PolicyRun): RunSummary => ({
   policyId: run.policyId,
   runId: run.runId,
   status: run.status,
-  jobs: run.jobs.length,
-  skipped: run.skipped.length,
-  failures: run.failures.length,
+  ...countsOf(run),
 });
 
 /** What each part of a tick works with: its time, its ports and options, and the summary it fills. */
