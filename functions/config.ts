@@ -106,6 +106,13 @@ const EnvSchema = z.object({
   LIMIT_POLICIES: z.coerce.number().int().min(1).max(100_000).default(100),
   LIMIT_VOLUMES_PER_RUN: z.coerce.number().int().min(1).max(100_000).default(500),
   LIMIT_MIN_SCHEDULE_MINUTES: z.coerce.number().int().min(1).max(525_600).default(60),
+  // The function that carries out one DR policy run, which the scheduler hands each claimed run
+  // to (serverless.yml sets it on the scheduler); unset, the scheduler carries runs out itself.
+  POLICY_RUN_FUNCTION: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, "a Lambda function name (1-64 letters, digits, - and _)")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   ACCOUNT_ROLE_NAME: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 letters, digits and +=,.@_-)")
@@ -113,6 +120,16 @@ const EnvSchema = z.object({
   ACCOUNT_ROLE_EXTERNAL_ID: z
     .string()
     .regex(/^[\w+=,.@:/-]{2,1224}$/, "an STS external id (2-1224 letters, digits and +=,.@:/_-)")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  // Lambda's on-failure destination for copyEvents, which the sweeper replays (serverless.yml sets
+  // it on the sweeper alone; the other functions have no use for it).
+  FAILED_COPY_EVENTS_QUEUE_URL: z
+    .string()
+    .regex(
+      /^(https:\/\/(sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|[a-z0-9-]+\.queue\.amazonaws\.com)|http:\/\/(127\.0\.0\.1|localhost):\d{1,5})\/\d{12}\/[\w-]{1,80}$/,
+      "an SQS queue URL, such as https://sqs.eu-west-1.amazonaws.com/123456789012/snaprelay-prod-failed-copy-events (http only on 127.0.0.1 or localhost)",
+    )
     .optional()
     .or(z.literal("").transform(() => undefined)),
 });
@@ -166,5 +183,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       volumesPerRun: e.LIMIT_VOLUMES_PER_RUN,
       minScheduleMinutes: e.LIMIT_MIN_SCHEDULE_MINUTES,
     },
+    failedCopyEventsQueueUrl: e.FAILED_COPY_EVENTS_QUEUE_URL,
+    policyRunFunction: e.POLICY_RUN_FUNCTION,
   };
 };

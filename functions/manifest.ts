@@ -39,6 +39,12 @@ export const ENTRY_FUNCTIONS = {
     kind: "schedule",
     name: "Scheduler",
   },
+  policyRun: {
+    key: "policyRun",
+    entry: "functions/schedule/policy-run.ts",
+    kind: "schedule",
+    name: "PolicyRun",
+  },
   sweeper: {
     key: "sweeper",
     entry: "functions/schedule/sweeper.ts",

@@ -53,4 +53,10 @@ export const cloudWatchMetrics: Metrics = {
       byRegion(region),
     ),
   rpoBreached: (region) => publish([["RpoBreaches", MetricUnit.Count, 1]], byRegion(region)),
+  failedCopyEventsReplayed: ({ replayed, dropped, left }) =>
+    publish([
+      ["FailedCopyEventsReplayed", MetricUnit.Count, replayed],
+      ["FailedCopyEventsDropped", MetricUnit.Count, dropped],
+      ["FailedCopyEventsLeft", MetricUnit.Count, left],
+    ]),
 };

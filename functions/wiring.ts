@@ -2,7 +2,9 @@
 // start, and one deps object for each kind of entry point: the API, the steps, the schedules
 // (sweeper and DR scheduler) and the copy events. Each hands the domain exactly its own kind.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoAccessStore } from "./adapters/dynamodb/access-store.js";
 import { DynamoAccountLimits } from "./adapters/dynamodb/account-limits.js";
@@ -14,17 +16,21 @@ import { DynamoPolicyStore } from "./adapters/dynamodb/policy-store.js";
 import { DynamoSessionStore } from "./adapters/dynamodb/session-store.js";
 import { AccountAccess } from "./adapters/ec2/account-access.js";
 import { Ec2SnapshotProvider } from "./adapters/ec2/snapshot-provider.js";
+import { LambdaRunDispatcher } from "./adapters/lambda/run-dispatcher.js";
+import { SqsFailedEvents } from "./adapters/sqs/failed-events.js";
 import { StepFunctionsWorkflow } from "./adapters/stepfunctions/workflow.js";
 import { RememberedProofs, StsIdentityVerifier } from "./adapters/sts/caller-identity.js";
 import { type Config, loadConfig } from "./config.js";
 import { externalIdOf, tenantAllowlist } from "./core/access.js";
 import { type LimitsOf, limitsReader } from "./core/limits.js";
 import { SnapshotReadCache } from "./core/live-progress.js";
+import type { RunDispatcher } from "./core/policies/scheduler.js";
 import {
   type AccessStore,
   type AccountLimitsStore,
   type AccountRoles,
   acceleratedClock,
+  type FailedEvents,
   type Leases,
   type Workflow,
 } from "./core/ports.js";
@@ -41,12 +47,16 @@ export type EventDeps = StepDeps;
 
 /** The sweeper and the DR scheduler: the steps' ports, starting executions, and the settings. */
 export interface ScheduleDeps extends StepDeps {
+  /** The workers the scheduler hands each claimed run to; none: it carries runs out itself. */
+  dispatcher: RunDispatcher | undefined;
   workflow: Workflow;
   /** The sweeper's lease: one sweep at a time, each going on where the last one stopped. */
   leases: Leases;
   config: Config;
   /** Each account's limits: the defaults, or what an admin set for it. */
   limits: LimitsOf;
+  /** The copy events copyEvents failed on (its on-failure destination), when configured. */
+  failedEvents: FailedEvents | undefined;
 }
 
 /** The HTTP API: everything a schedule has, access requests, and cached snapshot reads. */
@@ -106,6 +116,14 @@ const createApiDeps = (config: Config): ApiDeps => {
     clock,
     policies: new DynamoPolicyStore(documents, config.jobsTable),
     leases: new DynamoLeases(documents, config.jobsTable),
+    dispatcher:
+      config.policyRunFunction === undefined
+        ? undefined
+        : new LambdaRunDispatcher(instrumented(new LambdaClient({})), config.policyRunFunction),
+    failedEvents:
+      config.failedCopyEventsQueueUrl === undefined
+        ? undefined
+        : new SqsFailedEvents(instrumented(new SQSClient({})), config.failedCopyEventsQueueUrl),
     access,
     roles: accounts,
     accountLimits,

@@ -49,6 +49,8 @@ export interface LocalPorts {
   /** The local EventBridge (PutEvents), and the message broker it runs beside it. */
   events: number;
   eventsPubSub: number;
+  /** The local SQS (moto_server): the copy events' failure destination. */
+  sqs: number;
 }
 
 /** The ports a shell with no SNAPRELAY_*_PORT variable uses. */
@@ -60,6 +62,7 @@ export const localPortsByDefault = (): LocalPorts => ({
   cloud: 8084,
   events: 4010,
   eventsPubSub: 4011,
+  sqs: 4012,
 });
 
 export const localPorts = (): LocalPorts => {
@@ -72,6 +75,7 @@ export const localPorts = (): LocalPorts => {
     cloud: port("SNAPRELAY_CLOUD_PORT", fallback.cloud),
     events: port("SNAPRELAY_EVENTS_PORT", fallback.events),
     eventsPubSub: port("SNAPRELAY_EVENTS_PUBSUB_PORT", fallback.eventsPubSub),
+    sqs: port("SNAPRELAY_SQS_PORT", fallback.sqs),
   };
 };
 
@@ -105,4 +109,6 @@ export const LOCAL = {
 
 export const stateMachineName = `${LOCAL.service}-${LOCAL.stage}-replication`;
 export const jobsTableName = `${LOCAL.service}-${LOCAL.stage}-jobs`;
+/** serverless.yml's FailedCopyEventsQueue, as the local SQS names it. */
+export const failedCopyEventsQueueName = `${LOCAL.service}-${LOCAL.stage}-failed-copy-events`;
 export const localStateMachineArn = `arn:aws:states:${LOCAL.homeRegion}:${LOCAL.serviceAccountId}:stateMachine:${stateMachineName}`;

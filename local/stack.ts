@@ -1,6 +1,7 @@
-// The whole local stack on one machine: DynamoDB Local, the local cloud (EC2 API), the Lambdas
-// under serverless-offline, and the local Step Functions endpoint running the real state
-// machine. `npm start` and the end-to-end tests start it through this one function.
+// The whole local stack on one machine: DynamoDB Local, the local cloud (EC2 API), the local SQS
+// (moto_server), the Lambdas under serverless-offline, and the local Step Functions endpoint
+// running the real state machine. `npm start` and the end-to-end tests start it through this one
+// function.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -13,6 +14,7 @@ import { lambdaArnOf, loadDefinition } from "../statemachine/definition.js";
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from "./cloud/index.js";
 import { startCompressedSchedule } from "./compressed-schedule.js";
 import {
+  failedCopyEventsQueueName,
   jobsTableName,
   LOCAL,
   type LocalPorts,
@@ -22,6 +24,7 @@ import {
 import { createJobsTable, startDynamoDbLocal } from "./dynamodb.js";
 import { startServerlessOffline } from "./offline.js";
 import { assertJavaInstalled, assertPortFree, waitFor } from "./processes.js";
+import { assertMotoInstalled, startLocalSqs } from "./sqs.js";
 import { type LocalStepFunctions, startLocalStepFunctions } from "./stepfunctions/index.js";
 
 export interface StackOptions {
@@ -56,6 +59,7 @@ export interface RunningStack {
     cloud: string;
     lambda: string;
     events: string;
+    sqs: string;
   };
   /**
    * What a client of the local stack needs: the AWS SDK's endpoint variables and the service
@@ -75,6 +79,7 @@ const PORT_VARIABLES: Record<keyof LocalPorts, [string, string]> = {
   cloud: ["local cloud", "SNAPRELAY_CLOUD_PORT"],
   events: ["local EventBridge", "SNAPRELAY_EVENTS_PORT"],
   eventsPubSub: ["local EventBridge's broker", "SNAPRELAY_EVENTS_PUBSUB_PORT"],
+  sqs: ["local SQS", "SNAPRELAY_SQS_PORT"],
 };
 
 // Local defaults for the functions' settings; the same environment variables override them.
@@ -123,6 +128,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
   const log = options.log ?? (() => {});
   const { ports } = options;
   assertJavaInstalled();
+  assertMotoInstalled();
   for (const [key, [what, variable]] of Object.entries(PORT_VARIABLES)) {
     await assertPortFree(ports[key as keyof LocalPorts], what, variable);
   }
@@ -134,6 +140,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     cloud: `http://127.0.0.1:${ports.cloud}`,
     lambda: `http://127.0.0.1:${ports.lambda}`,
     events: `http://127.0.0.1:${ports.events}`,
+    sqs: `http://127.0.0.1:${ports.sqs}`,
   };
   // Everything started so far, stopped in reverse if a later part fails.
   const stops: Array<() => Promise<void>> = [];
@@ -144,7 +151,19 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
   };
 
   try {
-    log("starting DynamoDB Local, the local cloud and serverless-offline…");
+    log("starting DynamoDB Local, the local SQS, the local cloud and serverless-offline…");
+    // Before the functions: the local EventBridge sends the records of failed copy events there.
+    const sqs = await startLocalSqs({
+      port: ports.sqs,
+      ...(options.verbose ? { echo: (line: string) => log(`[sqs] ${line}`) } : {}),
+    });
+    stops.push(() => sqs.stop());
+    const failedCopyEventsQueueUrl = `${endpoints.sqs}/${LOCAL.serviceAccountId}/${failedCopyEventsQueueName}`;
+    if (sqs.queueUrls.FailedCopyEventsQueue !== failedCopyEventsQueueUrl) {
+      throw new Error(
+        `The local SQS made the failed copy events' queue as ${String(sqs.queueUrls.FailedCopyEventsQueue)}, not ${failedCopyEventsQueueUrl}`,
+      );
+    }
     const dynamoStart = startDynamoDbLocal(ports.dynamodb, join(options.dataDir, "dynamodb")).then(
       (dynamo) => {
         stops.push(() => dynamo.stop());
@@ -170,6 +189,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       // The local cloud answers STS too: it hands out each account's role credentials.
       AWS_ENDPOINT_URL_STS: endpoints.cloud,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      // The scheduler hands each DR policy run to a policyRun invocation of its own, as in AWS.
+      AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
       AWS_ACCESS_KEY_ID: serviceKeys.accessKeyId,
       AWS_SECRET_ACCESS_KEY: serviceKeys.secretAccessKey,
       // A session token from the shell that started the stack would be sent along with these
@@ -198,6 +220,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         // Lambda's retries of a failed asynchronous invocation, 1 and then 2 minutes apart, on the
         // compressed clock.
         SNAPRELAY_EVENTS_RETRY_DELAY_MS: String(Math.ceil(60_000 / clockSpeed)),
+        // Where Lambda sends the records of copy events copyEvents failed on (here the local
+        // EventBridge does), and the sweeper replays them from.
+        FAILED_COPY_EVENTS_QUEUE_URL: failedCopyEventsQueueUrl,
         // Proofs of identity go to the local cloud's STS, which checks their signatures as AWS's
         // does; the local admin is the local user of the admin account, unless the shell names others.
         AUTH_STS_ENDPOINTS: endpoints.cloud,

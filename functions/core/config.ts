@@ -48,4 +48,8 @@ export interface Config {
   accountRoleExternalId: string | undefined;
   /** Every account's limits unless an admin set its own (see limits.ts). */
   accountLimits: AccountLimits;
+  /** The queue of copy events copyEvents failed on, which the sweeper replays (its URL). */
+  failedCopyEventsQueueUrl: string | undefined;
+  /** The function the DR scheduler hands each claimed run to; undefined: it runs them itself. */
+  policyRunFunction: string | undefined;
 }

@@ -2,11 +2,13 @@
 // counts) before it calls CopySnapshot, and gives it back when it ends. A copy that finds no
 // slot waits in its region's queue, oldest first; a copy that ends hands its slot straight to
 // the head of the queue and wakes it, so nobody polls and nobody overtakes. A lost wake-up is
-// made good by the waiter's own timeout (it asks again) and by the sweeper.
+// made good by the waiter's own timeout (it asks again) and by the sweeper. A pool gives fewer
+// slots than configured while copies that are not snaprelay's take places of the cloud's own
+// limit (a copy refused for it goes back to the queue at its place), and more as they finish.
 import { errorMessage } from "./errors.js";
 import { isFinishedCopy, isFinishedJob, type ReplicationJob } from "./job.js";
 import { loadCopy, loadJob } from "./load-job.js";
-import type { QueuedCopy, SlotPool } from "./ports.js";
+import type { PoolLimit, QueuedCopy, SlotPool } from "./ports.js";
 import { type StepDeps, slotLimitOf } from "./step-deps.js";
 
 /**
@@ -46,18 +48,148 @@ export const WAIT_LONGEST_SECONDS = 7 * 86_400;
  * the queue takes to bring it to the head, (position + 1) × the pool's typical hold ÷ its slots,
  * so a copy behind day-long copies asks a few times in all, not every five minutes for days (each
  * ask adds to its execution's history, which Step Functions caps at 25,000 events). `position`
- * is counted up to `nearHead`: a copy that far back is at least there.
+ * is counted up to `nearHead`: a copy that far back is at least there. While no copy of the pool
+ * has ended (its pace unknown: the first copies may run for days), a copy that has waited
+ * `waitedSeconds` waits at least as long again, up to the far-back floor: its asks come at 5, 10,
+ * 20, 40 … minutes, then every 4 hours (19 asks in 52 hours, not 624). A wake-up still ends any
+ * wait the moment a slot frees.
  */
 export const queueWaitSeconds = (plan: {
   position: number;
   nearHead: number;
   slots: number;
   holdSeconds: number | undefined;
+  /** How long the copy has waited in the queue so far. */
+  waitedSeconds?: number;
 }): number => {
-  const floor = plan.position < plan.nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS;
+  const waited = Math.min(WAIT_FAR_BACK_SECONDS, Math.max(0, plan.waitedSeconds ?? 0));
+  const floor = Math.max(
+    plan.position < plan.nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS,
+    plan.holdSeconds === undefined ? waited : 0,
+  );
   if (plan.holdSeconds === undefined) return floor;
   const untilHead = ((plan.position + 1) * plan.holdSeconds) / Math.max(1, plan.slots);
   return Math.round(Math.min(WAIT_LONGEST_SECONDS, Math.max(floor, untilHead)));
+};
+
+/**
+ * EBS's limit on copies in progress per account and destination region. Copies that are not
+ * snaprelay's (another tool's, in the same account and region) take places of it that the pool's
+ * slots do not count: the pool then keeps its own, lower limit (see PoolLimit).
+ */
+export const CLOUD_COPY_LIMIT = 20;
+
+/**
+ * A lowered limit is checked against the cloud at most this often (by the sweeper's walk and by
+ * the copies that end), so places freed by others' copies are given back within about a minute.
+ */
+export const LIMIT_RECHECK_SECONDS = 30;
+
+/**
+ * A limit lowered by a refusal the cloud's listing did not explain (no more copies that are not
+ * snaprelay's than it showed then) is kept this long before it is raised again: raised sooner,
+ * it would be refused again at once.
+ */
+export const REFUSAL_KEPT_SECONDS = 600;
+
+/**
+ * The places the cloud leaves the pool while `foreign` copies that are not snaprelay's are pending:
+ * the cloud's limit (EBS's, or the configured slots if more) less those, never more than the
+ * configured slots; 0 only when they take the cloud's whole limit.
+ */
+export const placesLeft = (configured: number, foreign: number): number =>
+  Math.max(0, Math.min(configured, Math.max(configured, CLOUD_COPY_LIMIT) - Math.max(0, foreign)));
+
+/** The slots the pool may give now: its configured slots, or fewer while its own limit says so. */
+export const effectiveLimit = (configured: number, limit: PoolLimit | undefined): number =>
+  limit ? Math.max(0, Math.min(configured, limit.places)) : configured;
+
+/** The pool keeps fewer places than its configured slots. */
+export const isLowered = (configured: number, limit: PoolLimit | undefined): limit is PoolLimit =>
+  limit !== undefined && limit.places < configured;
+
+/**
+ * The pool's limit once the cloud refused a copy for capacity. The cloud said it is full: the
+ * places left are those its listing shows (its limit less the copies that are not snaprelay's),
+ * and no more than the other copies holding a slot now (what it holds for snaprelay, at most),
+ * but at least 1 unless the listing shows the cloud's whole limit taken by others. `foreign`
+ * undefined: the cloud could not be asked, and the refusal alone lowers the limit.
+ */
+export const limitAfterRefusal = (plan: {
+  current: PoolLimit | undefined;
+  configured: number;
+  foreign: number | undefined;
+  othersHolding: number;
+  now: string;
+}): PoolLimit => {
+  const counted =
+    plan.foreign === undefined
+      ? effectiveLimit(plan.configured, plan.current)
+      : placesLeft(plan.configured, plan.foreign);
+  const places = counted === 0 ? 0 : Math.max(1, Math.min(counted, plan.othersHolding));
+  return {
+    places,
+    reason: "refused",
+    ...(plan.foreign === undefined ? {} : { foreignPending: plan.foreign }),
+    changedAt: places === plan.current?.places ? plan.current.changedAt : plan.now,
+    checkedAt: plan.now,
+  };
+};
+
+/**
+ * The pool's limit once the cloud has been looked at again and shows `foreign` copies that are
+ * not snaprelay's: down to the places left, or up as they free (never above the configured slots).
+ * A limit a refusal set is raised only once the cloud shows fewer such copies than it did then,
+ * or after REFUSAL_KEPT_SECONDS.
+ */
+export const limitAfterLook = (plan: {
+  current: PoolLimit | undefined;
+  configured: number;
+  foreign: number;
+  now: string;
+}): PoolLimit | undefined => {
+  const { current, configured, foreign, now } = plan;
+  const target = placesLeft(configured, foreign);
+  if (!current) {
+    return target < configured
+      ? {
+          places: target,
+          reason: "foreign",
+          foreignPending: foreign,
+          changedAt: now,
+          checkedAt: now,
+        }
+      : undefined;
+  }
+  const held = Math.min(configured, current.places);
+  const mayRise =
+    current.reason === "foreign" ||
+    foreign < (current.foreignPending ?? Number.POSITIVE_INFINITY) ||
+    Date.parse(now) - Date.parse(current.changedAt) >= REFUSAL_KEPT_SECONDS * 1000;
+  const places = target < held || (target > held && mayRise) ? target : held;
+  if (places === current.places) {
+    return { ...current, foreignPending: foreign, checkedAt: now };
+  }
+  return { places, reason: "foreign", foreignPending: foreign, changedAt: now, checkedAt: now };
+};
+
+/**
+ * What an ops engineer reads about the pool's limit, e.g. "limit 15 of 20: 5 copies in this
+ * account are not snaprelay's (seen 2026-12-07T10:00:00.000Z)".
+ */
+export const describeLimit = (configured: number, limit: PoolLimit | undefined): string => {
+  const places = effectiveLimit(configured, limit);
+  const head = `limit ${places} of ${configured}`;
+  if (!limit) return head;
+  const seen = `(seen ${limit.checkedAt})`;
+  const others =
+    limit.foreignPending === undefined
+      ? undefined
+      : `${limit.foreignPending} ${limit.foreignPending === 1 ? "copy" : "copies"} in this account ${limit.foreignPending === 1 ? "is" : "are"} not snaprelay's`;
+  if (limit.reason === "refused") {
+    return `${head}: the cloud refused a copy for its copy limit${others ? `; ${others}` : ""} ${seen}`;
+  }
+  return `${head}: ${others ?? "copies in this account are not snaprelay's"} ${seen}`;
 };
 
 export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): SlotPool => ({
@@ -75,7 +207,8 @@ export const passOn = async (
   pool: SlotPool,
   deps: StepDeps,
 ): Promise<{ granted: string[]; problem?: string }> => {
-  const limit = slotLimitOf(deps.settings.copySlots, pool.region);
+  const configured = slotLimitOf(deps.settings.copySlots, pool.region);
+  let limit = configured;
   const granted: string[] = [];
   const problems: string[] = [];
   const result = () =>
@@ -84,7 +217,9 @@ export const passOn = async (
     deps.slots.grant(pool, jobId, limit, deps.clock.now().toISOString());
   try {
     // Most calls find the pool full: one small read says so, and nothing more is read.
-    if ((await deps.slots.inUse(pool)) >= limit) return result();
+    const standing = await deps.slots.standing(pool);
+    limit = effectiveLimit(configured, standing.limit);
+    if (standing.inUse >= limit) return result();
     // Each round reads the queue's head once and grants down it; an index that lags may still
     // list a copy granted a moment ago, which is passed over. A full pool or an empty queue ends it.
     for (let round = 0; round < 3; round++) {
@@ -147,20 +282,26 @@ export const acquireSlot = async (
   const pool = poolOf(job, destinationRegion);
   const held = await deps.slots.heldSince(pool, jobId);
   if (held) return acquired(held);
+  const configured = slotLimitOf(deps.settings.copySlots, destinationRegion);
   let queued = await deps.slots.queued(pool, jobId);
   if (!queued) {
     const [first] = await deps.slots.head(pool, 1);
-    const limit = slotLimitOf(deps.settings.copySlots, destinationRegion);
-    if (!first && (await deps.slots.take(pool, jobId, limit, now()))) {
+    // The pool's own limit is kept by the store on every grant, whatever limit is passed.
+    if (!first && (await deps.slots.take(pool, jobId, configured, now()))) {
       return acquired(await deps.slots.heldSince(pool, jobId));
     }
     queued = await deps.slots.enqueue(pool, jobId, now());
   }
+  // In a pool kept below its slots, places freed by copies that are not snaprelay's are seen by
+  // the copies that wait for them too (a pool whose places are all taken by others has no copy
+  // of its own to end).
+  await lookAgain(pool, deps);
   // A slot may have freed with nobody to wake for it: hand free slots out (to us, if we are first).
   await passOn(pool, deps);
   const granted = await deps.slots.heldSince(pool, jobId);
   if (granted) return acquired(granted);
-  const slots = slotLimitOf(deps.settings.copySlots, destinationRegion);
+  // The queue moves at the pace of the places the cloud leaves, not of the configured slots.
+  const slots = Math.max(1, effectiveLimit(configured, (await deps.slots.standing(pool)).limit));
   const nearHead = slots * 2;
   const [position, holdSeconds] = await Promise.all([
     deps.slots.position(pool, queued, nearHead),
@@ -170,7 +311,13 @@ export const acquireSlot = async (
     acquired: false,
     position,
     queuedAt: queued.queuedAt,
-    waitSeconds: queueWaitSeconds({ position, nearHead, slots, holdSeconds }),
+    waitSeconds: queueWaitSeconds({
+      position,
+      nearHead,
+      slots,
+      holdSeconds,
+      waitedSeconds: (Date.parse(now()) - Date.parse(queued.queuedAt)) / 1000,
+    }),
   };
 };
 
@@ -215,8 +362,74 @@ export const releaseSlot = async (
     job.jobId,
     options.copyEnded ? deps.clock.now().toISOString() : undefined,
   );
+  // A pool kept below its slots looks whether the copies that are not snaprelay's have freed up.
+  if (options.copyEnded) await lookAgain(pool, deps);
   // Always, even when nothing was released now: a retried step's first attempt may have freed
   // the slot and failed before handing it on.
+  await passOn(pool, deps);
+};
+
+/**
+ * For a pool kept below its configured slots, and not looked at for LIMIT_RECHECK_SECONDS:
+ * counts the copies in its account and region that are not snaprelay's and moves the pool's limit
+ * to the places they leave (up as they finish). Never fails its caller: a look that did not go
+ * through is made by the next copy's end or the sweeper's next walk. Answers the limit it wrote.
+ */
+export const lookAgain = async (
+  pool: SlotPool,
+  deps: StepDeps,
+  /** The pool's limit, when the caller has just read the pool (none: read here). */
+  read?: { limit?: PoolLimit },
+): Promise<PoolLimit | undefined> => {
+  try {
+    const configured = slotLimitOf(deps.settings.copySlots, pool.region);
+    const { limit } = read ?? (await deps.slots.standing(pool));
+    if (!isLowered(configured, limit)) return undefined;
+    if (!isOlderThan(limit.checkedAt, LIMIT_RECHECK_SECONDS, deps)) return undefined;
+    const foreign = await deps.snapshots.countForeignPending(pool.accountId, pool.region);
+    const next = limitAfterLook({
+      current: limit,
+      configured,
+      foreign,
+      now: deps.clock.now().toISOString(),
+    });
+    if (!next || !(await deps.slots.setLimit(pool, next, limit))) return undefined;
+    return next;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The cloud refused the copy for its own copy capacity: it has fewer places than the pool gives.
+ * The pool's limit comes down to the places left, and the copy gives its slot back and waits
+ * again at the place it first joined the queue (so at the head: it was granted already), to be
+ * given a slot by the queue's rule when one frees under the new limit. Safe to run again: the
+ * limit is set from what the cloud and the pool show now, and a copy no longer holding keeps
+ * its place in the queue.
+ */
+export const refusedForCapacity = async (
+  job: Pick<ReplicationJob, "accountId" | "jobId">,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<void> => {
+  const pool = poolOf(job, destinationRegion);
+  const configured = slotLimitOf(deps.settings.copySlots, destinationRegion);
+  const [standing, foreign, holds] = await Promise.all([
+    deps.slots.standing(pool),
+    deps.snapshots.countForeignPending(job.accountId, destinationRegion).catch(() => undefined),
+    deps.slots.heldSince(pool, job.jobId),
+  ]);
+  const next = limitAfterRefusal({
+    current: standing.limit,
+    configured,
+    foreign,
+    othersHolding: standing.inUse - (holds ? 1 : 0),
+    now: deps.clock.now().toISOString(),
+  });
+  // Refused only when another writer set the limit meanwhile, from a look as fresh as this one.
+  await deps.slots.setLimit(pool, next, standing.limit);
+  await deps.slots.requeue(pool, job.jobId);
   await passOn(pool, deps);
 };
 
@@ -317,8 +530,10 @@ const reclaimPool = async (
   queueLooks: number,
   report: ReclaimReport,
 ): Promise<void> => {
-  const { holders, queueLength } = await deps.slots.view(pool);
+  const { holders, queueLength, limit } = await deps.slots.view(pool);
   deps.metrics.queueLength(pool.region, queueLength, holders.length);
+  // Places that copies which are not snaprelay's have freed are given back before the hand-off.
+  await lookAgain(pool, deps, { ...(limit ? { limit } : {}) });
   for (const { jobId, since, wakeToken } of holders) {
     const job = await deps.jobs.get(jobId);
     if (!isOver(job, pool.region)) {

@@ -8,7 +8,8 @@
  * - `transient`: the service was busy for a moment; every task's common retrier tries again.
  * - `throttled`: the cloud throttled snaprelay; retried more slowly.
  * - `claimed`: another attempt holds the copy's start; retried until its claim runs out.
- * - `capacity`: the cloud refused a copy for its own copy capacity; retried a few times.
+ * - `capacity`: the cloud refused a copy for its own copy capacity; not retried in place: the
+ *   copy gives its slot back and queues again, under the pool's lowered limit (copy-queue.ts).
  * A code with no class is not retried: the Catch decides.
  */
 export type RetryClass = "transient" | "throttled" | "claimed" | "capacity";

@@ -183,6 +183,12 @@ export interface SnapshotProvider {
   /** Snapshots the account holds in `region`, pending copies included. */
   countOwned(accountId: string, region: string): Promise<number>;
   /**
+   * The copies pending in `region` that the account holds and that are not snaprelay's (they do
+   * not carry its job tag): another tool's copies, which take places of the cloud's copy limit
+   * that snaprelay's slots do not count.
+   */
+  countForeignPending(accountId: string, region: string): Promise<number>;
+  /**
    * The ids of the account's volumes in `region` that the selector names: those listed in
    * `volumeIds` that exist, and those carrying every tag in `tags`.
    */
@@ -234,6 +240,25 @@ export interface SlotPoolView {
    */
   holders: { jobId: string; since: string; wakeToken?: string }[];
   queueLength: number;
+  /** The pool's own limit, once the cloud's room has set one. */
+  limit?: PoolLimit;
+}
+
+/**
+ * How many places the cloud leaves a pool: fewer than its configured slots while copies that are
+ * not snaprelay's take some of the cloud's own limit. Kept on the pool; every grant keeps within it.
+ */
+export interface PoolLimit {
+  /** The places the pool may hold now (0: the cloud's whole limit is taken by others' copies). */
+  places: number;
+  /** Why: the cloud refused a copy, or showed copies that are not snaprelay's (or no more). */
+  reason: "refused" | "foreign";
+  /** The copies that were not snaprelay's, as last seen (undefined: the cloud could not be asked). */
+  foreignPending?: number;
+  /** When `places` last changed. */
+  changedAt: string;
+  /** When the cloud was last looked at for it. */
+  checkedAt: string;
 }
 
 /**
@@ -281,6 +306,20 @@ export interface CopySlots {
   position(pool: SlotPool, queued: QueuedCopy, upTo?: number): Promise<number>;
   /** How many slots of the pool are held now: one small read. */
   inUse(pool: SlotPool): Promise<number>;
+  /** The slots held now and the pool's own limit, if it has one: one small read. */
+  standing(pool: SlotPool): Promise<{ inUse: number; limit?: PoolLimit }>;
+  /**
+   * Records the pool's own limit: from then on no slot is given beyond `limit.places` (nor beyond
+   * the `limit` a caller passes), whoever asks. Only over `previous` (the limit as the caller read
+   * it; undefined: none yet): false, and nothing written, if another writer changed it since.
+   */
+  setLimit(pool: SlotPool, limit: PoolLimit, previous: PoolLimit | undefined): Promise<boolean>;
+  /**
+   * Gives a holder's slot back and puts it in the queue at the place it first joined it (a copy
+   * that took a free slot at once: when it took it), in one step; answers its place in the queue
+   * (its entry as it stands if it holds no slot and waits already; undefined if neither).
+   */
+  requeue(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined>;
   view(pool: SlotPool): Promise<SlotPoolView>;
   /** Every pool that has ever given a slot (a pool with a queue has), for the sweeper. */
   pools(): Promise<SlotPool[]>;
@@ -676,6 +715,40 @@ export interface Metrics {
   queueLength(destinationRegion: string, waiting: number, inUse: number): void;
   /** A DR target's newest recovery point grew older than its policy's RPO. */
   rpoBreached(destinationRegion: string): void;
+  /**
+   * One sweep's replay of copy events the copyEvents function failed on: handled again, dropped
+   * as never handleable (malformed, not a tenant's), or left in the queue for a later sweep.
+   */
+  failedCopyEventsReplayed(counts: { replayed: number; dropped: number; left: number }): void;
+}
+
+/** A record of a failed copy event, as the queue holds it until it is deleted. */
+export interface FailedEvent {
+  /** The queue's id of the record. */
+  id: string;
+  /**
+   * The record as sent: Lambda's invocation record of the failed asynchronous invocation (its
+   * `requestPayload` is the event), or the event alone, from a dead-letter queue.
+   */
+  body: string;
+  /** What `delete` takes; good for this receive only. */
+  receipt: string;
+  /** How many times the record was received, this time included. */
+  receiveCount: number;
+}
+
+/**
+ * Where the copy events that copyEvents failed on wait (Lambda's on-failure destination for it):
+ * the sweeper takes each in turn and deletes it once handled.
+ */
+export interface FailedEvents {
+  /**
+   * Up to `max` (1 to 10) records, none received by another call until the queue's visibility
+   * timeout has passed: a record not deleted by then comes back. May answer fewer than there are.
+   */
+  receive(max: number): Promise<FailedEvent[]>;
+  /** Deletes a received record for good; deleting one already deleted is harmless. */
+  delete(receipt: string): Promise<void>;
 }
 
 /**

@@ -66,15 +66,6 @@ export const RETRY_POLICIES = {
     BackoffRate: 1,
     JitterStrategy: "NONE",
   },
-  /** EC2 refused the copy for its own copy capacity: a few tries before the state waits longer. */
-  CopyCapacityExceeded: {
-    ErrorEquals: codesRetried("capacity"),
-    IntervalSeconds: 5,
-    MaxAttempts: 6,
-    BackoffRate: 1.5,
-    MaxDelaySeconds: 60,
-    JitterStrategy: "FULL",
-  },
   /** A step whose work is worth trying again whatever failed (retention prunes what it can). */
   AnyError: {
     ErrorEquals: ["States.ALL"],

@@ -2,8 +2,10 @@
 // in the destination, is returned instead of starting another; two attempts at once are kept
 // apart by a conditional claim in the job store.
 import { cleanUpCancelled } from "./cancel-job.js";
+import { poolOf, refusedForCapacity } from "./copy-queue.js";
 import { copyIdentityTags, copyTags } from "./copy-tags.js";
-import { DomainError } from "./errors.js";
+import { DomainError, isDomainError } from "./errors.js";
+import type { ReplicationJob } from "./job.js";
 import { loadCopy } from "./load-job.js";
 import { recordPolicyCopy } from "./policies/policy-copies.js";
 import { nextWait } from "./poll-copy.js";
@@ -54,6 +56,8 @@ export const startCopy = async (
   }
 
   let destinationSnapshotId: string;
+  /** CopySnapshot was called: a refusal for capacity is the cloud's answer to it. */
+  let askedTheCloud = false;
   try {
     // A previous attempt may have started the copy and died before recording it.
     const found = await deps.snapshots.findCopy(
@@ -67,6 +71,10 @@ export const startCopy = async (
       found && Date.parse(found.startTime) >= Date.parse(job.createdAt) - CLOCK_SKEW_MS
         ? found
         : undefined;
+    if (!existing) {
+      await assertNotBackInQueue(job, destinationRegion, deps);
+      askedTheCloud = true;
+    }
     destinationSnapshotId =
       existing?.snapshotId ??
       (await deps.snapshots.startCopy({
@@ -81,6 +89,11 @@ export const startCopy = async (
     // The cloud refused (throttled, destination full): no copy was made, so free the claim and
     // let the state machine's retry start it without waiting out the lease.
     await deps.jobs.releaseCopyStart(jobId, destinationRegion, now).catch(() => {});
+    // Full: the pool has fewer places than it gave. The copy gives its slot back and waits at its
+    // place in the queue; the state machine takes it back to AcquireSlot.
+    if (askedTheCloud && isDomainError(error, "CopyCapacityExceeded")) {
+      await refusedForCapacity(job, destinationRegion, deps);
+    }
     throw error;
   }
 
@@ -115,6 +128,24 @@ export const startCopy = async (
     Math.max(0, (now.getTime() - Date.parse(job.createdAt)) / 1000),
   );
   return started(destinationSnapshotId);
+};
+
+/**
+ * A copy the cloud refused went back to the queue; if the step that did so died before the state
+ * machine heard of it, its retry lands here, holding no slot: it must not copy, but wait again.
+ */
+const assertNotBackInQueue = async (
+  job: ReplicationJob,
+  destinationRegion: string,
+  deps: StepDeps,
+): Promise<void> => {
+  const pool = poolOf(job, destinationRegion);
+  if (!(await deps.slots.queued(pool, job.jobId))) return;
+  if (await deps.slots.heldSince(pool, job.jobId)) return;
+  throw new DomainError(
+    "CopyCapacityExceeded",
+    `The copy of job ${job.jobId} to ${destinationRegion} waits in the queue for a place the cloud can take; it holds no slot yet.`,
+  );
 };
 
 /**

@@ -1,7 +1,8 @@
 // The function EventBridge calls with each EBS copySnapshot event (see serverless.yml): ends the
 // wait of the copy it is about. Other events, events of accounts that are not tenants, and events
 // about snapshots snaprelay did not start, change nothing. A failure is thrown, so Lambda runs the
-// event again (twice at most: an asynchronous invocation's retries).
+// event again (twice at most: an asynchronous invocation's retries), then sends its record to the
+// function's on-failure destination, from which the sweeper replays it (core/replay-copy-events.ts).
 import { onCopyEvent, readCopyEvent, rememberedTenants } from "../core/copy-events.js";
 import { logger } from "../logger.js";
 import { ENTRY_FUNCTIONS } from "../manifest.js";

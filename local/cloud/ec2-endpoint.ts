@@ -1,6 +1,6 @@
 // The EC2 side of the Query API: the account of the key that signed the request (once its SigV4
 // signature holds), the region from its scope, one operation on that account's resources, one XML
-// answer in EC2's form.
+// answer in EC2's form. Every CopySnapshot it refuses is counted in the caller's account.
 import { cloudLog } from "../log.js";
 import { WireError } from "../wire-error.js";
 import { operationFor } from "./api/operations.js";
@@ -27,10 +27,16 @@ export function ec2Endpoint({
   authenticate,
 }: Ec2EndpointDeps): QueryHandler {
   return async ({ requestId, params, received }) => {
+    // Who asked for a copy where, once the signature holds: a refused CopySnapshot is counted in
+    // that account and region.
+    let copyRequest: { accountId: string; region: string } | undefined;
     try {
       traffic.requests++;
       // With a custom endpoint EC2 clients carry the region only in the credential scope.
       const { principal, region } = await authenticate(received, "ec2");
+      if (params.optional("Action") === "CopySnapshot") {
+        copyRequest = { accountId: principal.accountId, region };
+      }
       if (faults.throttlesThisCall()) {
         traffic.throttledRequests++;
         throw requestLimitExceeded();
@@ -55,7 +61,13 @@ export function ec2Endpoint({
       }
       return { httpStatus: 200, xml: successDocument(action, requestId, members) };
     } catch (error) {
-      return ec2ErrorAnswer(error, requestId);
+      const answer = ec2ErrorAnswer(error, requestId);
+      const code = error instanceof WireError ? error.code : "InternalError";
+      // DryRun's answer is an error in form only: the call would have been taken.
+      if (copyRequest && code !== "DryRunOperation") {
+        accounts.get(copyRequest.accountId).copies.refused(copyRequest.region, code);
+      }
+      return answer;
     }
   };
 }

@@ -29,6 +29,15 @@ export const noCopies = (): CopyCounters => ({
   blocksTransferred: 0,
 });
 
+/** CopySnapshot calls the cloud refused, by destination region, then by error code. */
+export type CopyRefusals = Record<string, Record<string, number>>;
+
+/**
+ * Snapshots made by CopySnapshot that were deleted, by region and by the state they were in: a
+ * pending one's copy was cancelled, a completed one was kept no longer.
+ */
+export type DeletedCopies = Record<string, { pending: number; completed: number; error: number }>;
+
 export interface CopyRequest {
   sourceRegion: string;
   source: Snapshot;
@@ -41,6 +50,10 @@ export class SnapshotCopies {
   readonly counters = noCopies();
   /** The most copies pending into each region at once, since this server started. */
   readonly mostPendingInto = new Map<string, number>();
+  /** Every CopySnapshot refused since this server started (see `refused`). */
+  readonly refusals: CopyRefusals = {};
+  /** Every copy deleted since this server started, pending or not (see `cancel`). */
+  readonly deletions: DeletedCopies = {};
   private readonly engine: CopyEngine;
 
   constructor(
@@ -128,11 +141,39 @@ export class SnapshotCopies {
     this.startEngine(copy);
   }
 
-  /** The destination snapshot is being deleted: stop copying into it. */
+  /**
+   * A CopySnapshot into `destinationRegion` was refused with `code` (the copy limit, a throttle,
+   * a bad parameter): counted, since a caller that retries and gets past it leaves no other trace.
+   */
+  refused(destinationRegion: string, code: string): void {
+    const byCode = this.refusals[destinationRegion] ?? {};
+    byCode[code] = (byCode[code] ?? 0) + 1;
+    this.refusals[destinationRegion] = byCode;
+  }
+
+  /**
+   * A snapshot is being deleted: if it was made by CopySnapshot its deletion is counted by the state
+   * it was in, and if its copy is still pending, the copy stops.
+   */
   cancel(destinationSnapshotId: string): void {
+    this.countDeletion(destinationSnapshotId);
     if (!this.store.copies.delete(destinationSnapshotId)) return;
     this.engine.cancel(destinationSnapshotId);
     this.counters.cancelled++;
+  }
+
+  private countDeletion(snapshotId: string): void {
+    for (const [region, world] of this.store.regions()) {
+      const snapshot = world.snapshots.get(snapshotId);
+      // Only copies carry a copy report.
+      if (!snapshot?.copyReport) continue;
+      const counts = this.deletions[region] ?? { pending: 0, completed: 0, error: 0 };
+      const state =
+        snapshot.state === "completed" || snapshot.state === "error" ? snapshot.state : "pending";
+      counts[state]++;
+      this.deletions[region] = counts;
+      return;
+    }
   }
 
   /** After a restart: carry on with every copy that was pending, from the block it had reached. */

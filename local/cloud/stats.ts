@@ -2,7 +2,13 @@
 // for each account and summed over the whole cloud, and the local STS's AssumeRole calls.
 import type { BlockStore } from "./block-store.js";
 import type { CopyEventCounts } from "./copy-events.js";
-import { type CopyCounters, noCopies, type SnapshotCopies } from "./snapshot-copies.js";
+import {
+  type CopyCounters,
+  type CopyRefusals,
+  type DeletedCopies,
+  noCopies,
+  type SnapshotCopies,
+} from "./snapshot-copies.js";
 import type { CloudStore } from "./store.js";
 
 export interface RegionStats {
@@ -28,6 +34,13 @@ export interface AccountStats {
   regions: Record<string, RegionStats>;
   /** Copies started, completed, failed and cancelled, and bytes they sent, since this server started. */
   copies: CopyCounters;
+  /**
+   * CopySnapshot calls refused since this server started, by destination region and error code
+   * (ResourceLimitExceeded, RequestLimitExceeded, ...); summed over the cloud, every account's.
+   */
+  copyRefusals: CopyRefusals;
+  /** Snapshots made by CopySnapshot deleted since this server started, by region and state. */
+  deletedCopies: DeletedCopies;
 }
 
 export interface StsStats {
@@ -65,7 +78,12 @@ export function accountStats(
       blocks: blocks.count(name),
     };
   }
-  return { regions, copies: { ...copies.counters } };
+  return {
+    regions,
+    copies: { ...copies.counters },
+    copyRefusals: structuredClone(copies.refusals),
+    deletedCopies: structuredClone(copies.deletions),
+  };
 }
 
 export function cloudStats(
@@ -76,7 +94,21 @@ export function cloudStats(
 ): LocalCloudStats {
   const regions: Record<string, RegionStats> = {};
   const copies = noCopies();
+  const copyRefusals: CopyRefusals = {};
+  const deletedCopies: DeletedCopies = {};
   for (const account of Object.values(accounts)) {
+    for (const [name, byCode] of Object.entries(account.copyRefusals)) {
+      const total = copyRefusals[name] ?? {};
+      for (const [code, count] of Object.entries(byCode)) total[code] = (total[code] ?? 0) + count;
+      copyRefusals[name] = total;
+    }
+    for (const [name, byState] of Object.entries(account.deletedCopies)) {
+      const total = deletedCopies[name] ?? { pending: 0, completed: 0, error: 0 };
+      total.pending += byState.pending;
+      total.completed += byState.completed;
+      total.error += byState.error;
+      deletedCopies[name] = total;
+    }
     for (const [name, region] of Object.entries(account.regions)) {
       const total = regions[name];
       regions[name] = total
@@ -93,5 +125,5 @@ export function cloudStats(
       copies[counter] += account.copies[counter];
     }
   }
-  return { regions, copies, accounts, sts, events, ...traffic };
+  return { regions, copies, copyRefusals, deletedCopies, accounts, sts, events, ...traffic };
 }

@@ -8,11 +8,16 @@
 // The copy-length scenarios run with the cloud's copy events (at 100×, BENCH_EVENTS_SPEED), with
 // 30% of them lost, with none (the waits' safety polls alone), and with none and a fixed poll (at
 // 1000×, BENCH_COPY_SPEED), each after a warm-up copy.
-//   --scenarios burst,foreign,copy-seconds   which to run (all by default)
+//   --multi-jobs 200                         multi-destination: jobs, each to every supported region
+//   --long-queue-hours 52                    long queue: how long the copies ahead last (clock h)
+//   --policies 500 --volumes 1000 --accounts 10   top of the hour, at real speed
+//   --scenarios burst,foreign,copy-seconds,multi-destination,long-queue,top-of-hour
+//                                            which to run (all by default)
 import { parseArgs } from "node:util";
 import type { ScenarioResult } from "./metrics.js";
 import { type BenchRun, currentCommit, machine, renderTable, saveRun } from "./results.js";
 import { runScenario, type ScenarioPlan } from "./run-scenario.js";
+import { runTopOfTheHour } from "./top-of-the-hour.js";
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +26,15 @@ const { values } = parseArgs({
     destination: { type: "string", default: "ap-mumbai" },
     "copy-seconds": { type: "string", default: "60,3600,86400" },
     poll: { type: "string", default: "fixed:30" },
-    scenarios: { type: "string", default: "burst,foreign,copy-seconds" },
+    "multi-jobs": { type: "string", default: "200" },
+    "long-queue-hours": { type: "string", default: "52" },
+    policies: { type: "string", default: "500" },
+    volumes: { type: "string", default: "1000" },
+    accounts: { type: "string", default: "10" },
+    scenarios: {
+      type: "string",
+      default: "burst,foreign,copy-seconds,multi-destination,long-queue,top-of-hour",
+    },
   },
 });
 
@@ -29,9 +42,20 @@ const fail = (message: string): never => {
   console.error(`bench: ${message}`);
   process.exit(2);
 };
-const jobs = Number(values.jobs);
-if (!Number.isInteger(jobs) || jobs < 1)
-  fail(`--jobs must be a whole number above 0, not ${values.jobs}`);
+const wholeNumber = (option: string, text: string): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    fail(`--${option} must be a whole number above 0, not ${text}`);
+  return value;
+};
+const jobs = wholeNumber("jobs", values.jobs);
+const multiJobs = wholeNumber("multi-jobs", values["multi-jobs"]);
+const longQueueHours = wholeNumber("long-queue-hours", values["long-queue-hours"]);
+const topOfTheHour = {
+  policies: wholeNumber("policies", values.policies),
+  volumes: wholeNumber("volumes", values.volumes),
+  accounts: wholeNumber("accounts", values.accounts),
+};
 const copySeconds = values["copy-seconds"].split(",").map(Number);
 if (copySeconds.some((seconds) => !Number.isInteger(seconds) || seconds < 1)) {
   fail(`--copy-seconds must be whole seconds separated by commas, not ${values["copy-seconds"]}`);
@@ -40,6 +64,22 @@ const fixed = /^fixed:(\d+)$/.exec(values.poll);
 if (!fixed) fail(`--poll must be fixed:<seconds>, not ${values.poll}`);
 const fixedSeconds = Number(fixed?.[1]);
 const wanted = new Set(values.scenarios.split(","));
+const known = [
+  "burst",
+  "foreign",
+  "copy-seconds",
+  "multi-destination",
+  "long-queue",
+  "top-of-hour",
+];
+for (const name of wanted)
+  if (!known.includes(name)) fail(`--scenarios knows ${known.join(", ")}, not ${name}`);
+// Every region a job may copy into (serverless.yml's SUPPORTED_REGIONS) but its source's.
+const SUPPORTED_REGIONS = (
+  process.env.SUPPORTED_REGIONS ??
+  "ap-beijing,ap-shanghai,ap-guangzhou,ap-chengdu,ap-chongqing,ap-mumbai,ap-guangzhou-open"
+).split(",");
+const everyDestination = SUPPORTED_REGIONS.filter((region) => region !== "ap-shanghai");
 const log = values.json
   ? (line: string) => console.error(line)
   : (line: string) => console.log(line);
@@ -50,11 +90,11 @@ const burstCopySeconds = Number(process.env.BENCH_BURST_COPY_SECONDS ?? 300);
 const burst: ScenarioPlan = {
   name: "burst",
   jobs,
-  destination: values.destination,
+  destinations: [values.destination],
   clockSpeed: burstSpeed,
   copySeconds: [burstCopySeconds],
   slots: 20,
-  otherAccountWhenQueued: Math.min(100, Math.floor(jobs / 2)),
+  otherAccountWhenQueued: Math.min(100, Math.floor(jobs / 4)),
   log,
 };
 const plans: ScenarioPlan[] = [];
@@ -71,7 +111,7 @@ if (wanted.has("copy-seconds")) {
   // A day's copy takes 86 s at a thousand times real speed.
   const lengths: Omit<ScenarioPlan, "name"> = {
     jobs: copySeconds.length,
-    destination: values.destination,
+    destinations: [values.destination],
     clockSpeed: Number(process.env.BENCH_COPY_SPEED ?? 1000),
     copySeconds,
     slots: 20,
@@ -102,10 +142,41 @@ if (wanted.has("copy-seconds")) {
   });
 }
 
+if (wanted.has("multi-destination")) {
+  // Each job to every region at once: six copy queues fed by the same executions.
+  plans.push({
+    ...burst,
+    name: "multi-destination",
+    jobs: multiJobs,
+    destinations: everyDestination,
+    otherAccountWhenQueued: undefined,
+  });
+}
+if (wanted.has("long-queue")) {
+  // Twenty copies of other jobs fill each region's slots for --long-queue-hours; the measured job
+  // (an hour's copy to each region) waits behind them at the head of every queue, for the hours
+  // less the minutes the copies ahead ran before it asked (1 to 1.6 clock hours in a 12-hour
+  // trial), so 52 hours make a wait of 48 at least. At 500× they take about six real minutes.
+  plans.push({
+    name: "long queue",
+    jobs: 1,
+    destinations: everyDestination,
+    clockSpeed: Number(process.env.BENCH_LONG_QUEUE_SPEED ?? 500),
+    copySeconds: [3_600],
+    slots: 20,
+    ahead: { jobs: 20, copySeconds: longQueueHours * 3_600 },
+    timeoutMs: 4 * 3_600_000,
+    log,
+  });
+}
+
 const startedAt = new Date().toISOString();
 const commit = currentCommit();
 const results: ScenarioResult[] = [];
 for (const plan of plans) results.push(await runScenario(plan));
+if (wanted.has("top-of-hour")) {
+  results.push(await runTopOfTheHour({ ...topOfTheHour, destination: values.destination, log }));
+}
 
 const run: BenchRun = {
   command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim().replace(/ --$/, ""),

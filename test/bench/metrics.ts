@@ -1,15 +1,27 @@
-// The benchmark's numbers for one scenario, from what the run collected: the copies' timelines
-// (from their executions' histories), the jobs as they ended, samples of the region's slots and
-// the cloud's copies. Pure. Times come in real ms and go out in the compressed clock's units.
+// The benchmark's numbers for one scenario, from what the run collected: the copies' timelines and
+// the executions (from their histories), the jobs as they ended, samples of the regions' slots, and
+// what the local cloud counted (its refusals, its most pending copies, the copies deleted). Pure.
+// Times come in real ms and go out in the compressed clock's units; every median and percentile
+// goes out with the count of samples it was taken over.
 import type { CopyTimeline } from "./timelines.js";
 
 export interface RegionSample {
   /** Real epoch ms. */
   at: number;
+  /** The destination region sampled (the scenario's only one when absent). */
+  region?: string;
   /** Copies pending in the destination region, as the cloud counts them (this account's). */
   pendingCopies: number;
   /** Copies waiting for a slot, as snaprelay's queue counts them. */
   queueLength: number;
+}
+
+export interface EndedCopy {
+  region: string;
+  /** Clock ms the cloud spent transferring the copy (start to completion). */
+  transferMs: number | undefined;
+  /** Real epoch ms at which the cloud finished the copy. */
+  cloudCompletedAt: number | undefined;
 }
 
 export interface EndedJob {
@@ -19,10 +31,27 @@ export interface EndedJob {
   errors: string[];
   /** Clock ms from creation to its last change. */
   durationMs: number;
-  /** Clock ms the cloud spent transferring its copy (start to completion). */
-  transferMs: number | undefined;
-  /** Real epoch ms at which the cloud finished its copy. */
-  cloudCompletedAt: number | undefined;
+  copies: EndedCopy[];
+}
+
+/** One execution of a job (its own, or one that adopted it), as its history shows it. */
+export interface ExecutionCount {
+  jobId: string;
+  name: string;
+  /** Events in its history. */
+  events: number;
+  /** State transitions as Step Functions bills them (see billedTransitions). */
+  transitions: number;
+}
+
+/** What the local cloud counted over the run, in every account. */
+export interface CloudCounts {
+  /** CopySnapshot calls refused, by destination region, then by error code. */
+  refusals: Record<string, Record<string, number>>;
+  /** The most copies pending at once, by `<account> <region>`: every copy, snaprelay's or not. */
+  mostPending: Record<string, number>;
+  /** Copies deleted while pending, once completed, or once failed. */
+  deletedCopies: { pending: number; completed: number; error: number };
 }
 
 export interface ScenarioInput {
@@ -30,17 +59,25 @@ export interface ScenarioInput {
   clockSpeed: number;
   slots: number;
   jobs: EndedJob[];
+  /** One per copy (a job to n regions has n). */
   timelines: CopyTimeline[];
+  executions: ExecutionCount[];
   samples: RegionSample[];
-  /** The cloud's high-water mark of pending copies in the region, this account's. */
+  /** The cloud's high-water mark of pending copies in the destinations, the jobs' account's. */
   maxPending: number;
+  cloud: CloudCounts;
+  /** Copies the jobs recorded that the cloud no longer has completed, after the run (null: not looked). */
+  recordedCopiesLost: number | null;
   /** Extra figures a scenario adds (e.g. another account's wait). */
   extra?: Record<string, unknown>;
 }
 
+/** A distribution, and how many values it was taken over. */
 export interface Spread {
   median: number;
+  p99: number;
   max: number;
+  count: number;
 }
 
 export interface ScenarioResult {
@@ -50,18 +87,32 @@ export interface ScenarioResult {
   completed: number;
   failed: number;
   maxPending: number;
+  /** Every CopySnapshot the cloud refused, whoever asked and whether or not a retry got past it. */
+  cloudRefusals: { total: number; byCode: Record<string, number> };
+  /** The same, by destination region and code. */
+  cloudRefusalsByRegion: Record<string, Record<string, number>>;
+  /** The cloud's most pending copies of any account in any region: snaprelay's and others'. */
+  cloudMaxPending: number;
+  /** The same, by `<account> <region>`. */
+  cloudMaxPendingByPool: Record<string, number>;
   resourceLimitErrorsInJobs: number;
   slotUtilization: number | null;
   queueOrderViolations: number;
   slotHandoffSeconds: Spread | null;
   pollsPerCopy: Spread | null;
-  transitionsPerJob: { median: number } | null;
-  detectLatencySeconds: { max: number } | null;
-  overheadMs: { p50: number; p99: number } | null;
+  transitionsPerJob: (Spread & { total: number }) | null;
+  historyEventsPerExecution: Spread | null;
+  /** Executions that took over a job whose own execution ended first (`<jobId>-adopted-N`). */
+  adoptedExecutions: number;
+  detectLatencySeconds: Spread | null;
+  overheadMs: Spread | null;
+  /** Recorded copies lost and copies the cloud saw deleted: recovery must delete none. */
+  copiesDeleted: { recordedLost: number | null; pending: number; completed: number };
   [extra: string]: unknown;
 }
 
 const CLOUD_LIMIT = /ResourceLimitExceeded|CopyCapacityExceeded|copies in progress/;
+const ADOPTED = /-adopted-\d+$/;
 
 /** The value at quantile `q` (0..1) of `values`, nearest rank; undefined when there are none. */
 export const quantile = (values: readonly number[], q: number): number | undefined => {
@@ -71,32 +122,47 @@ export const quantile = (values: readonly number[], q: number): number | undefin
   return sorted[rank];
 };
 
-const spread = (values: readonly number[]): Spread | null => {
+/** Median, 99th percentile and maximum of `values` with their count; null when there are none. */
+export const spreadOf = (values: readonly number[]): Spread | null => {
   const median = quantile(values, 0.5);
+  const p99 = quantile(values, 0.99);
   const max = quantile(values, 1);
-  return median === undefined || max === undefined ? null : { median, max };
+  return median === undefined || p99 === undefined || max === undefined
+    ? null
+    : { median, p99, max, count: values.length };
 };
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+const byRegion = <T extends { region?: string | undefined }>(items: readonly T[]) => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = item.region ?? "";
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return [...groups.values()];
+};
+
 /**
  * Copies given a slot while an older copy of the same region still waited for one: a copy X is
- * counted when some Y joined the queue before X asked for a slot, yet was given its slot after X.
- * (Given, not started: a woken copy's first step may lag its wake-up by a few milliseconds.)
+ * counted when some Y of its region joined the queue before X asked for a slot, yet was given its
+ * slot after X. (Given, not started: a woken copy's first step may lag its wake-up by a few ms.)
  */
 export const queueOrderViolations = (timelines: readonly CopyTimeline[]): number => {
-  const waited = timelines.filter(
-    (t): t is CopyTimeline & { queuedAt: number; grantedAt: number } =>
-      t.queuedAt !== undefined && t.grantedAt !== undefined,
-  );
   let violations = 0;
-  for (const copy of timelines) {
-    // A copy that never waited arrived when it took its slot.
-    const arrived = copy.queuedAt ?? copy.grantedAt;
-    if (arrived === undefined || copy.grantedAt === undefined) continue;
-    const granted = copy.grantedAt;
-    if (waited.some((older) => older.queuedAt < arrived && older.grantedAt > granted)) {
-      violations++;
+  for (const region of byRegion(timelines)) {
+    const waited = region.filter(
+      (t): t is CopyTimeline & { queuedAt: number; grantedAt: number } =>
+        t.queuedAt !== undefined && t.grantedAt !== undefined,
+    );
+    for (const copy of region) {
+      // A copy that never waited arrived when it took its slot.
+      const arrived = copy.queuedAt ?? copy.grantedAt;
+      if (arrived === undefined || copy.grantedAt === undefined) continue;
+      const granted = copy.grantedAt;
+      if (waited.some((older) => older.queuedAt < arrived && older.grantedAt > granted)) {
+        violations++;
+      }
     }
   }
   return violations;
@@ -104,7 +170,7 @@ export const queueOrderViolations = (timelines: readonly CopyTimeline[]): number
 
 /**
  * While the queue was not empty, copies in flight over the slots there were: 1 means no slot
- * stood idle while a copy waited for one.
+ * stood idle while a copy waited for one. Over every sample of every region.
  */
 export const slotUtilization = (samples: readonly RegionSample[], slots: number): number | null => {
   const busy = samples.filter((sample) => sample.queueLength > 0);
@@ -114,56 +180,122 @@ export const slotUtilization = (samples: readonly RegionSample[], slots: number)
 };
 
 /**
- * For each copy that waited: from the slot's release (the last one before the copy learnt it had
- * a slot) to the copy's CopySnapshot. Real time throughout.
+ * Turns the functions' clock (the queue's stamps) into real time. The clock runs `speed` times
+ * faster from an origin the stack chose; each copy's first AcquireSlot stamped the queue (or its
+ * grant) before its answer was recorded, so every copy bounds the origin from above, and the
+ * tightest bound is within one step's latency of it.
  */
-export const slotHandoffMs = (timelines: readonly CopyTimeline[]): number[] => {
-  const releases = timelines
-    .map((t) => t.releasedAt)
-    .filter((at): at is number => at !== undefined)
-    .sort((a, b) => a - b);
+export const clockToReal = (
+  timelines: readonly CopyTimeline[],
+  speed: number,
+): ((clockMs: number) => number) => {
+  if (speed <= 1) return (clockMs) => clockMs;
+  let origin = Number.POSITIVE_INFINITY;
+  for (const { askedAt, queuedAt, grantedAt } of timelines) {
+    const stamp = queuedAt ?? grantedAt;
+    if (askedAt === undefined || stamp === undefined) continue;
+    origin = Math.min(origin, (speed * askedAt - stamp) / (speed - 1));
+  }
+  if (!Number.isFinite(origin)) return (clockMs) => clockMs;
+  return (clockMs) => origin + (clockMs - origin) / speed;
+};
+
+/**
+ * For each copy that waited: from the release that freed its slot to its CopySnapshot, real ms.
+ * A region's slots are alike, so the slot a grant takes is the one freed longest ago and not yet
+ * taken: releases and grants (grants placed in real time by `toReal`) are walked in time order,
+ * each release freeing a slot and each grant taking the oldest freed one (the first grants take
+ * the slots that were never held). Every grant comes after the release it is paired with, and
+ * no release is counted twice, so a hand-off may read long (a slot left idle), never short.
+ */
+export const slotHandoffMs = (
+  timelines: readonly CopyTimeline[],
+  toReal: (clockMs: number) => number = (clockMs) => clockMs,
+): number[] => {
   const handoffs: number[] = [];
-  for (const copy of timelines) {
-    const { queuedAt, askedAt, slotAt, startedAt } = copy;
-    if (queuedAt === undefined || askedAt === undefined) continue;
-    if (slotAt === undefined || startedAt === undefined) continue;
-    const release = releases.filter((at) => at <= slotAt).at(-1);
-    if (release !== undefined && release >= askedAt) handoffs.push(startedAt - release);
+  for (const region of byRegion(timelines)) {
+    type Step = { at: number; release: true } | { at: number; release: false; copy: CopyTimeline };
+    const steps: Step[] = [];
+    for (const copy of region) {
+      if (copy.releasedAt !== undefined) steps.push({ at: copy.releasedAt, release: true });
+      const grantedAt = copy.grantedAt !== undefined ? toReal(copy.grantedAt) : copy.slotAt;
+      if (grantedAt !== undefined) steps.push({ at: grantedAt, release: false, copy });
+    }
+    // At the same moment a release comes first: the grant may be its hand-off.
+    steps.sort((a, b) => a.at - b.at || Number(b.release) - Number(a.release));
+    const freed: number[] = [];
+    for (const step of steps) {
+      if (step.release) {
+        freed.push(step.at);
+        continue;
+      }
+      const release = freed.shift();
+      const { queuedAt, startedAt } = step.copy;
+      if (release !== undefined && queuedAt !== undefined && startedAt !== undefined) {
+        handoffs.push(startedAt - release);
+      }
+    }
   }
   return handoffs;
 };
 
+/** Refusals over every region, in all and by error code. */
+export const refusalsOf = (
+  refusals: CloudCounts["refusals"],
+): { total: number; byCode: Record<string, number> } => {
+  const byCode: Record<string, number> = {};
+  let total = 0;
+  for (const codes of Object.values(refusals)) {
+    for (const [code, count] of Object.entries(codes)) {
+      byCode[code] = (byCode[code] ?? 0) + count;
+      total += count;
+    }
+  }
+  return { total, byCode };
+};
+
+/** A job's executions summed: the transitions the job was billed for. */
+export const transitionsByJob = (executions: readonly ExecutionCount[]): Map<string, number> => {
+  const byJob = new Map<string, number>();
+  for (const execution of executions) {
+    byJob.set(execution.jobId, (byJob.get(execution.jobId) ?? 0) + execution.transitions);
+  }
+  return byJob;
+};
+
+const copyKey = (jobId: string, region: string | undefined) => `${jobId} ${region ?? ""}`;
+
 export const scenarioResult = (input: ScenarioInput): ScenarioResult => {
   const { clockSpeed } = input;
   const clockSeconds = (realMs: number) => round((realMs * clockSpeed) / 1000);
-  // A copy's slot is given back when its end is recorded, or earlier, when its event hands the
-  // slot on: the cloud's end of the copy bounds the release from below, so the earlier of the two
-  // is taken (a hand-off may read a little long, never short).
-  const endedInCloud = new Map(input.jobs.map((job) => [job.jobId, job.cloudCompletedAt]));
-  const released = input.timelines.map((timeline) => {
-    const cloudEnd = endedInCloud.get(timeline.jobId);
-    return cloudEnd !== undefined && timeline.releasedAt !== undefined
-      ? { ...timeline, releasedAt: Math.min(timeline.releasedAt, cloudEnd) }
-      : timeline;
-  });
-  const handoffs = slotHandoffMs(released).map(clockSeconds);
-  const detect = input.jobs.flatMap((job) => {
-    const recorded = input.timelines.find((t) => t.jobId === job.jobId)?.completionRecordedAt;
-    return recorded !== undefined && job.cloudCompletedAt !== undefined
-      ? [clockSeconds(Math.max(0, recorded - job.cloudCompletedAt))]
+  const single = input.timelines.every((timeline) => timeline.region === undefined);
+  const endedInCloud = new Map<string, number | undefined>();
+  for (const job of input.jobs) {
+    for (const copy of job.copies) {
+      endedInCloud.set(copyKey(job.jobId, single ? undefined : copy.region), copy.cloudCompletedAt);
+    }
+  }
+  // Each copy's release is read from its history (see CopyTimeline.releasedAt): the end of the
+  // wait its event settled, or the step that gave the slot back. Not the cloud's end of the copy,
+  // which comes before the event reaches snaprelay: the hand-off starts when snaprelay frees the slot.
+  const handoffs = slotHandoffMs(input.timelines, clockToReal(input.timelines, clockSpeed)).map(
+    clockSeconds,
+  );
+  const detect = input.timelines.flatMap((timeline) => {
+    const recorded = timeline.completionRecordedAt;
+    const cloudEnd = endedInCloud.get(copyKey(timeline.jobId, timeline.region));
+    return recorded !== undefined && cloudEnd !== undefined
+      ? [clockSeconds(Math.max(0, recorded - cloudEnd))]
       : [];
   });
-  const overheads = input.jobs.flatMap((job) =>
-    job.status === "COMPLETED" && job.transferMs !== undefined
-      ? [Math.max(0, job.durationMs - job.transferMs)]
-      : [],
-  );
-  const transitions = quantile(
-    input.timelines.map((t) => t.transitions),
-    0.5,
-  );
-  const p50 = quantile(overheads, 0.5);
-  const p99 = quantile(overheads, 0.99);
+  const overheads = input.jobs.flatMap((job) => {
+    const transfers = job.copies.map((copy) => copy.transferMs);
+    if (job.status !== "COMPLETED" || transfers.length === 0) return [];
+    if (transfers.some((ms) => ms === undefined)) return [];
+    return [Math.round(Math.max(0, job.durationMs - Math.max(...(transfers as number[]))))];
+  });
+  const transitions = [...transitionsByJob(input.executions).values()];
+  const transitionSpread = spreadOf(transitions);
   return {
     name: input.name,
     clockSpeed,
@@ -171,19 +303,29 @@ export const scenarioResult = (input: ScenarioInput): ScenarioResult => {
     completed: input.jobs.filter((job) => job.status === "COMPLETED").length,
     failed: input.jobs.filter((job) => job.status !== "COMPLETED").length,
     maxPending: input.maxPending,
+    cloudRefusals: refusalsOf(input.cloud.refusals),
+    cloudRefusalsByRegion: input.cloud.refusals,
+    cloudMaxPending: Math.max(0, ...Object.values(input.cloud.mostPending)),
+    cloudMaxPendingByPool: input.cloud.mostPending,
     resourceLimitErrorsInJobs: input.jobs.filter((job) =>
       job.errors.some((message) => CLOUD_LIMIT.test(message)),
     ).length,
     slotUtilization: slotUtilization(input.samples, input.slots),
     queueOrderViolations: queueOrderViolations(input.timelines),
-    slotHandoffSeconds: spread(handoffs),
-    pollsPerCopy: spread(input.timelines.map((t) => t.polls)),
-    transitionsPerJob: transitions === undefined ? null : { median: transitions },
-    detectLatencySeconds: detect.length === 0 ? null : { max: Math.max(...detect) },
-    overheadMs:
-      p50 === undefined || p99 === undefined
-        ? null
-        : { p50: Math.round(p50), p99: Math.round(p99) },
+    slotHandoffSeconds: spreadOf(handoffs),
+    pollsPerCopy: spreadOf(input.timelines.map((t) => t.polls)),
+    transitionsPerJob: transitionSpread
+      ? { ...transitionSpread, total: transitions.reduce((sum, count) => sum + count, 0) }
+      : null,
+    historyEventsPerExecution: spreadOf(input.executions.map((execution) => execution.events)),
+    adoptedExecutions: input.executions.filter((execution) => ADOPTED.test(execution.name)).length,
+    detectLatencySeconds: spreadOf(detect),
+    overheadMs: spreadOf(overheads),
+    copiesDeleted: {
+      recordedLost: input.recordedCopiesLost,
+      pending: input.cloud.deletedCopies.pending,
+      completed: input.cloud.deletedCopies.completed,
+    },
     ...input.extra,
   };
 };

@@ -61,7 +61,10 @@ const cell = (value: unknown): string =>
       ? Object.values(value as Record<string, unknown>).join(" / ")
       : String(value);
 
-const COLUMNS: [string, (r: ScenarioResult) => unknown][] = [
+type Column = [title: string, get: (r: ScenarioResult) => unknown];
+
+/** The columns of runs kept before the cloud counted its refusals (their files have no more). */
+const LEGACY_COLUMNS: Column[] = [
   ["scenario", (r) => r.name],
   ["clock ×", (r) => r.clockSpeed],
   ["jobs", (r) => r.jobs],
@@ -79,23 +82,107 @@ const COLUMNS: [string, (r: ScenarioResult) => unknown][] = [
   ["wall s", (r) => r.wallSeconds],
 ];
 
+interface SpreadLike {
+  median?: number;
+  p99?: number;
+  max?: number;
+  count?: number;
+  total?: number;
+}
+
+/** Chosen figures of a spread, then its sample count: `3.1 / 9.8 (n=980)`. */
+const figures =
+  (...names: (keyof SpreadLike)[]) =>
+  (value: unknown): string => {
+    if (value === null || value === undefined) return "-";
+    const spread = value as SpreadLike;
+    const shown = names.map((name) => spread[name] ?? "-").join(" / ");
+    return spread.count === undefined ? shown : `${shown} (n=${spread.count})`;
+  };
+
+const COLUMNS: Column[] = [
+  ["scenario", (r) => r.name],
+  ["clock ×", (r) => r.clockSpeed],
+  ["jobs", (r) => r.jobs],
+  ["completed", (r) => r.completed],
+  ["failed", (r) => r.failed],
+  ["cloud refusals", (r) => r.cloudRefusals?.total],
+  ["maxPending (own / any)", (r) => `${r.maxPending} / ${r.cloudMaxPending ?? "-"}`],
+  ["slot use", (r) => r.slotUtilization],
+  ["order violations", (r) => r.queueOrderViolations],
+  ["hand-off s (med / p99 / max)", (r) => figures("median", "p99", "max")(r.slotHandoffSeconds)],
+  ["polls/copy (med / max)", (r) => figures("median", "max")(r.pollsPerCopy)],
+  [
+    "transitions/job (med / p99 / max; total)",
+    (r) =>
+      r.transitionsPerJob
+        ? `${figures("median", "p99", "max")(r.transitionsPerJob)}; ${r.transitionsPerJob.total}`
+        : "-",
+  ],
+  [
+    "history events/execution (p99 / max)",
+    (r) => figures("p99", "max")(r.historyEventsPerExecution),
+  ],
+  ["detect s (med / max)", (r) => figures("median", "max")(r.detectLatencySeconds)],
+  ["overhead ms (med / p99)", (r) => figures("median", "p99")(r.overheadMs)],
+  [
+    "copies deleted (lost / pending / completed)",
+    (r) =>
+      r.copiesDeleted
+        ? `${r.copiesDeleted.recordedLost ?? "-"} / ${r.copiesDeleted.pending} / ${r.copiesDeleted.completed}`
+        : "-",
+  ],
+  ["wall s", (r) => r.wallSeconds],
+];
+
+/** What a scenario found beyond the table's columns, one line each. */
+const extraLines = (result: ScenarioResult): string[] => {
+  const lines: string[] = [];
+  const say = (what: string, value: unknown) =>
+    lines.push(`${result.name}: ${what} ${JSON.stringify(value)}`);
+  if (result.cloudRefusals && result.cloudRefusals.total > 0) {
+    say("cloud refusals by code", result.cloudRefusals.byCode);
+  }
+  if (result.adoptedExecutions > 0) {
+    say("executions that adopted a job whose own had ended", result.adoptedExecutions);
+  }
+  if (result.otherAccount) say("another account's copy", result.otherAccount);
+  if (result.measured) say("the job behind the queue", result.measured);
+  if (result.startDelaySeconds !== undefined) {
+    say("from the due minute to each policy's jobs started, s", {
+      ...(result.startDelaySeconds as object),
+      policies: result.policies,
+      startedWithin120s: result.policiesStartedWithin120s,
+      notStarted: result.policiesNotStarted,
+      accountsFirstAfterAnotherLast: result.accountsFirstAfterAnotherLast,
+    });
+  }
+  if (result.copies) say("per copy", result.copies);
+  return lines;
+};
+
 /** The results as a Markdown table, then a line for each scenario's extra findings. */
 export const renderTable = (scenarios: readonly ScenarioResult[]): string => {
+  const legacy = scenarios.every((result) => result.cloudRefusals === undefined);
+  const columns = legacy ? LEGACY_COLUMNS : COLUMNS;
+  const show = (value: unknown) => (typeof value === "string" ? value : cell(value));
   const rows = [
-    COLUMNS.map(([title]) => title),
-    ...scenarios.map((r) => COLUMNS.map(([, get]) => cell(get(r)))),
+    columns.map(([title]) => title),
+    ...scenarios.map((r) => columns.map(([, get]) => show(get(r)))),
   ];
-  const widths = COLUMNS.map((_, index) =>
+  const widths = columns.map((_, index) =>
     Math.max(...rows.map((row) => (row[index] ?? "").length)),
   );
   const line = (row: string[]) =>
     `| ${row.map((text, index) => text.padEnd(widths[index] ?? 0)).join(" | ")} |`;
-  const extras = scenarios.flatMap((result) => [
-    ...(result.otherAccount
-      ? [`${result.name}: another account's copy ${JSON.stringify(result.otherAccount)}`]
-      : []),
-    ...(result.copies ? [`${result.name}: per copy ${JSON.stringify(result.copies)}`] : []),
-  ]);
+  const extras = legacy
+    ? scenarios.flatMap((result) => [
+        ...(result.otherAccount
+          ? [`${result.name}: another account's copy ${JSON.stringify(result.otherAccount)}`]
+          : []),
+        ...(result.copies ? [`${result.name}: per copy ${JSON.stringify(result.copies)}`] : []),
+      ])
+    : scenarios.flatMap(extraLines);
   return [
     line(rows[0] ?? []),
     `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`,

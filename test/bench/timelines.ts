@@ -1,8 +1,10 @@
-// What one execution's history says of its copy: when it joined the queue, took a slot, started,
-// gave its slot back, how often it was polled, and how many state transitions the job cost.
-// Pure, over the history events as GetExecutionHistory returns them (times in real epoch ms).
+// What executions' histories say of a copy: when it joined the queue, took a slot, started, gave
+// its slot back, how often it was polled; and what a job's executions cost as Step Functions bills
+// them. Pure, over the history events as GetExecutionHistory returns them (times in real epoch ms).
 
 export interface HistoryEventLike {
+  id?: number;
+  previousEventId?: number;
   type?: string;
   timestamp?: Date | number;
   stateEnteredEventDetails?: { name?: string; input?: string };
@@ -11,6 +13,8 @@ export interface HistoryEventLike {
 
 export interface CopyTimeline {
   jobId: string;
+  /** The copy's destination region (undefined: the job's only one, read from every event). */
+  region: string | undefined;
   /** The first AcquireSlot's answer: when the copy asked for a slot. */
   askedAt: number | undefined;
   /**
@@ -24,13 +28,15 @@ export interface CopyTimeline {
   slotAt: number | undefined;
   /** The first StartCopy: when CopySnapshot was called, holding a slot. */
   startedAt: number | undefined;
-  /** When its slot went back: during FinalizeCopy or RecordCopyFailure (when that step began). */
+  /**
+   * When its slot went back, at the earliest: when its copy's event ended the AwaitCopy wait (the
+   * event's handler settles the wait, then gives the slot back and hands it on), else when
+   * FinalizeCopy or RecordCopyFailure began (the step gives it back).
+   */
   releasedAt: number | undefined;
   /** When snaprelay recorded the copy's completion: FinalizeCopy entered. */
   completionRecordedAt: number | undefined;
   polls: number;
-  /** Every state entered, as Step Functions bills transitions. */
-  transitions: number;
 }
 
 const timeOf = (event: HistoryEventLike): number =>
@@ -43,17 +49,39 @@ interface SlotAnswer {
   grantedAt?: string;
 }
 
-const slotOf = (output: string | undefined): SlotAnswer => {
+const parsed = (text: string | undefined): Record<string, unknown> => {
   try {
-    return (JSON.parse(output ?? "{}") as { slot?: SlotAnswer }).slot ?? {};
+    const value: unknown = JSON.parse(text ?? "{}");
+    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
   }
 };
 
-export const copyTimeline = (jobId: string, events: readonly HistoryEventLike[]): CopyTimeline => {
+const slotOf = (output: string | undefined): SlotAnswer =>
+  (parsed(output).slot as SlotAnswer | undefined) ?? {};
+
+/** The destination region a state of a copy works for, from its input or output. */
+const regionOf = (event: HistoryEventLike): string | undefined => {
+  const payload =
+    event.stateEnteredEventDetails?.input ?? event.stateExitedEventDetails?.output ?? undefined;
+  if (payload === undefined || !payload.includes("destinationRegion")) return undefined;
+  const region = parsed(payload).destinationRegion;
+  return typeof region === "string" ? region : undefined;
+};
+
+/**
+ * The copy into `region` as the job's executions (oldest first, adopted ones after) show it; with
+ * no region, every state event counts (a job of one destination).
+ */
+export const copyTimeline = (
+  jobId: string,
+  events: readonly HistoryEventLike[],
+  region?: string,
+): CopyTimeline => {
   const timeline: CopyTimeline = {
     jobId,
+    region,
     askedAt: undefined,
     queuedAt: undefined,
     grantedAt: undefined,
@@ -62,17 +90,22 @@ export const copyTimeline = (jobId: string, events: readonly HistoryEventLike[])
     releasedAt: undefined,
     completionRecordedAt: undefined,
     polls: 0,
-    transitions: 0,
   };
+  // The latest end of an AwaitCopy wait: its copy's event may have given the slot back there.
+  let awaitEndedAt: number | undefined;
   for (const event of events) {
-    const at = timeOf(event);
     const entered = event.stateEnteredEventDetails?.name;
     const exited = event.stateExitedEventDetails?.name;
-    if (entered !== undefined) timeline.transitions++;
+    if (entered === undefined && exited === undefined) continue;
+    if (region !== undefined && regionOf(event) !== region) continue;
+    const at = timeOf(event);
     if (entered === "PollCopy") timeline.polls++;
     if (entered === "StartCopy") timeline.startedAt ??= at;
     if (entered === "FinalizeCopy") timeline.completionRecordedAt ??= at;
-    if (entered === "FinalizeCopy" || entered === "RecordCopyFailure") timeline.releasedAt ??= at;
+    if (entered === "FinalizeCopy" || entered === "RecordCopyFailure") {
+      timeline.releasedAt ??= Math.min(at, awaitEndedAt ?? at);
+    }
+    if (exited === "AwaitCopy" && timeline.releasedAt === undefined) awaitEndedAt = at;
     if (exited === "AcquireSlot" || exited === "WaitForSlot") {
       // A WaitForSlot that timed out (and asks again) leaves without a slot.
       const slot = slotOf(event.stateExitedEventDetails?.output);
@@ -83,4 +116,33 @@ export const copyTimeline = (jobId: string, events: readonly HistoryEventLike[])
     }
   }
   return timeline;
+};
+
+const SCHEDULED = /(?:LambdaFunction|Task|Activity)Scheduled$/;
+
+/**
+ * The state transitions one execution is billed for. "Step Functions counts a state transition
+ * each time a step of your workflow is executed. You are charged for the total number of state
+ * transitions across all your state machines, including retries", and "each retry will be
+ * charged as an additional state transition" (https://aws.amazon.com/step-functions/pricing/).
+ * In a history a step executed is a `*StateEntered` event; a retry enters no state again but
+ * schedules its task once more: a `*Scheduled` event that follows the task's failure, not its
+ * `*StateEntered` (the first attempt's).
+ */
+export const billedTransitions = (events: readonly HistoryEventLike[]): number => {
+  const byId = new Map<number, HistoryEventLike>();
+  for (const event of events) if (event.id !== undefined) byId.set(event.id, event);
+  let transitions = 0;
+  events.forEach((event, index) => {
+    const type = event.type ?? "";
+    if (type.endsWith("StateEntered")) {
+      transitions++;
+      return;
+    }
+    if (!SCHEDULED.test(type)) return;
+    const previous =
+      event.previousEventId !== undefined ? byId.get(event.previousEventId) : events[index - 1];
+    if (!previous?.type?.endsWith("StateEntered")) transitions++;
+  });
+  return transitions;
 };

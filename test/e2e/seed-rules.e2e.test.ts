@@ -111,6 +111,7 @@ beforeAll(async () => {
       cloud: await freePort(),
       events: await freePort(),
       eventsPubSub: await freePort(),
+      sqs: await freePort(),
     },
     dataDir,
     functionEnv: { SNAPSHOT_QUOTA_PER_REGION: String(QUOTA) },

@@ -277,6 +277,51 @@ describe("local cloud", { timeout: 20_000 }, () => {
     await expect(copyInto(ec2(GUANGZHOU_OPEN), sourceId)).resolves.toMatch(/^snap-/);
   });
 
+  it("counts every CopySnapshot it refused, by account, destination region and code, and every copy deleted", async () => {
+    // Prepare: 20 copies fill Mumbai; a throttled call and a copy of a missing snapshot follow
+    const running = await startCloud({ copyBytesPerSecond: STALLED });
+    const shanghai = ec2(SHANGHAI);
+    const mumbai = ec2(MUMBAI, { maxAttempts: 1 });
+    const sourceId = await completedSnapshotIn(shanghai, SHANGHAI);
+    const copies: string[] = [];
+    for (let copy = 0; copy < 20; copy++) copies.push(await copyInto(mumbai, sourceId));
+
+    // Act
+    await expect(copyInto(mumbai, sourceId)).rejects.toMatchObject({
+      name: "ResourceLimitExceeded",
+    });
+    await expect(copyInto(mumbai, sourceId)).rejects.toMatchObject({
+      name: "ResourceLimitExceeded",
+    });
+    running.setKnobs({ throttleRate: 1 });
+    await expect(copyInto(mumbai, sourceId)).rejects.toMatchObject({
+      name: "RequestLimitExceeded",
+    });
+    running.setKnobs({ throttleRate: 0 });
+    await expect(copyInto(ec2(GUANGZHOU_OPEN), "snap-00000000")).rejects.toMatchObject({
+      name: "InvalidSnapshot.NotFound",
+    });
+    await mumbai.send(new DeleteSnapshotCommand({ SnapshotId: copies[0] }));
+
+    // Assess: the same through the admin endpoint, for the account and summed over the cloud
+    const expected = {
+      [MUMBAI]: { ResourceLimitExceeded: 2, RequestLimitExceeded: 1 },
+      [GUANGZHOU_OPEN]: { "InvalidSnapshot.NotFound": 1 },
+    };
+    const account = running.defaultAccountId;
+    const read = async (query: string) =>
+      (await (await fetch(`${running.url}/_admin/stats${query}`)).json()) as Record<
+        string,
+        unknown
+      >;
+    expect((await read(`?account=${account}`)).copyRefusals).toEqual(expected);
+    expect((await read("")).copyRefusals).toEqual(expected);
+    expect(running.stats().deletedCopies).toEqual({
+      [MUMBAI]: { pending: 1, completed: 0, error: 0 },
+    });
+    expect(running.stats().regions[MUMBAI]?.mostPendingCopies).toBe(20);
+  });
+
   it("refuses to copy a snapshot that is not completed with IncorrectState", async () => {
     // Prepare
     await startCloud({ copyBytesPerSecond: STALLED });

@@ -189,6 +189,125 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       expect(takenAgain.holders).toEqual([{ jobId: "job-b", since: at(3) }]);
     });
 
+    it("gives no slot beyond the pool's own limit, to a newcomer or from the queue, whatever limit is asked", async () => {
+      // Prepare
+      const limit = { places: 2, reason: "foreign" as const, foreignPending: 18 };
+      await slots.setLimit(pool, { ...limit, changedAt: at(0), checkedAt: at(0) }, undefined);
+      await slots.take(pool, "job-a", 20, at(1));
+      await slots.take(pool, "job-b", 20, at(1));
+      await slots.enqueue(pool, "job-c", at(2));
+
+      // Act
+      const newcomer = await slots.take(pool, "job-d", 20, at(3));
+      const fromQueue = await slots.grant(pool, "job-c", 20, at(3));
+      await slots.release(pool, "job-a");
+      const afterRelease = await slots.grant(pool, "job-c", 20, at(4));
+
+      // Assess
+      expect(newcomer).toBe(false);
+      expect(fromQueue).toEqual({ granted: false, because: "full" });
+      expect(afterRelease).toMatchObject({ granted: true });
+      expect(await slots.inUse(pool)).toBe(2);
+    });
+
+    it("gives no slot at all while its own limit is 0", async () => {
+      // Prepare
+      const limit = { places: 0, reason: "foreign" as const, foreignPending: 20 };
+      await slots.setLimit(pool, { ...limit, changedAt: at(0), checkedAt: at(0) }, undefined);
+
+      // Act
+      const taken = await slots.take(pool, "job-a", 20, at(1));
+
+      // Assess
+      expect(taken).toBe(false);
+      expect(await slots.standing(pool)).toEqual({
+        inUse: 0,
+        limit: { ...limit, changedAt: at(0), checkedAt: at(0) },
+      });
+    });
+
+    it("records its own limit only over the one the writer read", async () => {
+      // Prepare
+      const first = {
+        places: 15,
+        reason: "refused" as const,
+        foreignPending: 5,
+        changedAt: at(0),
+        checkedAt: at(0),
+      };
+      const second = {
+        places: 17,
+        reason: "foreign" as const,
+        foreignPending: 3,
+        changedAt: at(30),
+        checkedAt: at(30),
+      };
+
+      // Act
+      const written = await slots.setLimit(pool, first, undefined);
+      const overNone = await slots.setLimit(pool, second, undefined);
+      const overFirst = await slots.setLimit(pool, second, first);
+      const overStale = await slots.setLimit(pool, first, first);
+
+      // Assess
+      expect([written, overNone, overFirst, overStale]).toEqual([true, false, true, false]);
+      expect((await slots.view(pool)).limit).toEqual(second);
+      expect((await slots.standing(pool)).limit).toEqual(second);
+    });
+
+    it("has no limit of its own until one is set", async () => {
+      // Act
+      await slots.take(pool, "job-a", 5, at(0));
+
+      // Assess
+      expect(await slots.standing(pool)).toEqual({ inUse: 1 });
+      expect((await slots.view(pool)).limit).toBeUndefined();
+    });
+
+    it("puts a holder back in the queue at the place it first joined, giving its slot back, once", async () => {
+      // Prepare: job-a waited from second 1 and was granted at second 4; job-b waits from second 3
+      await slots.take(pool, "job-x", 1, at(0));
+      await slots.enqueue(pool, "job-a", at(1));
+      await slots.enqueue(pool, "job-b", at(3));
+      await slots.release(pool, "job-x");
+      await slots.grant(pool, "job-a", 1, at(4));
+      await slots.enqueue(pool, "job-c", at(5));
+
+      // Act
+      const back = await slots.requeue(pool, "job-a");
+      const again = await slots.requeue(pool, "job-a");
+
+      // Assess
+      expect(back).toEqual({ jobId: "job-a", queuedAt: at(1), wakeToken: null });
+      expect(again).toEqual(back);
+      expect(await slots.heldSince(pool, "job-a")).toBeUndefined();
+      expect(await slots.inUse(pool)).toBe(0);
+      expect((await slots.head(pool, 5)).map((waiting) => waiting.jobId)).toEqual([
+        "job-a",
+        "job-b",
+        "job-c",
+      ]);
+      expect((await slots.view(pool)).queueLength).toBe(3);
+    });
+
+    it("puts a copy that took a free slot at once back at the time it took it", async () => {
+      // Prepare
+      await slots.take(pool, "job-a", 2, at(2));
+      await slots.enqueue(pool, "job-b", at(3));
+
+      // Act
+      const back = await slots.requeue(pool, "job-a");
+      const never = await slots.requeue(pool, "job-never");
+
+      // Assess
+      expect(back?.queuedAt).toBe(at(2));
+      expect(never).toBeUndefined();
+      expect((await slots.head(pool, 5)).map((waiting) => waiting.jobId)).toEqual([
+        "job-a",
+        "job-b",
+      ]);
+    });
+
     it("lists the pools that ever held a slot", async () => {
       // Act
       await slots.take(pool, "job-a", 1, at(0));

@@ -1,9 +1,11 @@
 // The SnapshotProvider port's promises that the sweep of second copies (core/second-copies.ts)
 // stands on, as one suite run against the in-memory fake and against the local cloud through the
 // EC2 adapter: a tag search finds copies still pending, only by every tag asked and only in the
-// account asked; a pending copy can be deleted, and deleting it twice is no error.
+// account asked; a pending copy can be deleted, and deleting it twice is no error. The copy
+// slots stand on one more: the copies pending that are not snaprelay's are counted, its own not.
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
+import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import type { SnapshotProvider } from "../../functions/core/ports.js";
 
 /** What a case needs besides the provider. */
@@ -98,6 +100,22 @@ export const snapshotProviderContract = (name: string, makeWorld: () => Promise<
       expect(
         await world.provider.describe(world.accountId, world.destinationRegion, copyId),
       ).toBeUndefined();
+    });
+
+    it("counts the pending copies that are not snaprelay's: not its own, nor another account's", async () => {
+      // Prepare
+      const count = () =>
+        world.provider.countForeignPending(world.accountId, world.destinationRegion);
+      const before = await count();
+
+      // Act
+      await copyOf({ [TAG_JOB]: job, team: "another tool" });
+      await copyOf({ [TAG_JOB_ID]: job, [TAG_SOURCE]: "snap-1" });
+      await copyOf({ [TAG_JOB]: job }, world.otherAccountId);
+      const after = await count();
+
+      // Assess
+      expect(after - before).toBe(1);
     });
   });
 };

@@ -13,6 +13,7 @@ export interface StackPorts {
   cloud: number;
   events: number;
   eventsPubSub: number;
+  sqs: number;
 }
 
 export interface StackProcess {
@@ -22,6 +23,8 @@ export interface StackProcess {
   sfnUrl: string;
   /** The local EventBridge (PutEvents). */
   eventsUrl: string;
+  /** The local SQS (moto_server). */
+  sqsUrl: string;
   dataDir: string;
   /** The stack's own process (its services run in it or below it). */
   pid: number;
@@ -48,6 +51,7 @@ export const freePorts = async (): Promise<StackPorts> => ({
   cloud: await freePort(),
   events: await freePort(),
   eventsPubSub: await freePort(),
+  sqs: await freePort(),
 });
 
 const portsFree = async (ports: StackPorts): Promise<boolean> => {
@@ -85,6 +89,7 @@ export const startStackProcess = async (options: {
       SNAPRELAY_CLOUD_PORT: String(ports.cloud),
       SNAPRELAY_EVENTS_PORT: String(ports.events),
       SNAPRELAY_EVENTS_PUBSUB_PORT: String(ports.eventsPubSub),
+      SNAPRELAY_SQS_PORT: String(ports.sqs),
       SNAPRELAY_DATA_DIR: options.dataDir,
       ...options.env,
     },
@@ -119,6 +124,7 @@ export const startStackProcess = async (options: {
     cloudUrl: `http://127.0.0.1:${ports.cloud}`,
     sfnUrl: `http://127.0.0.1:${ports.sfn}`,
     eventsUrl: `http://127.0.0.1:${ports.events}`,
+    sqsUrl: `http://127.0.0.1:${ports.sqs}`,
     dataDir: options.dataDir,
     pid: child.pid ?? -1,
     readyAfterMs,

@@ -199,6 +199,33 @@ describe("how long a waiting copy waits before it asks again", () => {
     );
   });
 
+  it("grows with the time already waited while the queue's pace is not known: 19 asks in 52 hours", () => {
+    // Simulate a copy at the head behind copies that have not ended, asking whenever its wait runs out.
+    let waited = 0;
+    let asks = 0;
+    while (waited < 52 * 3_600) {
+      waited += queueWaitSeconds({
+        position: 0,
+        nearHead: 40,
+        slots: 20,
+        holdSeconds: undefined,
+        waitedSeconds: waited,
+      });
+      asks += 1;
+    }
+    expect(asks).toBe(19);
+    // Once a copy of the pool has ended, its pace decides, as before.
+    expect(
+      queueWaitSeconds({
+        position: 0,
+        nearHead: 40,
+        slots: 20,
+        holdSeconds: 600,
+        waitedSeconds: 10_000,
+      }),
+    ).toBe(WAIT_NEAR_HEAD_SECONDS);
+  });
+
   it("is four hours far back in a queue of short copies", () => {
     expect(queueWaitSeconds({ position: 40, nearHead: 40, slots: 20, holdSeconds: 60 })).toBe(
       WAIT_FAR_BACK_SECONDS,

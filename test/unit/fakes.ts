@@ -3,6 +3,7 @@
 // writes do, and accepts a change the job already shows, so a test cannot pass on a lenient fake.
 import { SEED_REGIONS } from "../../functions/config.js";
 import { allowlistOf } from "../../functions/core/access.js";
+import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { DomainError } from "../../functions/core/errors.js";
 import { nextHoldSeconds, secondsBetween } from "../../functions/core/hold-time.js";
 import {
@@ -39,6 +40,7 @@ import type {
   JobPage,
   JobStore,
   Metrics,
+  PoolLimit,
   QueuedCopy,
   SlotPool,
   SlotPoolView,
@@ -355,6 +357,18 @@ export class InMemorySnapshots implements SnapshotProvider {
     return snapshotId;
   }
 
+  async countForeignPending(accountId: string, region: string): Promise<number> {
+    this.checkAccess(accountId);
+    return [...this.snapshots.values()].filter(
+      (view) =>
+        view.accountId === accountId &&
+        view.region === region &&
+        view.state === "pending" &&
+        view.volumeId === "vol-ffffffff" &&
+        view.tags[TAG_JOB_ID] === undefined,
+    ).length;
+  }
+
   async countOwned(accountId: string, region: string): Promise<number> {
     this.checkAccess(accountId);
     return [...this.snapshots.values()].filter(
@@ -470,17 +484,33 @@ export class InMemoryCopySlots implements CopySlots {
   }
 
   private readonly lastGrantAt = new Map<string, string>();
+  /** Each pool's own limit, as setLimit recorded it. */
+  private readonly limits = new Map<string, PoolLimit>();
+  /** When each holder joined the queue (or took its slot), by pool and job. */
+  private readonly arrivals = new Map<string, string>();
 
   async take(pool: SlotPool, jobId: string, limit: number, now: string): Promise<boolean> {
+    return this.hold(pool, jobId, limit, now, now);
+  }
+
+  private hold(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    now: string,
+    arrivedAt: string,
+  ): boolean {
     const holders = this.holdersOf(pool);
     if (holders.has(jobId)) return true;
-    if (holders.size >= limit) return false;
+    const own = this.limits.get(`${pool.accountId}#${pool.region}`);
+    if (holders.size >= (own ? Math.min(limit, own.places) : limit)) return false;
     // Stamped after every slot given before, as the DynamoDB store does.
     const key = `${pool.accountId}#${pool.region}`;
     const last = this.lastGrantAt.get(key);
     const stamp = last !== undefined && last > now ? last : now;
     this.lastGrantAt.set(key, stamp);
     holders.set(jobId, stamp);
+    this.arrivals.set(`${key}#${jobId}`, arrivedAt);
     return true;
   }
 
@@ -497,6 +527,7 @@ export class InMemoryCopySlots implements CopySlots {
   async release(pool: SlotPool, jobId: string, endedAt?: string): Promise<boolean> {
     const key = `${pool.accountId}#${pool.region}`;
     this.wakeTokens.delete(`${key}#${jobId}`);
+    this.arrivals.delete(`${key}#${jobId}`);
     const since = this.holdersOf(pool).get(jobId);
     if (since !== undefined && endedAt !== undefined) {
       this.typicalHolds.set(
@@ -550,7 +581,9 @@ export class InMemoryCopySlots implements CopySlots {
       this.queueOf(pool).delete(jobId);
       return { granted: false, because: "gone" };
     }
-    if (!(await this.take(pool, jobId, limit, now))) return { granted: false, because: "full" };
+    if (!this.hold(pool, jobId, limit, now, waiting.queuedAt)) {
+      return { granted: false, because: "full" };
+    }
     this.queueOf(pool).delete(jobId);
     if (waiting.wakeToken) {
       this.wakeTokens.set(`${pool.accountId}#${pool.region}#${jobId}`, waiting.wakeToken);
@@ -585,7 +618,45 @@ export class InMemoryCopySlots implements CopySlots {
         })
         .sort((a, b) => a.since.localeCompare(b.since)),
       queueLength: this.queueOf(pool).size,
+      ...this.limitOf(pool),
     };
+  }
+
+  private limitOf(pool: SlotPool): { limit?: PoolLimit } {
+    const limit = this.limits.get(`${pool.accountId}#${pool.region}`);
+    return limit ? { limit: { ...limit } } : {};
+  }
+
+  async standing(pool: SlotPool): Promise<{ inUse: number; limit?: PoolLimit }> {
+    return { inUse: this.holdersOf(pool).size, ...this.limitOf(pool) };
+  }
+
+  async setLimit(
+    pool: SlotPool,
+    limit: PoolLimit,
+    previous: PoolLimit | undefined,
+  ): Promise<boolean> {
+    const key = `${pool.accountId}#${pool.region}`;
+    const stored = this.limits.get(key);
+    const unchanged = previous
+      ? stored?.checkedAt === previous.checkedAt && stored.places === previous.places
+      : stored === undefined;
+    if (!unchanged) return false;
+    this.limits.set(key, { ...limit });
+    this.holdersOf(pool);
+    return true;
+  }
+
+  async requeue(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
+    const key = `${pool.accountId}#${pool.region}`;
+    const since = this.holdersOf(pool).get(jobId);
+    if (since === undefined) return this.queued(pool, jobId);
+    const arrivedAt = this.arrivals.get(`${key}#${jobId}`) ?? since;
+    await this.release(pool, jobId);
+    if (!this.queueOf(pool).has(jobId)) {
+      this.queueOf(pool).set(jobId, { jobId, queuedAt: arrivedAt, wakeToken: null });
+    }
+    return this.queued(pool, jobId);
   }
 
   async pools(): Promise<SlotPool[]> {
@@ -804,6 +875,11 @@ export class RecordingMetrics implements Metrics {
   }
   rpoBreached(region: string) {
     this.recorded.push(`RpoBreached ${region}`);
+  }
+  failedCopyEventsReplayed(counts: { replayed: number; dropped: number; left: number }) {
+    this.recorded.push(
+      `FailedCopyEventsReplayed replayed=${counts.replayed} dropped=${counts.dropped} left=${counts.left}`,
+    );
   }
 }
 

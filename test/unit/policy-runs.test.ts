@@ -21,7 +21,12 @@ import {
   policyJobId,
   RESUME_AFTER_MS,
 } from "../../functions/core/policies/run-policy.js";
-import { tick } from "../../functions/core/policies/scheduler.js";
+import {
+  carryOutDispatched,
+  type RunDispatcher,
+  type RunRef,
+  tick,
+} from "../../functions/core/policies/scheduler.js";
 import { ACCOUNT, aJob, type Fakes, seedPolicy, stepFakes } from "./fakes.js";
 import { TEST_LIMITS } from "./limit-fakes.js";
 import { InMemoryPolicyStore } from "./policy-fakes.js";
@@ -366,6 +371,23 @@ describe("a policy's run", () => {
     expect(skipped.volumes).toHaveLength(122);
   });
 
+  it("leaves a run to the attempt that took it up meanwhile, and saves nothing over it", async () => {
+    // Prepare: a run held by this attempt, then taken up by another (a tick that thought it dead).
+    const policy = await aPolicy();
+    snapshotOf("vol-0aaa0001", 1);
+    const run = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
+    await policies.addRun(run);
+    const later = new Date(Date.parse(run.resumeAt ?? "") + 1_000).toISOString();
+    expect(await policies.claimResume(run, later)).toBe(true);
+
+    // Act
+    const outcome = await executeRun(policy, run, deps);
+
+    // Assess: no job made by the attempt that lost the run; the run as the other left it.
+    expect(fakes.jobs.all()).toEqual([]);
+    expect(outcome).toMatchObject({ status: "STARTING", resumeAt: later });
+  });
+
   it("takes up a run cut short where it stopped: no volume's job is made twice", async () => {
     // Prepare: 30 volumes, and a deadline that passes once the first batch of jobs is made.
     const policy = await aPolicy();
@@ -415,6 +437,8 @@ describe("a policy's run", () => {
     snapshotOf("vol-0aaa0001", 1);
     const manual = newRun(policy, "manual", fakes.clock.now().toISOString(), fakes.clock.now());
     const scheduled = newRun(policy, "schedule", policy.nextRunAt ?? "", fakes.clock.now());
+    await policies.addRun(manual);
+    await policies.addRun(scheduled);
 
     // Act
     const [one, two] = await Promise.all([
@@ -764,6 +788,87 @@ describe("the scheduler's tick", () => {
 
     // Assess
     expect(summary.runs).toMatchObject([{ runId: run.runId, status: "STARTED", jobs: 1 }]);
+  });
+});
+
+describe("the scheduler's tick with workers", () => {
+  const options = { deadline: Number.POSITIVE_INFINITY, batchSize: 25 };
+  const handed: RunRef[] = [];
+
+  beforeEach(() => {
+    handed.length = 0;
+    fakes.snapshots.addVolume(SOURCE, "vol-0aaa0001", { dr: "true" });
+    snapshotOf("vol-0aaa0001", 0);
+  });
+
+  it("hands each claimed run to a worker of its own, which carries it out", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const dispatcher: RunDispatcher = { dispatch: async (run) => void handed.push(run) };
+
+    // Act
+    const summary = await tick(
+      new Date(policy.nextRunAt ?? ""),
+      { ...deps, dispatcher },
+      events,
+      options,
+    );
+    const [ref] = handed;
+    const carried = ref
+      ? await carryOutDispatched(ref, deps, events, Date.now() + 60_000)
+      : undefined;
+
+    // Assess: the tick made no job itself; the worker made the run's one job.
+    expect(summary.runs).toMatchObject([
+      { policyId: "pol-1", status: "STARTING", dispatched: true },
+    ]);
+    expect(handed).toEqual([{ policyId: "pol-1", runId: policy.nextRunAt }]);
+    expect(carried).toMatchObject({ status: "STARTED", jobs: 1 });
+    expect(fakes.jobs.all()).toHaveLength(1);
+  });
+
+  it("carries a run out itself when no worker takes it, and says so", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const dispatcher: RunDispatcher = {
+      dispatch: async () => {
+        throw new Error("TooManyRequestsException");
+      },
+    };
+
+    // Act
+    const summary = await tick(
+      new Date(policy.nextRunAt ?? ""),
+      { ...deps, dispatcher },
+      events,
+      options,
+    );
+
+    // Assess
+    expect(summary.runs).toMatchObject([{ policyId: "pol-1", status: "STARTED", jobs: 1 }]);
+    expect(summary.runs[0]?.dispatched).toBeUndefined();
+    expect(summary.problems.join("\n")).toContain("no worker took it (TooManyRequestsException)");
+  });
+
+  it("leaves a run alone that a worker is handed twice, or after it was carried out", async () => {
+    // Prepare
+    const policy = await aPolicy();
+    const dispatcher: RunDispatcher = { dispatch: async (run) => void handed.push(run) };
+    await tick(new Date(policy.nextRunAt ?? ""), { ...deps, dispatcher }, events, options);
+    const [ref] = handed;
+    if (!ref) throw new Error("no run handed over");
+
+    // Act
+    const both = await Promise.all([
+      carryOutDispatched(ref, deps, events, Date.now() + 60_000),
+      carryOutDispatched(ref, deps, events, Date.now() + 60_000),
+    ]);
+    const after = await carryOutDispatched(ref, deps, events, Date.now() + 60_000);
+
+    // Assess: one job, whoever carried it out.
+    expect(both.some((summary) => summary?.status === "STARTED")).toBe(true);
+    expect(after).toBeUndefined();
+    expect(fakes.jobs.all()).toHaveLength(1);
   });
 });
 

@@ -251,18 +251,18 @@ describe("the replication state machine", () => {
     expect(wait?.TimeoutSecondsPath).toBe("$.slot.waitSeconds");
   });
 
-  it("keeps the slot and tries again when the cloud's own limit refuses a copy", () => {
+  it("sends a copy the cloud's own limit refuses back to the queue, not to a wait that keeps its slot", () => {
     // Prepare
     const startCopy = states.find(([name]) => name === "StartCopy")?.[1];
 
     // Act
     const onFull = startCopy?.Catch?.find((c) => c.ErrorEquals.includes("CopyCapacityExceeded"));
-    const wait = states.find(([name]) => name === onFull?.Next)?.[1];
+    const retried = startCopy?.Retry?.some((r) => r.ErrorEquals.includes("CopyCapacityExceeded"));
 
     // Assess
-    expect(onFull?.Next).toBe("WaitForCloudCapacity");
-    expect(wait?.Type).toBe("Wait");
-    expect((wait as { Next?: string } | undefined)?.Next).toBe("StartCopy");
+    expect(onFull?.Next).toBe("AcquireSlot");
+    expect(retried).toBe(false);
+    expect(states.map(([name]) => name)).not.toContain("WaitForCloudCapacity");
   });
 });
 

@@ -1,12 +1,18 @@
 // The real state machine, run in process with the real step handlers against DynamoDB Local
 // and the local cloud: the whole path of a job, from Validate to its outcome.
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
+import {
+  CopySnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeSnapshotsCommand,
+} from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DynamoCopySlots } from "../../functions/adapters/dynamodb/copy-slots.js";
 import { DynamoJobStore } from "../../functions/adapters/dynamodb/job-store.js";
 import { newJob } from "../../functions/core/create-replication.js";
 import { defaultSnapshotName } from "../../functions/core/rules.js";
 import { LOCAL, localStateMachineArn } from "../../local/defaults.js";
 import { createCompletedSnapshot } from "../../local/seed.js";
+import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
 import { type CloudUnderTest, documentClient, newTable, startCloud } from "../support/services.js";
 import { importHandlers, runReplication } from "../support/workflow.js";
 
@@ -305,6 +311,72 @@ describe("an execution that takes over a job whose execution ended", () => {
         }),
       );
       expect(Snapshots ?? []).toHaveLength(1);
+    }
+  });
+});
+
+describe("a copy the cloud refuses for its copy limit", () => {
+  const REGION = "ap-guangzhou-open";
+  const MIB = 1024 ** 2;
+
+  it("lowers the pool's limit, leaves its slot, waits in the queue and completes once a place frees", async () => {
+    // Prepare: two copies of 2 MiB each, and 19 of the cloud's 20 places in the region taken by
+    // another tool's copies of 32 MiB (at 1 MiB/s they outlast the test)
+    const [ours1 = "", ours2 = ""] = await makeDistinctSnapshots(
+      cloud.cloud.url,
+      "ap-shanghai",
+      2,
+      {
+        blocks: 4,
+        blockSizeBytes: 512 * 1024,
+        label: "refused-ours",
+      },
+    );
+    const [big = ""] = await makeDistinctSnapshots(cloud.cloud.url, "ap-shanghai", 1, {
+      blocks: 64,
+      blockSizeBytes: 512 * 1024,
+      label: "refused-foreign",
+    });
+    const ec2 = cloud.ec2(REGION);
+    const foreign: string[] = [];
+    cloud.cloud.setKnobs({ copyBytesPerSecond: MIB });
+    try {
+      for (let index = 0; index < 19; index++) {
+        const { SnapshotId } = await ec2.send(
+          new CopySnapshotCommand({
+            SourceRegion: "ap-shanghai",
+            SourceSnapshotId: big,
+            Description: "not snaprelay's",
+          }),
+        );
+        foreign.push(SnapshotId ?? "");
+      }
+      const jobIds = [await submit(ours1, [REGION]), await submit(ours2, [REGION])];
+
+      // Act
+      const runs = await Promise.all(jobIds.map((jobId) => runReplication(jobId, handlers)));
+
+      // Assess: both completed; one was refused, went back to AcquireSlot, and started again
+      expect(runs.map((run) => run.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+      for (const jobId of jobIds) expect((await store.get(jobId))?.status).toBe("COMPLETED");
+      const backToQueue = (states: string[]) =>
+        states.filter(
+          (state, index) => state === "AcquireSlot" && states[index - 1] === "StartCopy",
+        ).length;
+      expect(runs.map((run) => backToQueue(run.states)).sort()).toEqual([0, 1]);
+      expect(runs.flatMap((run) => run.states)).not.toContain("WaitForCloudCapacity");
+      const pool = await new DynamoCopySlots(documentClient(), table.tableName).view({
+        accountId: LOCAL.demoAccountId,
+        region: REGION,
+      });
+      expect(pool.limit).toMatchObject({ places: 1, reason: "refused", foreignPending: 19 });
+      expect(pool.holders).toEqual([]);
+      expect(pool.queueLength).toBe(0);
+    } finally {
+      cloud.cloud.setKnobs({ copyBytesPerSecond: 64 * 1024 ** 3 });
+      for (const snapshotId of foreign) {
+        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => {});
+      }
     }
   });
 });

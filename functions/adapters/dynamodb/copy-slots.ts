@@ -17,6 +17,7 @@ import { nextHoldSeconds, secondsBetween } from "../../core/hold-time.js";
 import type {
   CopySlots,
   GrantOutcome,
+  PoolLimit,
   QueuedCopy,
   SlotPool,
   SlotPoolView,
@@ -40,6 +41,10 @@ type QueueEntryWrite = NonNullable<TransactWriteCommandInput["TransactItems"]>[n
 const HOLDER_PREFIX = "holder:";
 /** The token a holder given its slot from the queue was woken with. */
 const WAKE_PREFIX = "wake:";
+/** When a holder first joined the queue (or took its slot, if it never waited): its place if it goes back. */
+const ARRIVED_PREFIX = "arrived:";
+/** The pool's own limit (PoolLimit), a map; every grant keeps within its `places`. */
+const LIMIT = "slotLimit";
 // A write that met another writer (a conflict, a lagging stamp) or a throttle is tried again,
 // a little later each time; past this many tries the step fails as SlotsBusy and is retried.
 const ATTEMPTS = 8;
@@ -54,6 +59,21 @@ const pause = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
 const holderAttribute = (jobId: string) => `${HOLDER_PREFIX}${jobId}`;
 const wakeAttribute = (jobId: string) => `${WAKE_PREFIX}${jobId}`;
+const arrivedAttribute = (jobId: string) => `${ARRIVED_PREFIX}${jobId}`;
+
+/** The pool's own limit as its item holds it; undefined if none (or not one this build wrote). */
+const toLimit = (value: unknown): PoolLimit | undefined => {
+  if (!value || typeof value !== "object") return undefined;
+  const item = value as Record<string, unknown>;
+  if (typeof item.places !== "number") return undefined;
+  return {
+    places: item.places,
+    reason: item.reason === "refused" ? "refused" : "foreign",
+    ...(typeof item.foreignPending === "number" ? { foreignPending: item.foreignPending } : {}),
+    changedAt: String(item.changedAt ?? ""),
+    checkedAt: String(item.checkedAt ?? ""),
+  };
+};
 /** Sorts the queue by arrival; the job id keeps two arrivals in the same millisecond apart. */
 const queueSortKey = (queuedAt: string, jobId: string) => `${queuedAt}#${jobId}`;
 
@@ -123,14 +143,14 @@ export class DynamoCopySlots implements CopySlots {
     waiting?: QueuedCopy,
   ): Promise<void> {
     if (!waiting) {
-      await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp)));
+      await this.client.send(new UpdateCommand(this.holding(pool, jobId, limit, stamp, stamp)));
       return;
     }
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
           {
-            Update: this.holding(pool, jobId, limit, stamp, waiting.wakeToken, {
+            Update: this.holding(pool, jobId, limit, stamp, waiting.queuedAt, waiting.wakeToken, {
               base: await this.countBase(pool),
             }),
           },
@@ -162,12 +182,15 @@ export class DynamoCopySlots implements CopySlots {
     jobId: string,
     limit: number,
     stamp: string,
+    /** When the copy joined the queue (its stamp, if it never waited). */
+    arrivedAt: string,
     wakeToken: string | null = null,
     /** The copy leaves the queue: with where the pool's count of it starts (countBase). */
     fromQueue?: { base: number },
   ) {
     const update = new ExpressionBuilder();
     const holder = update.name(holderAttribute(jobId));
+    const arrived = `, ${update.name(arrivedAttribute(jobId))} = ${update.value(arrivedAt)}`;
     const wake = wakeToken
       ? `, ${update.name(wakeAttribute(jobId))} = ${update.value(wakeToken)}`
       : "";
@@ -182,12 +205,17 @@ export class DynamoCopySlots implements CopySlots {
     const at = update.value(stamp);
     update.condition(`attribute_not_exists(${holder})`);
     update.condition(`(attribute_not_exists(${inUse}) OR ${inUse} < ${update.value(limit)})`);
+    // The pool's own limit, while the cloud leaves it fewer places than its slots.
+    const places = `${update.name(LIMIT)}.${update.name("places")}`;
+    update.condition(
+      `(attribute_not_exists(${update.name(LIMIT)}) OR (attribute_not_exists(${inUse}) AND ${places} > ${update.value(0)}) OR ${inUse} < ${places})`,
+    );
     update.condition(`(attribute_not_exists(${last}) OR ${last} <= ${at})`);
     const built = update.build();
     return {
       TableName: this.tableName,
       Key: poolKey(pool),
-      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}${wake}${leaving}`,
+      UpdateExpression: `SET ${inUse} = if_not_exists(${inUse}, ${update.value(0)}) + ${update.value(1)}, ${holder} = ${at}, ${last} = ${at}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}${arrived}${wake}${leaving}`,
       ConditionExpression: built.ConditionExpression,
       ...update.attributes(),
     };
@@ -227,7 +255,9 @@ export class DynamoCopySlots implements CopySlots {
   ): Promise<{ because: "held" } | { because: "full" } | { because: "stamp"; next: string }> {
     const item = await this.poolItem(pool);
     if (item[holderAttribute(jobId)] !== undefined) return { because: "held" };
-    if (Number(item.inUse ?? 0) >= limit) return { because: "full" };
+    const own = toLimit(item[LIMIT]);
+    const places = own ? Math.min(limit, own.places) : limit;
+    if (Number(item.inUse ?? 0) >= places) return { because: "full" };
     const last = String(item.lastGrantAt ?? stamp);
     return { because: "stamp", next: last > stamp ? last : stamp };
   }
@@ -260,12 +290,13 @@ export class DynamoCopySlots implements CopySlots {
           new UpdateCommand({
             TableName: this.tableName,
             Key: poolKey(pool),
-            UpdateExpression: `SET inUse = inUse - :one${hold === undefined ? "" : ", holdSeconds = :hold"} REMOVE #holder, #wake`,
+            UpdateExpression: `SET inUse = inUse - :one${hold === undefined ? "" : ", holdSeconds = :hold"} REMOVE #holder, #wake, #arrived`,
             // Only a holder gives a slot back: a second release changes nothing.
             ConditionExpression: "attribute_exists(#holder)",
             ExpressionAttributeNames: {
               "#holder": holderAttribute(jobId),
               "#wake": wakeAttribute(jobId),
+              "#arrived": arrivedAttribute(jobId),
             },
             ExpressionAttributeValues: {
               ":one": 1,
@@ -489,7 +520,99 @@ export class DynamoCopySlots implements CopySlots {
     // A pool whose queue was kept before it was counted is counted, until its next change.
     const queueLength =
       typeof item.queued === "number" ? Math.max(0, item.queued) : await this.count(pool);
-    return { holders, queueLength };
+    const limit = toLimit(item[LIMIT]);
+    return { holders, queueLength, ...(limit ? { limit } : {}) };
+  }
+
+  async standing(pool: SlotPool): Promise<{ inUse: number; limit?: PoolLimit }> {
+    const item = await this.poolItem(pool, ["inUse", LIMIT]);
+    const limit = toLimit(item[LIMIT]);
+    return { inUse: Number(item.inUse ?? 0), ...(limit ? { limit } : {}) };
+  }
+
+  async setLimit(
+    pool: SlotPool,
+    limit: PoolLimit,
+    previous: PoolLimit | undefined,
+  ): Promise<boolean> {
+    const update = new ExpressionBuilder();
+    const own = update.name(LIMIT);
+    update.condition(
+      previous
+        ? `${own}.${update.name("checkedAt")} = ${update.value(previous.checkedAt)} AND ${own}.${update.name("places")} = ${update.value(previous.places)}`
+        : `attribute_not_exists(${own})`,
+    );
+    const built = update.build();
+    try {
+      await this.send(pool, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: poolKey(pool),
+            UpdateExpression: `SET ${own} = ${update.value({ ...limit })}, ${update.name("poolpk")} = ${update.value(POOLS_PARTITION)}, ${update.name("pool")} = ${update.value(`${pool.accountId}#${pool.region}`)}`,
+            ConditionExpression: built.ConditionExpression,
+            ...update.attributes(),
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async requeue(pool: SlotPool, jobId: string): Promise<QueuedCopy | undefined> {
+    const item = await this.poolItem(pool, [holderAttribute(jobId), arrivedAttribute(jobId)]);
+    const since = item[holderAttribute(jobId)];
+    // Holds no slot: gone back already (a retried step), or never held one.
+    if (typeof since !== "string") return this.queued(pool, jobId);
+    const arrivedAt = String(item[arrivedAttribute(jobId)] ?? since);
+    const base = await this.countBase(pool);
+    try {
+      await this.send(pool, () =>
+        this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: poolKey(pool),
+                  UpdateExpression:
+                    "SET inUse = inUse - :one, queued = if_not_exists(queued, :base) + :one REMOVE #holder, #wake, #arrived",
+                  ConditionExpression: "attribute_exists(#holder)",
+                  ExpressionAttributeNames: {
+                    "#holder": holderAttribute(jobId),
+                    "#wake": wakeAttribute(jobId),
+                    "#arrived": arrivedAttribute(jobId),
+                  },
+                  ExpressionAttributeValues: { ":one": 1, ":base": base },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    ...queuedKey(pool, jobId),
+                    queuepk: queuePartition(pool),
+                    queuedAt: queueSortKey(arrivedAt, jobId),
+                    jobId,
+                  },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      // Gone back meanwhile (another attempt): its place is the one it has.
+      if (refusedAt(error, 0)) return this.queued(pool, jobId);
+      // Waiting already while it held a slot (a leftover): the slot alone is given back.
+      if (refusedAt(error, 1)) await this.release(pool, jobId);
+      else throw error;
+    }
+    return this.queued(pool, jobId);
   }
 
   async pools(): Promise<SlotPool[]> {

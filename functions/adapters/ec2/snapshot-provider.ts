@@ -11,6 +11,7 @@ import {
   paginateDescribeVolumes,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
+import { TAG_JOB_ID } from "../../core/copy-tags.js";
 import { DomainError } from "../../core/errors.js";
 import type { PolicySelector } from "../../core/policies/policy.js";
 import type {
@@ -76,6 +77,9 @@ const toView = (region: string, snapshot: Snapshot): SnapshotView => ({
   ...(snapshot.StateMessage ? { stateMessage: snapshot.StateMessage } : {}),
   tags: Object.fromEntries((snapshot.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
 });
+
+/** The volume id EC2 shows for every copied snapshot (a copy has no link to any disk). */
+const COPY_VOLUME_ID = "vol-ffffffff";
 
 /** EC2 takes at most 200 values in one filter: longer lists are asked in parts. */
 const FILTER_VALUES = 200;
@@ -200,6 +204,23 @@ export class Ec2SnapshotProvider implements SnapshotProvider {
       }
       return count;
     });
+  }
+
+  async countForeignPending(accountId: string, region: string): Promise<number> {
+    return this.inAccount(
+      accountId,
+      region,
+      `Counting the copies in progress in ${region}`,
+      async (ec2) => {
+        const pending = await this.snapshotsWhere(ec2, [{ Name: "status", Values: ["pending"] }]);
+        // A copy shows the volume EC2 gives every copy; a snapshot being taken shows its own disk.
+        return pending.filter(
+          (snapshot) =>
+            snapshot.VolumeId === COPY_VOLUME_ID &&
+            !(snapshot.Tags ?? []).some((tag) => tag.Key === TAG_JOB_ID),
+        ).length;
+      },
+    );
   }
 
   async delete(accountId: string, region: string, snapshotId: string): Promise<void> {

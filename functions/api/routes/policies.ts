@@ -37,11 +37,14 @@ const RECENT_DELETIONS = 20;
 const RUN_ANSWER_MARGIN_MS = 10_000;
 
 const presentPolicy = ({ accountId, ...policy }: DrPolicy) => policy;
-const presentRun = ({ accountId, resumeAt, counts: _, ...run }: PolicyRun) => ({
-  ...run,
-  counts: countsOf({ ...run, accountId, resumeAt }),
-  volumesHref: `/policies/${run.policyId}/runs/${encodeURIComponent(run.runId)}/volumes`,
-});
+const presentRun = (stored: PolicyRun) => {
+  const { accountId, resumeAt, ...run } = stored;
+  return {
+    ...run,
+    counts: countsOf(stored),
+    volumesHref: `/policies/${run.policyId}/runs/${encodeURIComponent(run.runId)}/volumes`,
+  };
+};
 
 /** Policy ids are pol- and a UUID; anything else names no policy (and is never a DynamoDB key). */
 const POLICY_ID = /^pol-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

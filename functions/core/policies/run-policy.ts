@@ -449,11 +449,20 @@ const carryOut = async (
   await deps.policies.recordRunVolumes(policy.policyId, run.runId, skipped.map(runVolumeOf));
   let unfinished = false;
   const toStart = plan.plans.filter((volume) => !jobs.has(volume.volumeId));
+  let held = run.resumeAt;
   for (let index = 0; index < toStart.length; index += JOB_BATCH) {
     if (Date.now() > deadline) {
       unfinished = true;
       break;
     }
+    // The run stays this attempt's while it works: its time to be taken up again moves on before
+    // each batch. An attempt that finds it moved by another (which took the run up) stops and
+    // leaves the run to that one.
+    const claim = new Date(deps.clock.now().getTime() + RESUME_AFTER_MS).toISOString();
+    if (held === null || !(await deps.policies.claimResume({ ...run, resumeAt: held }, claim))) {
+      return (await deps.policies.getRun(run.policyId, run.runId)) ?? run;
+    }
+    held = claim;
     const batch = toStart.slice(index, index + JOB_BATCH);
     const outcomes = await Promise.all(
       batch.map(async (volume): Promise<RunJob | RunSkip | RunFailure> => {

@@ -1,7 +1,10 @@
 // The scheduler's tick, every minute, with the event's own time as "now": take up runs left
-// unfinished, claim and carry out the runs that are due (a conditional claim, so two ticks never
-// run one policy twice; POLICY_RUN_WIDTH at once, in the fair order), and report recovery points
-// that have just grown older than their RPO.
+// unfinished, claim the runs that are due (a conditional claim, so two ticks never run one policy
+// twice; POLICY_RUN_WIDTH at once, in the fair order) and hand each to a worker of its own (one
+// asynchronous invocation per run: 5,000 policies due at the top of the hour are carried out side
+// by side, not in one function's minute), and report recovery points that have just grown older
+// than their RPO. A run no worker could be given is carried out by the tick itself; a worker that
+// dies leaves its run STARTING, checkpointed volume by volume, and the tick takes it up again.
 // Nothing here scans a table: each question is one index query (one per account with policies
 // for the due ones, so that each account gets its turn).
 import pLimit from "p-limit";
@@ -60,6 +63,23 @@ export interface RunSummary {
   jobs: number;
   skipped: number;
   failures: number;
+  /** Handed to a worker of its own, which carries it out (the counts are then the worker's). */
+  dispatched?: true;
+}
+
+/** A claimed run, as a worker is handed it. */
+export interface RunRef {
+  policyId: string;
+  runId: string;
+}
+
+/**
+ * Hands a claimed run to a worker of its own (Lambda: an asynchronous invocation of policyRun),
+ * which carries it out with `carryOutDispatched`. Resolves once the worker has it; rejects when it
+ * could not be handed over (the tick then carries the run out itself).
+ */
+export interface RunDispatcher {
+  dispatch(run: RunRef): Promise<void>;
 }
 
 export interface TickSummary {
@@ -78,16 +98,77 @@ const summaryOf = (run: PolicyRun): RunSummary => ({
   ...countsOf(run),
 });
 
+/** The scheduler's ports: a policy run's, and the workers it hands runs to (none: it runs them). */
+export interface SchedulerDeps extends PolicyDeps {
+  dispatcher?: RunDispatcher;
+}
+
+/**
+ * A claimed run, to a worker of its own when there is one; carried out here when there is none or
+ * the hand-over failed (the worker is then never started, so the run is carried out once).
+ */
+const carryOutClaimed = async (
+  policy: DrPolicy,
+  run: PolicyRun,
+  { deps, events, options, summary }: Tick,
+): Promise<RunSummary> => {
+  if (deps.dispatcher) {
+    try {
+      await deps.dispatcher.dispatch({ policyId: run.policyId, runId: run.runId });
+      return { ...summaryOf(run), dispatched: true };
+    } catch (error) {
+      summary.problems.push(
+        `run ${run.runId} of ${run.policyId} carried out by the tick: no worker took it (${errorMessage(error)})`,
+      );
+    }
+  }
+  return summaryOf(await executeRun(policy, run, deps, options.deadline, events));
+};
+
+/**
+ * A worker's part: carries out the run it was handed, if it is still STARTING (a run handed over
+ * twice, or already finished by a tick, is left as it is). Undefined when there was nothing to do.
+ */
+export const carryOutDispatched = async (
+  ref: RunRef,
+  deps: PolicyDeps,
+  events: PolicyEvents,
+  deadline: number,
+): Promise<RunSummary | undefined> => {
+  const run = await deps.policies.getRun(ref.policyId, ref.runId);
+  if (run?.status !== "STARTING") return undefined;
+  const policy = await deps.policies.get(run.policyId);
+  if (!policy) return summaryOf(await failForLostPolicy(run, deps));
+  return summaryOf(await executeRun(policy, run, deps, deadline, events));
+};
+
+/** A run whose policy was deleted before it ended: FAILED, saying so. */
+const failForLostPolicy = async (run: PolicyRun, deps: PolicyDeps): Promise<PolicyRun> => {
+  const failed: PolicyRun = {
+    ...run,
+    status: "FAILED",
+    finishedAt: deps.clock.now().toISOString(),
+    resumeAt: null,
+    error: {
+      code: "PolicyNotFound",
+      message: "The policy was deleted before its run ended.",
+    },
+  };
+  await deps.policies.saveRun(failed);
+  return failed;
+};
+
 /** What each part of a tick works with: its time, its ports and options, and the summary it fills. */
 interface Tick {
   now: Date;
-  deps: PolicyDeps;
+  deps: SchedulerDeps;
   events: PolicyEvents;
   options: TickOptions;
   summary: TickSummary;
 }
 
-const resumeRuns = async ({ now, deps, events, options, summary }: Tick) => {
+const resumeRuns = async (tick: Tick) => {
+  const { now, deps, options, summary } = tick;
   const runs = await deps.policies.runsToResume(now.toISOString(), options.batchSize);
   const resumed = await inTurn(
     runs,
@@ -100,19 +181,10 @@ const resumeRuns = async ({ now, deps, events, options, summary }: Tick) => {
       run.resumeAt = resumeAt.toISOString();
       const policy = await deps.policies.get(run.policyId);
       if (!policy) {
-        await deps.policies.saveRun({
-          ...run,
-          status: "FAILED",
-          finishedAt: deps.clock.now().toISOString(),
-          resumeAt: null,
-          error: {
-            code: "PolicyNotFound",
-            message: "The policy was deleted before its run ended.",
-          },
-        });
+        await failForLostPolicy(run, deps);
         return undefined;
       }
-      return summaryOf(await executeRun(policy, run, deps, options.deadline, events));
+      return carryOutClaimed(policy, run, tick);
     },
     summary.problems,
   );
@@ -125,7 +197,8 @@ const resumeRuns = async ({ now, deps, events, options, summary }: Tick) => {
  * policies cannot push another's run out of the tick. Rounds go on until nothing is due or time
  * is up.
  */
-const runDuePolicies = async ({ now, deps, events, options, summary }: Tick) => {
+const runDuePolicies = async (tick: Tick) => {
+  const { now, deps, options, summary } = tick;
   const accounts = await deps.policies.policyAccounts();
   // The tick's minute turns the rotation: with more accounts than a round takes, the next tick
   // starts where this one's first round ended.
@@ -149,7 +222,7 @@ const runDuePolicies = async ({ now, deps, events, options, summary }: Tick) => 
           return undefined;
         }
         claimed += 1;
-        return summaryOf(await executeRun(policy, run, deps, options.deadline, events));
+        return carryOutClaimed(policy, run, tick);
       },
       summary.problems,
     );
@@ -198,7 +271,7 @@ const reportBreaches = async ({ now, deps, events, options, summary }: Tick) => 
 
 export const tick = async (
   now: Date,
-  deps: PolicyDeps,
+  deps: SchedulerDeps,
   events: PolicyEvents,
   options: TickOptions,
 ): Promise<TickSummary> => {
