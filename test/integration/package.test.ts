@@ -372,10 +372,11 @@ describe("what there is to watch", () => {
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({ Level: "ERROR" });
   });
 
-  it("alarms on failed executions, copy failures, long queue waits and RPO breaches", () => {
+  it("alarms on failed executions, copy failures, long queue waits, RPO breaches and copy events given up", () => {
     const alarms = ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties);
 
     expect(alarms.map((a) => `${a.Namespace}/${a.MetricName}`).sort()).toEqual([
+      "AWS/SQS/ApproximateNumberOfMessagesVisible",
       "AWS/States/ExecutionsFailed",
       "snaprelay/CopiesFailed",
       "snaprelay/QueueWaitSeconds",
