@@ -62,7 +62,9 @@ export const queueWaitSeconds = (plan: {
   /** How long the copy has waited in the queue so far. */
   waitedSeconds?: number;
 }): number => {
-  const waited = Math.min(WAIT_FAR_BACK_SECONDS, Math.max(0, plan.waitedSeconds ?? 0));
+  // Whole seconds: the wait is a Task's TimeoutSecondsPath, which Step Functions requires to be a
+  // positive integer (anything else fails the execution with States.Runtime).
+  const waited = Math.round(Math.min(WAIT_FAR_BACK_SECONDS, Math.max(0, plan.waitedSeconds ?? 0)));
   const floor = Math.max(
     plan.position < plan.nearHead ? WAIT_NEAR_HEAD_SECONDS : WAIT_FAR_BACK_SECONDS,
     plan.holdSeconds === undefined ? waited : 0,

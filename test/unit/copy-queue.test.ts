@@ -214,6 +214,16 @@ describe("how long a waiting copy waits before it asks again", () => {
       asks += 1;
     }
     expect(asks).toBe(19);
+    // Whole seconds, as a Task's TimeoutSecondsPath must be, however long it waited.
+    expect(
+      queueWaitSeconds({
+        position: 0,
+        nearHead: 40,
+        slots: 20,
+        holdSeconds: undefined,
+        waitedSeconds: 1_234.567,
+      }),
+    ).toBe(1_235);
     // Once a copy of the pool has ended, its pace decides, as before.
     expect(
       queueWaitSeconds({
