@@ -221,6 +221,8 @@ describe("the documents", () => {
         "copy lengths, events",
         "copy lengths, no events (safety polls)",
         "copy lengths, no events, poll fixed:30",
+        "multi-destination",
+        "long queue",
       ].sort(),
     );
   });
