@@ -223,6 +223,7 @@ describe("the documents", () => {
         "copy lengths, no events, poll fixed:30",
         "multi-destination",
         "long queue",
+        "top of the hour",
       ].sort(),
     );
   });
