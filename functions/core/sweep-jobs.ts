@@ -42,6 +42,8 @@ export type SweepAction =
   /** Its execution ended before the job did: a new execution took its copies over. */
   | "adopted"
   | "running"
+  /** Its execution finished the job while the sweep looked at it: nothing left to do. */
+  | "finished"
   | "failed"
   | "deferred"
   /** A cancelled job's leftovers (slots, places, partial copies) all cleared. */
@@ -193,6 +195,11 @@ const sweepStarted = async (
     );
     return "running";
   }
+  // The job was read before its execution was described, and an execution that succeeded in
+  // between finished it: read now, it is no longer the sweep's (taking it over would start an
+  // execution that fails at its first step and point the job at it).
+  const current = await deps.jobs.get(job.jobId);
+  if (!current || isFinishedJob(current.status)) return "finished";
   // The execution ended but the job did not: stopped by hand, its history full, or failed outside
   // its own Catch. Every step is safe to run again, and each finds its copy where it is (a copy
   // under way is waited for, a slot held is kept), so a new execution takes the copies over.

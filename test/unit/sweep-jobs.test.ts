@@ -171,6 +171,27 @@ describe("a job whose execution started", () => {
     expect(job.copies[0]?.status).toBe("QUEUED");
   });
 
+  it("is left alone, not taken over, when its execution succeeds between the job's read and the look at it", async () => {
+    // Prepare: the job reads RUNNING; as the sweep describes its execution, the execution has
+    // just finished it
+    fakes.jobs.seed(aRunningJob());
+    workflow.executions.set(executionArnOf("job-1"), { status: "SUCCEEDED" });
+    const describe = workflow.describe.bind(workflow);
+    vi.spyOn(workflow, "describe").mockImplementation(async (arn) => {
+      fakes.jobs.seed({ ...aRunningJob(), status: "COMPLETED" });
+      return describe(arn);
+    });
+    fakes.clock.advance(31);
+
+    // Act
+    const report = await sweepJobs(deps);
+
+    // Assess
+    expect(report.actions).toEqual({ finished: ["job-1"] });
+    expect(workflow.started).toEqual([]);
+    expect((await stored(fakes.jobs)).executionArn).toBe(executionArnOf("job-1"));
+  });
+
   it("keeps a copy under way, and its slot, when a new execution takes it over", async () => {
     // Prepare: the copy holds ap-mumbai's slot and is 40% made when its execution fails
     fakes.jobs.seed(
@@ -336,6 +357,31 @@ describe("a slot held by a job whose execution ended", () => {
       executionArnOf("job-1-adopted-1"),
     );
     expect(workflow.woken).toEqual([]);
+  });
+
+  it("is not taken over when its job's execution finished the job as the sweep looked", async () => {
+    // Prepare: job-1 holds the only slot, job-2 waits; job-1's execution succeeds between the
+    // sweep's read of the holders and its look at the execution
+    const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
+    const withOneSlot = { ...deps, settings: one };
+    fakes.jobs.seed(aRunningJob());
+    fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
+    await acquireSlot("job-1", "ap-mumbai", withOneSlot);
+    await acquireSlot("job-2", "ap-mumbai", withOneSlot);
+    await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
+    workflow.executions.set(executionArnOf("job-1"), { status: "SUCCEEDED" });
+    const describe = workflow.describe.bind(workflow);
+    vi.spyOn(workflow, "describe").mockImplementation(async (arn) => {
+      fakes.jobs.seed({ ...aRunningJob(), status: "COMPLETED" });
+      return describe(arn);
+    });
+
+    // Act
+    const report = await settleHolders(withOneSlot);
+
+    // Assess
+    expect(report.actions).toEqual({ finished: ["job-1"] });
+    expect(workflow.started).toEqual([]);
   });
 
   it("is handed on when its job is given up after its executions kept ending", async () => {
