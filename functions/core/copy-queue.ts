@@ -208,6 +208,8 @@ export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): 
 export const passOn = async (
   pool: SlotPool,
   deps: StepDeps,
+  /** The pool's standing as the caller has just read it (none: read here). */
+  read?: { inUse: number; limit?: PoolLimit },
 ): Promise<{ granted: string[]; problem?: string }> => {
   const configured = slotLimitOf(deps.settings.copySlots, pool.region);
   let limit = configured;
@@ -215,20 +217,23 @@ export const passOn = async (
   const problems: string[] = [];
   const result = () =>
     problems.length > 0 ? { granted, problem: problems.join("; ") } : { granted };
-  const grantTo = (jobId: string) =>
-    deps.slots.grant(pool, jobId, limit, deps.clock.now().toISOString());
+  const grantTo = (jobId: string, seen?: QueuedCopy) =>
+    deps.slots.grant(pool, jobId, limit, deps.clock.now().toISOString(), seen);
   try {
     // Most calls find the pool full: one small read says so, and nothing more is read.
-    const standing = await deps.slots.standing(pool);
+    const standing = read ?? (await deps.slots.standing(pool));
     limit = effectiveLimit(configured, standing.limit);
-    if (standing.inUse >= limit) return result();
-    // Each round reads the queue's head once and grants down it; an index that lags may still
-    // list a copy granted a moment ago, which is passed over. A full pool or an empty queue ends it.
-    for (let round = 0; round < 3; round++) {
-      const waiting = await deps.slots.head(pool, limit);
-      let grantedThisRound = 0;
+    let free = limit - standing.inUse;
+    if (free <= 0) return result();
+    // Each round reads the queue's head once (as many as there are free slots, and two more: an
+    // index that lags may still list a copy granted a moment ago, which is passed over) and
+    // grants down it, each entry as the index showed it. No slot left or an empty queue ends it.
+    for (let round = 0; round < 3 && free > 0; round++) {
+      const asked = free + 2;
+      const waiting = await deps.slots.head(pool, asked);
       for (const head of waiting) {
-        let outcome = await grantTo(head.jobId);
+        if (free <= 0) break;
+        let outcome = await grantTo(head.jobId, head);
         // Its wait began again as the grant was written (a new token): the copy still waits
         // first, so it is granted again with the token read afresh, never passed over.
         for (let retry = 0; !outcome.granted && outcome.because === "stale" && retry < 3; retry++) {
@@ -243,7 +248,7 @@ export const passOn = async (
           }
           continue;
         }
-        grantedThisRound++;
+        free--;
         granted.push(head.jobId);
         if (outcome.wakeToken) {
           try {
@@ -257,7 +262,7 @@ export const passOn = async (
           }
         }
       }
-      if (waiting.length < limit && grantedThisRound === waiting.length) break;
+      if (waiting.length < asked) break;
     }
     return result();
   } catch (error) {
@@ -358,17 +363,22 @@ export const releaseSlot = async (
   options: { copyEnded?: boolean } = {},
 ): Promise<void> => {
   const pool = poolOf(job, destinationRegion);
-  await deps.slots.leave(pool, job.jobId);
-  await deps.slots.release(
-    pool,
-    job.jobId,
-    options.copyEnded ? deps.clock.now().toISOString() : undefined,
-  );
+  // A copy that ends holds a slot or waits, not both (a place kept beside a slot is a leftover):
+  // both go back at once, so that the next copy is handed the slot one read after.
+  await Promise.all([
+    deps.slots.leave(pool, job.jobId),
+    deps.slots.release(
+      pool,
+      job.jobId,
+      options.copyEnded ? deps.clock.now().toISOString() : undefined,
+    ),
+  ]);
+  const standing = await deps.slots.standing(pool);
   // A pool kept below its slots looks whether the copies that are not snaprelay's have freed up.
-  if (options.copyEnded) await lookAgain(pool, deps);
+  const raised = options.copyEnded ? await lookAgain(pool, deps, standing) : undefined;
   // Always, even when nothing was released now: a retried step's first attempt may have freed
   // the slot and failed before handing it on.
-  await passOn(pool, deps);
+  await passOn(pool, deps, raised ? { ...standing, limit: raised } : standing);
 };
 
 /**

@@ -298,8 +298,18 @@ export interface CopySlots {
   setWakeToken(pool: SlotPool, jobId: string, token: string): Promise<boolean>;
   /** The oldest waiting copies, at most `count`. */
   head(pool: SlotPool, count: number): Promise<QueuedCopy[]>;
-  /** Moves a waiting copy into a free slot, in one step. */
-  grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome>;
+  /**
+   * Moves a waiting copy into a free slot, in one step. With `seen` (its entry as `head` listed
+   * it) the store need not read the entry again: if it changed since (a new token, or gone), the
+   * grant answers "stale" and the caller asks again without it.
+   */
+  grant(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    now: string,
+    seen?: QueuedCopy,
+  ): Promise<GrantOutcome>;
   /** Takes the copy out of the queue, if it is there. */
   leave(pool: SlotPool, jobId: string): Promise<void>;
   /** How many copies wait before this one; counting stops at `upTo` (it reads the queue). */

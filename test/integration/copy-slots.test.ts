@@ -24,12 +24,14 @@ copySlotsContract(
 
 describe("a queue kept before its copies were counted", () => {
   it("is counted once, and followed from there as copies join, are granted and leave", async () => {
-    // Prepare: three copies wait in a pool whose item holds no count (as an older build left it)
-    const slots = new DynamoCopySlots(documentClient(), table.tableName);
+    // Prepare: three copies wait in a pool whose item holds no count (as an older build left it),
+    // read by this build afresh
+    const older = new DynamoCopySlots(documentClient(), table.tableName);
     const pool = { accountId: "777700001111", region: "ap-chengdu" };
     const at = new Date(Date.UTC(2026, 11, 7)).toISOString();
-    await slots.take(pool, "job-holder", 1, at);
-    for (const jobId of ["job-a", "job-b", "job-c"]) await slots.enqueue(pool, jobId, at);
+    await older.take(pool, "job-holder", 1, at);
+    for (const jobId of ["job-a", "job-b", "job-c"]) await older.enqueue(pool, jobId, at);
+    const slots = new DynamoCopySlots(documentClient(), table.tableName);
     await documentClient().send(
       new UpdateCommand({
         TableName: table.tableName,

@@ -147,6 +147,35 @@ export const copySlotsContract = (name: string, makeSlots: () => Promise<CopySlo
       expect(await slots.queued(pool, "job-a")).toBeDefined();
     });
 
+    it("grants a copy as the queue's head listed it, and answers stale if its wait changed or went since", async () => {
+      // Prepare: job-a and job-b listed with their tokens; then job-a's wait begins again and
+      // job-b leaves the queue
+      await slots.enqueue(pool, "job-a", at(1));
+      await slots.setWakeToken(pool, "job-a", "token-a");
+      await slots.enqueue(pool, "job-b", at(2));
+      await slots.setWakeToken(pool, "job-b", "token-b");
+      await slots.enqueue(pool, "job-c", at(3));
+      await slots.setWakeToken(pool, "job-c", "token-c");
+      const [a, b, c] = await slots.head(pool, 3);
+      await slots.setWakeToken(pool, "job-a", "token-a2");
+      await slots.leave(pool, "job-b");
+
+      // Act
+      const changed = await slots.grant(pool, "job-a", 5, at(4), a);
+      const gone = await slots.grant(pool, "job-b", 5, at(4), b);
+      const asListed = await slots.grant(pool, "job-c", 5, at(4), c);
+      const readAgain = await slots.grant(pool, "job-a", 5, at(5));
+
+      // Assess
+      expect([changed, gone]).toEqual([
+        { granted: false, because: "stale" },
+        { granted: false, because: "stale" },
+      ]);
+      expect(asListed).toEqual({ granted: true, wakeToken: "token-c", grantedAt: at(4) });
+      expect(readAgain).toEqual({ granted: true, wakeToken: "token-a2", grantedAt: at(5) });
+      expect((await slots.view(pool)).queueLength).toBe(0);
+    });
+
     it("records a wake token only for a copy that waits", async () => {
       // Prepare
       await slots.enqueue(pool, "job-a", at(1));

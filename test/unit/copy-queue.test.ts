@@ -1,6 +1,6 @@
 // The copy queue: a copy holds one of its region's slots while it runs, waits oldest first when
 // none is free, and is handed a slot and woken when a copy ends. No overtaking, no leaks.
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   acquireSlot,
   awaitSlot,
@@ -297,6 +297,53 @@ describe("giving a slot back", () => {
       "job-c",
     ]);
     expect(await queuePosition(await stored(fakes.jobs, "job-d"), MUMBAI, fakes.deps)).toBe(0);
+  });
+
+  it("wakes the next copy after one read of the pool and one of the queue's head", async () => {
+    // Prepare: every call to the store, in order, until the wake-up
+    const calls: string[] = [];
+    for (const method of ["leave", "release", "standing", "head", "grant", "queued"] as const) {
+      const original = fakes.slots[method].bind(fakes.slots) as (...args: unknown[]) => unknown;
+      vi.spyOn(fakes.slots, method).mockImplementation((async (...args: unknown[]) => {
+        calls.push(method);
+        return original(...args);
+      }) as never);
+    }
+    const wake = fakes.workflow.wake.bind(fakes.workflow);
+    vi.spyOn(fakes.workflow, "wake").mockImplementation(async (token, output) => {
+      calls.push("wake");
+      return wake(token, output);
+    });
+
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess: the slot and any place go back together, then the head is granted as it was read
+    expect(calls.slice(0, calls.indexOf("wake") + 1)).toEqual([
+      "leave",
+      "release",
+      "standing",
+      "head",
+      "grant",
+      "wake",
+    ]);
+  });
+
+  it("reads a waiting copy's entry again when its wait began again after the head was read", async () => {
+    // Prepare: job-c's token changes between the read of the head and its grant
+    const head = fakes.slots.head.bind(fakes.slots);
+    vi.spyOn(fakes.slots, "head").mockImplementationOnce(async (at, count) => {
+      const listed = await head(at, count);
+      await fakes.slots.setWakeToken(pool, "job-c", "token-c2");
+      return listed;
+    });
+
+    // Act
+    await releaseSlot({ accountId: ACCOUNT, jobId: "job-a" }, MUMBAI, fakes.deps);
+
+    // Assess
+    expect(fakes.workflow.woken.map((wake) => wake.token)).toEqual(["token-c2"]);
+    expect(await fakes.slots.holds(pool, "job-c")).toBe(true);
   });
 
   it("frees one slot however often it is given back", async () => {

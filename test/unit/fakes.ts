@@ -573,8 +573,18 @@ export class InMemoryCopySlots implements CopySlots {
    */
   readonly staleOnce = new Set<string>();
 
-  async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
+  async grant(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    now: string,
+    seen?: QueuedCopy,
+  ): Promise<GrantOutcome> {
     const waiting = this.queueOf(pool).get(jobId);
+    // As the store does: an entry seen that has changed since (or gone) is stale, read again.
+    if (seen && (!waiting || waiting.wakeToken !== seen.wakeToken)) {
+      return { granted: false, because: "stale" };
+    }
     if (!waiting) return { granted: false, because: "gone" };
     if (this.staleOnce.delete(jobId)) return { granted: false, because: "stale" };
     if (this.holdersOf(pool).has(jobId)) {

@@ -86,6 +86,9 @@ const toQueued = (item: Record<string, unknown>): QueuedCopy => ({
 });
 
 export class DynamoCopySlots implements CopySlots {
+  /** Pools whose item holds its count of waiting copies (`queued`), as seen by this instance. */
+  private readonly counted = new Set<string>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -338,8 +341,13 @@ export class DynamoCopySlots implements CopySlots {
    * sets it; any later one finds it set and only moves it).
    */
   private async countBase(pool: SlotPool): Promise<number> {
+    // Once a pool's count exists it is never removed: a pool seen counted needs no read again.
+    const key = `${pool.accountId}#${pool.region}`;
+    if (this.counted.has(key)) return 0;
     const { queued } = await this.poolItem(pool, ["queued"]);
-    return typeof queued === "number" ? 0 : this.count(pool);
+    if (typeof queued !== "number") return this.count(pool);
+    this.counted.add(key);
+    return 0;
   }
 
   /**
@@ -426,8 +434,16 @@ export class DynamoCopySlots implements CopySlots {
     return Items.map(toQueued);
   }
 
-  async grant(pool: SlotPool, jobId: string, limit: number, now: string): Promise<GrantOutcome> {
-    const waiting = await this.queued(pool, jobId);
+  async grant(
+    pool: SlotPool,
+    jobId: string,
+    limit: number,
+    now: string,
+    seen?: QueuedCopy,
+  ): Promise<GrantOutcome> {
+    // An entry seen in the queue's index is taken as it was: the transaction's condition on its
+    // token refuses it (stale) if it changed or went since, and the caller reads it again.
+    const waiting = seen ?? (await this.queued(pool, jobId));
     if (!waiting) return { granted: false, because: "gone" };
     try {
       const outcome = await this.stamped(pool, jobId, limit, now, waiting);
