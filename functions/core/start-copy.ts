@@ -59,12 +59,12 @@ export const startCopy = async (
   /** CopySnapshot was called: a refusal for capacity is the cloud's answer to it. */
   let askedTheCloud = false;
   try {
-    // A previous attempt may have started the copy and died before recording it.
-    const found = await deps.snapshots.findCopy(
-      job.accountId,
-      destinationRegion,
-      copyIdentityTags(job),
-    );
+    // A previous attempt may have started the copy and died before recording it. Whether the copy
+    // went back to the queue is read beside it: both stand between the slot and CopySnapshot.
+    const [found, backInQueue] = await Promise.all([
+      deps.snapshots.findCopy(job.accountId, destinationRegion, copyIdentityTags(job)),
+      waitsInQueueWithoutSlot(job, destinationRegion, deps),
+    ]);
     // Tags can be written by anyone in the account: only a snapshot begun after the job was
     // made (give or take the clocks' skew) can be the copy it started.
     const existing =
@@ -72,7 +72,7 @@ export const startCopy = async (
         ? found
         : undefined;
     if (!existing) {
-      await assertNotBackInQueue(job, destinationRegion, deps);
+      if (backInQueue) throw backInQueue;
       askedTheCloud = true;
     }
     destinationSnapshotId =
@@ -133,16 +133,20 @@ export const startCopy = async (
 /**
  * A copy the cloud refused went back to the queue; if the step that did so died before the state
  * machine heard of it, its retry lands here, holding no slot: it must not copy, but wait again.
+ * Answers the error to throw in that case, undefined otherwise.
  */
-const assertNotBackInQueue = async (
+const waitsInQueueWithoutSlot = async (
   job: ReplicationJob,
   destinationRegion: string,
   deps: StepDeps,
-): Promise<void> => {
+): Promise<DomainError | undefined> => {
   const pool = poolOf(job, destinationRegion);
-  if (!(await deps.slots.queued(pool, job.jobId))) return;
-  if (await deps.slots.heldSince(pool, job.jobId)) return;
-  throw new DomainError(
+  const [queued, held] = await Promise.all([
+    deps.slots.queued(pool, job.jobId),
+    deps.slots.heldSince(pool, job.jobId),
+  ]);
+  if (!queued || held) return undefined;
+  return new DomainError(
     "CopyCapacityExceeded",
     `The copy of job ${job.jobId} to ${destinationRegion} waits in the queue for a place the cloud can take; it holds no slot yet.`,
   );

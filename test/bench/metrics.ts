@@ -134,23 +134,26 @@ export const spreadOf = (values: readonly number[]): Spread | null => {
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-const byRegion = <T extends { region?: string | undefined }>(items: readonly T[]) => {
+/** Copies grouped by the queue they wait in: one account's, in one region. */
+const byPool = <T extends { region?: string | undefined; account?: string | undefined }>(
+  items: readonly T[],
+) => {
   const groups = new Map<string, T[]>();
   for (const item of items) {
-    const key = item.region ?? "";
+    const key = `${item.account ?? ""} ${item.region ?? ""}`;
     groups.set(key, [...(groups.get(key) ?? []), item]);
   }
   return [...groups.values()];
 };
 
 /**
- * Copies given a slot while an older copy of the same region still waited for one: a copy X is
- * counted when some Y of its region joined the queue before X asked for a slot, yet was given its
- * slot after X. (Given, not started: a woken copy's first step may lag its wake-up by a few ms.)
+ * Copies given a slot while an older copy of the same queue (account and region) still waited
+ * for one: a copy X is counted when some Y of its queue joined it before X asked for a slot, yet
+ * was given its slot after X. (Given, not started: a woken copy's first step may lag its wake-up by a few ms.)
  */
 export const queueOrderViolations = (timelines: readonly CopyTimeline[]): number => {
   let violations = 0;
-  for (const region of byRegion(timelines)) {
+  for (const region of byPool(timelines)) {
     const waited = region.filter(
       (t): t is CopyTimeline & { queuedAt: number; grantedAt: number } =>
         t.queuedAt !== undefined && t.grantedAt !== undefined,
@@ -213,7 +216,7 @@ export const slotHandoffMs = (
   toReal: (clockMs: number) => number = (clockMs) => clockMs,
 ): number[] => {
   const handoffs: number[] = [];
-  for (const region of byRegion(timelines)) {
+  for (const region of byPool(timelines)) {
     type Step = { at: number; release: true } | { at: number; release: false; copy: CopyTimeline };
     const steps: Step[] = [];
     for (const copy of region) {

@@ -15,6 +15,11 @@ export interface CopyTimeline {
   jobId: string;
   /** The copy's destination region (undefined: the job's only one, read from every event). */
   region: string | undefined;
+  /**
+   * The account whose copy it is (undefined: the scenario's one account). A queue is one
+   * account's in one region: copies of two accounts never wait for the same slots.
+   */
+  account?: string;
   /** The first AcquireSlot's answer: when the copy asked for a slot. */
   askedAt: number | undefined;
   /**

@@ -229,7 +229,7 @@ export const runTopOfTheHour = async (plan: TopOfTheHourPlan): Promise<ScenarioR
               events: events.length,
               transitions: billedTransitions(events),
             });
-            return copyTimeline(jobId, events);
+            return { ...copyTimeline(jobId, events), account: accountOfJob.get(jobId) };
           }),
         ),
       )

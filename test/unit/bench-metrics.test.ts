@@ -93,6 +93,18 @@ describe("queue order violations", () => {
     // Assess
     expect(violations).toBe(0);
   });
+
+  it("compare a copy only with copies of its own account: each account has its own queue", () => {
+    // Act
+    const violations = queueOrderViolations([
+      copy("b", { account: "500000000000", askedAt: 2, queuedAt: 2, grantedAt: 20 }),
+      copy("c", { account: "500000000001", askedAt: 3, queuedAt: 3, grantedAt: 11 }),
+      copy("d", { account: "500000000001", askedAt: 4, queuedAt: 4, grantedAt: 10 }),
+    ]);
+
+    // Assess: d overtook c in their account's queue; b's account is another queue
+    expect(violations).toBe(1);
+  });
 });
 
 describe("slot utilization", () => {
@@ -189,6 +201,23 @@ describe("slot hand-off", () => {
       copy("a", { region: "ap-mumbai", grantedAt: 0, startedAt: 0, releasedAt: 1_000 }),
       copy("c", {
         region: "ap-beijing",
+        askedAt: 5,
+        queuedAt: 5,
+        grantedAt: 1_100,
+        startedAt: 1_200,
+      }),
+    ]);
+
+    // Assess
+    expect(handoffs).toEqual([]);
+  });
+
+  it("pairs grants and releases account by account", () => {
+    // Act: another account's release frees none of this account's slots
+    const handoffs = slotHandoffMs([
+      copy("a", { account: "500000000000", grantedAt: 0, startedAt: 0, releasedAt: 1_000 }),
+      copy("c", {
+        account: "500000000001",
         askedAt: 5,
         queuedAt: 5,
         grantedAt: 1_100,
