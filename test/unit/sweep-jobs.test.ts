@@ -336,17 +336,26 @@ describe("a job that keeps failing a look", () => {
 });
 
 describe("a slot held by a job whose execution ended", () => {
-  it("stays with its job, taken over by a new execution at the next sweep, when copies wait for it", async () => {
-    // Prepare: one slot in ap-mumbai; job-1 holds it, job-2 waits; job-1's execution was stopped
+  /**
+   * One slot in ap-mumbai: job-1 (its execution `holderExecution`) holds it, job-2 waits with
+   * token-2 and its execution runs. Answers the sweep's deps with that one slot.
+   */
+  const oneSlotHeldAndAwaited = async (holderExecution = executionArnOf("job-1")) => {
     const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
     const withOneSlot = { ...deps, settings: one };
-    fakes.jobs.seed(aRunningJob());
+    fakes.jobs.seed({ ...aRunningJob(), executionArn: holderExecution });
     fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
     await acquireSlot("job-1", "ap-mumbai", withOneSlot);
     await acquireSlot("job-2", "ap-mumbai", withOneSlot);
     await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
-    workflow.executions.set(executionArnOf("job-1"), { status: "ABORTED" });
     workflow.executions.set(executionArnOf("job-2"), { status: "RUNNING" });
+    return withOneSlot;
+  };
+
+  it("stays with its job, taken over by a new execution at the next sweep, when copies wait for it", async () => {
+    // Prepare: one slot in ap-mumbai; job-1 holds it, job-2 waits; job-1's execution was stopped
+    const withOneSlot = await oneSlotHeldAndAwaited();
+    workflow.executions.set(executionArnOf("job-1"), { status: "ABORTED" });
 
     // Act
     const report = await settleHolders(withOneSlot);
@@ -362,13 +371,7 @@ describe("a slot held by a job whose execution ended", () => {
   it("is not taken over when its job's execution finished the job as the sweep looked", async () => {
     // Prepare: job-1 holds the only slot, job-2 waits; job-1's execution succeeds between the
     // sweep's read of the holders and its look at the execution
-    const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
-    const withOneSlot = { ...deps, settings: one };
-    fakes.jobs.seed(aRunningJob());
-    fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
-    await acquireSlot("job-1", "ap-mumbai", withOneSlot);
-    await acquireSlot("job-2", "ap-mumbai", withOneSlot);
-    await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
+    const withOneSlot = await oneSlotHeldAndAwaited();
     workflow.executions.set(executionArnOf("job-1"), { status: "SUCCEEDED" });
     const describe = workflow.describe.bind(workflow);
     vi.spyOn(workflow, "describe").mockImplementation(async (arn) => {
@@ -386,16 +389,9 @@ describe("a slot held by a job whose execution ended", () => {
 
   it("is handed on when its job is given up after its executions kept ending", async () => {
     // Prepare
-    const one = { ...fakes.deps.settings, copySlots: { default: 1, byRegion: {} } };
-    const withOneSlot = { ...deps, settings: one };
     const last = executionArnOf(`job-1-adopted-${MAX_ADOPTIONS}`);
-    fakes.jobs.seed({ ...aRunningJob(), executionArn: last });
-    fakes.jobs.seed({ ...aRunningJob(), jobId: "job-2", executionArn: executionArnOf("job-2") });
-    await acquireSlot("job-1", "ap-mumbai", withOneSlot);
-    await acquireSlot("job-2", "ap-mumbai", withOneSlot);
-    await awaitSlot("job-2", "ap-mumbai", "token-2", withOneSlot);
+    const withOneSlot = await oneSlotHeldAndAwaited(last);
     workflow.executions.set(last, { status: "ABORTED" });
-    workflow.executions.set(executionArnOf("job-2"), { status: "RUNNING" });
 
     // Act
     const report = await settleHolders(withOneSlot);
