@@ -15,7 +15,7 @@ import {
   PutEventsCommand,
   type PutEventsCommandOutput,
 } from "@aws-sdk/client-eventbridge";
-import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { copyEventEntry, ruleDeliveryClient } from "../../local/cloud/copy-events.js";
@@ -23,6 +23,7 @@ import { localCredentialsFor } from "../../local/cloud/local-credentials.js";
 import { jobsTableName, LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { statesOf } from "../support/execution-states.js";
 import { credentials } from "../support/services.js";
 import { type Signer, signedAs } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -103,17 +104,6 @@ const copyOnce = async (
     if (isFinishedJob(job.status)) return job;
     watch(job);
     return undefined;
-  });
-};
-
-/** The states the job's execution entered, in order. */
-const statesOf = async (job: Job): Promise<string[]> => {
-  const history = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: String(job.executionArn), maxResults: 1000 }),
-  );
-  return (history.events ?? []).flatMap((event) => {
-    const name = event.stateEnteredEventDetails?.name;
-    return name ? [name] : [];
   });
 };
 
@@ -236,7 +226,7 @@ describe("a copy's end", () => {
 
     // Assess
     expect(job.status).toBe("COMPLETED");
-    const states = await statesOf(job);
+    const states = await statesOf(sfn, job);
     expect(states).toContain("AwaitCopy");
     expect(states).not.toContain("PollCopy");
     expect((await eventCounts()).sent).toBeGreaterThan(before.sent);
@@ -257,7 +247,7 @@ describe("a copy's end", () => {
     // Assess
     expect(job.status).toBe("COMPLETED");
     expect((await eventCounts()).dropped).toBe(before.dropped + 1);
-    expect((await statesOf(job)).filter((state) => state === "PollCopy")).toHaveLength(1);
+    expect((await statesOf(sfn, job)).filter((state) => state === "PollCopy")).toHaveLength(1);
   }, 120_000);
 
   it("fails a copy the cloud failed, with the cloud's cause, at once", async () => {
@@ -275,7 +265,7 @@ describe("a copy's end", () => {
     expect(job.status).toBe("FAILED");
     expect(job.copies[0]?.error?.code).toBe("CopyFailed");
     expect(job.copies[0]?.error?.message).toMatch(/failed at \d+%/);
-    expect(await statesOf(job)).not.toContain("PollCopy");
+    expect(await statesOf(sfn, job)).not.toContain("PollCopy");
     expect(tookMs).toBeLessThan(15_000);
     // The copy sends for at most 2 s before it fails; its failure is recorded within 5 s of that.
     const copy = job.copies[0];
@@ -407,7 +397,7 @@ describe("a tenant's copy events", () => {
     // Assess
     expect(connected.status, JSON.stringify(connected.body)).toBe(200);
     expect(job.status).toBe("COMPLETED");
-    const states = await statesOf(job);
+    const states = await statesOf(sfn, job);
     expect(states).toContain("AwaitCopy");
     // Its event ended it: no safety poll, and far sooner than the 24 s first wait.
     expect(states).not.toContain("PollCopy");

@@ -8,13 +8,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { failedCopyEventsQueueName, LOCAL } from "../../local/defaults.js";
 import { apiCall } from "../support/api-call.js";
 import { makeDistinctSnapshots } from "../support/cloud-snapshots.js";
+import { statesOf } from "../support/execution-states.js";
 import { credentials } from "../support/services.js";
 import type { Signer } from "../support/signed-as.js";
 import { type StackProcess, startStackProcess } from "../support/stack-process.js";
@@ -66,16 +67,6 @@ const recordsQueued = async (): Promise<number> => {
     Number(Attributes.ApproximateNumberOfMessages) +
     Number(Attributes.ApproximateNumberOfMessagesNotVisible)
   );
-};
-
-const statesOf = async (job: Job): Promise<string[]> => {
-  const history = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: String(job.executionArn), maxResults: 1000 }),
-  );
-  return (history.events ?? []).flatMap((event) => {
-    const name = event.stateEnteredEventDetails?.name;
-    return name ? [name] : [];
-  });
 };
 
 beforeAll(async () => {
@@ -155,7 +146,7 @@ describe("a copy event copyEvents fails on", () => {
     );
     expect(copying.copies[0]?.status).toBe("COPYING");
     expect(job.status).toBe("COMPLETED");
-    const states = await statesOf(job);
+    const states = await statesOf(sfn, job);
     expect(states).toContain("AwaitCopy");
     // The wait ended by the replayed event: its safety poll never ran.
     expect(states).not.toContain("PollCopy");

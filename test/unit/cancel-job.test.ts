@@ -12,6 +12,7 @@ import {
   ACCOUNT,
   aCopy,
   aJob,
+  aQueuedJob,
   executionArnOf,
   type Fakes,
   settings,
@@ -28,15 +29,7 @@ const SWEEP = { startGraceSeconds: 0, checkSeconds: 900, giveUpSeconds: 3600, ba
 const sweep = () => sweepJobs({ ...deps(), sweep: SWEEP });
 
 /** A RUNNING job with one copy to ap-mumbai, not started yet. */
-const seedJob = (jobId: string) =>
-  fakes.jobs.seed(
-    aJob({
-      jobId,
-      status: "RUNNING",
-      executionArn: executionArnOf(jobId),
-      copies: [aCopy(MUMBAI, { status: "QUEUED" })],
-    }),
-  );
+const seedJob = (jobId: string) => fakes.jobs.seed(aQueuedJob(jobId));
 
 beforeEach(async () => {
   // One slot in ap-mumbai: job-1's copy runs in it, job-2's copy waits for it.

@@ -13,39 +13,16 @@ import {
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
 import {
   ACCOUNT,
-  aCopy,
-  aJob,
+  aQueuedJob,
   aRunningJob,
+  ebsEvent,
   executionArnOf,
   type Fakes,
+  seedCopyDoneInTheCloud,
   settings,
   stepFakes,
   T0,
 } from "./fakes.js";
-
-/** An EBS copySnapshot event as EventBridge delivers it (the AWS documentation's example). */
-const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
-  version: "0",
-  id: "01234567-0123-0123-0123-012345678901",
-  "detail-type": "EBS Snapshot Notification",
-  source: "aws.ec2",
-  account,
-  time: "2026-12-03T10:00:00Z",
-  region: "ap-mumbai",
-  resources: ["arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001"],
-  detail: {
-    event: "copySnapshot",
-    result: "succeeded",
-    cause: "",
-    "request-id": "",
-    snapshot_id: "arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001",
-    source: "arn:aws:ec2::ap-shanghai:snapshot/snap-oi5spwt2",
-    startTime: "2026-12-03T09:00:00Z",
-    endTime: "2026-12-03T10:00:00Z",
-    incremental: "false",
-    ...detail,
-  },
-});
 
 /** A tenant, but not the account of the copies these tests wait for. */
 const OTHER_TENANT = "999988887777";
@@ -78,15 +55,8 @@ beforeEach(async () => {
   fakes = stepFakes();
   tenants = rememberedTenants(fakes.deps.allowlist, fakes.clock);
   await approveAtRunTime(OTHER_TENANT);
-  fakes.jobs.seed(
-    aRunningJob({
-      status: "COPYING",
-      destinationSnapshotId: "snap-copy0001",
-      startedAt: T0.toISOString(),
-    }),
-  );
-  // The copy as the destination region shows it when its success event comes.
-  fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
+  // A copy under way, as the destination region shows it when its success event comes: completed.
+  seedCopyDoneInTheCloud(fakes);
 });
 
 describe("reading EBS events", () => {
@@ -389,23 +359,9 @@ describe("the slot of a copy whose event came", () => {
     // One slot in ap-mumbai: job-1's copy holds it, job-2's copy waits for it.
     fakes = stepFakes(settings({ copySlots: { default: 1, byRegion: {} } }));
     tenants = rememberedTenants(fakes.deps.allowlist, fakes.clock);
-    fakes.jobs.seed(
-      aRunningJob({
-        status: "COPYING",
-        destinationSnapshotId: "snap-copy0001",
-        startedAt: T0.toISOString(),
-      }),
-    );
-    fakes.jobs.seed(
-      aJob({
-        jobId: "job-2",
-        status: "RUNNING",
-        executionArn: executionArnOf("job-2"),
-        copies: [aCopy("ap-mumbai", { status: "QUEUED" })],
-      }),
-    );
+    seedCopyDoneInTheCloud(fakes);
+    fakes.jobs.seed(aQueuedJob("job-2"));
     await fakes.slots.take(pool, "job-1", 1, T0.toISOString());
-    fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
     await acquireSlot("job-2", "ap-mumbai", fakes.deps);
     await awaitSlot("job-2", "ap-mumbai", "slot-token-2", fakes.deps);
     await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);

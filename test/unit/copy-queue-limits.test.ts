@@ -18,16 +18,7 @@ import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
 import { DomainError } from "../../functions/core/errors.js";
 import type { PoolLimit } from "../../functions/core/ports.js";
 import { startCopy } from "../../functions/core/start-copy.js";
-import {
-  ACCOUNT,
-  aCopy,
-  aJob,
-  executionArnOf,
-  type Fakes,
-  settings,
-  stepFakes,
-  T0,
-} from "./fakes.js";
+import { ACCOUNT, aQueuedJob, type Fakes, settings, stepFakes, T0 } from "./fakes.js";
 
 const MUMBAI = "ap-mumbai";
 const SOURCE = "ap-shanghai";
@@ -37,15 +28,7 @@ const NOW = T0.toISOString();
 let fakes: Fakes;
 
 /** A RUNNING job with one QUEUED copy to ap-mumbai. */
-const seedJob = (jobId: string) =>
-  fakes.jobs.seed(
-    aJob({
-      jobId,
-      status: "RUNNING",
-      executionArn: executionArnOf(jobId),
-      copies: [aCopy(MUMBAI, { status: "QUEUED" })],
-    }),
-  );
+const seedJob = (jobId: string) => fakes.jobs.seed(aQueuedJob(jobId));
 
 /** `count` copies pending in ap-mumbai that another tool made (no snaprelay tag). */
 const foreignCopies = (count: number, from = 0) =>

@@ -20,7 +20,7 @@ import {
   ACCOUNT,
   aCopy,
   aJob,
-  executionArnOf,
+  aQueuedJob,
   type Fakes,
   settings,
   stepFakes,
@@ -36,13 +36,9 @@ let fakes: Fakes;
 /** A RUNNING job with one QUEUED copy to ap-mumbai, created `second`s after T0. */
 const seedJob = (jobId: string, second = 0, accountId = ACCOUNT) =>
   fakes.jobs.seed(
-    aJob({
-      jobId,
+    aQueuedJob(jobId, {
       accountId,
-      status: "RUNNING",
-      executionArn: executionArnOf(jobId),
       createdAt: new Date(T0.getTime() + second * 1000).toISOString(),
-      copies: [aCopy(MUMBAI, { status: "QUEUED" })],
     }),
   );
 

@@ -961,6 +961,58 @@ export const aRunningJob = (copy: Partial<CopyRecord> = {}): ReplicationJob =>
     copies: [aCopy("ap-mumbai", { status: "QUEUED", ...copy })],
   });
 
+/** A RUNNING job `jobId` with its own execution and one QUEUED copy to ap-mumbai. */
+export const aQueuedJob = (jobId: string, fields: Partial<ReplicationJob> = {}): ReplicationJob =>
+  aJob({
+    jobId,
+    status: "RUNNING",
+    executionArn: executionArnOf(jobId),
+    copies: [aCopy("ap-mumbai", { status: "QUEUED" })],
+    ...fields,
+  });
+
+/**
+ * job-1's copy to ap-mumbai, COPYING as snap-copy0001 since T0, which the cloud already shows
+ * completed: only its end is left to be told.
+ */
+export const seedCopyDoneInTheCloud = (fakes: Fakes): void => {
+  fakes.jobs.seed(
+    aRunningJob({
+      status: "COPYING",
+      destinationSnapshotId: "snap-copy0001",
+      startedAt: T0.toISOString(),
+    }),
+  );
+  fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
+};
+
+/**
+ * EBS's copySnapshot event for snap-copy0001 in ap-mumbai, as EventBridge delivers it (the AWS
+ * documentation's example); `detail` changes its detail's fields.
+ */
+export const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
+  version: "0",
+  id: "01234567-0123-0123-0123-012345678901",
+  "detail-type": "EBS Snapshot Notification",
+  source: "aws.ec2",
+  account,
+  time: "2026-12-03T10:00:00Z",
+  region: "ap-mumbai",
+  resources: ["arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001"],
+  detail: {
+    event: "copySnapshot",
+    result: "succeeded",
+    cause: "",
+    "request-id": "",
+    snapshot_id: "arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001",
+    source: "arn:aws:ec2::ap-shanghai:snapshot/snap-oi5spwt2",
+    startTime: "2026-12-03T09:00:00Z",
+    endTime: "2026-12-03T10:00:00Z",
+    incremental: "false",
+    ...detail,
+  },
+});
+
 /** Reads a job the test put in the store; a missing one fails the test. */
 export const stored = async (jobs: JobStore, jobId = "job-1"): Promise<ReplicationJob> => {
   const job = await jobs.get(jobId);

@@ -9,30 +9,7 @@ import {
   replayCopyEvents,
 } from "../../functions/core/replay-copy-events.js";
 import { InMemoryFailedEvents } from "./failed-events-fakes.js";
-import { ACCOUNT, aRunningJob, type Fakes, stepFakes, T0 } from "./fakes.js";
-
-/** An EBS copySnapshot event as EventBridge delivers it. */
-const ebsEvent = (detail: Record<string, unknown> = {}, account = ACCOUNT) => ({
-  version: "0",
-  id: "01234567-0123-0123-0123-012345678901",
-  "detail-type": "EBS Snapshot Notification",
-  source: "aws.ec2",
-  account,
-  time: "2026-12-03T10:00:00Z",
-  region: "ap-mumbai",
-  resources: ["arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001"],
-  detail: {
-    event: "copySnapshot",
-    result: "succeeded",
-    cause: "",
-    snapshot_id: "arn:aws:ec2::ap-mumbai:snapshot/snap-copy0001",
-    source: "arn:aws:ec2::ap-shanghai:snapshot/snap-oi5spwt2",
-    startTime: "2026-12-03T09:00:00Z",
-    endTime: "2026-12-03T10:00:00Z",
-    incremental: "false",
-    ...detail,
-  },
-});
+import { ACCOUNT, ebsEvent, type Fakes, seedCopyDoneInTheCloud, stepFakes } from "./fakes.js";
 
 /** Lambda's record of an asynchronous invocation that failed all its attempts. */
 const invocationRecord = (requestPayload: unknown) =>
@@ -68,14 +45,7 @@ beforeEach(async () => {
     warn: (message) => warnings.push(message),
   };
   // A copy that waits for its end, which the cloud shows completed.
-  fakes.jobs.seed(
-    aRunningJob({
-      status: "COPYING",
-      destinationSnapshotId: "snap-copy0001",
-      startedAt: T0.toISOString(),
-    }),
-  );
-  fakes.snapshots.add("ap-mumbai", "snap-copy0001", { state: "completed", progress: 100 });
+  seedCopyDoneInTheCloud(fakes);
   await awaitCopy("job-1", "ap-mumbai", "token-1", fakes.deps);
 });
 
