@@ -106,5 +106,22 @@ export const accountLimitsContract = (name: string, makeStores: () => Promise<Li
 
       expect(counted).toEqual({ inFlight: 3, inFlightUpTo2: 2, policies: 3, policiesUpTo1: 1 });
     });
+
+    it("counts a job out of flight once as it finishes, however often its end is written", async () => {
+      const { limits, jobs } = await makeStores();
+      const accountId = anAccount();
+      const finishing = aJob(accountId, "RUNNING");
+      const cancelled = aJob(accountId, "PENDING");
+      await jobs.create(finishing);
+      await jobs.create(cancelled);
+      await jobs.create(aJob(accountId, "RUNNING"));
+
+      await jobs.apply(finishing.jobId, { status: "COMPLETED" }, T0);
+      await jobs.apply(finishing.jobId, { status: "COMPLETED" }, T0);
+      await jobs.apply(cancelled.jobId, { status: "CANCELLED" }, T0);
+      await jobs.apply(cancelled.jobId, { status: "CANCELLED" }, T0);
+
+      expect(await limits.jobsInFlight(accountId, 100)).toBe(1);
+    });
   });
 };

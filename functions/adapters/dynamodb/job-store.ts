@@ -55,12 +55,14 @@ import {
 } from "./jobs-table.js";
 import {
   COUNTED_MARKER,
+  type CountedOn,
   type CounterMove,
   countedFieldsHold,
   countedRegions,
   counterMoves,
   counterUpdate,
   counterValue,
+  IN_FLIGHT_MARKER,
   isCountedCopy,
   mayMoveCounters,
   pinCountedFields,
@@ -83,6 +85,14 @@ interface JobItem extends Omit<ReplicationJob, "copies" | "executionArn"> {
   executionArn?: string;
   /** See COUNTED_MARKER: absent on a job an older build wrote. */
   queuedCopiesCounted?: true;
+  /** See IN_FLIGHT_MARKER: absent on a job written before jobs in flight were counted. */
+  jobsInFlightCounted?: true;
+}
+
+/** A job as read before a write that may move its counters, and the counters it is on. */
+interface Counted {
+  job: ReplicationJob;
+  on: CountedOn;
 }
 
 const toItem = (job: ReplicationJob): JobItem => {
@@ -104,6 +114,7 @@ const toItem = (job: ReplicationJob): JobItem => {
     copies: Object.fromEntries(copies.map((copy) => [copy.destinationRegion, copy])),
     ...(executionArn ? { executionArn } : {}),
     [COUNTED_MARKER]: true,
+    [IN_FLIGHT_MARKER]: true,
   };
 };
 
@@ -121,6 +132,7 @@ const toJob = (item: Record<string, unknown>): ReplicationJob => {
     copies,
     executionArn,
     queuedCopiesCounted,
+    jobsInFlightCounted,
     ...rest
   } = item as unknown as JobItem;
   return {
@@ -217,10 +229,12 @@ export class DynamoJobStore implements JobStore {
       // A job is written once: a retried creation is refused here, and so counts nothing again.
       ConditionExpression: "attribute_not_exists(pk)",
     };
-    // A job made with copies already QUEUED counts them from its first write.
-    const counters = countedRegions(job).map((region) =>
-      counterUpdate(this.tableName, job.accountId, { region, by: 1 }),
-    );
+    // A job made with copies already QUEUED counts them from its first write, and an unfinished
+    // one counts among its account's jobs in flight.
+    const counters = [
+      ...countedRegions(job).map((region) => ({ region, by: 1 })),
+      ...(isFinishedJob(job.status) ? [] : [{ inFlight: true as const, by: 1 }]),
+    ].map((move) => counterUpdate(this.tableName, job.accountId, move));
     if (!idempotency && counters.length === 0) {
       await this.client.send(new PutCommand(jobPut));
       return { job, created: true };
@@ -514,13 +528,20 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  /** The job as it stands, when its writes move the counters (undefined for an older build's). */
-  private async readCounted(jobId: string): Promise<ReplicationJob | undefined> {
+  /**
+   * The job as it stands and the counters it is on, when its writes move them (undefined for a
+   * job of a build that kept none).
+   */
+  private async readCounted(jobId: string): Promise<Counted | undefined> {
     const Item = await readItem(this.client, this.tableName, jobKey(jobId));
     if (!Item) throw new DomainError("JobNotFound", `Job ${jobId} does not exist.`);
     const job = toJob(Item);
     this.remember(jobId, job.accountId);
-    return Item[COUNTED_MARKER] === true ? job : undefined;
+    const on = {
+      queuedCopies: Item[COUNTED_MARKER] === true,
+      jobsInFlight: Item[IN_FLIGHT_MARKER] === true,
+    };
+    return on.queuedCopies || on.jobsInFlight ? { job, on } : undefined;
   }
 
   /**
@@ -531,8 +552,9 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     change: JobChange,
     now: string,
-    read?: ReplicationJob,
+    counted?: Counted,
   ): Promise<ReplicationJob> {
+    const read = counted?.job;
     const update = new ExpressionBuilder();
     update.condition("attribute_exists(pk)");
     update.set(["updatedAt"], now);
@@ -589,7 +611,7 @@ export class DynamoJobStore implements JobStore {
       }
     }
     if (read) pinCountedFields(update, read, change);
-    const moves = read ? counterMoves(read, change) : [];
+    const moves = counted ? counterMoves(counted.job, change, counted.on) : [];
     try {
       if (read && moves.length > 0) return await this.writeCounted(jobId, read, moves, update);
       const { Attributes } = await this.client.send(

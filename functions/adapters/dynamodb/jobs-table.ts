@@ -99,6 +99,10 @@ export const snapshotPartition = (accountId: string, snapshotId: string) =>
 export const queuedCopiesKey = (accountId: string, region: string) => ({
   pk: `COUNT#QUEUED#${accountId}#${region}`,
 });
+/** Per account: how many of its jobs have not finished (the API's limit on jobs in flight). */
+export const jobsInFlightKey = (accountId: string) => ({
+  pk: `COUNT#INFLIGHT#${accountId}`,
+});
 /**
  * Each account's jobs wait for the sweeper in a partition of their own of the bySweep index, so
  * the sweeper can serve the accounts in turn (one shared partition, read oldest first, let one

@@ -1,13 +1,15 @@
-// The queued-copies counters: per account and destination region, how many copies the account's
+// The jobs' counters. Per account and destination region, how many copies the account's
 // unfinished jobs hold QUEUED there (what Validate's quota check adds to the snapshots a region
-// holds). A counter moves only in the same transaction as the job write that moves one of its
-// copies in or out of that state, and that write is conditional on the job fields the move was
-// worked out from, so a retried or raced write never counts twice.
+// holds); per account, how many of its jobs have not finished (the API's limit on jobs in flight,
+// one small read whatever the backlog). A counter moves only in the same transaction as the job
+// write that moves the job or one of its copies in or out of what it counts, and that write is
+// conditional on the job fields the move was worked out from, so a retried or raced write never
+// counts twice.
 import type { CopyStatus, ReplicationJob } from "../../core/job.js";
 import { isFinishedJob } from "../../core/job.js";
 import type { JobChange } from "../../core/ports.js";
 import type { ExpressionBuilder } from "./expression-builder.js";
-import { queuedCopiesKey } from "./jobs-table.js";
+import { jobsInFlightKey, queuedCopiesKey } from "./jobs-table.js";
 
 /**
  * Set on every job item this build writes: its QUEUED copies are on the counters. A job an older
@@ -15,8 +17,15 @@ import { queuedCopiesKey } from "./jobs-table.js";
  * copies off would leave the counter short.
  */
 export const COUNTED_MARKER = "queuedCopiesCounted";
-/** The counter's value attribute on its item. */
+/**
+ * Set on every job item this build writes: an unfinished job is on its account's count of jobs in
+ * flight. A job written before the count was kept lacks it, and finishing it takes nothing off.
+ */
+export const IN_FLIGHT_MARKER = "jobsInFlightCounted";
+/** The queued-copies counter's value attribute on its item. */
 const COUNT_ATTRIBUTE = "queuedCopies";
+/** The jobs-in-flight counter's value attribute on its item. */
+const IN_FLIGHT_ATTRIBUTE = "jobsInFlight";
 
 type CountedFields = Pick<ReplicationJob, "status" | "copies">;
 
@@ -44,19 +53,29 @@ const changed = (job: CountedFields, change: JobChange): CountedFields => ({
   })),
 });
 
-export interface CounterMove {
-  region: string;
-  /** +1 or -1. */
-  by: number;
+/** One counter's move by +1 or -1: a region's queued copies, or the account's jobs in flight. */
+export type CounterMove = { region: string; by: number } | { inFlight: true; by: number };
+
+/** Which of the counters a job item is on (see COUNTED_MARKER and IN_FLIGHT_MARKER). */
+export interface CountedOn {
+  queuedCopies: boolean;
+  jobsInFlight: boolean;
 }
 
-/** How the counters move when `change` is applied to `job` as it stands. */
-export const counterMoves = (job: CountedFields, change: JobChange): CounterMove[] => {
-  const before = new Set(countedRegions(job));
-  const after = new Set(countedRegions(changed(job, change)));
+/** How the counters `on` move when `change` is applied to `job` as it stands. */
+export const counterMoves = (
+  job: CountedFields,
+  change: JobChange,
+  on: CountedOn = { queuedCopies: true, jobsInFlight: true },
+): CounterMove[] => {
+  const next = changed(job, change);
+  const before = new Set(on.queuedCopies ? countedRegions(job) : []);
+  const after = new Set(on.queuedCopies ? countedRegions(next) : []);
+  const finishes = on.jobsInFlight && !isFinishedJob(job.status) && isFinishedJob(next.status);
   return [
     ...[...after].filter((region) => !before.has(region)).map((region) => ({ region, by: 1 })),
     ...[...before].filter((region) => !after.has(region)).map((region) => ({ region, by: -1 })),
+    ...(finishes ? [{ inFlight: true as const, by: -1 }] : []),
   ];
 };
 
@@ -103,16 +122,35 @@ export const countedFieldsHold = (
   );
 
 /** The counter update a transaction carries for one move of `accountId`'s counter. */
-export const counterUpdate = (tableName: string, accountId: string, move: CounterMove) => ({
-  Update: {
-    TableName: tableName,
-    Key: queuedCopiesKey(accountId, move.region),
-    // ADD makes the item at its first move; the account and region say what it counts.
-    UpdateExpression: "ADD #count :by SET accountId = :account, destinationRegion = :region",
-    ExpressionAttributeNames: { "#count": COUNT_ATTRIBUTE },
-    ExpressionAttributeValues: { ":by": move.by, ":account": accountId, ":region": move.region },
-  },
-});
+export const counterUpdate = (tableName: string, accountId: string, move: CounterMove) =>
+  "inFlight" in move
+    ? {
+        Update: {
+          TableName: tableName,
+          Key: jobsInFlightKey(accountId),
+          UpdateExpression: "ADD #count :by SET accountId = :account",
+          ExpressionAttributeNames: { "#count": IN_FLIGHT_ATTRIBUTE },
+          ExpressionAttributeValues: { ":by": move.by, ":account": accountId },
+        },
+      }
+    : {
+        Update: {
+          TableName: tableName,
+          Key: queuedCopiesKey(accountId, move.region),
+          // ADD makes the item at its first move; the account and region say what it counts.
+          UpdateExpression: "ADD #count :by SET accountId = :account, destinationRegion = :region",
+          ExpressionAttributeNames: { "#count": COUNT_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ":by": move.by,
+            ":account": accountId,
+            ":region": move.region,
+          },
+        },
+      };
+
+/** The jobs-in-flight counter's value on its item; 0 before its first move. */
+export const jobsInFlightValue = (item: Record<string, unknown> | undefined): number =>
+  Math.max(0, Number(item?.[IN_FLIGHT_ATTRIBUTE] ?? 0));
 
 /**
  * Whether a job item read with only its account, status, marker and one copy's status (as stored:
