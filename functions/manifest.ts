@@ -33,6 +33,12 @@ export const ENTRY_FUNCTIONS = {
     kind: "events",
     name: "CopyEvents",
   },
+  executionEnded: {
+    key: "executionEnded",
+    entry: "functions/events/execution-ended.ts",
+    kind: "events",
+    name: "ExecutionEnded",
+  },
   scheduler: {
     key: "scheduler",
     entry: "functions/schedule/scheduler.ts",

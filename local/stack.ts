@@ -2,6 +2,7 @@
 // (moto_server), the Lambdas under serverless-offline, and the local Step Functions endpoint
 // running the real state machine. `npm start` and the end-to-end tests start it through this one
 // function.
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -22,6 +23,7 @@ import {
   stateMachineName,
 } from "./defaults.js";
 import { createJobsTable, startDynamoDbLocal } from "./dynamodb.js";
+import { AWS_SERVICE_TOKEN_ENV } from "./event-bus/gate.js";
 import { startServerlessOffline } from "./offline.js";
 import { assertJavaInstalled, assertPortFree, waitFor } from "./processes.js";
 import { assertMotoInstalled, startLocalSqs } from "./sqs.js";
@@ -199,6 +201,10 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       AWS_SESSION_TOKEN: "",
       AWS_REGION: LOCAL.homeRegion,
     };
+    // What marks the local Step Functions endpoint's own deliveries to the local EventBridge, the
+    // only way an aws.states event gets on the bus (event-bus/gate.ts). New at each start, and known
+    // to that endpoint and the bus's gate only.
+    const awsServiceToken = randomBytes(32).toString("hex");
     // The demo account lets snaprelay in, as a tenant's role would (README: Tenant accounts).
     await cloud.createRole({
       accountId: LOCAL.demoAccountId,
@@ -217,6 +223,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         // account whose keys signed it (the local cloud's), and passes serverless.yml's bus policy.
         SNAPRELAY_EVENTS_ACCOUNT: LOCAL.serviceAccountId,
         SNAPRELAY_EVENTS_KEYS_URL: endpoints.cloud,
+        // The gate takes the token out of the environment, which the functions share with it.
+        [AWS_SERVICE_TOKEN_ENV]: awsServiceToken,
         // Lambda's retries of a failed asynchronous invocation, 1 and then 2 minutes apart, on the
         // compressed clock.
         SNAPRELAY_EVENTS_RETRY_DELAY_MS: String(Math.ceil(60_000 / clockSpeed)),
@@ -253,6 +261,16 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       // The waits shrink with the compressed clock, and further if a test asks.
       waitScale: (options.waitScale ?? 1) / clockSpeed,
       retryScale: (options.waitScale ?? 1) / clockSpeed,
+      // Each execution's status changes go to the service account's default bus, the local
+      // EventBridge, as Step Functions sends them to the account's default bus.
+      statusEvents: {
+        endpoint: endpoints.events,
+        token: awsServiceToken,
+        credentials: {
+          accessKeyId: serviceKeys.accessKeyId,
+          secretAccessKey: serviceKeys.secretAccessKey,
+        },
+      },
     });
     stops.push(() => stepFunctions.close());
 

@@ -175,7 +175,12 @@ const sweepUnstarted = async (
   }
 };
 
-const sweepStarted = async (
+/**
+ * Looks at a started job's execution, as a sweep does: a running one is checked again later; one
+ * that ended before the job did is taken over by a new execution (or, after MAX_ADOPTIONS, the job
+ * is failed). Safe to repeat: a job read finished, or taken over already, is left as it is.
+ */
+export const lookAtExecution = async (
   job: ReplicationJob,
   executionArn: string,
   deps: SweepDeps,
@@ -295,7 +300,7 @@ export const settleHolders = async (deps: SweepDeps, budget = 100): Promise<Swee
     try {
       const execution = await deps.workflow.describe(executionArn);
       if (!execution || !ENDED.has(execution.status)) continue;
-      const action = await sweepStarted(job, executionArn, deps, now);
+      const action = await lookAtExecution(job, executionArn, deps, now);
       report.actions[action] = [...(report.actions[action] ?? []), jobId];
     } catch (error) {
       report.problems.push({ jobId, message: errorMessage(error) });
@@ -334,7 +339,7 @@ export const sweepJobs = async (deps: SweepDeps): Promise<SweepReport> => {
         ? await sweepFinished(job, deps, now)
         : job.executionArn === null
           ? await sweepUnstarted(job, deps, now)
-          : await sweepStarted(job, job.executionArn, deps, now);
+          : await lookAtExecution(job, job.executionArn, deps, now);
       note(action, job.jobId);
     } catch (error) {
       note("deferred", job.jobId);

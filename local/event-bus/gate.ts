@@ -9,8 +9,10 @@
 // as the tenants' forwarding rules address theirs. A rule's delivery from another bus is a
 // PutEvents signed by the rule's account that names the rule in FORWARDED_BY (signed), as the
 // local cloud does with each copy's event; a plain PutEvents call may not send an event whose
-// source begins with "aws.", which only AWS's services send.
-import { randomUUID } from "node:crypto";
+// source begins with "aws.", which only AWS's services send. The one local AWS service that puts
+// events on this bus itself is Step Functions (local/stepfunctions/status-events.ts): its
+// deliveries alone may carry source aws.states (see serviceDelivery below).
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import {
@@ -28,6 +30,16 @@ import { type Bus, BusPolicy, type Verdict } from "./bus-policy.js";
 /** The header in which a rule's delivery names the rule, `arn:aws:events:<region>:<account>:rule/<name>`. */
 export const FORWARDED_BY = "x-snaprelay-forwarded-by-rule";
 
+/** The header in which the local Step Functions endpoint shows the token that marks its deliveries. */
+export const AWS_SERVICE_TOKEN = "x-snaprelay-aws-service-token";
+/**
+ * Where serverless-offline's process finds that token, which the stack makes at each start and
+ * gives to the local Step Functions endpoint and, through this variable, to the gate alone.
+ */
+export const AWS_SERVICE_TOKEN_ENV = "SNAPRELAY_EVENTS_AWS_SERVICE_TOKEN";
+/** The aws.* sources the local AWS services' own deliveries may carry: Step Functions' only. */
+const SERVICE_SOURCES: ReadonlySet<string> = new Set(["aws.states"]);
+
 export interface GateOptions {
   /** The account whose default bus this is (snaprelay's own). */
   busAccountId: string;
@@ -37,6 +49,11 @@ export interface GateOptions {
   resources: unknown;
   /** The local cloud, which hands each account its local keys (GET /_admin/credentials). */
   keysUrl: string;
+  /**
+   * The token of the local AWS services' deliveries; default: AWS_SERVICE_TOKEN_ENV's value. With
+   * none, no aws.* event is taken but a rule's delivery.
+   */
+  awsServiceToken?: string;
   now?: () => Date;
 }
 
@@ -109,6 +126,17 @@ const single = (value: string | string[] | undefined) => (Array.isArray(value) ?
 const claimedKey = (headers: IncomingHttpHeaders): string | undefined =>
   /Credential=([^/,\s]+)\//.exec(single(headers.authorization) ?? "")?.[1];
 
+/** The headers the request's signature covers (its Authorization header names them). */
+const signedHeaders = (headers: IncomingHttpHeaders): string[] =>
+  (/SignedHeaders=([^,\s]+)/.exec(single(headers.authorization) ?? "")?.[1] ?? "").split(";");
+
+/** A header that means something to the gate counts only if the signature covers it. */
+const requireSigned = (headers: IncomingHttpHeaders, name: string): void => {
+  if (!signedHeaders(headers).includes(name)) {
+    throw new WireError("IncompleteSignatureException", `${name} must be a signed header.`);
+  }
+};
+
 const RULE_ARN = /^arn:[\w-]+:events:([a-z0-9-]+):(\d{12}):rule\/[\w.-]+(?:\/[\w.-]+)?$/;
 
 /** Whether the request is a rule's delivery: FORWARDED_BY signed, naming a rule of the signer's. */
@@ -118,11 +146,8 @@ const forwardedBy = (
 ): boolean => {
   const rule = single(headers[FORWARDED_BY]);
   if (rule === undefined) return false;
-  const signed = /SignedHeaders=([^,\s]+)/.exec(single(headers.authorization) ?? "")?.[1] ?? "";
   const [, region, accountId] = RULE_ARN.exec(rule) ?? [];
-  if (!signed.split(";").includes(FORWARDED_BY)) {
-    throw new WireError("IncompleteSignatureException", `${FORWARDED_BY} must be a signed header.`);
-  }
+  requireSigned(headers, FORWARDED_BY);
   if (accountId !== caller.accountId || region !== caller.region) {
     throw new WireError(
       "AccessDeniedException",
@@ -130,6 +155,47 @@ const forwardedBy = (
     );
   }
   return true;
+};
+
+const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
+
+/** The token the stack gave serverless-offline's process, taken out of its environment. */
+const takeAwsServiceToken = (): string | undefined => {
+  const token = process.env[AWS_SERVICE_TOKEN_ENV];
+  // The functions run in serverless-offline's own process (useInProcess) and read its environment:
+  // left there, the token would be theirs too, and in AWS no function of an account can send what
+  // only AWS's services send.
+  delete process.env[AWS_SERVICE_TOKEN_ENV];
+  return token || undefined;
+};
+
+/**
+ * Whether the request is the local Step Functions service's own delivery, which alone may put
+ * aws.states events: it carries the stack's token in AWS_SERVICE_TOKEN, under the signature, and
+ * is signed with the keys of the bus's own account, for the bus's region, as Step Functions puts
+ * an execution's events on the default bus of its account and region.
+ *
+ * Why the token must be a signed header: the signature binds it to this one request (body, time,
+ * signer), so it cannot be lifted onto a request of another's. A tenant holds neither the token
+ * nor the bus account's keys, and needs both: its own keys sign nothing the bus takes as the
+ * service's, and the service account's keys alone (the functions hold them) send no aws.* event
+ * either. A captured request could at most be sent again unchanged, within the signature's 15
+ * minutes, as any SigV4 request can; it would put the same event on the bus again, which
+ * best-effort delivery allows anyway.
+ */
+const serviceDelivery = (
+  headers: IncomingHttpHeaders,
+  caller: { accountId: string; region: string },
+  bus: Bus,
+  expected: Buffer | undefined,
+): boolean => {
+  const token = single(headers[AWS_SERVICE_TOKEN]);
+  if (token === undefined) return false;
+  requireSigned(headers, AWS_SERVICE_TOKEN);
+  if (expected === undefined) return false;
+  // Compared as digests, in constant time: equal lengths, and nothing told by how long it takes.
+  const matches = timingSafeEqual(digest(token), expected);
+  return matches && caller.accountId === bus.accountId && caller.region === bus.region;
 };
 
 const entryError = (code: string, message: string): EntryResult => ({
@@ -160,6 +226,8 @@ export const createGate = (options: GateOptions): Gate => {
   };
   const policy = BusPolicy.fromResources(options.resources, bus);
   const now = options.now ?? (() => new Date());
+  const token = options.awsServiceToken ?? takeAwsServiceToken();
+  const expectedToken = token ? digest(token) : undefined;
   const keys = new Map<string, LocalCredentialsProvider>();
 
   /** The key a request claims, if it is an account's local key the cloud gives. */
@@ -219,6 +287,7 @@ export const createGate = (options: GateOptions): Gate => {
       }
       const caller = await authenticate(request);
       const eventBusInvocation = forwardedBy(request.headers, caller);
+      const fromService = serviceDelivery(request.headers, caller, bus, expectedToken);
       let body: unknown;
       try {
         body = JSON.parse(Buffer.from(request.body).toString("utf8"));
@@ -254,8 +323,10 @@ export const createGate = (options: GateOptions): Gate => {
         if (!isJsonObject(String(detail))) {
           return entryError("MalformedDetail", "Detail is malformed: it must be a JSON object.");
         }
+        const awsSource = String(source).startsWith("aws.");
+        const sentByItsService = fromService && SERVICE_SOURCES.has(String(source));
         const verdict: Verdict =
-          !eventBusInvocation && String(source).startsWith("aws.")
+          awsSource && !eventBusInvocation && !sentByItsService
             ? {
                 admitted: false,
                 code: "NotAuthorizedForSourceException",

@@ -36,6 +36,11 @@ export interface ExecutionRuntime {
   region: string;
   waitScale: number;
   retryScale: number;
+  /**
+   * Told of each status change (RUNNING when it starts, its end), at once and without waiting:
+   * Step Functions' status change events (status-events.ts).
+   */
+  statusChanged?: (execution: Execution) => void;
 }
 
 export interface ExecutionStart {
@@ -86,6 +91,7 @@ export class Execution {
   private readonly attempts = new TaskAttempts();
   private readonly journal: Journal | undefined;
   private run: InterpreterRun | undefined;
+  private statusChanged: ((execution: Execution) => void) | undefined;
   /** Set when the endpoint shuts down: the run stops where it is and stays RUNNING on disk. */
   private suspended = false;
 
@@ -128,6 +134,8 @@ export class Execution {
       inputDetails: { truncated: false },
       roleArn: this.machine.roleArn,
     });
+    this.statusChanged = runtime.statusChanged;
+    this.statusChanged?.(this);
     this.runFrom(runtime, undefined);
   }
 
@@ -136,6 +144,8 @@ export class Execution {
    * all its iterations again), or from the start if it entered none. Returns that state's name.
    */
   resume(runtime: ExecutionRuntime): string {
+    // A resumed run is still the RUNNING execution it was: its status has not changed.
+    this.statusChanged = runtime.statusChanged;
     const point = this.resumePoint();
     this.runFrom(runtime, point);
     return point?.stateName ?? String(this.machine.definition.asl.StartAt);
@@ -248,6 +258,7 @@ export class Execution {
     this.recorder.close();
     this.attempts.cancelAll();
     this.save();
+    this.statusChanged?.(this);
   }
 
   private save(): void {

@@ -1,7 +1,8 @@
 // A local AWS Step Functions endpoint: the real API (AWS JSON 1.0) over HTTP, executions run by
 // aws-local-stepfunctions, Task states invoking Lambda functions over the Lambda Invoke API (and
 // callback Tasks waiting for SendTaskSuccess/Failure). With a data dir its machines and executions
-// survive a restart, and unfinished runs carry on.
+// survive a restart, and unfinished runs carry on. Given an EventBridge bus, it sends each
+// execution's status changes there, as Step Functions does (status-events.ts).
 
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,11 @@ import { FileJournal } from "./journal.js";
 import { LambdaInvoker } from "./lambda-invoker.js";
 import { PageTokens } from "./paging.js";
 import { StateMachineRegistry } from "./state-machines.js";
+import {
+  type StatusEventCounts,
+  type StatusEventsOptions,
+  statusEventSink,
+} from "./status-events.js";
 import { TaskTokens } from "./task-tokens.js";
 
 export interface LocalStepFunctionsOptions {
@@ -36,16 +42,27 @@ export interface LocalStepFunctionsOptions {
   dataDir?: string;
   /** Hears of each execution resumed at start-up, and the state it resumed from. */
   onResume?: (executionArn: string, stateName: string) => void;
+  /**
+   * The bus that takes each execution's "Step Functions Execution Status Change" events, as the
+   * account's default bus takes them in AWS, best effort; without it no event is sent.
+   */
+  statusEvents?: StatusEventsOptions;
 }
 
 export interface LocalStepFunctions {
   url: string;
   port: number;
-  /** Aborts running executions, closes the server, resolves once the port is free. */
+  /** The status change events sent so far, and those dropped undelivered (none without a bus). */
+  statusEventCounts(): StatusEventCounts;
+  /**
+   * Aborts running executions, closes the server, waits a little for the events being sent, and
+   * resolves once the port is free.
+   */
   close(): Promise<void>;
 }
 
-// Bounds how long close() waits for aborted interpreters to wind down.
+// Bounds how long close() waits for aborted interpreters to wind down, and then for the status
+// change events being sent.
 const SHUTDOWN_GRACE_MS = 2000;
 
 export async function startLocalStepFunctions(
@@ -59,6 +76,10 @@ export async function startLocalStepFunctions(
   const invoker = new LambdaInvoker(options.lambdaEndpoint, scope.region);
   const journal = options.dataDir === undefined ? undefined : new FileJournal(options.dataDir);
   const taskTokens = new TaskTokens();
+  const statusEvents =
+    options.statusEvents === undefined
+      ? undefined
+      : statusEventSink(options.statusEvents, scope.region);
   const executions = new ExecutionStore(
     scope,
     {
@@ -67,6 +88,9 @@ export async function startLocalStepFunctions(
       region: scope.region,
       waitScale: options.waitScale ?? 1,
       retryScale: options.retryScale ?? 1,
+      ...(statusEvents
+        ? { statusChanged: (execution) => statusEvents.statusChanged(execution) }
+        : {}),
     },
     journal,
   );
@@ -91,12 +115,15 @@ export async function startLocalStepFunctions(
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    statusEventCounts: () => statusEvents?.counts() ?? { sent: 0, undelivered: 0 },
     async close() {
       const closed = once(server, "close");
       server.close();
       server.closeAllConnections();
       await Promise.race([executions.stopAll(), delay(SHUTDOWN_GRACE_MS)]);
       invoker.close();
+      // Executions aborted just now (without a data dir) send their ABORTED events too.
+      await statusEvents?.close(SHUTDOWN_GRACE_MS);
       await closed;
     },
   };

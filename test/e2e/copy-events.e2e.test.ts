@@ -4,7 +4,8 @@
 // copyEvents function, which ends the copy's wait if the account is a tenant. A dropped event is
 // made good by the wait's safety poll; a failed copy fails with the cloud's cause; a repeated
 // event changes nothing; an account approved at run time gets its events at once; an account that
-// is not a tenant gets nothing written; the bus refuses what its policy does not admit.
+// is not a tenant gets nothing written; the bus refuses what its policy does not admit. And an
+// execution stopped mid-copy is taken over at once by its own status-change event.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import {
   PutEventsCommand,
   type PutEventsCommandOutput,
 } from "@aws-sdk/client-eventbridge";
-import { SFNClient } from "@aws-sdk/client-sfn";
+import { SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { copyEventEntry, ruleDeliveryClient } from "../../local/cloud/copy-events.js";
@@ -199,6 +200,9 @@ beforeAll(async () => {
       // The first wait lasts a 1 GiB volume at 50 MiB/s: 24 s, far past these copies' ends, so
       // only an event or a lost event's safety poll (after 24 s) can end them.
       COPY_ASSUMED_MIB_PER_SECOND: "50",
+      // The sweeper looks at a running job's execution only after an hour: an execution that
+      // ends is taken over by its status-change event, or not within these tests.
+      SWEEP_CHECK_SECONDS: "3600",
     },
   });
   token = stack.token();
@@ -365,6 +369,53 @@ describe("a copy's end", () => {
     expect(job.status).toBe("COMPLETED");
     expect(after.status).toBe("COMPLETED");
     expect(after.copies[0]).toEqual(copy);
+  }, 120_000);
+});
+
+describe("an execution that ends before its job", () => {
+  it("has its job taken over within seconds by its status-change event, and the copy completes", async () => {
+    // Prepare: a 10 s copy under way
+    const [snapshotId] = await makeDistinctSnapshots(stack.cloudUrl, SOURCE, 1, {
+      blocks: 80,
+      blockSizeBytes: BLOCK,
+      label: "stopped",
+      accountId: DEMO,
+    });
+    const posted = await call("POST", "/replications", {
+      snapshotId,
+      sourceRegion: SOURCE,
+      destinationRegions: ["ap-mumbai"],
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    const jobId = String(posted.body.jobId);
+    const read = async () => (await call("GET", `/replications/${jobId}`)).body as unknown as Job;
+    const copying = await until("the copy to be under way", async () => {
+      const job = await read();
+      return job.copies[0]?.status === "COPYING" ? job : undefined;
+    });
+
+    // Act: stopped by hand, outside the state machine's own Catch
+    const stoppedAt = Date.now();
+    await sfn.send(new StopExecutionCommand({ executionArn: copying.executionArn ?? "" }));
+    const adopted = await until(
+      "a new execution to take the job over",
+      async () => {
+        const job = await read();
+        return job.executionArn?.endsWith(`${jobId}-adopted-1`) ? job : undefined;
+      },
+      20_000,
+    );
+    const tookMs = Date.now() - stoppedAt;
+    const ended = await until(`job ${jobId} to end`, async () => {
+      const job = await read();
+      return isFinishedJob(job.status) ? job : undefined;
+    });
+
+    // Assess: far sooner than the sweeper's next look (an hour)
+    expect(adopted.status).toBe("RUNNING");
+    expect(tookMs).toBeLessThan(20_000);
+    expect(ended.status).toBe("COMPLETED");
+    expect(ended.copies[0]?.destinationSnapshotId).toBe(copying.copies[0]?.destinationSnapshotId);
   }, 120_000);
 });
 

@@ -63,7 +63,9 @@ describe("the deployment package", () => {
   });
 
   it("sends EBS copySnapshot events of the home region's default bus to the copy events function", () => {
-    const rules = ofType("AWS::Events::Rule").filter((rule) => rule.Properties.EventPattern);
+    const rules = ofType("AWS::Events::Rule").filter((rule) =>
+      JSON.stringify(rule.Properties.Targets).includes("CopyEventsLambdaFunction"),
+    );
     expect(rules).toHaveLength(1);
     expect(rules[0]?.Properties.EventBusName).toBeUndefined();
     expect(rules[0]?.Properties.EventPattern).toEqual({
@@ -71,7 +73,24 @@ describe("the deployment package", () => {
       "detail-type": ["EBS Snapshot Notification"],
       detail: { event: ["copySnapshot"] },
     });
-    expect(JSON.stringify(rules[0]?.Properties.Targets)).toContain("CopyEventsLambdaFunction");
+  });
+
+  it("sends this state machine's executions that ended FAILED, TIMED_OUT or ABORTED to executionEnded", () => {
+    const patterned = ofType("AWS::Events::Rule").filter((rule) => rule.Properties.EventPattern);
+    const rules = patterned.filter((rule) =>
+      JSON.stringify(rule.Properties.Targets).includes("ExecutionEndedLambdaFunction"),
+    );
+    expect(patterned).toHaveLength(2);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventBusName).toBeUndefined();
+    expect(rules[0]?.Properties.EventPattern).toEqual({
+      source: ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: {
+        status: ["FAILED", "TIMED_OUT", "ABORTED"],
+        stateMachineArn: [{ suffix: ":stateMachine:snaprelay-dev-replication" }],
+      },
+    });
   });
 
   it("holds the jobs table, billed per request", () => {
