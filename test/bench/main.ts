@@ -173,20 +173,35 @@ if (wanted.has("long-queue")) {
 const startedAt = new Date().toISOString();
 const commit = currentCommit();
 const results: ScenarioResult[] = [];
-for (const plan of plans) results.push(await runScenario(plan));
-if (wanted.has("top-of-hour")) {
-  results.push(await runTopOfTheHour({ ...topOfTheHour, destination: values.destination, log }));
-}
-
-const run: BenchRun = {
-  command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim().replace(/ --$/, ""),
-  commit,
-  startedAt,
-  endedAt: new Date().toISOString(),
-  machine: machine(),
-  scenarios: results,
+// The run is kept after each scenario: one that fails later (a stack that would not start) loses
+// none of the scenarios before it, and the run names what failed.
+const keep = (failure?: string): string => {
+  const run: BenchRun = {
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim().replace(/ --$/, ""),
+    commit,
+    startedAt,
+    endedAt: new Date().toISOString(),
+    machine: machine(),
+    scenarios: results,
+    ...(failure ? { failure } : {}),
+  };
+  return saveRun(run);
 };
-const saved = saveRun(run);
+const runs: Array<() => Promise<ScenarioResult>> = plans.map((plan) => () => runScenario(plan));
+if (wanted.has("top-of-hour")) {
+  runs.push(() => runTopOfTheHour({ ...topOfTheHour, destination: values.destination, log }));
+}
+let saved = "";
+for (const next of runs) {
+  try {
+    results.push(await next());
+    saved = keep();
+  } catch (error) {
+    saved = keep(error instanceof Error ? error.message : String(error));
+    log(`bench: a scenario failed; the ${results.length} before it are kept in ${saved}`);
+    throw error;
+  }
+}
 if (values.json) console.log(JSON.stringify({ scenarios: results }, null, 2));
 else console.log(renderTable(results));
 log(

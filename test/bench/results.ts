@@ -21,6 +21,8 @@ export interface BenchRun {
   endedAt: string;
   machine: { cpus: number; memoryGiB: number; node: string };
   scenarios: ScenarioResult[];
+  /** Why the run stopped before its last scenario (the scenarios before it are kept). */
+  failure?: string;
 }
 
 const git = (...args: string[]): string =>

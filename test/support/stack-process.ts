@@ -65,12 +65,30 @@ const portsFree = async (ports: StackPorts): Promise<boolean> => {
   return true;
 };
 
-export const startStackProcess = async (options: {
+interface StackProcessOptions {
   dataDir: string;
   ports?: StackPorts;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
-}): Promise<StackProcess> => {
+}
+
+/** The port a service could not bind, when a start failed for that reason alone. */
+const PORT_TAKEN = /EADDRINUSE/;
+
+export const startStackProcess = async (options: StackProcessOptions): Promise<StackProcess> => {
+  // Ports found free are bound only later, by each service: another process may take one in
+  // between. With ports of its own choosing the stack starts again on others (twice at most).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const taken = error instanceof Error && PORT_TAKEN.test(error.message);
+      if (!taken || options.ports || attempt >= 3) throw error;
+    }
+  }
+};
+
+const startOnce = async (options: StackProcessOptions): Promise<StackProcess> => {
   const ports = options.ports ?? (await freePorts());
   const deadline = Date.now() + (options.readyTimeoutMs ?? 150_000);
   // A killed stack's services die within a second or two (their watcher polls every second).
