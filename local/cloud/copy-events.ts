@@ -8,11 +8,12 @@
 // dropped on purpose (the eventDropRate knob), and one that cannot be delivered, or that the bus
 // refuses, is counted and let go.
 import {
-  EventBridgeClient,
+  type EventBridgeClient,
   type EventBridgeClientConfig,
   PutEventsCommand,
 } from "@aws-sdk/client-eventbridge";
 import { FORWARDED_BY } from "../event-bus/gate.js";
+import { signedHeaderClient } from "../event-bus/signed-header-client.js";
 import { cloudLog } from "../log.js";
 import type { LocalCredentials } from "./auth/local-keys.js";
 import type { LocalCloudKnobs } from "./options.js";
@@ -80,24 +81,13 @@ export const ruleDeliveryClient = (options: {
   region: string;
   endpoint: string;
   credentials: EventBridgeClientConfig["credentials"];
-}): EventBridgeClient => {
-  const { accountId, region } = options;
-  const client = new EventBridgeClient({
-    region,
+}): EventBridgeClient =>
+  signedHeaderClient({
+    region: options.region,
     endpoint: options.endpoint,
     credentials: options.credentials,
-    maxAttempts: 3,
+    header: { name: FORWARDED_BY, value: forwardingRuleArn(options.accountId, options.region) },
   });
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const { request } = args as { request: { headers?: Record<string, string> } };
-      if (request.headers) request.headers[FORWARDED_BY] = forwardingRuleArn(accountId, region);
-      return next(args);
-    },
-    { step: "build", name: "forwardedByRule" },
-  );
-  return client;
-};
 
 export const copyEventSink = (
   endpoint: string | undefined,

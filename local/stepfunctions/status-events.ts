@@ -9,11 +9,12 @@
 // neither waits for them nor fails for them, one that cannot be delivered, or that the bus
 // refuses, is counted and let go, and they may arrive out of order, as AWS warns they may.
 import {
-  EventBridgeClient,
+  type EventBridgeClient,
   type EventBridgeClientConfig,
   PutEventsCommand,
 } from "@aws-sdk/client-eventbridge";
 import { AWS_SERVICE_TOKEN } from "../event-bus/gate.js";
+import { signedHeaderClient } from "../event-bus/signed-header-client.js";
 import { log } from "../log.js";
 import type { ExecutionStatus } from "./execution.js";
 
@@ -110,23 +111,13 @@ export const serviceDeliveryClient = (options: {
   endpoint: string;
   credentials: EventBridgeClientConfig["credentials"];
   token: string;
-}): EventBridgeClient => {
-  const client = new EventBridgeClient({
+}): EventBridgeClient =>
+  signedHeaderClient({
     region: options.region,
     endpoint: options.endpoint,
     credentials: options.credentials,
-    maxAttempts: 3,
+    header: { name: AWS_SERVICE_TOKEN, value: options.token },
   });
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const { request } = args as { request: { headers?: Record<string, string> } };
-      if (request.headers) request.headers[AWS_SERVICE_TOKEN] = options.token;
-      return next(args);
-    },
-    { step: "build", name: "awsServiceToken" },
-  );
-  return client;
-};
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
