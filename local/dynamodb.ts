@@ -171,21 +171,32 @@ export const createJobsTable = async (endpoint: string, tableName: string): Prom
     );
   } catch (error) {
     if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
-    await addMissingIndexes(client, tableName);
+    await alignIndexes(client, tableName);
   } finally {
     client.destroy();
   }
 };
 
 /**
- * A table kept in `.local-data` from an older build lacks the indexes added since: they are
- * created here (one at a time, as DynamoDB allows), and DynamoDB Local fills them from the
- * items already there.
+ * A table kept in `.local-data` from an older build lacks the indexes added since, and holds
+ * those deleted since: as a deploy does in AWS, the first are created and the second deleted
+ * here (one at a time, as DynamoDB allows), and DynamoDB Local fills a new index from the items
+ * already there.
  */
-const addMissingIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+const alignIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
   const wanted = jobsTableDefinition(tableName);
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
   const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const kept = new Set((wanted.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const name of present) {
+    if (name === undefined || kept.has(name)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }],
+      }),
+    );
+  }
   for (const index of wanted.GlobalSecondaryIndexes ?? []) {
     if (present.has(index.IndexName)) continue;
     const keys = new Set(index.KeySchema?.map((key) => key.AttributeName));

@@ -17,6 +17,7 @@ import { DomainError, errorMessage } from "./errors.js";
 import { loadCopy } from "./load-job.js";
 import { COPY_COMPLETED } from "./poll-copy.js";
 import type { Clock, CopyEnd, Workflow } from "./ports.js";
+import { startOnHandOff } from "./start-copy.js";
 import type { StepDeps } from "./step-deps.js";
 
 /** A copy's event, as far as snaprelay reads it. */
@@ -210,7 +211,10 @@ export const onCopyEvent = async (
   // whose slot has long gone to the copy that holds it now.
   if (!(await settle(deps.workflow, waiter.token, event, end))) return "late";
   try {
-    await releaseSlot(waiter, event.region, deps, { copyEnded: true });
+    await releaseSlot(waiter, event.region, deps, {
+      copyEnded: true,
+      startGranted: startOnHandOff(event.region, deps),
+    });
   } catch (error) {
     deps.warn?.(
       `the slot of job ${waiter.jobId} in ${event.region} is left to its FinalizeCopy step: ${errorMessage(error)}`,

@@ -200,6 +200,13 @@ export const poolOf = (job: Pick<ReplicationJob, "accountId">, region: string): 
 });
 
 /**
+ * Starts the copy of `jobId` that has just been given a slot, in the pool's region, on behalf of
+ * its execution (which, woken after, finds it started). Never fails: a copy it could not start is
+ * started, or refused with its reason, by its own StartCopy step.
+ */
+export type StartGranted = (jobId: string) => Promise<void>;
+
+/**
  * Hands the pool's free slots to the oldest waiting copies, waking each, and says whom it gave
  * them to. A copy whose task no longer waits keeps its slot: its next AcquireSlot finds it (or
  * the sweeper reclaims it). It never fails its caller: whatever it could not do now (a busy
@@ -210,6 +217,8 @@ export const passOn = async (
   deps: StepDeps,
   /** The pool's standing as the caller has just read it (none: read here). */
   read?: { inUse: number; limit?: PoolLimit },
+  /** Starts a granted copy before it is woken (see `releaseSlot`); it must never fail. */
+  startGranted?: StartGranted,
 ): Promise<{ granted: string[]; problem?: string }> => {
   const configured = slotLimitOf(deps.settings.copySlots, pool.region);
   let limit = configured;
@@ -250,6 +259,7 @@ export const passOn = async (
         }
         free--;
         granted.push(head.jobId);
+        if (startGranted) await startGranted(head.jobId);
         if (outcome.wakeToken) {
           try {
             await deps.workflow.wake(outcome.wakeToken, {
@@ -355,12 +365,14 @@ export const awaitSlot = async (
  * A copy has ended (or will never start): its place in the queue and its slot go to the next.
  * `copyEnded`: the copy ran in the cloud to its end, so how long it held the slot tells how fast
  * the pool's queue moves (the waits of the copies behind it are spaced by it).
+ * `startGranted`: the copy given the slot is started here, before its execution is woken, so the
+ * slot stands idle for one CopySnapshot call, not for a wake-up, a state transition and a step.
  */
 export const releaseSlot = async (
   job: Pick<ReplicationJob, "accountId" | "jobId">,
   destinationRegion: string,
   deps: StepDeps,
-  options: { copyEnded?: boolean } = {},
+  options: { copyEnded?: boolean; startGranted?: StartGranted } = {},
 ): Promise<void> => {
   const pool = poolOf(job, destinationRegion);
   // A copy that ends holds a slot or waits, not both (a place kept beside a slot is a leftover):
@@ -378,7 +390,12 @@ export const releaseSlot = async (
   const raised = options.copyEnded ? await lookAgain(pool, deps, standing) : undefined;
   // Always, even when nothing was released now: a retried step's first attempt may have freed
   // the slot and failed before handing it on.
-  await passOn(pool, deps, raised ? { ...standing, limit: raised } : standing);
+  await passOn(
+    pool,
+    deps,
+    raised ? { ...standing, limit: raised } : standing,
+    options.startGranted,
+  );
 };
 
 /**

@@ -6,6 +6,7 @@ import { errorMessage } from "./errors.js";
 import { type CopyRecord, outcomeOf, type ReplicationJob } from "./job.js";
 import { loadCopy, loadJob } from "./load-job.js";
 import { removeSecondCopies, type SecondCopySweep } from "./second-copies.js";
+import { startOnHandOff } from "./start-copy.js";
 import type { StepDeps } from "./step-deps.js";
 
 const GIB = 1024 ** 3;
@@ -63,7 +64,10 @@ export const finalizeCopy = async (
         : 0,
     });
   }
-  await releaseSlot(job, destinationRegion, deps, { copyEnded: true });
+  await releaseSlot(job, destinationRegion, deps, {
+    copyEnded: true,
+    startGranted: startOnHandOff(destinationRegion, deps),
+  });
   const sweep = await sweepSecondCopies(job, copy, deps);
   return {
     destinationRegion,

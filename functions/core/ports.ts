@@ -75,6 +75,9 @@ export interface JobPage {
   nextToken?: string;
 }
 
+/** A claim on a copy's start: the first ever made for it, or one after an earlier attempt's. */
+export type CopyStartClaim = "first" | "again";
+
 export interface JobStore {
   /**
    * Stores a new job. With an idempotency claim, a second call with the same key and request
@@ -89,15 +92,16 @@ export interface JobStore {
   listByAccount(accountId: string, query: JobListQuery): Promise<JobPage>;
   apply(jobId: string, change: JobChange, now: string): Promise<ReplicationJob>;
   /**
-   * Takes the right to start the copy to one destination. True when this caller holds it:
-   * the copy is QUEUED and nobody else claimed it within the lease.
+   * Takes the right to start the copy to one destination: held when the copy is QUEUED and nobody
+   * else claimed it within the lease (undefined: not held). `first` when no attempt ever claimed
+   * it before, so none can have called CopySnapshot for it; `again` otherwise.
    */
   claimCopyStart(
     jobId: string,
     destinationRegion: string,
     now: Date,
     leaseSeconds: number,
-  ): Promise<boolean>;
+  ): Promise<CopyStartClaim | undefined>;
   /**
    * Copies to `destinationRegion` that the account's unfinished jobs hold QUEUED (yet to start),
    * leaving out `exceptJobId`'s own. Validate asks once per destination: the answer must cost the

@@ -1,8 +1,9 @@
 // The StartCopy step. Safe to run twice: a copy already recorded, or already made and tagged
 // in the destination, is returned instead of starting another; two attempts at once are kept
 // apart by a conditional claim in the job store.
+import { actingFor } from "./acting-for.js";
 import { cleanUpCancelled } from "./cancel-job.js";
-import { poolOf, refusedForCapacity } from "./copy-queue.js";
+import { poolOf, refusedForCapacity, type StartGranted } from "./copy-queue.js";
 import { copyIdentityTags, copyTags } from "./copy-tags.js";
 import { DomainError, isDomainError } from "./errors.js";
 import type { ReplicationJob } from "./job.js";
@@ -40,13 +41,13 @@ export const startCopy = async (
   }
 
   const now = deps.clock.now();
-  const claimed = await deps.jobs.claimCopyStart(
+  const claim = await deps.jobs.claimCopyStart(
     jobId,
     destinationRegion,
     now,
     deps.settings.copyStartLeaseSeconds,
   );
-  if (!claimed) {
+  if (!claim) {
     // Another attempt holds the claim and may be starting the copy right now: let the state
     // machine retry later, by when it has recorded the copy or its claim has lapsed.
     throw new DomainError(
@@ -59,12 +60,17 @@ export const startCopy = async (
   /** CopySnapshot was called: a refusal for capacity is the cloud's answer to it. */
   let askedTheCloud = false;
   try {
-    // A previous attempt may have started the copy and died before recording it. Whether the copy
-    // went back to the queue is read beside it: both stand between the slot and CopySnapshot.
-    const [found, backInQueue] = await Promise.all([
-      deps.snapshots.findCopy(job.accountId, destinationRegion, copyIdentityTags(job)),
-      waitsInQueueWithoutSlot(job, destinationRegion, deps),
-    ]);
+    // A previous attempt may have started the copy and died before recording it, or sent the copy
+    // back to the queue: both are looked for, side by side, before CopySnapshot. The first claim
+    // ever made on this copy has no previous attempt, and looks for neither (one DescribeSnapshots
+    // less on the path of every copy: the EC2 API's request rate is shared by the whole account).
+    const [found, backInQueue] =
+      claim === "first"
+        ? [undefined, undefined]
+        : await Promise.all([
+            deps.snapshots.findCopy(job.accountId, destinationRegion, copyIdentityTags(job)),
+            waitsInQueueWithoutSlot(job, destinationRegion, deps),
+          ]);
     // Tags can be written by anyone in the account: only a snapshot begun after the job was
     // made (give or take the clocks' skew) can be the copy it started.
     const existing =
@@ -129,6 +135,21 @@ export const startCopy = async (
   );
   return started(destinationSnapshotId);
 };
+
+/**
+ * For the step that hands a freed slot on (a copy's end): the copy given the slot is started at
+ * once, in the name of its own job, before its execution is woken; the woken StartCopy step then
+ * finds it started. Whatever goes wrong here (the job was cancelled, the cloud refused, a store
+ * was busy) is left to that step, which meets it again and answers it by its own rules: a copy
+ * refused for capacity has already gone back to its place in the queue (`startCopy` did it).
+ */
+export const startOnHandOff =
+  (destinationRegion: string, deps: StepDeps): StartGranted =>
+  (jobId) =>
+    actingFor(jobId, () => startCopy(jobId, destinationRegion, deps)).then(
+      () => undefined,
+      () => undefined,
+    );
 
 /**
  * A copy the cloud refused went back to the queue; if the step that did so died before the state

@@ -14,6 +14,11 @@ export interface RegionSample {
   pendingCopies: number;
   /** Copies waiting for a slot, as snaprelay's queue counts them. */
   queueLength: number;
+  /**
+   * The places the cloud left snaprelay at the sample, where copies that are not snaprelay's took
+   * some (none given: every slot).
+   */
+  places?: number;
 }
 
 export interface EndedCopy {
@@ -172,14 +177,21 @@ export const queueOrderViolations = (timelines: readonly CopyTimeline[]): number
 };
 
 /**
- * While the queue was not empty, copies in flight over the slots there were: 1 means no slot
- * stood idle while a copy waited for one. Over every sample of every region.
+ * While the queue was not empty, copies in flight over the places there were (the slots, or
+ * fewer where copies that are not snaprelay's took some): 1 means no place stood idle while a
+ * copy waited for one. Over every sample of every region.
  */
 export const slotUtilization = (samples: readonly RegionSample[], slots: number): number | null => {
   const busy = samples.filter((sample) => sample.queueLength > 0);
   if (busy.length === 0) return null;
-  const inFlight = busy.reduce((total, sample) => total + Math.min(sample.pendingCopies, slots), 0);
-  return round(inFlight / (slots * busy.length), 3);
+  const placesOf = (sample: RegionSample) => Math.max(0, Math.min(slots, sample.places ?? slots));
+  const places = busy.reduce((total, sample) => total + placesOf(sample), 0);
+  if (places === 0) return null;
+  const inFlight = busy.reduce(
+    (total, sample) => total + Math.min(sample.pendingCopies, placesOf(sample)),
+    0,
+  );
+  return round(inFlight / places, 3);
 };
 
 /**
@@ -204,7 +216,8 @@ export const clockToReal = (
 };
 
 /**
- * For each copy that waited: from the release that freed its slot to its CopySnapshot, real ms.
+ * For each copy that waited: from the release that freed its slot to its CopySnapshot (the cloud's
+ * start of the copy where known, else its StartCopy step's), real ms.
  * A region's slots are alike, so the slot a grant takes is the one freed longest ago and not yet
  * taken: releases and grants (grants placed in real time by `toReal`) are walked in time order,
  * each release freeing a slot and each grant taking the oldest freed one (the first grants take
@@ -217,12 +230,17 @@ export const slotHandoffMs = (
 ): number[] => {
   const handoffs: number[] = [];
   for (const region of byPool(timelines)) {
-    type Step = { at: number; release: true } | { at: number; release: false; copy: CopyTimeline };
+    type Step = { at: number; release: true } | { at: number; release: false; copy?: CopyTimeline };
     const steps: Step[] = [];
     for (const copy of region) {
       if (copy.releasedAt !== undefined) steps.push({ at: copy.releasedAt, release: true });
       const grantedAt = copy.grantedAt !== undefined ? toReal(copy.grantedAt) : copy.slotAt;
       if (grantedAt !== undefined) steps.push({ at: grantedAt, release: false, copy });
+      // A slot the cloud had no place for took a freed slot (not measured), and giving it back
+      // freed none: the pool's limit came down by that place.
+      for (const refused of copy.refusedGrants ?? []) {
+        steps.push({ at: toReal(refused), release: false });
+      }
     }
     // At the same moment a release comes first: the grant may be its hand-off.
     steps.sort((a, b) => a.at - b.at || Number(b.release) - Number(a.release));
@@ -233,7 +251,9 @@ export const slotHandoffMs = (
         continue;
       }
       const release = freed.shift();
-      const { queuedAt, startedAt } = step.copy;
+      if (!step.copy) continue;
+      const { queuedAt } = step.copy;
+      const startedAt = step.copy.cloudStartedAt ?? step.copy.startedAt;
       if (release !== undefined && queuedAt !== undefined && startedAt !== undefined) {
         handoffs.push(startedAt - release);
       }

@@ -21,6 +21,7 @@ import {
   ListStateMachinesCommand,
   SFNClient,
 } from "@aws-sdk/client-sfn";
+import { CLOUD_COPY_LIMIT } from "../../functions/core/copy-queue.js";
 import { isFinishedJob } from "../../functions/core/job.js";
 import { localCredentialsFor } from "../../local/cloud/index.js";
 import { LOCAL } from "../../local/defaults.js";
@@ -297,9 +298,18 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
     }
 
     const samples: RegionSample[] = [];
+    /** The copies that are not snaprelay's still pending: each takes one of the cloud's places. */
+    const foreignPending = async (): Promise<number> => {
+      if (foreign.length === 0) return 0;
+      const { Snapshots = [] } = await ec2(firstDestination).send(
+        new DescribeSnapshotsCommand({ SnapshotIds: foreign }),
+      );
+      return Snapshots.filter((snapshot) => snapshot.State === "pending").length;
+    };
     const sample = async (): Promise<void> => {
-      const [stats, ...slots] = await Promise.all([
+      const [stats, othersPending, ...slots] = await Promise.all([
         readCloudStats(stack.cloudUrl, A),
+        foreignPending(),
         ...plan.destinations.map(async (region) =>
           fetch(`${stack.api}/regions/${region}/copy-slots`, {
             headers: { authorization: await authorizationOf(A) },
@@ -309,11 +319,13 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
       const at = Date.now();
       plan.destinations.forEach((region, index) => {
         const pending = stats.regions[region]?.pendingCopies ?? 0;
+        const others = region === firstDestination ? othersPending : 0;
         samples.push({
           at,
           ...(plan.destinations.length > 1 ? { region } : {}),
-          pendingCopies: Math.max(0, pending - (region === firstDestination ? foreign.length : 0)),
+          pendingCopies: Math.max(0, pending - others),
           queueLength: slots[index]?.queueLength ?? 0,
+          ...(others > 0 ? { places: CLOUD_COPY_LIMIT - others } : {}),
         });
       });
     };
@@ -507,6 +519,16 @@ export const runScenario = async (plan: ScenarioPlan): Promise<ScenarioResult> =
           : [copyTimeline(jobId, events)];
       })
     ).flat();
+    // When each copy began in the cloud: its CopySnapshot, whichever step called it.
+    for (const timeline of timelines) {
+      const copies = bodies.get(timeline.jobId)?.copies ?? [];
+      const copy = timeline.region
+        ? copies.find((c) => c.destinationRegion === timeline.region)
+        : copies[0];
+      timeline.cloudStartedAt = cloudCopies
+        .get(copy?.destinationSnapshotId ?? "")
+        ?.StartTime?.getTime();
+    }
     if (process.env.BENCH_DUMP) {
       const dump = { timelines, samples, histories: Object.fromEntries(histories) };
       writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dump, null, 1));

@@ -31,8 +31,13 @@ export interface CopyTimeline {
   grantedAt: number | undefined;
   /** When its execution learnt it had a slot (real time): the step that answered "acquired". */
   slotAt: number | undefined;
-  /** The first StartCopy: when CopySnapshot was called, holding a slot. */
+  /** The first StartCopy entered: when the copy's own execution went to start it. */
   startedAt: number | undefined;
+  /**
+   * When the cloud began the copy (its snapshot's StartTime, real ms): CopySnapshot, called by the
+   * step that handed the slot on or by the copy's own StartCopy. Read from the cloud, not the history.
+   */
+  cloudStartedAt?: number;
   /**
    * When its slot went back, at the earliest: when its copy's event ended the AwaitCopy wait (the
    * event's handler settles the wait, then gives the slot back and hands it on), else when
@@ -42,7 +47,16 @@ export interface CopyTimeline {
   /** When snaprelay recorded the copy's completion: FinalizeCopy entered. */
   completionRecordedAt: number | undefined;
   polls: number;
+  /**
+   * Grants (the functions' clock) of slots the copy gave back because the cloud refused it for
+   * capacity (copies that are not snaprelay's took the places). `grantedAt`, `slotAt` and
+   * `startedAt` are then those of the slot the copy went on to use.
+   */
+  refusedGrants?: number[];
 }
+
+/** The error StartCopy ends with when the cloud has no place left for the copy. */
+const CAPACITY = "CopyCapacityExceeded";
 
 const timeOf = (event: HistoryEventLike): number =>
   event.timestamp instanceof Date ? event.timestamp.getTime() : Number(event.timestamp ?? 0) * 1000;
@@ -98,12 +112,26 @@ export const copyTimeline = (
   };
   // The latest end of an AwaitCopy wait: its copy's event may have given the slot back there.
   let awaitEndedAt: number | undefined;
+  // StartCopy ended refused for capacity: the next AcquireSlot is the copy back in the queue.
+  let refusedForCapacity = false;
   for (const event of events) {
     const entered = event.stateEnteredEventDetails?.name;
     const exited = event.stateExitedEventDetails?.name;
     if (entered === undefined && exited === undefined) continue;
     if (region !== undefined && regionOf(event) !== region) continue;
     const at = timeOf(event);
+    if (exited === "StartCopy") {
+      refusedForCapacity = event.stateExitedEventDetails?.output?.includes(CAPACITY) ?? false;
+    }
+    if (entered === "AcquireSlot" && refusedForCapacity) {
+      refusedForCapacity = false;
+      if (timeline.grantedAt !== undefined) {
+        timeline.refusedGrants = [...(timeline.refusedGrants ?? []), timeline.grantedAt];
+      }
+      timeline.grantedAt = undefined;
+      timeline.slotAt = undefined;
+      timeline.startedAt = undefined;
+    }
     if (entered === "PollCopy") timeline.polls++;
     if (entered === "StartCopy") timeline.startedAt ??= at;
     if (entered === "FinalizeCopy") timeline.completionRecordedAt ??= at;

@@ -254,18 +254,27 @@ describe("claiming a copy's start", () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
-  it("lets a new attempt take a claim whose lease has lapsed", async () => {
+  it("lets a new attempt take a claim whose lease has lapsed, telling it an attempt came before", async () => {
+    const job = await runningJob();
+    const at = new Date("2026-11-25T03:00:00Z");
+    const first = await store.claimCopyStart(job.jobId, "ap-mumbai", at, 60);
+    const later = new Date(at.getTime() + 61_000);
+    expect(first).toBe("first");
+    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", later, 60)).toBe("again");
+  });
+
+  it("tells the attempt after a released claim that an attempt came before", async () => {
     const job = await runningJob();
     const at = new Date("2026-11-25T03:00:00Z");
     await store.claimCopyStart(job.jobId, "ap-mumbai", at, 60);
-    const later = new Date(at.getTime() + 61_000);
-    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", later, 60)).toBe(true);
+    await store.releaseCopyStart(job.jobId, "ap-mumbai", at);
+    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", at, 60)).toBe("again");
   });
 
   it("refuses the claim on a copy that is not queued", async () => {
     const job = makeJob();
     await store.create(job);
-    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", new Date(), 60)).toBe(false);
+    expect(await store.claimCopyStart(job.jobId, "ap-mumbai", new Date(), 60)).toBeUndefined();
   });
 });
 
@@ -440,7 +449,7 @@ describe("the work in flight, at a constant cost", () => {
     // Assess
     expect(refusals).toEqual({ transactions: 0, updates: 0 });
     expect(running.copies[0]?.status).toBe("QUEUED");
-    expect(claimed).toBe(true);
+    expect(claimed).toBe("first");
     expect(await store.countQueuedCopies("777700003333", "ap-mumbai", "job-none")).toBe(1);
   });
 });

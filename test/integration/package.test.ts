@@ -317,15 +317,41 @@ describe("the deployment's permissions", () => {
     }
   });
 
-  it("let CreateTags tag only a snapshot as CopySnapshot makes it", () => {
+  it("let only the functions that start copies copy, and tag only a snapshot as CopySnapshot makes it", () => {
+    // StartCopy, and those that hand a copy's freed slot on and start the next copy of the queue
+    // (the sweeper replays the copy events copyEvents failed on).
+    const starters = ["CopyEventsRole", "FinalizeRole", "StartCopyRole", "SweeperRole"];
+    const holdersOf = (action: string) =>
+      statements()
+        .filter(({ statement }) => actionsOf(statement).includes(action))
+        .map(({ holder }) => holder)
+        .sort();
     const tags = statements().filter(({ statement }) =>
       actionsOf(statement).includes("ec2:CreateTags"),
     );
 
-    expect(tags.map(({ holder }) => holder)).toEqual(["StartCopyRole"]);
-    expect(tags[0]?.statement.Condition).toEqual({
-      StringEquals: { "ec2:CreateAction": "CopySnapshot" },
-    });
+    expect(holdersOf("ec2:CopySnapshot")).toEqual(starters);
+    expect(holdersOf("ec2:CreateTags")).toEqual(starters);
+    for (const { statement } of tags) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { "ec2:CreateAction": "CopySnapshot" },
+      });
+    }
+    // What starting a copy takes besides: finding it, deleting it if its job was cancelled
+    // meanwhile, reaching a tenant's account, recording a policy's copy.
+    for (const holder of starters) {
+      const actions = statements()
+        .filter((s) => s.holder === holder)
+        .flatMap(({ statement }) => actionsOf(statement));
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          "ec2:DescribeSnapshots",
+          "ec2:DeleteSnapshot",
+          "sts:AssumeRole",
+          "dynamodb:PutItem",
+        ]),
+      );
+    }
   });
 
   it("hand every function the region's STS endpoint, the deployment's audience and its admins, and no token secret", () => {

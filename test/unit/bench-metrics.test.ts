@@ -137,6 +137,20 @@ describe("slot utilization", () => {
     expect(utilization).toBe(0.75);
   });
 
+  it("is over the places the cloud left, where copies that are not snaprelay's took some", () => {
+    // Act: 5 of the cloud's 20 places taken by others, so 15 left
+    const utilization = slotUtilization(
+      [
+        { at: 0, pendingCopies: 15, queueLength: 5, places: 15 },
+        { at: 1, pendingCopies: 12, queueLength: 5, places: 15 },
+      ],
+      20,
+    );
+
+    // Assess
+    expect(utilization).toBe(0.9);
+  });
+
   it("is not defined when no copy ever waited", () => {
     // Act
     const utilization = slotUtilization([{ at: 0, pendingCopies: 3, queueLength: 0 }], 20);
@@ -163,6 +177,42 @@ describe("slot hand-off", () => {
 
     // Assess
     expect(handoffs).toEqual([250, 400]);
+  });
+
+  it("ends at the cloud's start of the copy, which the step that handed the slot on may call", () => {
+    // Act: c's copy began in the cloud at 1,080, before its own StartCopy step was entered
+    const handoffs = slotHandoffMs([
+      copy("a", { grantedAt: 0, startedAt: 0, releasedAt: 1_000 }),
+      copy("c", {
+        askedAt: 100,
+        queuedAt: 90,
+        grantedAt: 1_050,
+        cloudStartedAt: 1_080,
+        startedAt: 1_600,
+      }),
+    ]);
+
+    // Assess
+    expect(handoffs).toEqual([80]);
+  });
+
+  it("pairs the grant a copy went on to use, and lets a refused grant take its freed slot unmeasured", () => {
+    // Act: one slot; a's release at 1,000 went to c, whom the cloud refused; c gave it back with
+    // the place (the pool's limit came down), and was granted b's slot, freed at 3,000
+    const handoffs = slotHandoffMs([
+      copy("a", { grantedAt: 0, startedAt: 0, releasedAt: 1_000 }),
+      copy("b", { grantedAt: 0, startedAt: 0, releasedAt: 3_000 }),
+      copy("c", {
+        askedAt: 10,
+        queuedAt: 10,
+        refusedGrants: [1_010],
+        grantedAt: 3_050,
+        startedAt: 3_100,
+      }),
+    ]);
+
+    // Assess: from b's release, not a's
+    expect(handoffs).toEqual([100]);
   });
 
   it("pairs each grant with its own release, not with the latest release of any slot", () => {
@@ -474,6 +524,49 @@ describe("a copy's timeline", () => {
     // Assess: the last wait's end
     expect(timeline.releasedAt).toBe(at(9).getTime());
     expect(timeline.completionRecordedAt).toBe(at(12).getTime());
+  });
+
+  it("keeps the slot a copy the cloud refused went on to use, and the one it gave back", () => {
+    // Prepare
+    const at = (second: number) => new Date(Date.UTC(2026, 11, 3, 10, 0, second));
+    const answer = (second: number, name: string, slot: object) => ({
+      type: "TaskStateExited",
+      timestamp: at(second),
+      stateExitedEventDetails: { name, output: JSON.stringify({ slot }) },
+    });
+    const entered = (second: number, name: string) => ({
+      type: "TaskStateEntered",
+      timestamp: at(second),
+      stateEnteredEventDetails: { name },
+    });
+    const events = [
+      answer(1, "AcquireSlot", { acquired: true, grantedAt: "2026-12-03T10:00:01.000Z" }),
+      entered(2, "StartCopy"),
+      {
+        type: "TaskStateExited",
+        timestamp: at(3),
+        stateExitedEventDetails: {
+          name: "StartCopy",
+          output: JSON.stringify({ capacity: { Error: "CopyCapacityExceeded", Cause: "full" } }),
+        },
+      },
+      entered(4, "AcquireSlot"),
+      answer(5, "AcquireSlot", { acquired: false, queuedAt: "2026-12-03T10:00:00.500Z" }),
+      answer(9, "WaitForSlot", { acquired: true, grantedAt: "2026-12-03T10:00:09.000Z" }),
+      entered(10, "StartCopy"),
+    ];
+
+    // Act
+    const timeline = copyTimeline("job-1", events);
+
+    // Assess
+    expect(timeline).toMatchObject({
+      askedAt: at(1).getTime(),
+      refusedGrants: [Date.parse("2026-12-03T10:00:01.000Z")],
+      grantedAt: Date.parse("2026-12-03T10:00:09.000Z"),
+      slotAt: at(9).getTime(),
+      startedAt: at(10).getTime(),
+    });
   });
 
   it("is read, for one destination of several, from the states that work for it", () => {

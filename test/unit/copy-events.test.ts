@@ -11,6 +11,8 @@ import {
   type Tenants,
 } from "../../functions/core/copy-events.js";
 import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
+import { TAG_JOB_ID } from "../../functions/core/copy-tags.js";
+import { startCopy } from "../../functions/core/start-copy.js";
 import {
   ACCOUNT,
   aQueuedJob,
@@ -380,6 +382,43 @@ describe("the slot of a copy whose event came", () => {
     expect(await fakes.slots.holds(pool, "job-1")).toBe(false);
     expect(await fakes.slots.holds(pool, "job-2")).toBe(true);
     expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1", "slot-token-2"]);
+  });
+
+  it("starts the next copy before waking it, and that copy's own StartCopy finds it started", async () => {
+    // Prepare
+    fakes.snapshots.add("ap-shanghai", "snap-oi5spwt2");
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    await onCopyEvent(event, deps());
+
+    // Assess
+    const [next] = (await fakes.jobs.get("job-2"))?.copies ?? [];
+    expect(next?.status).toBe("COPYING");
+    expect(next?.destinationSnapshotId).toMatch(/^snap-copy/);
+    expect(fakes.snapshots.copiesStarted.map((c) => c.tags[TAG_JOB_ID])).toEqual(["job-2"]);
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1", "slot-token-2"]);
+    const stepAfterWakeUp = await startCopy("job-2", "ap-mumbai", fakes.deps);
+    expect(stepAfterWakeUp.destinationSnapshotId).toBe(next?.destinationSnapshotId);
+    expect(fakes.snapshots.copiesStarted).toHaveLength(1);
+  });
+
+  it("still wakes the next copy when it cannot be started there, leaving the reason to its own step", async () => {
+    // Prepare: job-2's source snapshot is gone from the cloud.
+    const event = readCopyEvent(ebsEvent());
+    if (!event) throw new Error("the example event did not read");
+
+    // Act
+    const outcome = await onCopyEvent(event, deps());
+
+    // Assess
+    expect(outcome).toBe("ended");
+    expect((await fakes.jobs.get("job-2"))?.copies[0]?.status).toBe("QUEUED");
+    expect(await fakes.slots.holds(pool, "job-2")).toBe(true);
+    expect(fakes.snapshots.copiesStarted).toEqual([]);
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["token-1", "slot-token-2"]);
+    await expect(startCopy("job-2", "ap-mumbai", fakes.deps)).rejects.toThrow(/NotFound/);
   });
 
   it("stays with its holder when the event is late: the wait it met had ended", async () => {

@@ -27,6 +27,7 @@ import type {
   CopyEnd,
   CopyRequest,
   CopySlots,
+  CopyStartClaim,
   CopyWaiter,
   CopyWaits,
   EndRecorded,
@@ -78,6 +79,8 @@ export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, ReplicationJob>();
   private readonly idempotency = new Map<string, { jobId: string; requestHash: string }>();
   private readonly claims = new Map<string, string>();
+  /** Claims ever taken on each copy's start (a released claim stays counted). */
+  private readonly startAttempts = new Map<string, number>();
   /**
    * When the sweeper should next look at each job in its queue; a new job is due at its creation,
    * a finished one leaves unless it still has work for the sweeper.
@@ -205,17 +208,19 @@ export class InMemoryJobStore implements JobStore {
     destinationRegion: string,
     now: Date,
     leaseSeconds: number,
-  ): Promise<boolean> {
+  ): Promise<CopyStartClaim | undefined> {
     const copy = this.jobs
       .get(jobId)
       ?.copies.find((c) => c.destinationRegion === destinationRegion);
-    if (copy?.status !== "QUEUED") return false;
+    if (copy?.status !== "QUEUED") return undefined;
     const key = `${jobId}#${destinationRegion}`;
     const claimedAt = this.claims.get(key);
     const staleBefore = new Date(now.getTime() - leaseSeconds * 1000).toISOString();
-    if (claimedAt !== undefined && claimedAt >= staleBefore) return false;
+    if (claimedAt !== undefined && claimedAt >= staleBefore) return undefined;
     this.claims.set(key, now.toISOString());
-    return true;
+    const attempts = this.startAttempts.get(key) ?? 0;
+    this.startAttempts.set(key, attempts + 1);
+    return attempts === 0 ? "first" : "again";
   }
 
   async countQueuedCopies(accountId: string, destinationRegion: string, exceptJobId: string) {
@@ -341,7 +346,11 @@ export class InMemorySnapshots implements SnapshotProvider {
     );
     if (!source) throw new Error(`InvalidSnapshot.NotFound: ${request.sourceSnapshotId}`);
     this.copiesStarted.push(structuredClone(request));
-    const snapshotId = `snap-copy${String(this.nextId++).padStart(4, "0")}`;
+    let snapshotId = `snap-copy${String(this.nextId++).padStart(4, "0")}`;
+    // An id a test seeded by hand is not given again.
+    while (this.snapshots.has(key(request.accountId, request.destinationRegion, snapshotId))) {
+      snapshotId = `snap-copy${String(this.nextId++).padStart(4, "0")}`;
+    }
     this.add(
       request.destinationRegion,
       snapshotId,

@@ -1,8 +1,21 @@
 // The Finalize steps: a finished copy is marked COMPLETED; the job takes its outcome.
 import { beforeEach, describe, expect, it } from "vitest";
+import { acquireSlot, awaitSlot } from "../../functions/core/copy-queue.js";
 import { finalizeCopy, finalizeJob } from "../../functions/core/finalize.js";
-import type { CopyStatus } from "../../functions/core/job.js";
-import { aCopy, aJob, aRunningJob, copyTo, type Fakes, stepFakes, stored } from "./fakes.js";
+import type { CopyStatus, ReplicationJob } from "../../functions/core/job.js";
+import {
+  ACCOUNT,
+  aCopy,
+  aJob,
+  aQueuedJob,
+  aRunningJob,
+  copyTo,
+  type Fakes,
+  settings,
+  stepFakes,
+  stored,
+  T0,
+} from "./fakes.js";
 
 let fakes: Fakes;
 
@@ -59,6 +72,30 @@ describe("finalizing a copy", () => {
 
     // Assess
     expect(second).toEqual(first);
+  });
+
+  it("starts the copy it hands its slot to, before waking it (its event was lost)", async () => {
+    // Prepare: one slot in ap-mumbai, held by job-1's copy; job-2's copy waits for it.
+    fakes = stepFakes(settings({ copySlots: { default: 1, byRegion: {} } }));
+    fakes.jobs.seed(
+      aRunningJob({ status: "COPYING", progress: 80, destinationSnapshotId: "snap-copy0001" }),
+    );
+    fakes.jobs.seed(aQueuedJob("job-2"));
+    fakes.snapshots.add("ap-shanghai", "snap-oi5spwt2");
+    const pool = { accountId: ACCOUNT, region: "ap-mumbai" };
+    await fakes.slots.take(pool, "job-1", 1, T0.toISOString());
+    await acquireSlot("job-2", "ap-mumbai", fakes.deps);
+    await awaitSlot("job-2", "ap-mumbai", "slot-token-2", fakes.deps);
+
+    // Act
+    await finalizeCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(copyTo((await fakes.jobs.get("job-2")) as ReplicationJob, "ap-mumbai")).toMatchObject({
+      status: "COPYING",
+      destinationSnapshotId: expect.stringMatching(/^snap-copy/),
+    });
+    expect(fakes.workflow.woken.map((w) => w.token)).toEqual(["slot-token-2"]);
   });
 
   it("refuses to complete a copy that already failed", async () => {

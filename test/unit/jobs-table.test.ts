@@ -6,7 +6,6 @@ import { parse } from "yaml";
 import { z } from "zod";
 import {
   ACCOUNT_INDEX,
-  ACTIVE_INDEX,
   ACTIVE_SNAPSHOT_INDEX,
   accountPartition,
   accountSortKey,
@@ -94,7 +93,6 @@ describe("the jobs table", () => {
     expect(localIndexes).toEqual(deployedIndexes);
     expect(localIndexes.map((index) => index.IndexName)).toEqual([
       ACCOUNT_INDEX,
-      ACTIVE_INDEX,
       STATUS_INDEX,
       SNAPSHOT_INDEX,
       ACTIVE_SNAPSHOT_INDEX,

@@ -23,6 +23,12 @@ beforeEach(() => {
   fakes.snapshots.add("ap-shanghai", "snap-oi5spwt2");
 });
 
+/** An attempt claimed the copy's start and died: its claim's lease has lapsed. */
+const anEarlierAttemptDied = async () => {
+  await fakes.jobs.claimCopyStart("job-1", "ap-mumbai", T0, 120);
+  fakes.clock.advance(121);
+};
+
 describe("starting a copy", () => {
   it("copies the source snapshot to the destination, described by the job's name and tagged", async () => {
     // Act
@@ -85,8 +91,9 @@ describe("starting a copy", () => {
     expect(fakes.snapshots.copiesStarted).toHaveLength(1);
   });
 
-  it("adopts a copy already made and tagged in the destination instead of starting another", async () => {
+  it("adopts a copy an earlier attempt made and tagged in the destination instead of starting another", async () => {
     // Prepare
+    await anEarlierAttemptDied();
     const job = await stored(fakes.jobs);
     fakes.snapshots.add("ap-mumbai", "snap-orphan01", {
       state: "pending",
@@ -108,6 +115,7 @@ describe("starting a copy", () => {
 
   it("looks for that copy by the job's identity tags in the destination region", async () => {
     // Prepare
+    await anEarlierAttemptDied();
     const findCopy = vi.spyOn(fakes.snapshots, "findCopy");
 
     // Act
@@ -121,8 +129,21 @@ describe("starting a copy", () => {
     );
   });
 
+  it("does not look for an earlier copy on the first claim ever made: no attempt can have made one", async () => {
+    // Prepare
+    const findCopy = vi.spyOn(fakes.snapshots, "findCopy");
+
+    // Act
+    await startCopy("job-1", "ap-mumbai", fakes.deps);
+
+    // Assess
+    expect(findCopy).not.toHaveBeenCalled();
+    expect(fakes.snapshots.copiesStarted).toHaveLength(1);
+  });
+
   it("does not adopt a copy that another job made of the same snapshot", async () => {
     // Prepare
+    await anEarlierAttemptDied();
     fakes.snapshots.add("ap-mumbai", "snap-other001", {
       tags: copyTags(aJob({ jobId: "job-other" })),
     });
@@ -137,6 +158,7 @@ describe("starting a copy", () => {
 
   it("does not adopt a snapshot older than the job, whatever tags it carries", async () => {
     // Prepare: a snapshot from before the job was made, given the job's tags by hand.
+    await anEarlierAttemptDied();
     const job = await stored(fakes.jobs);
     fakes.snapshots.add("ap-mumbai", "snap-oldone01", {
       startTime: new Date(Date.parse(job.createdAt) - 86_400_000).toISOString(),

@@ -35,6 +35,13 @@ export class ExpressionBuilder {
     return this;
   }
 
+  /** Adds 1 to a number, counting from 0 where it is not yet set. */
+  increment(segments: readonly string[]): this {
+    const path = this.path(segments);
+    this.sets.push(`${path} = if_not_exists(${path}, ${this.value(0)}) + ${this.value(1)}`);
+    return this;
+  }
+
   remove(segments: readonly string[]): this {
     this.removals.push(this.path(segments));
     return this;

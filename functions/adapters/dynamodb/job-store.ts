@@ -27,6 +27,7 @@ import {
 } from "../../core/job.js";
 import { isAlreadyApplied } from "../../core/job-changes.js";
 import type {
+  CopyStartClaim,
   IdempotencyClaim,
   JobChange,
   JobListQuery,
@@ -563,10 +564,9 @@ export class DynamoJobStore implements JobStore {
       update.set(["status"], change.status);
       update.set(["gsi3pk"], statusPartition(accountId, change.status));
       update.conditionIn(["status"], jobStatusesLeadingTo(change.status));
-      // A finished job leaves the indexes of work in flight (the account's and its snapshot's,
-      // both keyed on gsi2pk) and of the sweeper's queue (unless the sweeper has work left with
-      // it: then it waits in its account's queue, which a job of an older build, queued in the
-      // legacy partition, joins here).
+      // A finished job leaves the index of its snapshot's work in flight (keyed on gsi2pk) and
+      // the sweeper's queue (unless the sweeper has work left with it: then it waits in its
+      // account's queue, which a job of an older build, queued in the legacy partition, joins here).
       if (isFinishedJob(change.status)) {
         update.remove(["gsi2pk"]);
         if (change.nextSweepAt) {
@@ -686,10 +686,19 @@ export class DynamoJobStore implements JobStore {
     this.accounts.set(jobId, accountId);
   }
 
-  async claimCopyStart(jobId: string, destinationRegion: string, now: Date, leaseSeconds: number) {
+  async claimCopyStart(
+    jobId: string,
+    destinationRegion: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<CopyStartClaim | undefined> {
     const update = new ExpressionBuilder();
     const claimedAt = ["copies", destinationRegion, "claimedAt"];
+    // Every claim is counted, and a released claim leaves its count: the old values tell whether
+    // any attempt claimed before this one (items written before the count have only a claim).
+    const attempts = ["copies", destinationRegion, "startAttempts"];
     update.set(claimedAt, now.toISOString());
+    update.increment(attempts);
     update.condition(
       `${update.path(["copies", destinationRegion, "status"])} = ${update.value("QUEUED")}`,
     );
@@ -700,12 +709,22 @@ export class DynamoJobStore implements JobStore {
     );
     return this.retryingConflicts(jobId, async () => {
       try {
-        await this.client.send(
-          new UpdateCommand({ TableName: this.tableName, Key: jobKey(jobId), ...update.build() }),
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: jobKey(jobId),
+            ...update.build(),
+            ReturnValues: "UPDATED_OLD",
+          }),
         );
-        return true;
+        const before = (
+          Attributes?.copies as Record<string, Record<string, unknown>> | undefined
+        )?.[destinationRegion];
+        return before?.startAttempts === undefined && before?.claimedAt === undefined
+          ? "first"
+          : "again";
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       }
     });

@@ -1,23 +1,20 @@
 // The jobs table's layout: one table for jobs, idempotency records, queued-copies counters, copy
 // slot pools and copies waiting for a slot, and the indexes that list an account's jobs newest
-// first (all, by status, by snapshot), hold its unfinished jobs (all, by snapshot), queue jobs for
+// first (all, by status, by snapshot), hold its unfinished jobs of one snapshot, queue jobs for
 // the sweeper, order each pool's waiting copies and list the pools. serverless.yml declares the
 // same table for AWS (a test keeps the two in step); the local stack creates it from this
 // definition.
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export const ACCOUNT_INDEX = "byAccount";
-/** Sparse: only unfinished jobs carry its key, so the work in flight is read without the history. */
-export const ACTIVE_INDEX = "activeByAccount";
 /** An account's jobs in one status, newest first; carries snapshotId to filter on. */
 export const STATUS_INDEX = "byAccountStatus";
 /** An account's jobs of one snapshot, newest first. */
 export const SNAPSHOT_INDEX = "byAccountSnapshot";
 /**
- * Sparse: an account's unfinished jobs of one snapshot. Keyed on the attributes every job already
- * carries (the snapshot index's partition, and the active index's, which a job loses as it
- * finishes): an item lacking either is left out, and DynamoDB fills the new index from the jobs
- * written before it, so none needs a backfill.
+ * Sparse: an account's unfinished jobs of one snapshot. Keyed on the snapshot index's partition
+ * and `gsi2pk` (`ACTIVE#<account>`), which a job carries until it finishes: an item lacking either
+ * is left out, and DynamoDB filled the index from the jobs written before it, with no backfill.
  */
 export const ACTIVE_SNAPSHOT_INDEX = "activeByAccountSnapshot";
 /**
@@ -180,7 +177,6 @@ export const jobsTableDefinition = (tableName: string): CreateTableCommandInput 
   KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
   GlobalSecondaryIndexes: [
     index(ACCOUNT_INDEX, "gsi1pk", "gsi1sk", { ProjectionType: "ALL" }),
-    index(ACTIVE_INDEX, "gsi2pk", "gsi1sk", { ProjectionType: "ALL" }),
     // The indexes below hold keys (and a filter field) only: a copy's progress, written every
     // poll, never costs them a write. A page read through them fetches its jobs by key.
     index(STATUS_INDEX, "gsi3pk", "gsi1sk", {
