@@ -32,6 +32,15 @@ export const LATE_SHARE = 0.05;
  */
 const PLACING_PROGRESS = Math.ceil(1 / LATE_SHARE);
 
+/**
+ * A copy whose progress still reads 0% is looked at again when it is this many times as old. Zero
+ * says little: EBS shows 0% for a while at a copy's start, and a progress that lags its copy reads
+ * 0 early on; taken as "under 1% done" it put the next look at fifty times the copy's age (a
+ * 60 s copy read at 0% after 25 s was looked at again 20 minutes on). Four keeps a short copy
+ * found soon and costs a long one about two looks more.
+ */
+const ZERO_PROGRESS_AGE_FACTOR = 4;
+
 /** Polls made before the shortest wait starts to double (a copy whose progress says little). */
 const POLLS_BEFORE_DOUBLING = 2;
 
@@ -40,12 +49,15 @@ const POLLS_BEFORE_DOUBLING = 2;
  * LATE_SHARE more. Once seen with at least PLACING_PROGRESS percent, the wait ends LATE_SHARE
  * past the earliest end that progress allows, so a steady copy is found done by the poll after
  * (within LATE_SHARE of its length); seen with less, the next look is at about half way, where
- * its progress will place the end. So a copy whose event is lost costs two or three polls.
+ * its progress will place the end; seen at 0%, at ZERO_PROGRESS_AGE_FACTOR times its age. So a
+ * copy whose event is lost costs two to five polls.
  */
 export const copyWaitSeconds = (plan: WaitPlan): number => {
   const { minSeconds, maxSeconds, progress, elapsedSeconds: elapsed } = plan;
   let estimate: number;
-  if (elapsed > 0 && progress < 100) {
+  if (elapsed > 0 && progress <= 0) {
+    estimate = elapsed * (ZERO_PROGRESS_AGE_FACTOR - 1);
+  } else if (elapsed > 0 && progress < 100) {
     const earliestEnd = (elapsed * 100) / (progress + 1);
     estimate =
       progress >= PLACING_PROGRESS

@@ -19,13 +19,14 @@ const plan = (fields: Partial<WaitPlan> = {}): WaitPlan => ({
  * A steady copy of `lengthSeconds` whose event is lost, first expected to last `expectedSeconds`:
  * when the safety poll that finds it done comes, and how many polls it took.
  */
-const lostEvent = (lengthSeconds: number, expectedSeconds: number) => {
+const lostEvent = (lengthSeconds: number, expectedSeconds: number, zeroForSeconds = 0) => {
   const assumedMiBPerSecond = 100;
   const sizeGiB = (expectedSeconds * assumedMiBPerSecond) / 1024;
   let now = copyWaitSeconds(plan({ sizeGiB, assumedMiBPerSecond }));
   let polls = 1;
   while (now < lengthSeconds && polls < 50) {
-    const progress = Math.floor((100 * now) / lengthSeconds);
+    // A copy that shows 0% for its first `zeroForSeconds`, then its share done.
+    const progress = now < zeroForSeconds ? 0 : Math.floor((100 * now) / lengthSeconds);
     now += copyWaitSeconds(plan({ sizeGiB, progress, elapsedSeconds: now, polls }));
     polls++;
   }
@@ -95,6 +96,31 @@ describe("the wait for a copy's end", () => {
       expect(polls).toBeLessThanOrEqual(6);
     },
   );
+
+  it.each([
+    [60, 30],
+    [300, 60],
+    [3_600, 120],
+  ])(
+    "finds a %i s copy whose event was lost and whose progress read 0%% for %i s done within max(60 s, 5%% of its length)",
+    (length, zeroFor) => {
+      // Act: first expected to last 10 s (a small volume at the assumed rate)
+      const { lateSeconds, polls } = lostEvent(length, 10, zeroFor);
+
+      // Assess
+      expect(lateSeconds).toBeGreaterThanOrEqual(0);
+      expect(lateSeconds).toBeLessThanOrEqual(Math.max(60, 0.05 * length));
+      expect(polls).toBeLessThanOrEqual(6);
+    },
+  );
+
+  it("looks again at four times a copy's age while its progress reads 0%, not fifty", () => {
+    // Act
+    const wait = copyWaitSeconds(plan({ sizeGiB: 1, progress: 0, elapsedSeconds: 25, polls: 1 }));
+
+    // Assess: 25 s × 4 − 25 s
+    expect(wait).toBe(75);
+  });
 
   it("never waits more than the maximum", () => {
     // Act
