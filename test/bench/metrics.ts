@@ -159,16 +159,23 @@ const byPool = <T extends { region?: string | undefined; account?: string | unde
 export const queueOrderViolations = (timelines: readonly CopyTimeline[]): number => {
   let violations = 0;
   for (const region of byPool(timelines)) {
+    // A copy's first grant is its turn in the queue: one the cloud refused went back to the head
+    // and was granted again, after copies its first grant came before.
+    const firstGrant = (t: CopyTimeline) => t.refusedGrants?.[0] ?? t.grantedAt;
     const waited = region.filter(
-      (t): t is CopyTimeline & { queuedAt: number; grantedAt: number } =>
-        t.queuedAt !== undefined && t.grantedAt !== undefined,
+      (t): t is CopyTimeline & { queuedAt: number } =>
+        t.queuedAt !== undefined && firstGrant(t) !== undefined,
     );
     for (const copy of region) {
       // A copy that never waited arrived when it took its slot.
-      const arrived = copy.queuedAt ?? copy.grantedAt;
-      if (arrived === undefined || copy.grantedAt === undefined) continue;
-      const granted = copy.grantedAt;
-      if (waited.some((older) => older.queuedAt < arrived && older.grantedAt > granted)) {
+      const granted = firstGrant(copy);
+      const arrived = copy.queuedAt ?? granted;
+      if (arrived === undefined || granted === undefined) continue;
+      if (
+        waited.some(
+          (older) => older.queuedAt < arrived && (firstGrant(older) ?? Number.NaN) > granted,
+        )
+      ) {
         violations++;
       }
     }

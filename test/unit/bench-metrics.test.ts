@@ -59,6 +59,17 @@ const scenario = (fields: Partial<ScenarioInput>): ScenarioInput => ({
 });
 
 describe("queue order violations", () => {
+  it("take a copy the cloud refused at its first grant, its turn in the queue", () => {
+    // Act: a was granted first, refused, and granted again after b
+    const violations = queueOrderViolations([
+      copy("a", { askedAt: 1, queuedAt: 1, refusedGrants: [10], grantedAt: 30 }),
+      copy("b", { askedAt: 2, queuedAt: 2, grantedAt: 20 }),
+    ]);
+
+    // Assess
+    expect(violations).toBe(0);
+  });
+
   it("are none when waiting copies are given slots in the order they joined", () => {
     // Act
     const violations = queueOrderViolations([
